@@ -1,0 +1,40 @@
+# smsbot: `make run` starts the server, `make test` runs the suite. Both install what they need.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install run test lint check bench bench-deps clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "smsbot needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/smsbot serve
+
+test: install
+	$(BIN)/ruff check bot tests bench
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check bot tests bench
+	$(BIN)/ruff format --check bot tests bench
+
+check: install
+	$(BIN)/smsbot check
+
+# Benchmarks drive a real server with wrk (from Debian's packages, installed here if missing).
+bench-deps: install
+	@command -v wrk >/dev/null || { echo "installing wrk"; (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null; }
+
+bench: bench-deps
+	$(BIN)/python bench/webhook.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,87 @@
+"""create_app(settings): routes plus cleanup contexts for program, Redis and the database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import redis.asyncio as aioredis
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+from bot.coord import Coordinator
+from bot.core.conversation import Policy
+from bot.embedded_redis import EmbeddedRedis
+from bot.http.errors import no_500
+from bot.http.routes import setup_routes
+from bot.program.loader import load_program
+from bot.program.model import Program
+from bot.services import SERVICES, ProgramHolder, Services
+from bot.settings import Settings
+from bot.store import db
+from bot.store.writer import InboundWriter
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, program: Program | None = None) -> web.Application:
+    if program is None:
+        loaded = load_program(settings.keywords_dir)
+        for warning in loaded.warnings:
+            log.warning("%s", warning)
+        program = loaded.program
+    services = Services(settings=settings, program=ProgramHolder(program))
+    if settings.twilio_auth_token:
+        services.validator = RequestValidator(settings.twilio_auth_token)
+
+    app = web.Application(middlewares=[no_500], client_max_size=1024 * 1024)
+    app[SERVICES] = services
+    app.cleanup_ctx.append(_redis)
+    app.cleanup_ctx.append(_database)
+    setup_routes(app)
+    return app
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    settings = services.settings
+    embedded: EmbeddedRedis | None = None
+    url = settings.redis_url
+    if url is None:
+        embedded = EmbeddedRedis(settings.data_dir)
+        url = await embedded.start()
+    client = aioredis.Redis.from_url(
+        url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+    )
+    services.redis = client
+    services.coord = Coordinator(
+        client,
+        prefix=settings.redis_prefix,
+        replay_ttl=settings.replay_ttl,
+        lock_ttl=max(30.0, settings.lock_timeout * 3),
+    )
+    try:
+        yield
+    finally:
+        await client.aclose()
+        if embedded is not None:
+            await embedded.stop()
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    settings = services.settings
+    engine = db.create_engine(settings.database_url)
+    await db.upgrade(engine)
+    writer = InboundWriter(
+        engine,
+        program=lambda: services.program.current,
+        policy=Policy(carrier_sends_confirmations=settings.carrier_sends_confirmations),
+    )
+    writer.start()
+    services.engine, services.writer = engine, writer
+    try:
+        yield
+    finally:
+        await writer.close()  # everything the carrier handed us is committed before we go
+        await engine.dispose()

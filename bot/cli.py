@@ -1,0 +1,164 @@
+"""smsbot serve | db upgrade | check."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from bot.settings import Settings, load_settings
+from bot.yamlfile import FileProblems
+
+log = logging.getLogger("bot")
+
+
+def _settings(config: Path | None, **overrides: object) -> Settings:
+    try:
+        return load_settings(config, **overrides)
+    except FileProblems as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # it narrates every callback at INFO
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.group()
+def main() -> None:
+    """smsbot: conversational SMS keyword programs, self-hosted."""
+
+
+config_option = click.option(
+    "--config",
+    "config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="config file (default: config.yaml)",
+)
+
+
+@main.command()
+@config_option
+@click.option("--host", help="address to listen on (default from config: 127.0.0.1)")
+@click.option("--port", type=int, help="port to listen on (default from config: 8080)")
+def serve(config: Path | None, host: str | None, port: int | None) -> None:
+    """Run the webhook server."""
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    settings = _settings(config, host=host, port=port)
+    _logging(settings.log_level)
+    if not settings.signatures_required:
+        if not _loopback(settings.host):
+            click.echo(
+                f"refusing to listen on {settings.host} without TWILIO_AUTH_TOKEN: anyone could forge "
+                "messages. Set the token, or listen on 127.0.0.1 for local trials.",
+                err=True,
+            )
+            sys.exit(2)
+        log.warning("*" * 72)
+        log.warning("TWILIO_AUTH_TOKEN is not set: webhook signatures are NOT checked.")
+        log.warning("Local trials only; listening on loopback (%s).", settings.host)
+        log.warning("*" * 72)
+    elif not settings.public_url:
+        log.warning("SMSBOT_PUBLIC_URL is not set: signatures are checked against the URL as received")
+    try:
+        app = create_app(settings)
+    except FileProblems as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=settings.shutdown_timeout,
+        access_log=None,
+        print=lambda text: log.info("%s", text.strip()),
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@config_option
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(config: Path | None, revision: str) -> None:
+    """Apply migrations."""
+    from bot.store import db as store_db
+
+    settings = _settings(config)
+    _logging(settings.log_level)
+
+    async def run() -> None:
+        engine = store_db.create_engine(settings.database_url)
+        try:
+            await store_db.upgrade(engine, revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    click.echo(f"database at {revision}")
+
+
+@main.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def check(config: Path | None, as_json: bool) -> None:
+    """Validate the config and keyword files; exit 1 on errors."""
+    from bot.program.loader import load_program
+
+    problems = []
+    warnings = []
+    try:
+        settings = load_settings(config)
+        loaded = load_program(settings.keywords_dir)
+        warnings = loaded.warnings
+        summary = f"{len(loaded.program.keywords)} keywords, program {loaded.program.info.name!r}"
+    except FileProblems as exc:
+        problems = exc.problems
+        summary = ""
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "ok": not problems,
+                    "problems": [
+                        {"file": p.file, "line": p.line, "severity": p.severity, "message": p.message}
+                        for p in [*problems, *warnings]
+                    ],
+                },
+                indent=2,
+            )
+        )
+    else:
+        for problem in [*problems, *warnings]:
+            click.echo(str(problem), err=bool(problems))
+        click.echo(f"{len(problems)} errors, {len(warnings)} warnings" + (f"; {summary}" if summary else ""))
+    sys.exit(1 if problems else 0)

@@ -1,0 +1,53 @@
+"""Which word did they text? Compliance words first, in every state; then the program's keywords."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.compliance import CONFIRM_WORDS, Intent, is_opt_out_sentence
+from bot.core.subscription import Status
+from bot.core.text import fold
+from bot.program.model import Keyword, MatchMode, Program
+
+_CARRIER_INTENTS = {"STOP": Intent.OPT_OUT, "HELP": Intent.HELP, "START": Intent.OPT_IN}
+
+
+@dataclass(frozen=True)
+class Match:
+    intent: Intent
+    word: str | None = None  # the compliance word or keyword name that matched
+    language: str | None = None  # the language of a compliance word
+    keyword: Keyword | None = None
+
+
+OTHER = Match(Intent.OTHER)
+
+
+def match(body: str, program: Program, status: Status, opt_out_type: str | None = None) -> Match:
+    folded = fold(body)
+
+    if opt_out_type in _CARRIER_INTENTS:
+        # The carrier already classified it (Advanced Opt-Out) and acts on it; agree with it.
+        known = program.compliance.get(folded)
+        word = known.word if known else opt_out_type
+        return Match(_CARRIER_INTENTS[opt_out_type], word, known.language if known else None)
+
+    if status is Status.PENDING and folded in CONFIRM_WORDS:
+        return Match(Intent.CONFIRM, folded.upper())
+
+    known = program.compliance.get(folded)
+    if known is not None:
+        return Match(known.intent, known.word, known.language)
+
+    tokens = folded.split()
+    if tokens and is_opt_out_sentence(tokens):
+        return Match(Intent.OPT_OUT, "STOP", "en")
+
+    keyword = program.index.get(folded)
+    if keyword is None and len(tokens) > 1:
+        candidate = program.index.get(tokens[0])
+        if candidate is not None and candidate.match is MatchMode.FIRST_WORD:
+            keyword = candidate
+    if keyword is not None:
+        return Match(Intent.KEYWORD, keyword.name, keyword.language, keyword)
+    return OTHER

@@ -1,0 +1,44 @@
+"""The keyword YAML as the marketer writes it. Defaults live here; see the README's reference."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.program.model import KeywordKind, MatchMode
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProgramSection(_Strict):
+    name: str = Field(min_length=1)
+    brand: str = Field(min_length=1)
+    help_contact: str = Field(min_length=1)
+    frequency: str = "Msg frequency varies"
+    default_language: str = "en"
+    fallback: str | None = None
+    reply_to_unknown: bool = True
+    not_subscribed: str | None = None
+    reply_to_strangers: bool = True
+
+
+class KeywordSection(_Strict):
+    type: KeywordKind = KeywordKind.OPT_IN
+    also: list[str] = Field(default_factory=list)
+    source: str | None = None
+    language: str | None = None
+    double_opt_in: bool = False
+    match: MatchMode = MatchMode.FIRST_WORD
+    reply: str | None = None
+    flow: str | None = None
+
+    @field_validator("also", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+
+class KeywordFile(_Strict):
+    program: ProgramSection | None = None
+    keywords: dict[str, KeywordSection | None] = Field(default_factory=dict)

@@ -1,0 +1,37 @@
+"""What the handlers need, built once per app by the cleanup contexts in app.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+from twilio.request_validator import RequestValidator
+
+from bot.coord import Coordinator
+from bot.program.model import Program
+from bot.settings import Settings
+from bot.store.writer import InboundWriter
+
+
+@dataclass
+class ProgramHolder:
+    """The program in force; swapped whole, so a request sees one version from start to end."""
+
+    current: Program
+
+
+@dataclass
+class Services:
+    settings: Settings
+    program: ProgramHolder
+    validator: RequestValidator | None = None
+    engine: AsyncEngine | None = None
+    redis: aioredis.Redis | None = None
+    coord: Coordinator | None = None
+    writer: InboundWriter | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+SERVICES = web.AppKey("services", Services)

@@ -1,0 +1,79 @@
+"""Engines: URL translation, SQLite pragmas, and migrations applied on start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+WRITE = "smsbot_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
+
+
+def async_url(raw: str) -> URL:
+    """Accept ordinary sqlite:/// and postgresql:// URLs and choose the async driver ourselves."""
+    url = make_url(raw)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        url = url.set(drivername="sqlite+aiosqlite")
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    elif backend in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+asyncpg")
+    else:
+        raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+    return url
+
+
+def create_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
+    url = async_url(raw_url)
+    if url.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 10)
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(url, **kwargs)
+
+    engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # Take over BEGIN from the driver so writers can ask for BEGIN IMMEDIATE: a deferred
+        # transaction that reads and then writes can fail to upgrade its lock under concurrency.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged message survives power loss
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+    return engine
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection, revision: str = "head") -> None:
+    if connection.dialect.name == "postgresql":
+        # Several processes starting at once must not race to create the same tables.
+        connection.execute(text("SELECT pg_advisory_xact_lock(7243001)"))
+    command.upgrade(_alembic_config(connection), revision)
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Apply migrations up to `revision` (the schema is always created by Alembic)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade, revision)

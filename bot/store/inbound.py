@@ -1,0 +1,200 @@
+"""Apply a batch of inbound messages in one transaction: load, decide, record.
+
+Runs on a synchronous SQLAlchemy connection (through `run_sync`), so a whole batch costs a handful
+of statements whatever its size: that is what makes the webhook fast on SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from bot.core.conversation import Outcome, Policy, SubscriberState, decide
+from bot.core.inbound import InboundMessage
+from bot.core.subscription import Status
+from bot.program.model import Program
+from bot.store.schema import consent_events, messages, subscribers
+
+_MUTABLE = (
+    "status",
+    "language",
+    "opt_in_source",
+    "opt_in_keyword",
+    "properties",
+    "subscribed_at",
+    "unsubscribed_at",
+)
+
+
+@dataclass(frozen=True)
+class Reply:
+    ref: str  # idempotency key, also how a status callback finds it
+    body: str
+    media_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Applied:
+    message_sid: str
+    replies: tuple[Reply, ...]
+    duplicate: bool  # a second delivery of a MessageSid already stored: nothing was changed
+    outcome: Outcome | None = None
+
+
+def reply_ref(message_sid: str, index: int) -> str:
+    return f"{message_sid}:{index}"
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _load_subscribers(conn: Connection, phones: Sequence[str], now: datetime) -> dict[str, dict[str, Any]]:
+    lock = conn.dialect.name == "postgresql"  # SQLite's BEGIN IMMEDIATE already serialises writers
+
+    def fetch(wanted: Sequence[str]) -> dict[str, dict[str, Any]]:
+        query = select(subscribers).where(subscribers.c.phone.in_(wanted))
+        if lock:
+            query = query.with_for_update()
+        return {row["phone"]: dict(row) for row in conn.execute(query).mappings()}
+
+    found = fetch(phones)
+    missing = [p for p in phones if p not in found]
+    if missing:
+        conn.execute(
+            _insert(conn, subscribers).on_conflict_do_nothing(index_elements=["phone"]),
+            [
+                {
+                    "phone": p,
+                    "status": Status.NEW.value,
+                    "properties": {},
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for p in missing
+            ],
+        )
+        found.update(fetch(missing))
+    return found
+
+
+def _state(row: dict[str, Any]) -> SubscriberState:
+    return SubscriberState(
+        phone=row["phone"],
+        status=Status(row["status"]),
+        language=row["language"],
+        opt_in_source=row["opt_in_source"],
+        opt_in_keyword=row["opt_in_keyword"],
+        properties=row["properties"] or {},
+    )
+
+
+def _replays(conn: Connection, sids: Sequence[str]) -> dict[str, tuple[Reply, ...]]:
+    stored = set(conn.scalars(select(messages.c.sid).where(messages.c.sid.in_(sids))))
+    if not stored:
+        return {}
+    found: dict[str, list[Reply]] = {sid: [] for sid in stored}
+    rows = conn.execute(
+        select(messages.c.reply_to, messages.c.ref, messages.c.body, messages.c.media_urls)
+        .where(messages.c.reply_to.in_(stored))
+        .order_by(messages.c.id)
+    )
+    for reply_to, ref, body, media in rows:
+        found[reply_to].append(Reply(ref, body, tuple(media or ())))
+    return {sid: tuple(r) for sid, r in found.items()}
+
+
+def apply_batch(
+    conn: Connection, batch: Sequence[InboundMessage], program: Program, policy: Policy, now: datetime
+) -> list[Applied]:
+    """Record and act on `batch`, in order; the caller owns the transaction."""
+    replays = _replays(conn, [m.message_sid for m in batch])
+    fresh = [m for m in batch if m.message_sid not in replays]
+    rows = _load_subscribers(conn, list(dict.fromkeys(m.sender for m in fresh)), now) if fresh else {}
+
+    results: dict[str, Applied] = {sid: Applied(sid, r, duplicate=True) for sid, r in replays.items()}
+    message_rows: list[dict[str, Any]] = []
+    consent_rows: list[dict[str, Any]] = []
+    changed: dict[str, dict[str, Any]] = {}
+
+    for message in fresh:
+        if message.message_sid in results:  # the same MessageSid twice in one batch
+            results[message.message_sid] = replace(results[message.message_sid], duplicate=True)
+            continue
+        row = rows[message.sender]
+        outcome = decide(message, _state(row), program, policy)
+        sid = message.message_sid
+        message_rows.append(
+            {
+                "subscriber_id": row["id"],
+                "direction": "inbound",
+                "body": message.body,
+                "media_urls": [m.url for m in message.media],
+                "sid": sid,
+                "ref": None,
+                "reply_to": None,
+                "intent": outcome.intent.value,
+                "status": "received",
+                "created_at": message.received_at,
+                "updated_at": now,
+            }
+        )
+        sent = tuple(Reply(reply_ref(sid, i), body) for i, body in enumerate(outcome.replies))
+        for reply in sent:
+            message_rows.append(
+                {
+                    "subscriber_id": row["id"],
+                    "direction": "outbound",
+                    "body": reply.body,
+                    "media_urls": list(reply.media_urls),
+                    "sid": None,
+                    "ref": reply.ref,
+                    "reply_to": sid,
+                    "intent": None,
+                    "status": "queued",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        for change in outcome.consent:
+            consent_rows.append(
+                {
+                    "subscriber_id": row["id"],
+                    "action": change.action.value,
+                    "from_status": change.from_status.value,
+                    "to_status": change.to_status.value,
+                    "keyword": change.keyword,
+                    "source": change.source,
+                    "text": message.body,
+                    "message_sid": sid,
+                    "at": message.received_at,
+                }
+            )
+        if outcome.updates:
+            for key, value in outcome.updates.items():
+                row[key] = value.value if isinstance(value, Status) else value
+            changed[row["phone"]] = row
+        results[sid] = Applied(sid, sent, duplicate=False, outcome=outcome)
+
+    if message_rows:
+        conn.execute(messages.insert(), message_rows)
+    if consent_rows:
+        conn.execute(consent_events.insert(), consent_rows)
+    if changed:
+        conn.execute(
+            update(subscribers)
+            .where(subscribers.c.id == bindparam("b_id"))
+            .values({name: bindparam(f"b_{name}") for name in (*_MUTABLE, "updated_at")}),
+            [
+                {"b_id": row["id"], "b_updated_at": now, **{f"b_{name}": row[name] for name in _MUTABLE}}
+                for row in changed.values()
+            ],
+        )
+    return [results[m.message_sid] for m in batch]

@@ -1,0 +1,119 @@
+"""Reads for the admin API and the status-callback update."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.store.db import WRITE
+from bot.store.schema import consent_events, messages, subscribers
+
+# Twilio's callbacks can arrive out of order; a status never moves back down this ladder.
+STATUS_RANK = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "read": 5,
+    "canceled": 4,
+}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+async def subscriber_record(engine: AsyncEngine, phone: str) -> dict[str, Any] | None:
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(subscribers).where(subscribers.c.phone == phone))).mappings().first()
+        if row is None:
+            return None
+        consent = (
+            await conn.execute(
+                select(consent_events)
+                .where(consent_events.c.subscriber_id == row["id"])
+                .order_by(consent_events.c.id)
+            )
+        ).mappings()
+        return {
+            "phone": row["phone"],
+            "status": row["status"],
+            "language": row["language"],
+            "opt_in_source": row["opt_in_source"],
+            "opt_in_keyword": row["opt_in_keyword"],
+            "properties": row["properties"] or {},
+            "created_at": _iso(row["created_at"]),
+            "subscribed_at": _iso(row["subscribed_at"]),
+            "unsubscribed_at": _iso(row["unsubscribed_at"]),
+            "consent": [
+                {
+                    "action": c["action"],
+                    "from_status": c["from_status"],
+                    "to_status": c["to_status"],
+                    "keyword": c["keyword"],
+                    "source": c["source"],
+                    "text": c["text"],
+                    "message_sid": c["message_sid"],
+                    "at": _iso(c["at"]),
+                }
+                for c in consent
+            ],
+        }
+
+
+async def subscriber_messages(engine: AsyncEngine, phone: str) -> list[dict[str, Any]] | None:
+    async with engine.connect() as conn:
+        subscriber_id = await conn.scalar(select(subscribers.c.id).where(subscribers.c.phone == phone))
+        if subscriber_id is None:
+            return None
+        rows = (
+            await conn.execute(
+                select(messages).where(messages.c.subscriber_id == subscriber_id).order_by(messages.c.id)
+            )
+        ).mappings()
+        return [
+            {
+                "direction": r["direction"],
+                "body": r["body"],
+                "media_urls": r["media_urls"] or [],
+                "sid": r["sid"],
+                "ref": r["ref"],
+                "status": r["status"],
+                "error_code": r["error_code"],
+                "at": _iso(r["created_at"]),
+            }
+            for r in rows
+        ]
+
+
+async def record_status(
+    engine: AsyncEngine, *, ref: str | None, sid: str, status: str, error_code: int | None, now: datetime
+) -> bool:
+    """Apply a delivery status callback; False when no outbound message matches."""
+    key = messages.c.ref == ref if ref else messages.c.sid == sid
+    async with engine.execution_options(**{WRITE: True}).begin() as conn:
+        row = (
+            await conn.execute(
+                select(messages.c.id, messages.c.status, messages.c.sid).where(
+                    key, messages.c.direction == "outbound"
+                )
+            )
+        ).first()
+        if row is None:
+            return False
+        values: dict[str, Any] = {"updated_at": now}
+        if row.sid is None:
+            values["sid"] = sid
+        if STATUS_RANK.get(status, 0) >= STATUS_RANK.get(row.status, 0):
+            values["status"] = status
+            if error_code is not None:
+                values["error_code"] = error_code
+        await conn.execute(messages.update().where(messages.c.id == row.id).values(values))
+        return True

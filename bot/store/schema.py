@@ -1,0 +1,108 @@
+"""Tables. Alembic migrations under migrations/ create them; a test keeps both in step."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER keys
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("phone", String(20), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("language", String(16)),
+    Column("opt_in_source", String(100)),
+    Column("opt_in_keyword", String(100)),
+    Column("properties", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("subscribed_at", UTCDateTime),
+    Column("unsubscribed_at", UTCDateTime),
+)
+
+consent_events = Table(
+    "consent_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subscriber_id", Id, ForeignKey("subscribers.id"), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("from_status", String(16), nullable=False),
+    Column("to_status", String(16), nullable=False),
+    Column("keyword", String(100)),
+    Column("source", String(100)),
+    Column("text", Text),
+    Column("message_sid", String(64)),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "subscriber_id", "id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subscriber_id", Id, ForeignKey("subscribers.id"), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("media_urls", JSON, nullable=False),
+    # The carrier's id. Unique: a second delivery of one MessageSid can never be stored twice.
+    Column("sid", String(64), unique=True),
+    # Our own idempotency key for outbound messages ("<inbound sid>:<n>" for replies).
+    Column("ref", String(100), unique=True),
+    Column("reply_to", String(64)),
+    Column("intent", String(16)),
+    Column("status", String(20), nullable=False),
+    Column("error_code", Integer),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "subscriber_id", "id"),
+    Index(None, "reply_to"),
+)

@@ -1,0 +1,110 @@
+"""Group commit: inbound messages queue here and are applied in batches, one transaction each.
+
+While one batch commits, the next one gathers, so under load a commit (and its fsync) is shared by
+many messages, and when idle a message waits for nobody.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.conversation import Policy
+from bot.core.inbound import InboundMessage
+from bot.program.model import Program
+from bot.store.db import WRITE
+from bot.store.inbound import Applied, apply_batch
+
+log = logging.getLogger(__name__)
+
+_Item = tuple[InboundMessage, asyncio.Future[Applied]]
+
+
+class InboundWriter:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        program: Callable[[], Program],
+        policy: Policy,
+        max_batch: int = 200,
+    ) -> None:
+        self._engine = engine.execution_options(**{WRITE: True})
+        self._program = program
+        self._policy = policy
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0  # for the benchmark: messages / batches = mean batch size
+        self.messages = 0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="inbound-writer")
+
+    async def close(self) -> None:
+        """Apply everything already queued, then stop."""
+        if self._task is not None:
+            await self._queue.put(None)
+            await self._task
+            self._task = None
+
+    async def submit(self, message: InboundMessage) -> Applied:
+        if self._task is None:
+            raise RuntimeError("writer is not running")
+        future: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
+        await self._queue.put((message, future))
+        # Shielded: a caller that goes away (carrier hung up) must not cancel a commit under way.
+        return await asyncio.shield(future)
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            await self._apply(batch)
+
+    async def _apply(self, batch: list[_Item]) -> None:
+        try:
+            results = await self._transaction([m for m, _ in batch])
+        except Exception:
+            if len(batch) == 1:
+                log.exception("inbound message could not be stored")
+                _fail(batch[0][1])
+                return
+            # One bad message must not fail its neighbours: retry each on its own.
+            log.warning("batch of %d failed; retrying one by one", len(batch), exc_info=True)
+            for item in batch:
+                await self._apply([item])
+            return
+        self.batches += 1
+        self.messages += len(batch)
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+    async def _transaction(self, messages: list[InboundMessage]) -> list[Applied]:
+        program = self._program()
+        now = datetime.now(UTC)
+        async with self._engine.begin() as conn:
+            return await conn.run_sync(apply_batch, messages, program, self._policy, now)
+
+
+def _fail(future: asyncio.Future[Applied]) -> None:
+    if not future.done():
+        future.set_exception(StoreUnavailable("the message could not be stored"))
+
+
+class StoreUnavailable(RuntimeError):
+    pass
