@@ -138,7 +138,7 @@ def load_settings(
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         admin_token=env.get("SMSBOT_ADMIN_TOKEN") or None,
         carrier_sends_confirmations=parsed.compliance.carrier_sends_confirmations,
-        redis_prefix=parsed.coordination.redis_prefix,
+        redis_prefix=env.get("SMSBOT_REDIS_PREFIX") or parsed.coordination.redis_prefix,
         lock_timeout=parsed.coordination.lock_timeout,
         replay_ttl=parsed.coordination.replay_ttl,
         log_level=env.get("SMSBOT_LOG_LEVEL") or parsed.log_level,

@@ -46,7 +46,9 @@ def check_signature(request: web.Request, services: Services, form: Mapping[str,
         return
     signature = request.headers.get("X-Twilio-Signature", "")
     public = services.settings.public_url
-    url = f"{public}{request.rel_url.path_qs}" if public else str(request.url)
+    # raw_path: the request target exactly as sent, which is what the carrier signed.
+    base = public or f"{request.scheme}://{request.host}"
+    url = f"{base}{request.raw_path}"
     if not signature or not validator.validate(url, dict(form), signature):
         log.warning(
             "rejected %s %s: %s signature", request.method, request.path, "bad" if signature else "no"

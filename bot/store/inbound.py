@@ -48,7 +48,7 @@ class Applied:
 
 
 def reply_ref(message_sid: str, index: int) -> str:
-    return f"{message_sid}:{index}"
+    return f"{message_sid}.{index}"  # URL-safe: it travels in the status callback's query
 
 
 def _insert(conn: Connection, table: Any) -> Any:

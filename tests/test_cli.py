@@ -1,0 +1,66 @@
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def smsbot(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_check_passes_on_the_shipped_program() -> None:
+    result = smsbot("check")
+    assert result.returncode == 0, result.stderr
+    assert "0 errors" in result.stdout
+
+
+def test_check_fails_with_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "keywords").mkdir()
+    (tmp_path / "keywords" / "p.yaml").write_text(
+        "program:\n  name: A\n  brand: B\n  help_contact: C\nkeywords:\n  HELP: {}\n"
+    )
+    (tmp_path / "config.yaml").write_text("keywords: keywords\n")
+    result = smsbot("check", "--config", str(tmp_path / "config.yaml"))
+    assert result.returncode == 1
+    assert f"{tmp_path}/keywords/p.yaml:6: HELP: 'HELP' is reserved" in result.stderr
+    as_json = smsbot("check", "--json", "--config", str(tmp_path / "config.yaml"))
+    assert as_json.returncode == 1 and '"line": 6' in as_json.stdout
+
+
+def test_check_reports_a_broken_config_file(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("server:\n  port: -3\n")
+    result = smsbot("check", "--config", str(tmp_path / "config.yaml"))
+    assert (
+        result.returncode == 1 and f"{tmp_path}/config.yaml:2: server.port" in result.stdout + result.stderr
+    )
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "x.db"
+    result = smsbot("db", "upgrade", env={"DATABASE_URL": f"sqlite:///{db}"})
+    assert result.returncode == 0, result.stderr
+    tables = {
+        row[0] for row in sqlite3.connect(db).execute("select name from sqlite_master where type='table'")
+    }
+    assert {"subscribers", "consent_events", "messages", "alembic_version"} <= tables
+
+
+def test_serve_refuses_a_public_address_without_a_token(tmp_path: Path) -> None:
+    result = smsbot(
+        "serve", "--host", "0.0.0.0", env={"SMSBOT_DATA_DIR": str(tmp_path), "TWILIO_AUTH_TOKEN": ""}
+    )
+    assert result.returncode == 2 and "refusing to listen on 0.0.0.0" in result.stderr
