@@ -58,9 +58,12 @@ async def test_sigterm_during_a_burst_loses_nothing_acknowledged(
     await asyncio.to_thread(again.start)
     phone = next(iter(acknowledged.values()))
     try:
-        async with aiohttp.ClientSession() as session, session.get(
-            f"{again.url}/api/subscribers/{phone}", headers={"Authorization": "Bearer admin-secret"}
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(
+                f"{again.url}/api/subscribers/{phone}", headers={"Authorization": "Bearer admin-secret"}
+            ) as response,
+        ):
             assert response.status == 200
             assert (await response.json())["status"] == "subscribed"
     finally:

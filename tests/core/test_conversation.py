@@ -14,9 +14,10 @@ from tests.conftest import KEYWORDS
 
 PROGRAM = load_program(KEYWORDS).program
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+DEFAULT = Policy()
 
 
-def text(body: str, status: Status = Status.NEW, policy: Policy = Policy(), **fields: str):
+def text(body: str, status: Status = Status.NEW, policy: Policy = DEFAULT, **fields: str):
     message = InboundMessage(
         message_sid="SM1", sender="+14155550123", recipient="55555", body=body, received_at=NOW
     )
