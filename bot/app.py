@@ -22,6 +22,7 @@ from bot.store import db
 from bot.store.writer import InboundWriter
 
 log = logging.getLogger(__name__)
+REDIS_CONNECTIONS = 64  # per process
 
 
 def create_app(settings: Settings, program: Program | None = None) -> web.Application:
@@ -50,9 +51,12 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     if url is None:
         embedded = EmbeddedRedis(settings.data_dir)
         url = await embedded.start()
-    client = aioredis.Redis.from_url(
-        url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+    # A bounded pool that waits for a free connection: a burst must queue for Redis, not open
+    # hundreds of sockets at once (a unix socket refuses them with EAGAIN past its backlog).
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=REDIS_CONNECTIONS, timeout=5, socket_timeout=5, socket_connect_timeout=5
     )
+    client = aioredis.Redis(connection_pool=pool)
     services.redis = client
     services.coord = Coordinator(
         client,
@@ -77,6 +81,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         engine,
         program=lambda: services.program.current,
         policy=Policy(carrier_sends_confirmations=settings.carrier_sends_confirmations),
+        sqlite_url=settings.database_url if db.is_sqlite(settings.database_url) else None,
     )
     writer.start()
     services.engine, services.writer = engine, writer

@@ -28,7 +28,8 @@ def _settings(config: Path | None, **overrides: object) -> Settings:
 
 def _logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("transitions").setLevel(logging.WARNING)  # it narrates every callback at INFO
+    # transitions narrates every callback at INFO and warns of triggers we ignore on purpose.
+    logging.getLogger("transitions").setLevel(logging.ERROR)
 
 
 def _loopback(host: str) -> bool:

@@ -9,14 +9,14 @@ still serialises the writes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 import weakref
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
 
 PENDING = b"P"  # claim value while the first delivery is being handled
 DONE = b"R"  # prefix of the stored reply
@@ -39,6 +39,56 @@ if redis.call('GET', KEYS[1]) == 'P' then redis.call('DEL', KEYS[1]) end
 if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
 return 1
 """
+
+
+class AutoPipeline:
+    """Send the script calls made within one event-loop tick to Redis as one pipeline.
+
+    A committed batch wakes all its handlers in the same tick; without this, each would pay its
+    own round trip to release its lock. Each caller still gets its own result or error.
+    """
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._client = client
+        self._pending: list[tuple[AsyncScript, list[str], list[Any], asyncio.Future[Any]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        if not self._pending:
+            loop.call_soon(self._flush)
+        self._pending.append((script, keys, args, future))
+        return await future
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        task = asyncio.create_task(self._send(batch))
+        self._tasks.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, batch: list[tuple[AsyncScript, list[str], list[Any], asyncio.Future[Any]]]) -> None:
+        try:
+            if len(batch) == 1:
+                script, keys, args, _ = batch[0]
+                results = [await script(keys=keys, args=args)]
+            else:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for script, keys, args, _ in batch:
+                        await script(keys=keys, args=args, client=pipe)
+                    results = await pipe.execute(raise_on_error=False)
+        except Exception as exc:
+            for *_, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (*_, future), result in zip(batch, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
 
 
 class ClaimState(StrEnum):
@@ -72,6 +122,7 @@ class Coordinator:
         self._lock = client.register_script(_LOCK)
         self._finish = client.register_script(_FINISH)
         self._abandon = client.register_script(_ABANDON)
+        self._call = AutoPipeline(client)
         # Waiters in this process queue on a local lock instead of polling Redis.
         self._local: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -94,9 +145,10 @@ class Coordinator:
 
     async def begin(self, sid: str, phone: str, token: str) -> Claim:
         """Claim a MessageSid and try the subscriber's lock, in one round trip."""
-        value, locked = await self._begin(
-            keys=[self._claim_key(sid), self._lock_key(phone)],
-            args=[token, self._in_flight_ms, self._lock_ms],
+        value, locked = await self._call(
+            self._begin,
+            [self._claim_key(sid), self._lock_key(phone)],
+            [token, self._in_flight_ms, self._lock_ms],
         )
         if value == b"":
             return Claim(ClaimState.NEW, None, bool(locked))
@@ -110,7 +162,7 @@ class Coordinator:
         deadline = loop.time() + patience
         delay = 0.002
         while True:
-            if await self._lock(keys=[self._lock_key(phone)], args=[token, self._lock_ms]):
+            if await self._call(self._lock, [self._lock_key(phone)], [token, self._lock_ms]):
                 return True
             if loop.time() + delay > deadline:
                 return False
@@ -131,15 +183,8 @@ class Coordinator:
         return None
 
     async def finish(self, sid: str, phone: str, token: str, reply: str) -> None:
-        await self._finish(
-            keys=[self._claim_key(sid), self._lock_key(phone)], args=[token, reply, self._replay_ms]
-        )
+        keys = [self._claim_key(sid), self._lock_key(phone)]
+        await self._call(self._finish, keys, [token, reply, self._replay_ms])
 
     async def abandon(self, sid: str, phone: str, token: str) -> None:
-        await self._abandon(keys=[self._claim_key(sid), self._lock_key(phone)], args=[token])
-
-    @contextlib.asynccontextmanager
-    async def subscriber(self, phone: str) -> AsyncIterator[None]:
-        """The in-process half of a subscriber's lock."""
-        async with self.local_lock(phone):
-            yield
+        await self._call(self._abandon, [self._claim_key(sid), self._lock_key(phone)], [token])

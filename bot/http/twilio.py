@@ -106,10 +106,13 @@ async def handle(services: Services, message: InboundMessage) -> str:
                 log.warning(
                     "lock for %s not had in %.0fs; the database serialises", mask_phone(phone), timeout
                 )
-        except (aioredis.ConnectionError, aioredis.TimeoutError):
+        except (aioredis.ConnectionError, aioredis.TimeoutError) as exc:
             # Redis only coordinates: without it the database still dedupes and serialises.
-            log.error("Redis unreachable; handling %s without it", sid)
+            log.error("Redis unreachable (%s); handling %s without it", exc, sid)
             redis_ok = False
+            # The script may have run before the reply was lost: let go of what we may hold,
+            # or this number's next messages would wait out the lock.
+            await _quietly(coord.abandon(sid, phone, token))
 
         try:
             applied = await writer.submit(message)
@@ -134,8 +137,8 @@ async def handle(services: Services, message: InboundMessage) -> str:
 async def _quietly(call: object) -> None:
     try:
         await call  # type: ignore[misc]
-    except (aioredis.ConnectionError, aioredis.TimeoutError):
-        log.error("Redis unreachable while releasing a claim")
+    except (aioredis.ConnectionError, aioredis.TimeoutError) as exc:
+        log.error("Redis unreachable while releasing a claim: %s", exc)
 
 
 async def status_callback(request: web.Request) -> web.Response:

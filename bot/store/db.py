@@ -7,8 +7,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -39,8 +40,24 @@ def create_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
         return create_async_engine(url, **kwargs)
 
     engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+    _sqlite_setup(engine.sync_engine)
+    return engine
 
-    @event.listens_for(engine.sync_engine, "connect")
+
+def create_sqlite_writer(raw_url: str) -> Engine:
+    """A synchronous engine for SQLite's writer thread: a whole batch in one thread hop."""
+    url = async_url(raw_url).set(drivername="sqlite+pysqlite")
+    engine = sa_create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=1)
+    _sqlite_setup(engine)
+    return engine
+
+
+def is_sqlite(raw_url: str) -> bool:
+    return make_url(raw_url).get_backend_name() == "sqlite"
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         # Take over BEGIN from the driver so writers can ask for BEGIN IMMEDIATE: a deferred
         # transaction that reads and then writes can fail to upgrade its lock under concurrency.
@@ -52,11 +69,9 @@ def create_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
-
-    return engine
 
 
 def _alembic_config(connection: Connection) -> Config:

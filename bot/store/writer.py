@@ -9,14 +9,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.conversation import Policy
 from bot.core.inbound import InboundMessage
 from bot.program.model import Program
-from bot.store.db import WRITE
+from bot.store.db import WRITE, create_sqlite_writer
 from bot.store.inbound import Applied, apply_batch
 
 log = logging.getLogger(__name__)
@@ -31,8 +33,16 @@ class InboundWriter:
         program: Callable[[], Program],
         policy: Policy,
         max_batch: int = 200,
+        sqlite_url: str | None = None,
     ) -> None:
         self._engine = engine.execution_options(**{WRITE: True})
+        # SQLite: a plain engine on one thread of its own runs each batch in a single hop, where
+        # aiosqlite would hop threads for every statement.
+        self._sync: Engine | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        if sqlite_url is not None:
+            self._sync = create_sqlite_writer(sqlite_url).execution_options(**{WRITE: True})
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._program = program
         self._policy = policy
         self._max_batch = max_batch
@@ -51,6 +61,10 @@ class InboundWriter:
             await self._queue.put(None)
             await self._task
             self._task = None
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+        if self._sync is not None:
+            self._sync.dispose()
 
     async def submit(self, message: InboundMessage) -> Applied:
         if self._task is None:
@@ -97,6 +111,14 @@ class InboundWriter:
     async def _transaction(self, messages: list[InboundMessage]) -> list[Applied]:
         program = self._program()
         now = datetime.now(UTC)
+        if self._sync is not None:
+            sync = self._sync
+
+            def run() -> list[Applied]:
+                with sync.begin() as conn:
+                    return apply_batch(conn, messages, program, self._policy, now)
+
+            return await asyncio.get_running_loop().run_in_executor(self._thread, run)
         async with self._engine.begin() as conn:
             return await conn.run_sync(apply_batch, messages, program, self._policy, now)
 

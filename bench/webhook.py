@@ -1,0 +1,262 @@
+"""Drive the webhook like a carrier and print throughput and latency, beside two references.
+
+    .venv/bin/python bench/webhook.py [--seconds 10] [--connections 64] [--skip-scale]
+
+- smsbot with the embedded defaults (SQLite file, embedded Redis), signatures checked;
+- the ceiling: bare aiohttp parsing the form and answering constant TwiML;
+- Twilio's tutorial bot: Flask + RequestValidator + MessagingResponse + SQLite under gunicorn.
+Throughput comes from wrk (closed loop, pre-signed requests, each with its own MessageSid);
+latency at a fixed 1,000 messages/s from an open-loop generator; per-message cost is the server's
+own CPU time per message, at 10,000 and at 1,000,000 stored subscribers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+from twilio.request_validator import RequestValidator
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "bench-auth-token-0123456789abcdef"
+PY = sys.executable
+MIX = [("JOIN", 40), ("STOP", 10), ("HELP", 10), ("what's new this week?", 25), ("hi", 10), ("start", 5)]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def make_requests(path: Path, url: str, count: int, senders: int, first_sender: int = 0) -> None:
+    """Pre-sign `count` webhook calls from `senders` distinct numbers, in a realistic mix."""
+    validator = RequestValidator(TOKEN)
+    words = [w for w, n in MIX for _ in range(n)]
+    rng = random.Random(7)
+    with path.open("w") as out:
+        for _ in range(count):
+            params = {
+                "MessageSid": "SM" + uuid.UUID(int=rng.getrandbits(128)).hex,
+                "AccountSid": "AC" + "0" * 32,
+                "From": f"+1415{first_sender + rng.randrange(senders):07d}",
+                "To": "+15005550006",
+                "Body": rng.choice(words),
+                "NumMedia": "0",
+            }
+            out.write(f"{validator.compute_signature(url, params)}\t{urlencode(params)}\n")
+
+
+class Process:
+    def __init__(self, argv: list[str], env: dict[str, str], port: int, log: Path) -> None:
+        self.port = port
+        self.log = log
+        self.proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT, stdout=log.open("wb"),
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{argv[:3]} exited:\n{log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{argv[:3]} did not start:\n{log.read_text()[-2000:]}")
+
+    def cpu_seconds(self) -> float:
+        """User+system CPU of the server and its children so far (all gunicorn workers count)."""
+        total = 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        pids = [self.proc.pid]
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+            pids += [int(p) for p in children]
+        except OSError:
+            pass
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick
+            except (OSError, IndexError):
+                pass
+        return total
+
+    def stop(self) -> None:
+        import signal
+
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def wrk(url: str, requests: Path, seconds: float, connections: int, threads: int = 1) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
+         "-s", str(ROOT / "bench" / "replay.lua"), url, "--", str(requests), str(threads)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("JSON "))
+    result = json.loads(line[5:])
+    result["rate"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def smsbot(data: Path, port: int) -> Process:
+    env = {
+        "SMSBOT_DATA_DIR": str(data), "TWILIO_AUTH_TOKEN": TOKEN, "SMSBOT_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "SMSBOT_LOG_LEVEL": "WARNING",
+    }
+    for name in ("DATABASE_URL", "REDIS_URL", "SMSBOT_CONFIG"):
+        env[name] = ""
+    data.mkdir(parents=True, exist_ok=True)
+    return Process([PY, "-m", "bot", "serve", "--port", str(port)], env, port, data / "serve.log")
+
+
+def seed(data: Path, count: int) -> None:
+    """Store `count` subscribers (numbers +14150000000 upwards), straight into a migrated database."""
+    data.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{data / 'smsbot.db'}"}
+    subprocess.run([PY, "-m", "bot", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    conn = sqlite3.connect(data / "smsbot.db")
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    rows = ((f"+1415{i:07d}", "subscribed", "JOIN", "JOIN", "{}", now, now, now) for i in range(count))
+    conn.executemany(
+        "INSERT INTO subscribers (phone, status, opt_in_source, opt_in_keyword, properties, created_at, updated_at,"
+        " subscribed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    conn.commit()
+    conn.close()
+
+
+def throughput(name: str, proc: Process, requests: Path, args: argparse.Namespace) -> dict[str, float]:
+    url = f"http://127.0.0.1:{proc.port}/twilio/sms"
+    wrk(url, requests, 2, args.connections)  # warm-up
+    before = proc.cpu_seconds()
+    result = wrk(url, requests, args.seconds, args.connections)
+    result["cpu_us_per_msg"] = (proc.cpu_seconds() - before) / result["requests"] * 1e6
+    print(f"  {name:<34} {result['rate']:>8.0f} msg/s   p50 {result['p50_us'] / 1000:6.1f} ms   "
+          f"p99 {result['p99_us'] / 1000:6.1f} ms   server CPU {result['cpu_us_per_msg']:5.0f} us/msg   "
+          f"errors {result['errors'] + result['non_2xx']}" + ("   (requests reused!)" if result["wrapped"] else ""),
+          flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--rate", type=float, default=1000, help="fixed rate for the latency run")
+    parser.add_argument("--skip-scale", action="store_true", help="skip the 10k vs 1M subscribers run")
+    parser.add_argument("--only", choices=["smsbot", "refs", "scale"], help="run just one part")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: `make bench` installs it")
+
+    work = Path(tempfile.mkdtemp(prefix="smsbot-bench-"))
+    count = int(args.seconds * 8000) + 20000
+    print(f"machine: {machine()}")
+    print(f"load: wrk, 1 thread, {args.connections} connections, {args.seconds:.0f}s; mix "
+          + ", ".join(f"{w} {n}%" for w, n in MIX))
+    results: dict[str, object] = {"machine": machine()}
+    try:
+        if args.only in (None, "refs"):
+            print("references:")
+            port = free_port()
+            reqs = work / "bare.txt"
+            make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", count, 50_000)
+            bare = Process([PY, str(ROOT / "bench" / "reference_bare.py"), str(port)], {}, port, work / "bare.log")
+            results["bare_aiohttp"] = throughput("bare aiohttp (ceiling)", bare, reqs, args)
+            bare.stop()
+
+            port = free_port()
+            reqs = work / "flask.txt"
+            make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", count, 50_000)
+            workers = 2 * (os.cpu_count() or 1) + 1
+            flask = Process(
+                [PY, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--chdir",
+                 str(ROOT / "bench"), "reference_flask:app"],
+                {"TUTORIAL_DB": str(work / "tutorial.db"), "TUTORIAL_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                 "TWILIO_AUTH_TOKEN": TOKEN}, port, work / "flask.log")
+            results["tutorial_flask"] = throughput(f"tutorial bot (Flask, gunicorn -w {workers})", flask, reqs, args)
+            flask.stop()
+
+        if args.only in (None, "smsbot"):
+            print("smsbot (embedded defaults: SQLite file, embedded Redis; signatures checked):")
+            port = free_port()
+            data = work / "smsbot"
+            reqs = work / "smsbot.txt"
+            make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", count, 50_000)
+            proc = smsbot(data, port)
+            results["smsbot"] = throughput("smsbot, saturated", proc, reqs, args)
+            proc.stop()
+
+            port = free_port()
+            reqs = work / "smsbot-rate.txt"
+            make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", int(args.rate * args.seconds) + 10, 50_000,
+                          first_sender=1_000_000)
+            proc = smsbot(work / "smsbot-rate", port)
+            out = subprocess.run([PY, str(ROOT / "bench" / "openloop.py"), f"http://127.0.0.1:{port}/twilio/sms",
+                                  str(reqs), "--rate", str(args.rate), "--seconds", str(args.seconds)],
+                                 capture_output=True, text=True, check=True).stdout
+            fixed = json.loads(out)
+            results["smsbot_fixed_rate"] = fixed
+            print(f"  {'smsbot, open loop at ' + str(int(args.rate)) + ' msg/s':<34} {fixed['achieved_rate']:>8.0f} msg/s   "
+                  f"p50 {fixed['p50_ms']:6.1f} ms   p99 {fixed['p99_ms']:6.1f} ms   max {fixed['max_ms']:.1f} ms   "
+                  f"failures {fixed['failures']}", flush=True)
+            proc.stop()
+
+        if args.only in (None, "scale") and not args.skip_scale:
+            print("per-message cost against stored subscribers (senders drawn from the stored ones):")
+            for stored in (10_000, 1_000_000):
+                data = work / f"scale-{stored}"
+                started = time.monotonic()
+                seed(data, stored)
+                print(f"  seeded {stored:,} subscribers in {time.monotonic() - started:.1f}s", flush=True)
+                port = free_port()
+                reqs = work / f"scale-{stored}.txt"
+                make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", count, stored)
+                proc = smsbot(data, port)
+                results[f"smsbot_{stored}"] = throughput(f"smsbot, {stored:,} subscribers", proc, reqs, args)
+                proc.stop()
+    finally:
+        out_dir = ROOT / "bench" / "out"
+        out_dir.mkdir(exist_ok=True)
+        (out_dir / "webhook.json").write_text(json.dumps(results, indent=2))
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"figures saved to {out_dir / 'webhook.json'}")
+
+
+if __name__ == "__main__":
+    main()
