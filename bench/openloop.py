@@ -31,9 +31,14 @@ async def run(url: str, lines: list[tuple[str, str]], rate: float, seconds: floa
             nonlocal failures
             signature, body = line
             try:
-                async with session.post(url, data=body.encode(), headers={
-                    "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature,
-                }) as response:
+                async with session.post(
+                    url,
+                    data=body.encode(),
+                    headers={
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "X-Twilio-Signature": signature,
+                    },
+                ) as response:
                     await response.read()
                     if response.status != 200:
                         failures += 1

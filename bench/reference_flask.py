@@ -42,8 +42,10 @@ def validate_twilio_request(f: Any) -> Any:
 def sms() -> Response:
     body = request.form.get("Body", "").strip().upper()
     with db() as conn:
-        conn.execute("INSERT OR IGNORE INTO messages VALUES (?, ?, ?)",
-                     (request.form["MessageSid"], request.form["From"], request.form.get("Body", "")))
+        conn.execute(
+            "INSERT OR IGNORE INTO messages VALUES (?, ?, ?)",
+            (request.form["MessageSid"], request.form["From"], request.form.get("Body", "")),
+        )
     resp = MessagingResponse()
     if body == "JOIN":
         resp.message("Thanks for joining! Reply STOP to opt out.")

@@ -80,8 +80,14 @@ class Process:
     def __init__(self, argv: list[str], env: dict[str, str], port: int, log: Path) -> None:
         self.port = port
         self.log = log
-        self.proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT, stdout=log.open("wb"),
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            argv,
+            env={**os.environ, **env},
+            cwd=ROOT,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -124,9 +130,26 @@ class Process:
 
 def wrk(url: str, requests: Path, seconds: float, connections: int, threads: int = 1) -> dict[str, float]:
     out = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
-         "-s", str(ROOT / "bench" / "replay.lua"), url, "--", str(requests), str(threads)],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(ROOT / "bench" / "replay.lua"),
+            url,
+            "--",
+            str(requests),
+            str(threads),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     line = next(x for x in out.splitlines() if x.startswith("JSON "))
     result = json.loads(line[5:])
@@ -136,7 +159,9 @@ def wrk(url: str, requests: Path, seconds: float, connections: int, threads: int
 
 def smsbot(data: Path, port: int) -> Process:
     env = {
-        "SMSBOT_DATA_DIR": str(data), "TWILIO_AUTH_TOKEN": TOKEN, "SMSBOT_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "SMSBOT_DATA_DIR": str(data),
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "SMSBOT_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "SMSBOT_LOG_LEVEL": "WARNING",
     }
     for name in ("DATABASE_URL", "REDIS_URL", "SMSBOT_CONFIG"):
@@ -155,7 +180,9 @@ def seed(data: Path, count: int) -> None:
     rows = ((f"+1415{i:07d}", "subscribed", "JOIN", "JOIN", "{}", now, now, now) for i in range(count))
     conn.executemany(
         "INSERT INTO subscribers (phone, status, opt_in_source, opt_in_keyword, properties, created_at, updated_at,"
-        " subscribed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        " subscribed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
     conn.commit()
     conn.close()
 
@@ -166,15 +193,20 @@ def throughput(name: str, proc: Process, requests: Path, args: argparse.Namespac
     before = proc.cpu_seconds()
     result = wrk(url, requests, args.seconds, args.connections)
     result["cpu_us_per_msg"] = (proc.cpu_seconds() - before) / result["requests"] * 1e6
-    print(f"  {name:<34} {result['rate']:>8.0f} msg/s   p50 {result['p50_us'] / 1000:6.1f} ms   "
-          f"p99 {result['p99_us'] / 1000:6.1f} ms   server CPU {result['cpu_us_per_msg']:5.0f} us/msg   "
-          f"errors {result['errors'] + result['non_2xx']}" + ("   (requests reused!)" if result["wrapped"] else ""),
-          flush=True)
+    print(
+        f"  {name:<34} {result['rate']:>8.0f} msg/s   p50 {result['p50_us'] / 1000:6.1f} ms   "
+        f"p99 {result['p99_us'] / 1000:6.1f} ms   server CPU {result['cpu_us_per_msg']:5.0f} us/msg   "
+        f"errors {result['errors'] + result['non_2xx']}"
+        + ("   (requests reused!)" if result["wrapped"] else ""),
+        flush=True,
+    )
     return result
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rate", type=float, default=1000, help="fixed rate for the latency run")
@@ -187,16 +219,22 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="smsbot-bench-"))
     count = int(args.seconds * 8000) + 20000
     print(f"machine: {machine()}")
-    print(f"load: wrk, 1 thread, {args.connections} connections, {args.seconds:.0f}s; mix "
-          + ", ".join(f"{w} {n}%" for w, n in MIX))
+    print(
+        f"load: wrk, 1 thread, {args.connections} connections, {args.seconds:.0f}s; mix "
+        + ", ".join(f"{w} {n}%" for w, n in MIX)
+    )
     results: dict[str, object] = {"machine": machine()}
     try:
         if args.only in (None, "refs"):
             print("references:")
             port = free_port()
             reqs = work / "bare.txt"
-            make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", count, 50_000)
-            bare = Process([PY, str(ROOT / "bench" / "reference_bare.py"), str(port)], {}, port, work / "bare.log")
+            make_requests(
+                reqs, f"http://127.0.0.1:{port}/twilio/sms", int(args.seconds * 30000) + 60000, 50_000
+            )
+            bare = Process(
+                [PY, str(ROOT / "bench" / "reference_bare.py"), str(port)], {}, port, work / "bare.log"
+            )
             results["bare_aiohttp"] = throughput("bare aiohttp (ceiling)", bare, reqs, args)
             bare.stop()
 
@@ -205,11 +243,29 @@ def main() -> None:
             make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", count, 50_000)
             workers = 2 * (os.cpu_count() or 1) + 1
             flask = Process(
-                [PY, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--chdir",
-                 str(ROOT / "bench"), "reference_flask:app"],
-                {"TUTORIAL_DB": str(work / "tutorial.db"), "TUTORIAL_PUBLIC_URL": f"http://127.0.0.1:{port}",
-                 "TWILIO_AUTH_TOKEN": TOKEN}, port, work / "flask.log")
-            results["tutorial_flask"] = throughput(f"tutorial bot (Flask, gunicorn -w {workers})", flask, reqs, args)
+                [
+                    PY,
+                    "-m",
+                    "gunicorn",
+                    "-w",
+                    str(workers),
+                    "-b",
+                    f"127.0.0.1:{port}",
+                    "--chdir",
+                    str(ROOT / "bench"),
+                    "reference_flask:app",
+                ],
+                {
+                    "TUTORIAL_DB": str(work / "tutorial.db"),
+                    "TUTORIAL_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                    "TWILIO_AUTH_TOKEN": TOKEN,
+                },
+                port,
+                work / "flask.log",
+            )
+            results["tutorial_flask"] = throughput(
+                f"tutorial bot (Flask, gunicorn -w {workers})", flask, reqs, args
+            )
             flask.stop()
 
         if args.only in (None, "smsbot"):
@@ -224,17 +280,37 @@ def main() -> None:
 
             port = free_port()
             reqs = work / "smsbot-rate.txt"
-            make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", int(args.rate * args.seconds) + 10, 50_000,
-                          first_sender=1_000_000)
+            make_requests(
+                reqs,
+                f"http://127.0.0.1:{port}/twilio/sms",
+                int(args.rate * args.seconds) + 10,
+                50_000,
+                first_sender=1_000_000,
+            )
             proc = smsbot(work / "smsbot-rate", port)
-            out = subprocess.run([PY, str(ROOT / "bench" / "openloop.py"), f"http://127.0.0.1:{port}/twilio/sms",
-                                  str(reqs), "--rate", str(args.rate), "--seconds", str(args.seconds)],
-                                 capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [
+                    PY,
+                    str(ROOT / "bench" / "openloop.py"),
+                    f"http://127.0.0.1:{port}/twilio/sms",
+                    str(reqs),
+                    "--rate",
+                    str(args.rate),
+                    "--seconds",
+                    str(args.seconds),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             fixed = json.loads(out)
             results["smsbot_fixed_rate"] = fixed
-            print(f"  {'smsbot, open loop at ' + str(int(args.rate)) + ' msg/s':<34} {fixed['achieved_rate']:>8.0f} msg/s   "
-                  f"p50 {fixed['p50_ms']:6.1f} ms   p99 {fixed['p99_ms']:6.1f} ms   max {fixed['max_ms']:.1f} ms   "
-                  f"failures {fixed['failures']}", flush=True)
+            print(
+                f"  {'smsbot, open loop at ' + str(int(args.rate)) + ' msg/s':<34} {fixed['achieved_rate']:>8.0f} msg/s   "
+                f"p50 {fixed['p50_ms']:6.1f} ms   p99 {fixed['p99_ms']:6.1f} ms   max {fixed['max_ms']:.1f} ms   "
+                f"failures {fixed['failures']}",
+                flush=True,
+            )
             proc.stop()
 
         if args.only in (None, "scale") and not args.skip_scale:

@@ -9,6 +9,7 @@ still serialises the writes.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import secrets
 import weakref
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 PENDING = b"P"  # claim value while the first delivery is being handled
 DONE = b"R"  # prefix of the stored reply
@@ -45,7 +47,8 @@ class AutoPipeline:
     """Send the script calls made within one event-loop tick to Redis as one pipeline.
 
     A committed batch wakes all its handlers in the same tick; without this, each would pay its
-    own round trip to release its lock. Each caller still gets its own result or error.
+    own round trip to release its lock. Each caller still gets its own result or error. Scripts go
+    as bare EVALSHA: redis-py would otherwise ask SCRIPT EXISTS before every pipeline.
     """
 
     def __init__(self, client: aioredis.Redis) -> None:
@@ -67,16 +70,24 @@ class AutoPipeline:
         self._tasks.add(task)  # keep a reference until it is done
         task.add_done_callback(self._tasks.discard)
 
+    async def _execute(
+        self, batch: list[tuple[AsyncScript, list[str], list[Any], asyncio.Future[Any]]]
+    ) -> list[Any]:
+        async with self._client.pipeline(transaction=False) as pipe:
+            for script, keys, args, _ in batch:
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            return list(await pipe.execute(raise_on_error=False))
+
     async def _send(self, batch: list[tuple[AsyncScript, list[str], list[Any], asyncio.Future[Any]]]) -> None:
         try:
-            if len(batch) == 1:
-                script, keys, args, _ = batch[0]
-                results = [await script(keys=keys, args=args)]
-            else:
-                async with self._client.pipeline(transaction=False) as pipe:
-                    for script, keys, args, _ in batch:
-                        await script(keys=keys, args=args, client=pipe)
-                    results = await pipe.execute(raise_on_error=False)
+            results = await self._execute(batch)
+            if any(isinstance(r, NoScriptError) for r in results):
+                # Redis restarted or was flushed of scripts: load them and run the lost calls again.
+                for script in {id(s): s for s, *_ in batch}.values():
+                    script.sha = await self._client.script_load(script.script)
+                again = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+                for i, result in zip(again, await self._execute([batch[i] for i in again]), strict=True):
+                    results[i] = result
         except Exception as exc:
             for *_, future in batch:
                 if not future.done():
@@ -123,6 +134,8 @@ class Coordinator:
         self._finish = client.register_script(_FINISH)
         self._abandon = client.register_script(_ABANDON)
         self._call = AutoPipeline(client)
+        self._process = secrets.token_hex(6)
+        self._tokens = itertools.count()
         # Waiters in this process queue on a local lock instead of polling Redis.
         self._local: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -132,9 +145,9 @@ class Coordinator:
     def _lock_key(self, phone: str) -> str:
         return f"{self.prefix}lock:{phone}"
 
-    @staticmethod
-    def token() -> str:
-        return secrets.token_hex(8)
+    def token(self) -> str:
+        """A lock owner's name: unique across processes without a syscall per message."""
+        return f"{self._process}{next(self._tokens)}"
 
     def local_lock(self, phone: str) -> asyncio.Lock:
         lock = self._local.get(phone)

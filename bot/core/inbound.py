@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 import phonenumbers
 
@@ -38,6 +39,7 @@ class InboundMessage:
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
+@lru_cache(maxsize=65536)  # subscribers text again and again; parsing a number is not free
 def to_e164(raw: str) -> str:
     """Normalise a phone number given in international form; raise BadInbound otherwise."""
     text = raw.strip()

@@ -47,29 +47,44 @@ class Applied:
     outcome: Outcome | None = None
 
 
+# Built once: composing a statement costs more than running it on a small batch.
+_STORED_SIDS = select(messages.c.sid).where(messages.c.sid.in_(bindparam("sids", expanding=True)))
+_REPLIES = (
+    select(messages.c.reply_to, messages.c.ref, messages.c.body, messages.c.media_urls)
+    .where(messages.c.reply_to.in_(bindparam("sids", expanding=True)))
+    .order_by(messages.c.id)
+)
+_SUBSCRIBERS = select(subscribers).where(subscribers.c.phone.in_(bindparam("phones", expanding=True)))
+_SUBSCRIBERS_LOCKED = _SUBSCRIBERS.with_for_update()
+_INSERT_SUBSCRIBER = {
+    "sqlite": sqlite.insert(subscribers).on_conflict_do_nothing(index_elements=["phone"]),
+    "postgresql": postgresql.insert(subscribers).on_conflict_do_nothing(index_elements=["phone"]),
+}
+_INSERT_MESSAGES = messages.insert()
+_INSERT_CONSENT = consent_events.insert()
+_UPDATE_SUBSCRIBER = (
+    update(subscribers)
+    .where(subscribers.c.id == bindparam("b_id"))
+    .values({name: bindparam(f"b_{name}") for name in (*_MUTABLE, "updated_at")})
+)
+
+
 def reply_ref(message_sid: str, index: int) -> str:
     return f"{message_sid}.{index}"  # URL-safe: it travels in the status callback's query
 
 
-def _insert(conn: Connection, table: Any) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
-
-
 def _load_subscribers(conn: Connection, phones: Sequence[str], now: datetime) -> dict[str, dict[str, Any]]:
-    lock = conn.dialect.name == "postgresql"  # SQLite's BEGIN IMMEDIATE already serialises writers
+    # SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL locks the rows.
+    query = _SUBSCRIBERS_LOCKED if conn.dialect.name == "postgresql" else _SUBSCRIBERS
 
     def fetch(wanted: Sequence[str]) -> dict[str, dict[str, Any]]:
-        query = select(subscribers).where(subscribers.c.phone.in_(wanted))
-        if lock:
-            query = query.with_for_update()
-        return {row["phone"]: dict(row) for row in conn.execute(query).mappings()}
+        return {row["phone"]: dict(row) for row in conn.execute(query, {"phones": wanted}).mappings()}
 
     found = fetch(phones)
     missing = [p for p in phones if p not in found]
     if missing:
         conn.execute(
-            _insert(conn, subscribers).on_conflict_do_nothing(index_elements=["phone"]),
+            _INSERT_SUBSCRIBER[conn.dialect.name],
             [
                 {
                     "phone": p,
@@ -97,15 +112,11 @@ def _state(row: dict[str, Any]) -> SubscriberState:
 
 
 def _replays(conn: Connection, sids: Sequence[str]) -> dict[str, tuple[Reply, ...]]:
-    stored = set(conn.scalars(select(messages.c.sid).where(messages.c.sid.in_(sids))))
+    stored = set(conn.scalars(_STORED_SIDS, {"sids": list(sids)}))
     if not stored:
         return {}
     found: dict[str, list[Reply]] = {sid: [] for sid in stored}
-    rows = conn.execute(
-        select(messages.c.reply_to, messages.c.ref, messages.c.body, messages.c.media_urls)
-        .where(messages.c.reply_to.in_(stored))
-        .order_by(messages.c.id)
-    )
+    rows = conn.execute(_REPLIES, {"sids": list(stored)})
     for reply_to, ref, body, media in rows:
         found[reply_to].append(Reply(ref, body, tuple(media or ())))
     return {sid: tuple(r) for sid, r in found.items()}
@@ -184,14 +195,12 @@ def apply_batch(
         results[sid] = Applied(sid, sent, duplicate=False, outcome=outcome)
 
     if message_rows:
-        conn.execute(messages.insert(), message_rows)
+        conn.execute(_INSERT_MESSAGES, message_rows)
     if consent_rows:
-        conn.execute(consent_events.insert(), consent_rows)
+        conn.execute(_INSERT_CONSENT, consent_rows)
     if changed:
         conn.execute(
-            update(subscribers)
-            .where(subscribers.c.id == bindparam("b_id"))
-            .values({name: bindparam(f"b_{name}") for name in (*_MUTABLE, "updated_at")}),
+            _UPDATE_SUBSCRIBER,
             [
                 {"b_id": row["id"], "b_updated_at": now, **{f"b_{name}": row[name] for name in _MUTABLE}}
                 for row in changed.values()
