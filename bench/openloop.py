@@ -17,12 +17,19 @@ import uvloop
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def run(url: str, lines: list[tuple[str, str]], rate: float, seconds: float) -> dict[str, float]:
+async def run(
+    url: str, lines: list[tuple[str, str]], rate: float, seconds: float, warmup: float = 0
+) -> dict[str, float]:
+    if warmup:
+        skip = int(rate * warmup)
+        await run(url, lines[:skip], rate, warmup)  # a cold server is not what we measure
+        lines = lines[skip:]
     total = min(len(lines), int(rate * seconds))
     latencies: list[float] = []
+    lags: list[float] = []  # how late the generator itself sent each request
     failures = 0
     connector = aiohttp.TCPConnector(limit=512)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -30,6 +37,7 @@ async def run(url: str, lines: list[tuple[str, str]], rate: float, seconds: floa
         async def send(line: tuple[str, str], due: float) -> None:
             nonlocal failures
             signature, body = line
+            lags.append(time.perf_counter() - due)
             try:
                 async with session.post(
                     url,
@@ -67,6 +75,8 @@ async def run(url: str, lines: list[tuple[str, str]], rate: float, seconds: floa
         "p90_ms": percentile(latencies, 90) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
         "max_ms": max(latencies) * 1000,
+        "generator_lag_p50_ms": percentile(lags, 50) * 1000,
+        "generator_lag_p99_ms": percentile(lags, 99) * 1000,
     }
 
 
@@ -76,6 +86,7 @@ def main() -> None:
     parser.add_argument("requests")
     parser.add_argument("--rate", type=float, default=1000)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--warmup", type=float, default=3, help="seconds sent first, not measured")
     args = parser.parse_args()
     lines = []
     with open(args.requests) as file:
@@ -83,7 +94,7 @@ def main() -> None:
             signature, _, body = line.rstrip("\n").partition("\t")
             lines.append((signature, body))
     uvloop.install()
-    print(json.dumps(asyncio.run(run(args.url, lines, args.rate, args.seconds))))
+    print(json.dumps(asyncio.run(run(args.url, lines, args.rate, args.seconds, args.warmup))))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
@@ -55,7 +56,8 @@ def machine() -> str:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    system = f"{platform.system()} {platform.release()}"
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {system}, Python {platform.python_version()}"
 
 
 def make_requests(path: Path, url: str, count: int, senders: int, first_sender: int = 0) -> None:
@@ -77,6 +79,8 @@ def make_requests(path: Path, url: str, count: int, senders: int, first_sender: 
 
 
 class Process:
+    running: ClassVar[list[Process]] = []  # stopped in main()'s finally, even when a run fails
+
     def __init__(self, argv: list[str], env: dict[str, str], port: int, log: Path) -> None:
         self.port = port
         self.log = log
@@ -88,6 +92,7 @@ class Process:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        Process.running.append(self)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -120,6 +125,10 @@ class Process:
     def stop(self) -> None:
         import signal
 
+        if self in Process.running:
+            Process.running.remove(self)
+        if self.proc.poll() is not None:
+            return
         os.killpg(self.proc.pid, signal.SIGTERM)
         try:
             self.proc.wait(30)
@@ -179,7 +188,8 @@ def seed(data: Path, count: int) -> None:
     now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     rows = ((f"+1415{i:07d}", "subscribed", "JOIN", "JOIN", "{}", now, now, now) for i in range(count))
     conn.executemany(
-        "INSERT INTO subscribers (phone, status, opt_in_source, opt_in_keyword, properties, created_at, updated_at,"
+        "INSERT INTO subscribers (phone, status, opt_in_source, opt_in_keyword, properties, created_at,"
+        " updated_at,"
         " subscribed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
@@ -283,7 +293,7 @@ def main() -> None:
             make_requests(
                 reqs,
                 f"http://127.0.0.1:{port}/twilio/sms",
-                int(args.rate * args.seconds) + 10,
+                int(args.rate * (args.seconds + 3)) + 10,  # 3 s of warm-up first
                 50_000,
                 first_sender=1_000_000,
             )
@@ -306,8 +316,9 @@ def main() -> None:
             fixed = json.loads(out)
             results["smsbot_fixed_rate"] = fixed
             print(
-                f"  {'smsbot, open loop at ' + str(int(args.rate)) + ' msg/s':<34} {fixed['achieved_rate']:>8.0f} msg/s   "
-                f"p50 {fixed['p50_ms']:6.1f} ms   p99 {fixed['p99_ms']:6.1f} ms   max {fixed['max_ms']:.1f} ms   "
+                f"  {'smsbot, open loop at ' + str(int(args.rate)) + ' msg/s':<34} "
+                f"{fixed['achieved_rate']:>8.0f} msg/s   p50 {fixed['p50_ms']:6.1f} ms   "
+                f"p99 {fixed['p99_ms']:6.1f} ms   max {fixed['max_ms']:.1f} ms   "
                 f"failures {fixed['failures']}",
                 flush=True,
             )
@@ -327,6 +338,8 @@ def main() -> None:
                 results[f"smsbot_{stored}"] = throughput(f"smsbot, {stored:,} subscribers", proc, reqs, args)
                 proc.stop()
     finally:
+        for proc in list(Process.running):
+            proc.stop()
         out_dir = ROOT / "bench" / "out"
         out_dir.mkdir(exist_ok=True)
         (out_dir / "webhook.json").write_text(json.dumps(results, indent=2))

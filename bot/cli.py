@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -58,28 +59,36 @@ config_option = click.option(
 @config_option
 @click.option("--host", help="address to listen on (default from config: 127.0.0.1)")
 @click.option("--port", type=int, help="port to listen on (default from config: 8080)")
-def serve(config: Path | None, host: str | None, port: int | None) -> None:
+@click.option("--workers", type=int, help="worker processes (default from config: one per CPU core)")
+@click.option("--worker", "as_worker", is_flag=True, hidden=True, help="run as one supervised worker")
+def serve(
+    config: Path | None, host: str | None, port: int | None, workers: int | None, as_worker: bool
+) -> None:
     """Run the webhook server."""
     from aiohttp import web
 
     from bot.app import create_app
+    from bot.supervisor import supervise, worker_command, worker_count
 
+    if as_worker:
+        # Until the server installs its own handlers nothing can be in flight: stop at once, cleanly.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     settings = _settings(config, host=host, port=port)
     _logging(settings.log_level)
-    if not settings.signatures_required:
-        if not _loopback(settings.host):
-            click.echo(
-                f"refusing to listen on {settings.host} without TWILIO_AUTH_TOKEN: anyone could forge "
-                "messages. Set the token, or listen on 127.0.0.1 for local trials.",
-                err=True,
-            )
-            sys.exit(2)
-        log.warning("*" * 72)
-        log.warning("TWILIO_AUTH_TOKEN is not set: webhook signatures are NOT checked.")
-        log.warning("Local trials only; listening on loopback (%s).", settings.host)
-        log.warning("*" * 72)
-    elif not settings.public_url:
-        log.warning("SMSBOT_PUBLIC_URL is not set: signatures are checked against the URL as received")
+    if not as_worker:
+        _warn_about_signatures(settings)
+        count = worker_count(workers if workers is not None else settings.workers)
+        if count > 1:
+            from bot.program.loader import load_program
+
+            try:  # fail once, clearly, rather than once per worker
+                load_program(settings.keywords_dir)
+            except FileProblems as exc:
+                for problem in exc.problems:
+                    click.echo(str(problem), err=True)
+                sys.exit(1)
+            argv = worker_command(str(config) if config else None, settings.host, settings.port)
+            sys.exit(asyncio.run(supervise(settings, argv, count)))
     try:
         app = create_app(settings)
     except FileProblems as exc:
@@ -98,8 +107,26 @@ def serve(config: Path | None, host: str | None, port: int | None) -> None:
         port=settings.port,
         shutdown_timeout=settings.shutdown_timeout,
         access_log=None,
+        reuse_port=as_worker,
         print=lambda text: log.info("%s", text.strip()),
     )
+
+
+def _warn_about_signatures(settings: Settings) -> None:
+    if not settings.signatures_required:
+        if not _loopback(settings.host):
+            click.echo(
+                f"refusing to listen on {settings.host} without TWILIO_AUTH_TOKEN: anyone could forge "
+                "messages. Set the token, or listen on 127.0.0.1 for local trials.",
+                err=True,
+            )
+            sys.exit(2)
+        log.warning("*" * 72)
+        log.warning("TWILIO_AUTH_TOKEN is not set: webhook signatures are NOT checked.")
+        log.warning("Local trials only; listening on loopback (%s).", settings.host)
+        log.warning("*" * 72)
+    elif not settings.public_url:
+        log.warning("SMSBOT_PUBLIC_URL is not set: signatures are checked against the URL as received")
 
 
 @main.group()

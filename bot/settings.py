@@ -31,6 +31,7 @@ class ServerFile(_Strict):
     port: int = Field(8080, ge=1, le=65535)
     public_url: str | None = None
     shutdown_timeout: float = Field(30.0, gt=0)
+    workers: int = Field(0, ge=0, description="worker processes; 0: one per CPU core")
 
 
 class ComplianceFile(_Strict):
@@ -67,6 +68,7 @@ class Settings:
     port: int
     public_url: str | None
     shutdown_timeout: float
+    workers: int
     twilio_account_sid: str | None
     twilio_auth_token: str | None = field(repr=False)
     admin_token: str | None = field(repr=False)
@@ -134,6 +136,7 @@ def load_settings(
         port=parsed.server.port,
         public_url=public_url,
         shutdown_timeout=parsed.server.shutdown_timeout,
+        workers=int(env.get("SMSBOT_WORKERS") or parsed.server.workers),
         twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         admin_token=env.get("SMSBOT_ADMIN_TOKEN") or None,

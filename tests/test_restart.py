@@ -77,3 +77,63 @@ async def test_embedded_redis_stops_with_the_server(tmp_path: Path, database_url
     assert socket.exists()
     assert await asyncio.to_thread(server.stop) == 0
     assert not socket.exists()
+
+
+def children_of(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+
+async def test_a_worker_that_dies_is_replaced_and_the_port_keeps_answering(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    import os
+    import signal
+
+    from bot.supervisor import EARLY_EXIT
+
+    server = Server(tmp_path / "var", database_url, redis_url, SMSBOT_WORKERS="2")
+    await asyncio.to_thread(server.start)
+    try:
+        assert server.process is not None
+        children = await asyncio.to_thread(children_of, server.process.pid)
+        assert len(children) == 2
+        await asyncio.sleep(EARLY_EXIT + 0.5)  # a worker that dies right after starting is not restarted
+        os.kill(int(children[0]), signal.SIGKILL)
+        await asyncio.sleep(1.5)
+        now = await asyncio.to_thread(children_of, server.process.pid)
+        assert len(now) == 2 and children[0] not in now
+        async with aiohttp.ClientSession() as session:
+            for _ in range(10):  # the kernel spreads connections over both workers
+                form = {"MessageSid": f"SM{uuid.uuid4().hex}", "From": "+14155550123", "Body": "HELP"}
+                async with session.post(f"{server.url}/twilio/sms", data=form) as response:
+                    assert response.status == 200
+    finally:
+        assert await asyncio.to_thread(server.stop) == 0
+
+
+def test_serve_stops_with_an_error_when_its_workers_cannot_start(tmp_path: Path, database_url: str) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    with socket.socket() as taken:  # no SO_REUSEPORT: the workers cannot bind beside it
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "serve", "--workers", "2", "--port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={
+                **__import__("os").environ,
+                "SMSBOT_DATA_DIR": str(tmp_path / "var"),
+                "DATABASE_URL": database_url,
+            },
+        )
+    assert result.returncode == 1
+    assert "right after starting" in result.stderr
+    assert not (tmp_path / "var" / "redis.sock").exists()  # the embedded Redis was stopped too

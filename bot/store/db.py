@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,24 @@ def create_sqlite_writer(raw_url: str) -> Engine:
     engine = sa_create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=1)
     _sqlite_setup(engine)
     return engine
+
+
+class WriterLock:
+    """One writer at a time across the processes sharing a SQLite file, handed over at once.
+
+    SQLite's own busy handler sleeps in growing steps (up to 100 ms) while another process holds
+    the write lock; a blocking flock() is woken by the kernel the moment the holder lets go.
+    """
+
+    def __init__(self, raw_url: str) -> None:
+        self._path = f"{async_url(raw_url).database}.writer-lock"
+        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def __enter__(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *_: object) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 def is_sqlite(raw_url: str) -> bool:

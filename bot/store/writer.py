@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -18,11 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.conversation import Policy
 from bot.core.inbound import InboundMessage
 from bot.program.model import Program
-from bot.store.db import WRITE, create_sqlite_writer
+from bot.store.db import WRITE, WriterLock, create_sqlite_writer
 from bot.store.inbound import Applied, apply_batch
 
 log = logging.getLogger(__name__)
 
+SLOW_BATCH = 0.05  # seconds; a commit slower than this holds up every webhook behind it
 _Item = tuple[InboundMessage, asyncio.Future[Applied]]
 
 
@@ -43,6 +45,7 @@ class InboundWriter:
         if sqlite_url is not None:
             self._sync = create_sqlite_writer(sqlite_url).execution_options(**{WRITE: True})
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+            self._file_lock = WriterLock(sqlite_url)
         self._program = program
         self._policy = policy
         self._max_batch = max_batch
@@ -90,6 +93,7 @@ class InboundWriter:
             await self._apply(batch)
 
     async def _apply(self, batch: list[_Item]) -> None:
+        started = time.perf_counter()
         try:
             results = await self._transaction([m for m, _ in batch])
         except Exception:
@@ -104,6 +108,9 @@ class InboundWriter:
             return
         self.batches += 1
         self.messages += len(batch)
+        took = time.perf_counter() - started
+        if took > SLOW_BATCH:
+            log.warning("slow commit: %d messages took %.0f ms", len(batch), took * 1000)
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
@@ -115,7 +122,7 @@ class InboundWriter:
             sync = self._sync
 
             def run() -> list[Applied]:
-                with sync.begin() as conn:
+                with self._file_lock, sync.begin() as conn:
                     return apply_batch(conn, messages, program, self._policy, now)
 
             return await asyncio.get_running_loop().run_in_executor(self._thread, run)
