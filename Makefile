@@ -20,11 +20,13 @@ run: install
 
 test: install
 	$(BIN)/ruff check bot tests bench
+	$(BIN)/mypy bot
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/mypy bot
 
 check: install
 	$(BIN)/smsbot check

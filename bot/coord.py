@@ -187,11 +187,11 @@ class Coordinator:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + patience
         while loop.time() < deadline:
-            value = await self.redis.get(self._claim_key(sid))
+            value = await self.redis.get(self._claim_key(sid))  # bytes: no decode_responses
             if value is None:
                 return None
-            if value.startswith(DONE):
-                return bytes(value[1:]).decode()
+            if isinstance(value, bytes) and value.startswith(DONE):
+                return value[1:].decode()
             await asyncio.sleep(0.01)
         return None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -31,7 +31,6 @@ class Services:
     redis: aioredis.Redis | None = None
     coord: Coordinator | None = None
     writer: InboundWriter | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 SERVICES = web.AppKey("services", Services)

@@ -6,6 +6,7 @@ names one is refused, so they never end up in version control.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -83,13 +84,12 @@ class Settings:
         return bool(self.twilio_auth_token)
 
     def replace(self, **changes: Any) -> Settings:
-        from dataclasses import replace
-
-        return replace(self, **changes)
+        return dataclasses.replace(self, **changes)
 
 
 def load_settings(
     config_path: Path | None = None,
+    *,
     env: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> Settings:

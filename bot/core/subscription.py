@@ -63,7 +63,7 @@ class SubscriptionModel:
             ConsentChange(
                 action=Action(event.event.name),
                 from_status=Status(event.transition.source),
-                to_status=Status(event.transition.dest),
+                to_status=Status(str(event.transition.dest)),
                 keyword=event.kwargs.get("keyword"),
                 source=event.kwargs.get("source"),
             )

@@ -32,7 +32,7 @@ async def healthz(request: web.Request) -> web.Response:
         except Exception as exc:  # any failure is "down"; say which kind
             checks[name] = f"down: {type(exc).__name__}"
     down = [name for name, state in checks.items() if state != "ok"]
-    body = {
+    body: dict[str, object] = {
         "status": "ok" if not down else "down",
         "checks": checks,
         "program": services.program.current.fingerprint,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, quote
 
@@ -145,9 +145,9 @@ async def handle(services: Services, message: InboundMessage) -> str:
     return twiml
 
 
-async def _quietly(call: object) -> None:
+async def _quietly(call: Awaitable[object]) -> None:
     try:
-        await call  # type: ignore[misc]
+        await call
     except (aioredis.ConnectionError, aioredis.TimeoutError) as exc:
         log.error("Redis unreachable while releasing a claim: %s", exc)
 
