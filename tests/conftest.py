@@ -181,6 +181,20 @@ async def client(make_client: ClientFactory) -> TestClient[Any, Any]:
     return await make_client()
 
 
+@pytest.fixture(autouse=True)
+def stop_servers() -> Iterator[None]:
+    """Whatever a test asserted, no `smsbot serve` it started outlives it."""
+    from tests.serve import Server
+
+    yield
+    while Server.started:
+        server = Server.started.pop()
+        if server.process is not None and server.process.poll() is None:
+            server.process.kill()  # the supervisor's own handlers never run: stop its workers too
+            subprocess.run(["pkill", "-KILL", "-f", f"--port {server.port}"], check=False)
+            subprocess.run(["pkill", "-KILL", "-f", f"{server.data_dir}/redis.sock"], check=False)
+
+
 def sign(url: str, params: dict[str, str], token: str = TOKEN) -> str:
     return RequestValidator(token).compute_signature(url, params)
 

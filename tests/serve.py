@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import ClassVar
 
 from tests.conftest import ROOT
 
@@ -20,8 +21,11 @@ def free_port() -> int:
 
 
 class Server:
+    started: ClassVar[list[Server]] = []  # the `stop_servers` fixture stops any a test left running
+
     def __init__(self, data_dir: Path, database_url: str, redis_url: str | None, **env: str) -> None:
         self.port = free_port()
+        self.data_dir = data_dir
         self.env = {
             **os.environ,
             "SMSBOT_DATA_DIR": str(data_dir),
@@ -43,6 +47,7 @@ class Server:
 
     def start(self) -> Server:
         self.log.parent.mkdir(parents=True, exist_ok=True)
+        Server.started.append(self)
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -75,4 +80,9 @@ class Server:
         assert self.process is not None
         if self.process.poll() is None:
             self.process.terminate()
-        return self.process.wait(timeout)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
