@@ -189,5 +189,7 @@ def check(config: Path | None, as_json: bool) -> None:
     else:
         for problem in [*problems, *warnings]:
             click.echo(str(problem), err=bool(problems))
-        click.echo(f"{len(problems)} errors, {len(warnings)} warnings" + (f"; {summary}" if summary else ""))
+        cautions = sum(1 for w in warnings if w.severity == "warning")
+        counts = f"{len(problems)} errors, {cautions} warnings, {len(warnings) - cautions} notes"
+        click.echo(counts + (f"; {summary}" if summary else ""))
     sys.exit(1 if problems else 0)

@@ -47,6 +47,7 @@ ALREADY_SUBSCRIBED = N_(
 )
 NOT_SUBSCRIBED = N_("{brand}: Text {join} to join {program}. Msg&data rates may apply. Reply HELP for help.")
 NOT_SUBSCRIBED_NO_KEYWORD = N_("{brand}: Reply HELP for help.")
+PREFERENCE_SAVED = N_("{brand}: Got it, your preferences are saved. Reply HELP for help, STOP to opt out.")
 FALLBACK = N_("{brand}: Sorry, we did not understand that. Reply HELP for help, STOP to opt out.")
 
 

@@ -76,6 +76,12 @@ def _explain(item: Any) -> str:
     return str(item["msg"])
 
 
+_HINTS = {
+    "mapping values are not allowed here": ' (a ": " inside a text? put the whole text in quotes)',
+    "found character '\\t' that cannot start any token": " (indent with spaces, not tabs)",
+}
+
+
 def load(path: Path) -> YamlDoc:
     """Parse one YAML file; a syntax error becomes a Problem with the line it is on."""
     yaml = YAML(typ="rt")
@@ -91,5 +97,6 @@ def load(path: Path) -> YamlDoc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         what = exc.problem or exc.context or "invalid YAML"
-        raise FileProblems([Problem(str(path), line, f"YAML syntax: {what}")]) from exc
+        hint = _HINTS.get(what, "")
+        raise FileProblems([Problem(str(path), line, f"YAML syntax: {what}{hint}")]) from exc
     return YamlDoc(path, data if data is not None else CommentedMap())

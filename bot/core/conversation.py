@@ -11,7 +11,7 @@ from bot.core.compliance import Intent
 from bot.core.inbound import InboundMessage
 from bot.core.matcher import Match, match
 from bot.core.subscription import Action, ConsentChange, Status, SubscriptionModel, fire
-from bot.program.model import Keyword, Program
+from bot.program.model import Keyword, KeywordKind, Program
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class Outcome:
     consent: tuple[ConsentChange, ...]
     replies: tuple[str, ...]
     updates: Mapping[str, Any]  # subscriber fields to store
+    keyword: str | None = None  # the program keyword texted, recorded as an event whatever the status
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ def decide(message: InboundMessage, subscriber: SubscriberState, program: Progra
         consent=tuple(model.changes),
         replies=tuple(r for r in said if r),
         updates=updates,
+        keyword=found.keyword.name if found.keyword is not None else None,
     )
 
 
@@ -93,7 +95,8 @@ def _respond(
         fire(
             model, Action.OPT_IN_CONFIRMED, keyword=subscriber.opt_in_keyword, source=subscriber.opt_in_source
         )
-        return [_confirmation(keyword, subscriber, program)]
+        properties = _changed(keyword, subscriber, updates)  # held back until they confirmed
+        return [_confirmation(keyword, properties, program)]
 
     if found.intent is Intent.OPT_IN:
         word = found.word or "START"
@@ -123,7 +126,16 @@ def _keyword(
 ) -> list[str]:
     info = program.info
     status = model.status
+    if keyword.kind is KeywordKind.PREFERENCE:
+        if status is not Status.SUBSCRIBED:
+            return _unrecognised(status, program)  # no marketing, and no profile, before an opt-in
+        properties = _changed(keyword, subscriber, updates)
+        if keyword.reply is not None:
+            return [keyword.reply.render(_context(properties, program))]
+        return [replies.render(replies.PREFERENCE_SAVED, info)]
+
     if status is Status.SUBSCRIBED:
+        _changed(keyword, subscriber, updates)
         return [replies.render(replies.ALREADY_SUBSCRIBED, info)]
     if keyword.language and not subscriber.language:
         updates["language"] = keyword.language
@@ -134,12 +146,29 @@ def _keyword(
         return [replies.render(replies.CONFIRM_PROMPT, info)]
     fire(model, Action.OPT_IN, keyword=keyword.name, source=keyword.source)
     updates.update(opt_in_keyword=keyword.name, opt_in_source=keyword.source)
-    return [_confirmation(keyword, subscriber, program)]
+    properties = _changed(keyword, subscriber, updates)
+    return [_confirmation(keyword, properties, program)]
 
 
-def _confirmation(keyword: Keyword | None, subscriber: SubscriberState, program: Program) -> str:
+def _changed(keyword: Keyword | None, subscriber: SubscriberState, updates: dict[str, Any]) -> dict[str, Any]:
+    """The subscriber's properties after the keyword's changes; recorded in `updates` if any."""
+    properties = dict(subscriber.properties)
+    if keyword is None or not keyword.changes:
+        return properties
+    for change in keyword.changes:
+        change.apply(properties)
+    if properties != subscriber.properties:
+        updates["properties"] = properties
+    return properties
+
+
+def _context(properties: Mapping[str, Any], program: Program) -> dict[str, Any]:
+    return {**properties, **program.info.context()}
+
+
+def _confirmation(keyword: Keyword | None, properties: Mapping[str, Any], program: Program) -> str:
     if keyword is not None and keyword.reply is not None:
-        return keyword.reply.render({**subscriber.properties, **program.info.context()})
+        return keyword.reply.render(_context(properties, program))
     return replies.render(replies.OPTED_IN, program.info)
 
 

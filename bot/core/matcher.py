@@ -43,11 +43,25 @@ def match(body: str, program: Program, status: Status, opt_out_type: str | None 
     if tokens and is_opt_out_sentence(tokens):
         return Match(Intent.OPT_OUT, "STOP", "en")
 
-    keyword = program.index.get(folded)
-    if keyword is None and len(tokens) > 1:
-        candidate = program.index.get(tokens[0])
-        if candidate is not None and candidate.match is MatchMode.FIRST_WORD:
-            keyword = candidate
+    keyword = _keyword(folded, tokens, program)
     if keyword is not None:
         return Match(Intent.KEYWORD, keyword.name, keyword.language, keyword)
     return OTHER
+
+
+def _keyword(folded: str, tokens: list[str], program: Program) -> Keyword | None:
+    keyword = program.index.get(folded)
+    if keyword is not None or not tokens:
+        return keyword
+    first = tokens[0]
+    if len(tokens) > 1:
+        keyword = program.index.get(first)
+        if keyword is not None:
+            return keyword if keyword.match is MatchMode.FIRST_WORD else None
+    name = program.typos.match(first) if program.typos is not None else None
+    if name is None:
+        return None
+    keyword = program.keywords[name]
+    if len(tokens) > 1 and keyword.match is not MatchMode.FIRST_WORD:
+        return None
+    return keyword

@@ -1,8 +1,14 @@
-"""Read keywords/*.yaml, validate, and compile one immutable Program, or say what is wrong."""
+"""Read keywords/*.yaml, validate, and compile one immutable Program, or say what is wrong.
+
+Besides the schema, the compiler checks what costs money or breaks the law: a word in two
+keywords, a reserved compliance word used as a keyword, a message that uses an undeclared tag, an
+opt-in confirmation without what the CTIA requires, and each message's encoding and segments.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,16 +17,30 @@ from pydantic import ValidationError
 from bot import yamlfile
 from bot.core.compliance import DEFAULT_TABLE
 from bot.core.text import fold
-from bot.program.model import Keyword, Program, ProgramInfo
-from bot.program.schema import KeywordFile, KeywordSection, ProgramSection
+from bot.program.model import (
+    CONTEXT_TAGS,
+    ChangeOp,
+    Keyword,
+    KeywordKind,
+    Program,
+    ProgramInfo,
+    PropertyChange,
+)
+from bot.program.properties import PropertySpec, PropertyType
+from bot.program.schema import KeywordFile, KeywordSection, ProgramSection, PropertySection
 from bot.program.templates import MessageTemplate, TemplateProblem, compile_template
+from bot.program.typos import MIN_LENGTH, TypoIndex, one_edit
+from bot.sms import segments
 from bot.yamlfile import FileProblems, Problem, YamlDoc
+
+_RATES = re.compile(r"msg\s*(&|and)\s*data\s+rates\s+may\s+apply", re.IGNORECASE)
+COMPLIANCE_WORDS = frozenset(word for word in DEFAULT_TABLE if " " not in word)
 
 
 @dataclass(frozen=True)
 class Loaded:
     program: Program
-    warnings: list[Problem]
+    warnings: list[Problem]  # warnings and notes (encoding, segments): the program still loads
 
 
 def keyword_files(directory: Path) -> list[Path]:
@@ -62,18 +82,41 @@ class _Compiler:
     def __init__(self) -> None:
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
+        self.properties: dict[str, PropertySpec] = {}
+        self.info: ProgramInfo | None = None
 
     def error(self, doc: YamlDoc, loc: list[str | int], message: str) -> None:
         self.errors.append(Problem(str(doc.path), doc.line_of(loc), message))
 
+    def note(self, doc: YamlDoc, loc: list[str | int], message: str, severity: str = "warning") -> None:
+        self.warnings.append(Problem(str(doc.path), doc.line_of(loc), message, severity))
+
     def template(self, doc: YamlDoc, loc: list[str | int], source: str | None) -> MessageTemplate | None:
         if source is None:
             return None
+        where = ".".join(map(str, loc))
         try:
-            return compile_template(source)
+            template = compile_template(source)
         except TemplateProblem as exc:
-            self.error(doc, loc, f"{'.'.join(map(str, loc))}: {exc}")
+            self.error(doc, loc, f"{where}: {exc}")
             return None
+        unknown = sorted(template.names - CONTEXT_TAGS - set(self.properties))
+        if unknown:
+            self.error(
+                doc,
+                loc,
+                f"{where}: uses {', '.join(unknown)}, which is neither a declared property nor one of "
+                f"{', '.join(sorted(CONTEXT_TAGS))}",
+            )
+        self.segments(doc, loc, template)
+        return template
+
+    def segments(self, doc: YamlDoc, loc: list[str | int], template: MessageTemplate) -> None:
+        assert self.info is not None
+        text = template.render({**self.info.context(), "join": "JOIN"})
+        found = segments(text)
+        severity = "warning" if found.encoding == "UCS-2" else "info"
+        self.note(doc, loc, f"{'.'.join(map(str, loc))}: {found.describe()}", severity)
 
     def compile(self, parsed: list[tuple[YamlDoc, KeywordFile]], fingerprint: str) -> Program | None:
         section: tuple[YamlDoc, ProgramSection] | None = None
@@ -81,9 +124,7 @@ class _Compiler:
             if data.program is None:
                 continue
             if section is not None:
-                self.error(
-                    doc, ["program"], f"program: already set in {section[0].path}; keep one program section"
-                )
+                self.error(doc, ["program"], f"program: already set in {section[0].path}; keep one")
             else:
                 section = (doc, data.program)
         if section is None:
@@ -95,32 +136,86 @@ class _Compiler:
             )
             return None
         program_doc, settings = section
-
-        info = ProgramInfo(
+        self.info = ProgramInfo(
             name=settings.name,
             brand=settings.brand,
             help_contact=settings.help_contact,
             frequency=settings.frequency,
             default_language=settings.default_language,
         )
+        for doc, data in parsed:
+            for name, spec in data.properties.items():
+                self.property(doc, name, spec)
+
         keywords: dict[str, Keyword] = {}
         index: dict[str, Keyword] = {}
         where: dict[str, tuple[YamlDoc, str]] = {}
         for doc, data in parsed:
             for name, body in data.keywords.items():
                 self.keyword(doc, name, body or KeywordSection(), keywords, index, where)
+        self.close_words(index, where)
 
+        typo_words = {
+            word: keyword.name
+            for word, keyword in index.items()
+            if not keyword.exact and len(word) >= MIN_LENGTH and " " not in word
+        }
         return Program(
-            info=info,
+            info=self.info,
             keywords=keywords,
             index=index,
             fallback=self.template(program_doc, ["program", "fallback"], settings.fallback),
             not_subscribed=self.template(program_doc, ["program", "not_subscribed"], settings.not_subscribed),
             reply_to_unknown=settings.reply_to_unknown,
             reply_to_strangers=settings.reply_to_strangers,
+            properties=dict(self.properties),
             compliance=DEFAULT_TABLE,
+            typos=TypoIndex(typo_words, blocked=COMPLIANCE_WORDS),
             fingerprint=fingerprint,
         )
+
+    def property(self, doc: YamlDoc, name: str, spec: PropertyType | PropertySection) -> None:
+        loc: list[str | int] = ["properties", name]
+        if name in self.properties:
+            self.error(doc, loc, f"property {name} is declared twice")
+            return
+        if name in CONTEXT_TAGS:
+            self.error(doc, loc, f"property {name}: the name is taken by a built-in tag; choose another")
+            return
+        section = spec if isinstance(spec, PropertySection) else PropertySection(type=spec)
+        if section.type is PropertyType.CHOICE and not section.choices:
+            self.error(doc, loc, f"property {name}: a choice needs choices: [...]")
+            return
+        self.properties[name] = PropertySpec(name, section.type, tuple(section.choices))
+
+    def changes(self, doc: YamlDoc, name: str, body: KeywordSection) -> tuple[PropertyChange, ...]:
+        found: list[PropertyChange] = []
+        for op, items in ((ChangeOp.SET, body.set), (ChangeOp.ADD, body.add), (ChangeOp.REMOVE, body.remove)):
+            for prop, value in items.items():
+                loc: list[str | int] = ["keywords", name, op.value, prop]
+                spec = self.properties.get(prop)
+                if spec is None:
+                    self.error(
+                        doc, loc, f"{name}: {op.value} {prop}: no such property; declare it under properties:"
+                    )
+                    continue
+                if op is not ChangeOp.SET and spec.type is not PropertyType.LIST:
+                    self.error(
+                        doc, loc, f"{name}: {op.value} works on list properties; {prop} is {spec.type.value}"
+                    )
+                    continue
+                try:
+                    coerced = spec.coerce(value)
+                except ValueError as exc:
+                    self.error(doc, loc, f"{name}: {exc}")
+                    continue
+                found.append(PropertyChange(op, prop, coerced))
+        for i, prop in enumerate(body.clear):
+            if prop not in self.properties:
+                self.error(doc, ["keywords", name, "clear", i], f"{name}: clear {prop}: no such property")
+                continue
+            found.append(PropertyChange(ChangeOp.CLEAR, prop))
+        return tuple(found)
 
     def keyword(
         self,
@@ -156,13 +251,17 @@ class _Compiler:
                 self.error(
                     doc,
                     here,
-                    f"{name}: {spelled!r} is already a word of keyword {other} ({other_doc.path}:"
-                    f"{other_doc.line_of(['keywords', other])})",
+                    f"{name}: {spelled!r} is already a word of keyword {other} "
+                    f"({other_doc.path}:{other_doc.line_of(['keywords', other])})",
                 )
                 continue
-            if folded in words:
-                continue
-            words.append(folded)
+            if folded not in words:
+                words.append(folded)
+        if body.type is KeywordKind.PREFERENCE and body.double_opt_in:
+            self.error(doc, [*loc, "double_opt_in"], f"{name}: double_opt_in belongs to opt_in keywords")
+        reply = self.template(doc, [*loc, "reply"], body.reply)
+        if body.type is KeywordKind.OPT_IN and reply is not None:  # also sent after a double opt-in Y
+            self.confirmation(doc, [*loc, "reply"], name, reply)
         keyword = Keyword(
             name=name,
             kind=body.type,
@@ -171,10 +270,46 @@ class _Compiler:
             language=body.language,
             double_opt_in=body.double_opt_in,
             match=body.match,
-            reply=self.template(doc, [*loc, "reply"], body.reply),
+            exact=body.exact,
+            reply=reply,
             flow=body.flow,
+            changes=self.changes(doc, name, body),
         )
         keywords[name] = keyword
         for word in words:
             index[word] = keyword
             where[word] = (doc, name)
+
+    def confirmation(self, doc: YamlDoc, loc: list[str | int], name: str, reply: MessageTemplate) -> None:
+        """An opt-in confirmation must say what the CTIA requires."""
+        assert self.info is not None
+        text = reply.render(self.info.context())
+        missing = []
+        if self.info.name.lower() not in text.lower():
+            missing.append(f"the program name ({self.info.name!r} or {{{{ program }}}})")
+        if self.info.frequency.lower() not in text.lower():
+            missing.append(f"the message frequency ({self.info.frequency!r} or {{{{ frequency }}}})")
+        if not _RATES.search(text):
+            missing.append('"Msg&data rates may apply"')
+        if not re.search(r"\bHELP\b", text):
+            missing.append("how to get help (HELP)")
+        if not re.search(r"\bSTOP\b", text):
+            missing.append("how to opt out (STOP)")
+        if missing:
+            self.error(
+                doc, loc, f"{name}: the opt-in confirmation lacks {'; '.join(missing)} (CTIA requires them)"
+            )
+
+    def close_words(self, index: dict[str, Keyword], where: dict[str, tuple[YamlDoc, str]]) -> None:
+        for word, keyword in index.items():
+            if keyword.exact or len(word) < MIN_LENGTH:
+                continue
+            doc, name = where[word]
+            near = sorted(c for c in COMPLIANCE_WORDS if one_edit(word, c))
+            if near:
+                self.note(
+                    doc,
+                    ["keywords", name],
+                    f"{name}: {word.upper()} is one letter from {', '.join(w.upper() for w in near)}; "
+                    "typos that could be either match neither",
+                )

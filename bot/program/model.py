@@ -8,16 +8,47 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core.compliance import DEFAULT_TABLE, ComplianceWord
+from bot.program.properties import PropertySpec
 from bot.program.templates import MessageTemplate
+from bot.program.typos import TypoIndex
 
 
 class KeywordKind(StrEnum):
-    OPT_IN = "opt_in"
+    OPT_IN = "opt_in"  # subscribes whoever texts it
+    PREFERENCE = "preference"  # changes a subscriber's properties
 
 
 class MatchMode(StrEnum):
     FIRST_WORD = "first_word"
     WHOLE_MESSAGE = "whole_message"
+
+
+class ChangeOp(StrEnum):
+    SET = "set"
+    ADD = "add"  # to a list property
+    REMOVE = "remove"  # from a list property
+    CLEAR = "clear"
+
+
+@dataclass(frozen=True)
+class PropertyChange:
+    op: ChangeOp
+    name: str
+    value: Any = None
+
+    def apply(self, properties: dict[str, Any]) -> None:
+        if self.op is ChangeOp.SET:
+            properties[self.name] = self.value
+        elif self.op is ChangeOp.CLEAR:
+            properties.pop(self.name, None)
+        else:
+            current = list(properties.get(self.name) or [])
+            for item in self.value:
+                if self.op is ChangeOp.ADD and item not in current:
+                    current.append(item)
+                elif self.op is ChangeOp.REMOVE and item in current:
+                    current.remove(item)
+            properties[self.name] = current
 
 
 @dataclass(frozen=True)
@@ -37,6 +68,9 @@ class ProgramInfo:
         }
 
 
+CONTEXT_TAGS = frozenset({"program", "brand", "help_contact", "frequency", "phone", "join"})
+
+
 @dataclass(frozen=True)
 class Keyword:
     name: str  # the keyword as the marketer wrote it, e.g. "JOIN"
@@ -46,8 +80,10 @@ class Keyword:
     language: str | None = None
     double_opt_in: bool = False
     match: MatchMode = MatchMode.FIRST_WORD
+    exact: bool = False
     reply: MessageTemplate | None = None
     flow: str | None = None
+    changes: tuple[PropertyChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,13 +91,13 @@ class Program:
     info: ProgramInfo
     keywords: Mapping[str, Keyword]  # by name
     index: Mapping[str, Keyword]  # folded word -> keyword
-    fallback: MessageTemplate | None = (
-        None  # reply to unknown words from a subscriber; None: the standard one
-    )
+    fallback: MessageTemplate | None = None  # reply to unknown words from a subscriber; None: standard
     not_subscribed: MessageTemplate | None = None  # reply to unknown words from a non-subscriber
     reply_to_unknown: bool = True  # False: unknown words from subscribers get no reply
     reply_to_strangers: bool = True  # False: unknown words from non-subscribers get no reply
+    properties: Mapping[str, PropertySpec] = field(default_factory=dict)
     compliance: Mapping[str, ComplianceWord] = field(default_factory=lambda: DEFAULT_TABLE)
+    typos: TypoIndex | None = None  # over the words that accept typos
     fingerprint: str = ""  # hash of the files it came from
 
     @property
@@ -70,4 +106,4 @@ class Program:
         for keyword in self.keywords.values():
             if keyword.kind is KeywordKind.OPT_IN and not keyword.double_opt_in:
                 return keyword.name
-        return next(iter(self.keywords), None)
+        return None

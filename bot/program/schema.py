@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.program.model import KeywordKind, MatchMode
+from bot.program.properties import PropertyType
 
 
 class _Strict(BaseModel):
@@ -23,6 +26,11 @@ class ProgramSection(_Strict):
     reply_to_strangers: bool = True
 
 
+class PropertySection(_Strict):
+    type: PropertyType
+    choices: list[str] = Field(default_factory=list)
+
+
 class KeywordSection(_Strict):
     type: KeywordKind = KeywordKind.OPT_IN
     also: list[str] = Field(default_factory=list)
@@ -30,10 +38,15 @@ class KeywordSection(_Strict):
     language: str | None = None
     double_opt_in: bool = False
     match: MatchMode = MatchMode.FIRST_WORD
+    exact: bool = False  # True: no typo tolerance
     reply: str | None = None
     flow: str | None = None
+    set: dict[str, Any] = Field(default_factory=dict)
+    add: dict[str, Any] = Field(default_factory=dict)
+    remove: dict[str, Any] = Field(default_factory=dict)
+    clear: list[str] = Field(default_factory=list)
 
-    @field_validator("also", mode="before")
+    @field_validator("also", "clear", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
@@ -41,4 +54,5 @@ class KeywordSection(_Strict):
 
 class KeywordFile(_Strict):
     program: ProgramSection | None = None
+    properties: dict[str, PropertyType | PropertySection] = Field(default_factory=dict)
     keywords: dict[str, KeywordSection | None] = Field(default_factory=dict)

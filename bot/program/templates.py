@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import TemplateSyntaxError, Undefined, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-_ENV = ImmutableSandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
+# A property a subscriber has not given yet renders empty (use `| default("there")`); a name no
+# one declared is an error of `smsbot check`, not of the message.
+_ENV = ImmutableSandboxedEnvironment(autoescape=False, undefined=Undefined, keep_trailing_newline=False)
 
 
 class TemplateProblem(ValueError):
@@ -27,7 +29,7 @@ class MessageTemplate:
     def render(self, context: Mapping[str, Any]) -> str:
         if not self.names:
             return self.source
-        return str(self._compiled.render(context)).strip()
+        return " ".join(str(self._compiled.render(context)).split())
 
 
 def compile_template(source: str) -> MessageTemplate:

@@ -19,7 +19,7 @@ from bot.core.conversation import Outcome, Policy, SubscriberState, decide
 from bot.core.inbound import InboundMessage
 from bot.core.subscription import Status
 from bot.program.model import Program
-from bot.store.schema import consent_events, messages, subscribers
+from bot.store.schema import consent_events, keyword_events, messages, subscribers
 
 _MUTABLE = (
     "status",
@@ -62,6 +62,7 @@ _INSERT_SUBSCRIBER = {
 }
 _INSERT_MESSAGES = messages.insert()
 _INSERT_CONSENT = consent_events.insert()
+_INSERT_KEYWORD_EVENTS = keyword_events.insert()
 _UPDATE_SUBSCRIBER = (
     update(subscribers)
     .where(subscribers.c.id == bindparam("b_id"))
@@ -133,6 +134,7 @@ def apply_batch(
     results: dict[str, Applied] = {sid: Applied(sid, r, duplicate=True) for sid, r in replays.items()}
     message_rows: list[dict[str, Any]] = []
     consent_rows: list[dict[str, Any]] = []
+    keyword_rows: list[dict[str, Any]] = []
     changed: dict[str, dict[str, Any]] = {}
 
     for message in fresh:
@@ -188,6 +190,16 @@ def apply_batch(
                     "at": message.received_at,
                 }
             )
+        if outcome.keyword is not None:
+            keyword_rows.append(
+                {
+                    "subscriber_id": row["id"],
+                    "keyword": outcome.keyword,
+                    "text": message.body,
+                    "message_sid": sid,
+                    "at": message.received_at,
+                }
+            )
         if outcome.updates:
             for key, value in outcome.updates.items():
                 row[key] = value.value if isinstance(value, Status) else value
@@ -198,6 +210,8 @@ def apply_batch(
         conn.execute(_INSERT_MESSAGES, message_rows)
     if consent_rows:
         conn.execute(_INSERT_CONSENT, consent_rows)
+    if keyword_rows:
+        conn.execute(_INSERT_KEYWORD_EVENTS, keyword_rows)
     if changed:
         conn.execute(
             _UPDATE_SUBSCRIBER,

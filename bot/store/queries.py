@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.db import WRITE
-from bot.store.schema import consent_events, messages, subscribers
+from bot.store.schema import consent_events, keyword_events, messages, subscribers
 
 # Twilio's callbacks can arrive out of order; a status never moves back down this ladder.
 STATUS_RANK = {
@@ -42,6 +42,13 @@ async def subscriber_record(engine: AsyncEngine, phone: str) -> dict[str, Any] |
                 .order_by(consent_events.c.id)
             )
         ).mappings()
+        keywords = (
+            await conn.execute(
+                select(keyword_events)
+                .where(keyword_events.c.subscriber_id == row["id"])
+                .order_by(keyword_events.c.id)
+            )
+        ).mappings()
         return {
             "phone": row["phone"],
             "status": row["status"],
@@ -64,6 +71,15 @@ async def subscriber_record(engine: AsyncEngine, phone: str) -> dict[str, Any] |
                     "at": _iso(c["at"]),
                 }
                 for c in consent
+            ],
+            "keywords": [
+                {
+                    "keyword": k["keyword"],
+                    "text": k["text"],
+                    "message_sid": k["message_sid"],
+                    "at": _iso(k["at"]),
+                }
+                for k in keywords
             ],
         }
 

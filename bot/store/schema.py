@@ -84,6 +84,20 @@ consent_events = Table(
     Index(None, "subscriber_id", "id"),
 )
 
+# Every program keyword a subscriber texts, not only the first opt-in: "who texted SHOES?"
+keyword_events = Table(
+    "keyword_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subscriber_id", Id, ForeignKey("subscribers.id"), nullable=False),
+    Column("keyword", String(100), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("message_sid", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "keyword", "subscriber_id"),
+    Index(None, "subscriber_id", "id"),
+)
+
 messages = Table(
     "messages",
     metadata,

@@ -27,7 +27,7 @@ def test_the_shipped_program_loads() -> None:
 
 
 def test_a_reserved_compliance_word_as_keyword_is_refused_with_its_line(tmp_path: Path) -> None:
-    found = problems(program_dir(tmp_path, "keywords:\n  JOIN: {}\n  STOP:\n    reply: hi\n"))
+    found = problems(program_dir(tmp_path, "keywords:\n  JOIN: {}\n  STOP: {}\n"))
     assert found == [
         f"{tmp_path}/program.yaml:7: STOP: 'STOP' is reserved for compliance (opt_out); choose another word"
     ]
