@@ -130,6 +130,28 @@ def _warn_about_signatures(settings: Settings) -> None:
         log.warning("SMSBOT_PUBLIC_URL is not set: signatures are checked against the URL as received")
 
 
+@main.command()
+@config_option
+@click.argument("phone")
+def chat(config: Path | None, phone: str) -> None:
+    """Text the program from this terminal as PHONE (lines from a pipe work too)."""
+    from bot import chat as chat_module
+    from bot.core.inbound import BadInbound, to_e164
+
+    settings = _settings(config)
+    logging.basicConfig(level=logging.ERROR)  # the transcript is the output
+    try:
+        number = to_e164(phone if phone.startswith("+") else f"+{phone}")
+    except BadInbound as exc:
+        raise click.BadParameter(str(exc), param_hint="PHONE") from exc
+    try:
+        sys.exit(chat_module.run(settings, number))
+    except FileProblems as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+
+
 @main.group()
 def db() -> None:
     """Database schema."""

@@ -35,6 +35,7 @@ class InboundMessage:
     media: tuple[Media, ...] = ()
     opt_out_type: str | None = None  # Twilio Advanced Opt-Out's own classification
     account_sid: str | None = None
+    simulated: bool = False  # from `smsbot chat`: replies are recorded, never sent
     messaging_service_sid: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, quote
 
@@ -16,7 +17,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.coord import ClaimState
 from bot.core.inbound import BadInbound, InboundMessage, mask_phone, parse_form
 from bot.services import SERVICES, Services
-from bot.store.inbound import Reply
+from bot.store.inbound import Applied, Reply
 from bot.store.queries import record_status
 
 log = logging.getLogger(__name__)
@@ -91,11 +92,17 @@ async def inbound_sms(request: web.Request) -> web.Response:
         message = parse_form(form, datetime.now(UTC))
     except BadInbound as exc:
         raise Rejected(400, str(exc)) from exc
-    twiml = await handle(services, message)
-    return web.Response(text=twiml, content_type=TWIML)
+    handled = await handle(services, message)
+    return web.Response(text=handled.twiml, content_type=TWIML)
 
 
-async def handle(services: Services, message: InboundMessage) -> str:
+@dataclass(frozen=True)
+class Handled:
+    twiml: str
+    applied: Applied | None  # None when Redis replayed a reply without touching the database
+
+
+async def handle(services: Services, message: InboundMessage) -> Handled:
     """Apply one message exactly once and return its TwiML, replaying it for duplicates."""
     coord, writer = services.coord, services.writer
     assert coord is not None and writer is not None
@@ -107,11 +114,11 @@ async def handle(services: Services, message: InboundMessage) -> str:
         try:
             claim = await coord.begin(sid, phone, token)
             if claim.state is ClaimState.DONE and claim.reply is not None:
-                return claim.reply
+                return Handled(claim.reply, None)
             if claim.state is ClaimState.IN_FLIGHT:
                 reply = await coord.wait_done(sid, timeout)
                 if reply is not None:
-                    return reply
+                    return Handled(reply, None)
                 # The first delivery's handler vanished; the database will tell what it stored.
             if not claim.locked and not await coord.lock(phone, token, timeout):
                 log.warning(
@@ -142,7 +149,7 @@ async def handle(services: Services, message: InboundMessage) -> str:
             sid,
             applied.outcome.status.value,
         )
-    return twiml
+    return Handled(twiml, applied)
 
 
 async def _quietly(call: Awaitable[object]) -> None:

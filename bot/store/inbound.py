@@ -171,7 +171,7 @@ def apply_batch(
                     "ref": reply.ref,
                     "reply_to": sid,
                     "intent": None,
-                    "status": "queued",
+                    "status": "simulated" if message.simulated else "queued",
                     "created_at": now,
                     "updated_at": now,
                 }

@@ -1,0 +1,96 @@
+"""`smsbot chat`: the webhook's path from a terminal, interactive or from a pipe."""
+
+import asyncio
+import os
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bot.store import db
+
+from tests.conftest import ROOT
+
+
+def chat_env(tmp_path: Path, database_url: str, redis_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SMSBOT_DATA_DIR": str(tmp_path / "var"),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SMSBOT_REDIS_PREFIX": f"chat-{tmp_path.name}:",
+    }
+
+
+def stored(database_url: str, sql: str) -> list[tuple[object, ...]]:
+    async def run() -> list[tuple[object, ...]]:
+        engine = db.create_engine(database_url)
+        try:
+            async with engine.connect() as conn:
+                return [tuple(row) for row in await conn.execute(text(sql))]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def test_a_scripted_conversation_from_a_pipe(tmp_path: Path, database_url: str, redis_url: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "+14155550123"],
+        input="JOIN\nEVENTS\nSTOP\nhello\n",
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=chat_env(tmp_path, database_url, redis_url),
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "you> JOIN" in lines and "you> EVENTS" in lines
+    assert any(line.startswith("bot> Acme Outfitters: Thanks for joining") for line in lines)
+    assert "     [keyword JOIN · new -> subscribed (opt_in) · opt in source JOIN]" in lines
+    assert "     [keyword EVENTS · properties {'interests': ['events']}]" in lines
+    assert "     [other · no reply]" in lines  # "hello" after STOP: silence
+    # The same database the server uses, with replies recorded and never sent.
+    assert stored(database_url, "select status from subscribers") == [("unsubscribed",)]
+    statuses = stored(database_url, "select status from messages where direction = 'outbound'")
+    assert statuses == [("simulated",)] * 3
+
+
+def test_an_interactive_conversation_in_a_terminal(tmp_path: Path, database_url: str, redis_url: str) -> None:
+    leader, follower = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat", "14155550199"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        cwd=ROOT,
+        env=chat_env(tmp_path, database_url, redis_url),
+        close_fds=True,
+    )
+    os.close(follower)
+    seen = b""
+
+    def read_until(marker: bytes, timeout: float = 30) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while marker not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.2)
+            if ready:
+                seen += os.read(leader, 4096)
+        assert marker in seen, seen.decode(errors="replace")
+
+    try:
+        read_until(b"you>")
+        os.write(leader, b"shoes\n")
+        read_until(b"in-store-shoe-display")
+        os.write(leader, b"/quit\n")
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(leader)
+    assert b"+14155550199" in seen  # the number was normalised to E.164
