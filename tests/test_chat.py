@@ -11,7 +11,6 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bot.store import db
-
 from tests.conftest import ROOT
 
 
