@@ -16,6 +16,7 @@ from bot.http.errors import no_500
 from bot.http.routes import setup_routes
 from bot.program.loader import load_program
 from bot.program.model import Program
+from bot.program.reload import ProgramWatcher
 from bot.services import SERVICES, ProgramHolder, Services
 from bot.settings import Settings
 from bot.store import db
@@ -29,7 +30,8 @@ def create_app(settings: Settings, program: Program | None = None) -> web.Applic
     if program is None:
         loaded = load_program(settings.keywords_dir)
         for warning in loaded.warnings:
-            log.warning("%s", warning)
+            if warning.severity == "warning":
+                log.warning("%s", warning)
         program = loaded.program
     services = Services(settings=settings, program=ProgramHolder(program))
     if settings.twilio_auth_token:
@@ -39,6 +41,7 @@ def create_app(settings: Settings, program: Program | None = None) -> web.Applic
     app[SERVICES] = services
     app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_watch_program)
     setup_routes(app)
     return app
 
@@ -70,6 +73,17 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
         await client.aclose()
         if embedded is not None:
             await embedded.stop()
+
+
+async def _watch_program(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    watcher = ProgramWatcher(services.settings.keywords_dir, services.program)
+    services.watcher = watcher
+    watcher.start()
+    try:
+        yield
+    finally:
+        await watcher.stop()
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:

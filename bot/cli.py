@@ -71,6 +71,8 @@ def serve(
     from bot.app import create_app
     from bot.supervisor import supervise, worker_command, worker_count
 
+    # A reload request (SIGHUP) before the program watcher listens for it must not kill us.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if as_worker:
         # Until the server installs its own handlers nothing can be in flight: stop at once, cleanly.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

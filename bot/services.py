@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -13,6 +14,9 @@ from bot.coord import Coordinator
 from bot.program.model import Program
 from bot.settings import Settings
 from bot.store.writer import InboundWriter
+
+if TYPE_CHECKING:
+    from bot.program.reload import ProgramWatcher
 
 
 @dataclass
@@ -31,6 +35,7 @@ class Services:
     redis: aioredis.Redis | None = None
     coord: Coordinator | None = None
     writer: InboundWriter | None = None
+    watcher: ProgramWatcher | None = None
 
 
 SERVICES = web.AppKey("services", Services)

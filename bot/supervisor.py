@@ -62,7 +62,15 @@ async def _run(
         # A session of its own: a Ctrl-C reaches the supervisor only, which passes on one SIGTERM.
         return await asyncio.create_subprocess_exec(*worker_argv, env=env, start_new_session=True)
 
-    procs = [await start() for _ in range(workers)]
+    procs: list[asyncio.subprocess.Process] = []
+
+    def reload_all() -> None:  # SIGHUP: every worker reloads the keyword program now
+        for proc in procs:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGHUP)
+
+    loop.add_signal_handler(signal.SIGHUP, reload_all)
+    procs.extend([await start() for _ in range(workers)])
     started = [loop.time()] * workers
     log.info("supervising %d workers (pids %s)", workers, ", ".join(str(p.pid) for p in procs))
     failed = False
