@@ -113,7 +113,11 @@ class _Compiler:
 
     def segments(self, doc: YamlDoc, loc: list[str | int], template: MessageTemplate) -> None:
         assert self.info is not None
-        text = template.render({**self.info.context(), "join": "JOIN"})
+        try:
+            text = template.render_strict({**self.info.context(), "join": "JOIN"})
+        except Exception as exc:  # the sandbox refuses, a filter fails: say so now, not per message
+            self.error(doc, loc, f"{'.'.join(map(str, loc))}: cannot be rendered: {exc}")
+            return
         found = segments(text)
         severity = "warning" if found.encoding == "UCS-2" else "info"
         self.note(doc, loc, f"{'.'.join(map(str, loc))}: {found.describe()}", severity)
@@ -283,7 +287,10 @@ class _Compiler:
     def confirmation(self, doc: YamlDoc, loc: list[str | int], name: str, reply: MessageTemplate) -> None:
         """An opt-in confirmation must say what the CTIA requires."""
         assert self.info is not None
-        text = reply.render(self.info.context())
+        try:
+            text = reply.render_strict(self.info.context())
+        except Exception:
+            return  # already reported by segments()
         missing = []
         if self.info.name.lower() not in text.lower():
             missing.append(f"the program name ({self.info.name!r} or {{{{ program }}}})")

@@ -1,7 +1,15 @@
-"""Message templates: Jinja2 in a sandbox, compiled once when the program loads."""
+"""Message templates, compiled once when the program loads.
+
+Most marketer messages only use `{{ name }}` and `{{ name | default("there") }}`; those are
+rendered by a few lines here, exactly as Jinja2 would render them, because compiling a Jinja2
+template costs about a millisecond and a program can have thousands. Anything else (filters,
+conditions, loops) goes to Jinja2's sandbox.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -9,9 +17,19 @@ from typing import Any
 from jinja2 import TemplateSyntaxError, Undefined, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+log = logging.getLogger(__name__)
+_PROGRAM_TAGS = frozenset({"program", "brand", "help_contact", "frequency", "join"})
+
 # A property a subscriber has not given yet renders empty (use `| default("there")`); a name no
 # one declared is an error of `smsbot check`, not of the message.
 _ENV = ImmutableSandboxedEnvironment(autoescape=False, undefined=Undefined, keep_trailing_newline=False)
+_SIMPLE_TAG = re.compile(
+    r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*"
+    r"(?:\|\s*default\(\s*(?:\"([^\"\\{}]*)\"|'([^'\\{}]*)')\s*\)\s*)?\}\}"
+)
+_JINJA_MARKS = ("{{", "{%", "{#", "}}", "%}", "#}")
+
+Part = str | tuple[str, str]  # literal text, or (name, default when undefined)
 
 
 class TemplateProblem(ValueError):
@@ -24,19 +42,55 @@ class TemplateProblem(ValueError):
 class MessageTemplate:
     source: str
     names: frozenset[str]  # the tags it uses, for the checker
-    _compiled: Any
+    _parts: tuple[Part, ...] | None = None  # the simple form, when it has one
+    _compiled: Any = None  # a Jinja2 template otherwise
 
     def render(self, context: Mapping[str, Any]) -> str:
-        if not self.names:
-            return self.source
-        return " ".join(str(self._compiled.render(context)).split())
+        """Never raises: a message that cannot render from a subscriber's data must not fail the
+        transaction that records their opt-out. Tried again with the program's own tags only,
+        then given up (no reply) and logged."""
+        try:
+            return self.render_strict(context)
+        except Exception:
+            log.exception("message %r could not be rendered", self.source[:60])
+        try:
+            return self.render_strict({k: v for k, v in context.items() if k in _PROGRAM_TAGS})
+        except Exception:
+            return ""
+
+    def render_strict(self, context: Mapping[str, Any]) -> str:
+        if self._parts is not None and len(self._parts) == 1:
+            return self.source  # no tags at all: the marketer's text as written
+        if self._parts is not None:
+            text = "".join(
+                part if isinstance(part, str) else (str(context[part[0]]) if part[0] in context else part[1])
+                for part in self._parts
+            )
+        else:
+            text = str(self._compiled.render(context))
+        return " ".join(text.split())
+
+
+def _simple(source: str) -> tuple[Part, ...] | None:
+    parts: list[Part] = []
+    position = 0
+    for found in _SIMPLE_TAG.finditer(source):
+        parts.append(source[position : found.start()])
+        default = found.group(2) if found.group(2) is not None else (found.group(3) or "")
+        parts.append((found.group(1), default))
+        position = found.end()
+    parts.append(source[position:])
+    literal = "".join(p for p in parts if isinstance(p, str))
+    return None if any(mark in literal for mark in _JINJA_MARKS) else tuple(parts)
 
 
 def compile_template(source: str) -> MessageTemplate:
+    parts = _simple(source)
+    if parts is not None:
+        return MessageTemplate(source, frozenset(p[0] for p in parts if not isinstance(p, str)), parts)
     try:
         ast = _ENV.parse(source)
         compiled = _ENV.from_string(source)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"template error: {exc.message}", exc.lineno or 1) from exc
-    names = frozenset(meta.find_undeclared_variables(ast))
-    return MessageTemplate(source=source, names=names, _compiled=compiled)
+    return MessageTemplate(source, frozenset(meta.find_undeclared_variables(ast)), None, compiled)

@@ -162,6 +162,6 @@ def test_check_exits_0_with_warnings(tmp_path: Path) -> None:
 def test_a_colon_in_unquoted_text_gets_a_hint(tmp_path: Path) -> None:
     found = errors(tmp_path, "  EVENTS:\n    type: preference\n    reply: Acme: got it\n")
     assert found == [
-        f"{tmp_path}/keywords/program.yaml:12: YAML syntax: mapping values are not allowed here "
+        f"{tmp_path}/keywords/program.yaml:12: YAML syntax: mapping values are not allowed in this context "
         '(a ": " inside a text? put the whole text in quotes)'
     ]

@@ -84,7 +84,7 @@ async def test_a_broken_edit_is_refused_with_file_and_line_and_the_old_program_k
         (keywords / "boots.yaml").write_text("keywords:\n  BOOTS:\n    reply: Boots: now\n")
         await wait_for(lambda: services.watcher.refusals == 1)
     assert services.program.current is before
-    assert f"{keywords}/boots.yaml:3: YAML syntax: mapping values are not allowed here" in caplog.text
+    assert f"{keywords}/boots.yaml:3: YAML syntax: mapping values are not allowed" in caplog.text
     assert "Thanks for joining" in await Phone(app).text("JOIN")
     (keywords / "boots.yaml").write_text(BOOTS)  # fixed: now it loads
     await wait_for(lambda: "BOOTS" in services.program.current.keywords)
