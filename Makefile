@@ -36,6 +36,7 @@ bench-deps: install
 	@command -v wrk >/dev/null || { echo "installing wrk"; (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null; }
 
 bench: bench-deps
+	$(BIN)/python bench/keywords.py
 	$(BIN)/python bench/webhook.py
 
 clean:

@@ -19,12 +19,17 @@ from bot.yamlfile import FileProblems
 log = logging.getLogger("bot")
 
 
+def _report(exc: FileProblems) -> None:
+    for problem in exc.problems:
+        if problem.severity != "info":
+            click.echo(str(problem), err=True)
+
+
 def _settings(config: Path | None, **overrides: Any) -> Settings:
     try:
         return load_settings(config, **overrides)
     except FileProblems as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
+        _report(exc)
         sys.exit(1)
 
 
@@ -87,16 +92,14 @@ def serve(
             try:  # fail once, clearly, rather than once per worker
                 load_program(settings.keywords_dir)
             except FileProblems as exc:
-                for problem in exc.problems:
-                    click.echo(str(problem), err=True)
+                _report(exc)
                 sys.exit(1)
             argv = worker_command(str(config) if config else None, settings.host, settings.port)
             sys.exit(asyncio.run(supervise(settings, argv, count)))
     try:
         app = create_app(settings)
     except FileProblems as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
+        _report(exc)
         sys.exit(1)
     try:
         import uvloop
@@ -149,8 +152,7 @@ def chat(config: Path | None, phone: str) -> None:
     try:
         sys.exit(chat_module.run(settings, number))
     except FileProblems as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
+        _report(exc)
         sys.exit(1)
 
 
@@ -195,7 +197,8 @@ def check(config: Path | None, as_json: bool) -> None:
         warnings = loaded.warnings
         summary = f"{len(loaded.program.keywords)} keywords, program {loaded.program.info.name!r}"
     except FileProblems as exc:
-        problems = exc.problems
+        problems = [p for p in exc.problems if p.severity == "error"]
+        warnings = [p for p in exc.problems if p.severity != "error"]
         summary = ""
     if as_json:
         click.echo(

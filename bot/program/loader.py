@@ -72,8 +72,8 @@ def load_program(directory: Path) -> Loaded:
 
     compiler = _Compiler()
     program = compiler.compile(parsed, digest.hexdigest()[:16])
-    if compiler.errors:
-        raise FileProblems(compiler.errors)
+    if compiler.errors:  # with the warnings and notes, so one run of `check` shows everything
+        raise FileProblems([*compiler.errors, *compiler.warnings])
     assert program is not None
     return Loaded(program, compiler.warnings)
 

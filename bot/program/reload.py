@@ -75,7 +75,8 @@ class ProgramWatcher:
             self.refusals += 1
             log.error("keyword program NOT reloaded; still serving %s", self.holder.current.fingerprint)
             for problem in exc.problems:
-                log.error("%s", problem)
+                if problem.severity != "info":
+                    log.error("%s", problem)
             return False
         except Exception:  # a bug must not stop the watcher: the old program keeps serving
             self.refusals += 1
