@@ -29,7 +29,7 @@ from bot.program.model import (
 from bot.program.properties import PropertySpec, PropertyType
 from bot.program.schema import KeywordFile, KeywordSection, ProgramSection, PropertySection
 from bot.program.templates import MessageTemplate, TemplateProblem, compile_template
-from bot.program.typos import MIN_LENGTH, TypoIndex, one_edit
+from bot.program.typos import MIN_LENGTH, TypoIndex
 from bot.sms import segments
 from bot.yamlfile import FileProblems, Problem, YamlDoc
 
@@ -157,13 +157,13 @@ class _Compiler:
         for doc, data in parsed:
             for name, body in data.keywords.items():
                 self.keyword(doc, name, body or KeywordSection(), keywords, index, where)
-        self.close_words(index, where)
-
         typo_words = {
             word: keyword.name
             for word, keyword in index.items()
             if not keyword.exact and len(word) >= MIN_LENGTH and " " not in word
         }
+        typos = TypoIndex(typo_words, blocked=COMPLIANCE_WORDS)
+        self.close_words(typos, index, where)
         return Program(
             info=self.info,
             keywords=keywords,
@@ -174,7 +174,7 @@ class _Compiler:
             reply_to_strangers=settings.reply_to_strangers,
             properties=dict(self.properties),
             compliance=DEFAULT_TABLE,
-            typos=TypoIndex(typo_words, blocked=COMPLIANCE_WORDS),
+            typos=typos,
             fingerprint=fingerprint,
         )
 
@@ -307,16 +307,19 @@ class _Compiler:
                 doc, loc, f"{name}: the opt-in confirmation lacks {'; '.join(missing)} (CTIA requires them)"
             )
 
-    def close_words(self, index: dict[str, Keyword], where: dict[str, tuple[YamlDoc, str]]) -> None:
-        for word, keyword in index.items():
-            if keyword.exact or len(word) < MIN_LENGTH:
-                continue
+    def close_words(
+        self, typos: TypoIndex, index: dict[str, Keyword], where: dict[str, tuple[YamlDoc, str]]
+    ) -> None:
+        """Keyword words one letter from a compliance word: their typos could be either."""
+        near: dict[str, list[str]] = {}
+        for compliance in sorted(COMPLIANCE_WORDS):
+            for word in typos.candidates(compliance):
+                near.setdefault(word, []).append(compliance)
+        for word, words in near.items():
             doc, name = where[word]
-            near = sorted(c for c in COMPLIANCE_WORDS if one_edit(word, c))
-            if near:
-                self.note(
-                    doc,
-                    ["keywords", name],
-                    f"{name}: {word.upper()} is one letter from {', '.join(w.upper() for w in near)}; "
-                    "typos that could be either match neither",
-                )
+            self.note(
+                doc,
+                ["keywords", name],
+                f"{name}: {word.upper()} is one letter from {', '.join(w.upper() for w in words)}; "
+                "typos that could be either match neither",
+            )
