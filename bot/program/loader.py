@@ -163,7 +163,7 @@ class _Compiler:
             if not keyword.exact and len(word) >= MIN_LENGTH and " " not in word
         }
         typos = TypoIndex(typo_words, blocked=COMPLIANCE_WORDS)
-        self.close_words(typos, index, where)
+        self.close_words(typos, where)
         return Program(
             info=self.info,
             keywords=keywords,
@@ -307,9 +307,7 @@ class _Compiler:
                 doc, loc, f"{name}: the opt-in confirmation lacks {'; '.join(missing)} (CTIA requires them)"
             )
 
-    def close_words(
-        self, typos: TypoIndex, index: dict[str, Keyword], where: dict[str, tuple[YamlDoc, str]]
-    ) -> None:
+    def close_words(self, typos: TypoIndex, where: dict[str, tuple[YamlDoc, str]]) -> None:
         """Keyword words one letter from a compliance word: their typos could be either."""
         near: dict[str, list[str]] = {}
         for compliance in sorted(COMPLIANCE_WORDS):
