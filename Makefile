@@ -4,7 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint check bench bench-deps clean
+CATALOGS := $(wildcard locales/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+
+.PHONY: install run test lint check bench bench-deps clean catalogs
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "smsbot needs Python 3.11 or newer")'
@@ -13,7 +16,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP)
+# Compiled catalogs are built here, from the .po files, whenever one is newer: never by hand.
+locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -d locales -l $*
+
+install: $(STAMP) $(COMPILED)
+
+# After changing what smsbot says (bot/replies.py): refresh the template and every catalog, then
+# translate the new or fuzzy entries in locales/<lang>/LC_MESSAGES/messages.po.
+catalogs: $(STAMP)
+	$(BIN)/pybabel extract -k N_ --no-location --sort-output --project=smsbot -o locales/messages.pot bot/replies.py
+	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-location --width 100
+	$(MAKE) install
 
 run: install
 	$(BIN)/smsbot serve

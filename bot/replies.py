@@ -48,8 +48,16 @@ ALREADY_SUBSCRIBED = N_(
 NOT_SUBSCRIBED = N_("{brand}: Text {join} to join {program}. Msg&data rates may apply. Reply HELP for help.")
 NOT_SUBSCRIBED_NO_KEYWORD = N_("{brand}: Reply HELP for help.")
 PREFERENCE_SAVED = N_("{brand}: Got it, your preferences are saved. Reply HELP for help, STOP to opt out.")
+LANGUAGE_SET = N_("{brand}: You will get our messages in English. Reply HELP for help, STOP to opt out.")
 FALLBACK = N_("{brand}: Sorry, we did not understand that. Reply HELP for help, STOP to opt out.")
 
 
-def render(template: str, info: ProgramInfo, translate: Translate = _identity, **extra: str) -> str:
-    return translate(template).format(**info.context(), **extra)
+def render(
+    template: str,
+    info: ProgramInfo,
+    translate: Translate = _identity,
+    language: str | None = None,
+    **extra: str,
+) -> str:
+    """Translate, then fill in the program's own words (which the marketer may translate per language)."""
+    return translate(template).format(**info.context(language), **extra)

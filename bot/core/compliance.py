@@ -60,7 +60,19 @@ ENGLISH: Mapping[Intent, tuple[str, ...]] = {
     Intent.HELP: ("HELP", "INFO"),
     Intent.OPT_IN: ("START", "UNSTOP", "YES"),
 }
-CONFIRM_WORDS = frozenset({"y", "yes"})
+SPANISH: Mapping[Intent, tuple[str, ...]] = {
+    Intent.OPT_OUT: ("ALTO", "PARAR", "CANCELAR", "BAJA"),
+    Intent.HELP: ("AYUDA",),
+    Intent.OPT_IN: ("INICIO",),
+}
+FRENCH: Mapping[Intent, tuple[str, ...]] = {
+    Intent.OPT_OUT: ("ARRET", "ARRÊT", "ARRETE"),
+    Intent.HELP: ("AIDE",),
+}
+# Opt-out and help words of every language smsbot knows are honoured in every program: an
+# opt-out missed because a program "doesn't speak Spanish" is the costly mistake.
+BUILT_IN: Mapping[str, Mapping[Intent, tuple[str, ...]]] = {"en": ENGLISH, "es": SPANISH, "fr": FRENCH}
+CONFIRM_WORDS = frozenset({"y", "yes", "si", "oui"})  # "Reply Y", "Responde SI", "Répondez OUI"
 
 NEGATIONS = frozenset(
     [
@@ -128,12 +140,13 @@ SHORT_MESSAGE_WORDS = 8
 def build_table(
     extra: Mapping[str, Mapping[Intent, tuple[str, ...]]] | None = None,
 ) -> dict[str, ComplianceWord]:
-    """Folded word -> meaning, for English plus any languages a program adds."""
+    """Folded word -> meaning, for the built-in languages plus any words a program adds."""
     table: dict[str, ComplianceWord] = {}
-    for language, vocabulary in {"en": ENGLISH, **(extra or {})}.items():
-        for intent, listed in vocabulary.items():
-            for word in listed:
-                table.setdefault(fold(word), ComplianceWord(intent, word.upper(), language))
+    for vocabularies in (BUILT_IN, extra or {}):
+        for language, vocabulary in vocabularies.items():
+            for intent, listed in vocabulary.items():
+                for word in listed:
+                    table.setdefault(fold(word), ComplianceWord(intent, word.upper(), language))
     return table
 
 

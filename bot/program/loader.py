@@ -15,8 +15,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot import yamlfile
-from bot.core.compliance import DEFAULT_TABLE
+from bot.core.compliance import ComplianceWord, Intent, build_table
 from bot.core.text import fold
+from bot.i18n import negotiate
 from bot.program.model import (
     CONTEXT_TAGS,
     ChangeOp,
@@ -28,13 +29,27 @@ from bot.program.model import (
 )
 from bot.program.properties import PropertySpec, PropertyType
 from bot.program.schema import KeywordFile, KeywordSection, ProgramSection, PropertySection
-from bot.program.templates import MessageTemplate, TemplateProblem, compile_template
+from bot.program.templates import LocalizedMessage, MessageTemplate, TemplateProblem, compile_template
 from bot.program.typos import MIN_LENGTH, TypoIndex
 from bot.sms import segments
 from bot.yamlfile import FileProblems, Problem, YamlDoc
 
 _RATES = re.compile(r"msg\s*(&|and)\s*data\s+rates\s+may\s+apply", re.IGNORECASE)
-COMPLIANCE_WORDS = frozenset(word for word in DEFAULT_TABLE if " " not in word)
+# What an opt-in confirmation must say, per language: the rates notice, a help word, an opt-out word.
+_CTIA: dict[str, tuple[re.Pattern[str], tuple[str, ...], tuple[str, ...]]] = {
+    "en": (_RATES, ("HELP",), ("STOP",)),
+    "es": (re.compile(r"tarifas\s+de\s+mensajes", re.IGNORECASE), ("AYUDA", "HELP"), ("ALTO", "STOP")),
+    "fr": (
+        re.compile(r"frais\s+de\s+messagerie", re.IGNORECASE),
+        ("AIDE", "HELP"),
+        ("ARRET", "ARRÊT", "STOP"),
+    ),
+}
+_RATES_SAMPLE = {
+    "en": "Msg&data rates may apply",
+    "es": "Pueden aplicarse tarifas de mensajes y datos",
+    "fr": "Des frais de messagerie et de données peuvent s'appliquer",
+}
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,8 @@ class _Compiler:
         self.warnings: list[Problem] = []
         self.properties: dict[str, PropertySpec] = {}
         self.info: ProgramInfo | None = None
+        self.languages: tuple[str, ...] = ()
+        self.table: dict[str, ComplianceWord] = {}
 
     def error(self, doc: YamlDoc, loc: list[str | int], message: str) -> None:
         self.errors.append(Problem(str(doc.path), doc.line_of(loc), message))
@@ -91,36 +108,63 @@ class _Compiler:
     def note(self, doc: YamlDoc, loc: list[str | int], message: str, severity: str = "warning") -> None:
         self.warnings.append(Problem(str(doc.path), doc.line_of(loc), message, severity))
 
-    def template(self, doc: YamlDoc, loc: list[str | int], source: str | None) -> MessageTemplate | None:
+    def template(
+        self, doc: YamlDoc, loc: list[str | int], source: str | dict[str, str] | None
+    ) -> LocalizedMessage | None:
+        """Compile a message: one text, or one per language; warn for each language it lacks."""
         if source is None:
             return None
+        assert self.info is not None
+        given = source if isinstance(source, dict) else {self.info.default_language: source}
         where = ".".join(map(str, loc))
-        try:
-            template = compile_template(source)
-        except TemplateProblem as exc:
-            self.error(doc, loc, f"{where}: {exc}")
+        variants: dict[str, MessageTemplate] = {}
+        for language, text in given.items():
+            here = [*loc, language] if isinstance(source, dict) else loc
+            if language.split("_")[0] not in self.languages:
+                self.note(
+                    doc,
+                    here,
+                    f"{where}.{language}: not one of the program's languages ({', '.join(self.languages)}); "
+                    "add it to program.languages",
+                )
+            try:
+                template = compile_template(str(text))
+            except TemplateProblem as exc:
+                self.error(doc, here, f"{where}: {exc}")
+                continue
+            unknown = sorted(template.names - CONTEXT_TAGS - set(self.properties))
+            if unknown:
+                self.error(
+                    doc,
+                    here,
+                    f"{where}: uses {', '.join(unknown)}, which is neither a declared property nor one of "
+                    f"{', '.join(sorted(CONTEXT_TAGS))}",
+                )
+            self.segments(doc, here, template, language if isinstance(source, dict) else "")
+            variants[language] = template
+        if not variants:
             return None
-        unknown = sorted(template.names - CONTEXT_TAGS - set(self.properties))
-        if unknown:
-            self.error(
+        missing = [lang for lang in self.languages if lang not in variants]
+        if missing:
+            self.note(
                 doc,
                 loc,
-                f"{where}: uses {', '.join(unknown)}, which is neither a declared property nor one of "
-                f"{', '.join(sorted(CONTEXT_TAGS))}",
+                f"{where}: no {', '.join(missing)} translation; {'they' if len(missing) > 1 else 'it'} "
+                f"will get the {self.info.default_language} text",
             )
-        self.segments(doc, loc, template)
-        return template
+        return LocalizedMessage(variants, self.info.default_language)
 
-    def segments(self, doc: YamlDoc, loc: list[str | int], template: MessageTemplate) -> None:
+    def segments(self, doc: YamlDoc, loc: list[str | int], template: MessageTemplate, language: str) -> None:
         assert self.info is not None
+        label = ".".join(map(str, loc))
         try:
-            text = template.render_strict({**self.info.context(), "join": "JOIN"})
+            text = template.render_strict({**self.info.context(language or None), "join": "JOIN"})
         except Exception as exc:  # the sandbox refuses, a filter fails: say so now, not per message
-            self.error(doc, loc, f"{'.'.join(map(str, loc))}: cannot be rendered: {exc}")
+            self.error(doc, loc, f"{label}: cannot be rendered: {exc}")
             return
         found = segments(text)
         severity = "warning" if found.encoding == "UCS-2" else "info"
-        self.note(doc, loc, f"{'.'.join(map(str, loc))}: {found.describe()}", severity)
+        self.note(doc, loc, f"{label}: {found.describe()}", severity)
 
     def compile(self, parsed: list[tuple[YamlDoc, KeywordFile]], fingerprint: str) -> Program | None:
         section: tuple[YamlDoc, ProgramSection] | None = None
@@ -140,13 +184,36 @@ class _Compiler:
             )
             return None
         program_doc, settings = section
+        default = settings.default_language
+        translated: dict[str, dict[str, str]] = {}
+        for key, value in (("program", settings.name), ("frequency", settings.frequency)):
+            if isinstance(value, dict):
+                for language, text in value.items():
+                    translated.setdefault(language, {})[key] = text
+                if default not in value:
+                    field_name = "name" if key == "program" else key
+                    self.error(
+                        program_doc, ["program", field_name], f"program.{field_name}: needs a {default} text"
+                    )
+        name, frequency = settings.name, settings.frequency
         self.info = ProgramInfo(
-            name=settings.name,
+            name=name.get(default, "") if isinstance(name, dict) else name,
             brand=settings.brand,
             help_contact=settings.help_contact,
-            frequency=settings.frequency,
-            default_language=settings.default_language,
+            frequency=frequency.get(default, "") if isinstance(frequency, dict) else frequency,
+            default_language=default,
+            translated=translated,
         )
+        self.languages = tuple(dict.fromkeys([settings.default_language, *settings.languages]))
+        for language in self.languages:
+            if negotiate(language, "") != language.split("_")[0]:
+                self.note(
+                    program_doc,
+                    ["program", "languages"],
+                    f"program.languages: smsbot has no {language} catalog, so its own replies (HELP, STOP)"
+                    "will be in the default language; see the README, 'Adding a language'",
+                )
+        self.table = self.compliance(program_doc, settings)
         for doc, data in parsed:
             for name, spec in data.properties.items():
                 self.property(doc, name, spec)
@@ -162,7 +229,7 @@ class _Compiler:
             for word, keyword in index.items()
             if not keyword.exact and len(word) >= MIN_LENGTH and " " not in word
         }
-        typos = TypoIndex(typo_words, blocked=COMPLIANCE_WORDS)
+        typos = TypoIndex(typo_words, blocked=[w for w in self.table if " " not in w])
         self.close_words(typos, where)
         return Program(
             info=self.info,
@@ -173,10 +240,36 @@ class _Compiler:
             reply_to_unknown=settings.reply_to_unknown,
             reply_to_strangers=settings.reply_to_strangers,
             properties=dict(self.properties),
-            compliance=DEFAULT_TABLE,
+            compliance=self.table,
+            languages=self.languages,
             typos=typos,
             fingerprint=fingerprint,
         )
+
+    def compliance(self, doc: YamlDoc, settings: ProgramSection) -> dict[str, ComplianceWord]:
+        extra: dict[str, dict[Intent, tuple[str, ...]]] = {}
+        for language, words in settings.compliance.items():
+            extra[language] = {
+                Intent.OPT_OUT: tuple(words.opt_out),
+                Intent.HELP: tuple(words.help),
+                Intent.OPT_IN: tuple(words.opt_in),
+            }
+        table = build_table(extra)
+        for language, words in settings.compliance.items():
+            for intent, listed in (
+                (Intent.OPT_OUT, words.opt_out),
+                (Intent.HELP, words.help),
+                (Intent.OPT_IN, words.opt_in),
+            ):
+                for word in listed:
+                    known = table[fold(word)]
+                    if known.intent is not intent:
+                        self.error(
+                            doc,
+                            ["program", "compliance", language],
+                            f"{word} already means {known.intent.value}",
+                        )
+        return table
 
     def property(self, doc: YamlDoc, name: str, spec: PropertyType | PropertySection) -> None:
         loc: list[str | int] = ["properties", name]
@@ -241,7 +334,7 @@ class _Compiler:
             if not folded:
                 self.error(doc, here, f"{name}: {spelled!r} has no letters or digits to match")
                 continue
-            reserved = DEFAULT_TABLE.get(folded)
+            reserved = self.table.get(folded)
             if reserved is not None:
                 self.error(
                     doc,
@@ -261,7 +354,9 @@ class _Compiler:
                 continue
             if folded not in words:
                 words.append(folded)
-        if body.type is KeywordKind.PREFERENCE and body.double_opt_in:
+        if body.type is KeywordKind.LANGUAGE and not body.language:
+            self.error(doc, loc, f"{name}: a language keyword needs language: (e.g. es)")
+        if body.type is not KeywordKind.OPT_IN and body.double_opt_in:
             self.error(doc, [*loc, "double_opt_in"], f"{name}: double_opt_in belongs to opt_in keywords")
         reply = self.template(doc, [*loc, "reply"], body.reply)
         if body.type is KeywordKind.OPT_IN and reply is not None:  # also sent after a double opt-in Y
@@ -284,33 +379,41 @@ class _Compiler:
             index[word] = keyword
             where[word] = (doc, name)
 
-    def confirmation(self, doc: YamlDoc, loc: list[str | int], name: str, reply: MessageTemplate) -> None:
-        """An opt-in confirmation must say what the CTIA requires."""
+    def confirmation(self, doc: YamlDoc, loc: list[str | int], name: str, reply: LocalizedMessage) -> None:
+        """An opt-in confirmation must say what the CTIA requires, in each of its languages."""
         assert self.info is not None
-        try:
-            text = reply.render_strict(self.info.context())
-        except Exception:
-            return  # already reported by segments()
-        missing = []
-        if self.info.name.lower() not in text.lower():
-            missing.append(f"the program name ({self.info.name!r} or {{{{ program }}}})")
-        if self.info.frequency.lower() not in text.lower():
-            missing.append(f"the message frequency ({self.info.frequency!r} or {{{{ frequency }}}})")
-        if not _RATES.search(text):
-            missing.append('"Msg&data rates may apply"')
-        if not re.search(r"\bHELP\b", text):
-            missing.append("how to get help (HELP)")
-        if not re.search(r"\bSTOP\b", text):
-            missing.append("how to opt out (STOP)")
-        if missing:
-            self.error(
-                doc, loc, f"{name}: the opt-in confirmation lacks {'; '.join(missing)} (CTIA requires them)"
+        for language, template in reply.variants.items():
+            here = (
+                [*loc, language] if len(reply.variants) > 1 or language != self.info.default_language else loc
             )
+            words = self.info.context(language)
+            try:
+                text = template.render_strict(words)
+            except Exception:
+                continue  # already reported by segments()
+            rates, help_words, stop_words = _CTIA.get(language.split("_")[0], _CTIA["en"])
+            missing = []
+            if words["program"].lower() not in text.lower():
+                missing.append(f"the program name ({words['program']!r} or {{{{ program }}}})")
+            if words["frequency"].lower() not in text.lower():
+                missing.append(f"the message frequency ({words['frequency']!r} or {{{{ frequency }}}})")
+            if not rates.search(text):
+                missing.append(f'"{_RATES_SAMPLE.get(language.split("_")[0], _RATES_SAMPLE["en"])}"')
+            if not any(re.search(rf"\b{w}\b", text) for w in help_words):
+                missing.append(f"how to get help ({' or '.join(help_words)})")
+            if not any(re.search(rf"\b{w}\b", text) for w in stop_words):
+                missing.append(f"how to opt out ({' or '.join(stop_words)})")
+            if missing:
+                self.error(
+                    doc,
+                    here,
+                    f"{name}: the opt-in confirmation lacks {'; '.join(missing)} (CTIA requires them)",
+                )
 
     def close_words(self, typos: TypoIndex, where: dict[str, tuple[YamlDoc, str]]) -> None:
         """Keyword words one letter from a compliance word: their typos could be either."""
         near: dict[str, list[str]] = {}
-        for compliance in sorted(COMPLIANCE_WORDS):
+        for compliance in sorted(w for w in self.table if " " not in w):
             for word in typos.candidates(compliance):
                 near.setdefault(word, []).append(compliance)
         for word, words in near.items():

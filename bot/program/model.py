@@ -9,13 +9,14 @@ from typing import Any
 
 from bot.core.compliance import DEFAULT_TABLE, ComplianceWord
 from bot.program.properties import PropertySpec
-from bot.program.templates import MessageTemplate
+from bot.program.templates import LocalizedMessage
 from bot.program.typos import TypoIndex
 
 
 class KeywordKind(StrEnum):
     OPT_IN = "opt_in"  # subscribes whoever texts it
     PREFERENCE = "preference"  # changes a subscriber's properties
+    LANGUAGE = "language"  # switches the subscriber's language (ESPAÑOL, FRANÇAIS)
 
 
 class MatchMode(StrEnum):
@@ -58,17 +59,19 @@ class ProgramInfo:
     help_contact: str
     frequency: str
     default_language: str = "en"
+    translated: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # language -> {name, frequency}
 
-    def context(self) -> dict[str, Any]:
+    def context(self, language: str | None = None) -> dict[str, Any]:
+        words = self.translated.get(language or "", {})
         return {
-            "program": self.name,
+            "program": words.get("program", self.name),
             "brand": self.brand,
             "help_contact": self.help_contact,
-            "frequency": self.frequency,
+            "frequency": words.get("frequency", self.frequency),
         }
 
 
-CONTEXT_TAGS = frozenset({"program", "brand", "help_contact", "frequency", "phone", "join"})
+CONTEXT_TAGS = frozenset({"program", "brand", "help_contact", "frequency", "phone", "join", "locale"})
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ class Keyword:
     double_opt_in: bool = False
     match: MatchMode = MatchMode.FIRST_WORD
     exact: bool = False
-    reply: MessageTemplate | None = None
+    reply: LocalizedMessage | None = None
     flow: str | None = None
     changes: tuple[PropertyChange, ...] = ()
 
@@ -91,11 +94,12 @@ class Program:
     info: ProgramInfo
     keywords: Mapping[str, Keyword]  # by name
     index: Mapping[str, Keyword]  # folded word -> keyword
-    fallback: MessageTemplate | None = None  # reply to unknown words from a subscriber; None: standard
-    not_subscribed: MessageTemplate | None = None  # reply to unknown words from a non-subscriber
+    fallback: LocalizedMessage | None = None  # reply to unknown words from a subscriber; None: standard
+    not_subscribed: LocalizedMessage | None = None  # reply to unknown words from a non-subscriber
     reply_to_unknown: bool = True  # False: unknown words from subscribers get no reply
     reply_to_strangers: bool = True  # False: unknown words from non-subscribers get no reply
     properties: Mapping[str, PropertySpec] = field(default_factory=dict)
+    languages: tuple[str, ...] = ("en",)  # the languages it speaks, the default first
     compliance: Mapping[str, ComplianceWord] = field(default_factory=lambda: DEFAULT_TABLE)
     typos: TypoIndex | None = None  # over the words that accept typos
     fingerprint: str = ""  # hash of the files it came from

@@ -14,15 +14,28 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Text = str | dict[str, str]  # one text, or one per language: {en: "...", es: "..."}
+
+
+class ComplianceSection(_Strict):
+    opt_out: list[str] = Field(default_factory=list)
+    help: list[str] = Field(default_factory=list)
+    opt_in: list[str] = Field(default_factory=list)
+
+
 class ProgramSection(_Strict):
-    name: str = Field(min_length=1)
+    name: Text = Field(min_length=1)
     brand: str = Field(min_length=1)
     help_contact: str = Field(min_length=1)
-    frequency: str = "Msg frequency varies"
+    frequency: Text = "Msg frequency varies"
     default_language: str = "en"
-    fallback: str | None = None
+    languages: list[str] = Field(default_factory=list)  # the languages it speaks (default: the default one)
+    compliance: dict[str, ComplianceSection] = Field(
+        default_factory=dict
+    )  # more reserved words, per language
+    fallback: Text | None = None
     reply_to_unknown: bool = True
-    not_subscribed: str | None = None
+    not_subscribed: Text | None = None
     reply_to_strangers: bool = True
 
 
@@ -39,7 +52,7 @@ class KeywordSection(_Strict):
     double_opt_in: bool = False
     match: MatchMode = MatchMode.FIRST_WORD
     exact: bool = False  # True: no typo tolerance
-    reply: str | None = None
+    reply: Text | None = None
     flow: str | None = None
     set: dict[str, Any] = Field(default_factory=dict)
     add: dict[str, Any] = Field(default_factory=dict)

@@ -12,17 +12,51 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, Undefined, meta
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+from jinja2 import TemplateSyntaxError, Undefined, meta, pass_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 log = logging.getLogger(__name__)
-_PROGRAM_TAGS = frozenset({"program", "brand", "help_contact", "frequency", "join"})
+LOCALE_KEY = "locale"  # the render context's formatting locale, e.g. "fr_CA"
+_PROGRAM_TAGS = frozenset({"program", "brand", "help_contact", "frequency", "join", LOCALE_KEY})
 
 # A property a subscriber has not given yet renders empty (use `| default("there")`); a name no
 # one declared is an error of `smsbot check`, not of the message.
 _ENV = ImmutableSandboxedEnvironment(autoescape=False, undefined=Undefined, keep_trailing_newline=False)
+
+
+def _locale(context: Any) -> str:
+    return str(context.get(LOCALE_KEY) or "en_US")
+
+
+@pass_context
+def _currency(context: Any, value: Any, code: str = "USD") -> str:
+    return format_currency(value, code, locale=_locale(context))
+
+
+@pass_context
+def _number(context: Any, value: Any) -> str:
+    return format_decimal(value, locale=_locale(context))
+
+
+@pass_context
+def _date(context: Any, value: Any, form: str = "medium") -> str:
+    when = value if isinstance(value, date) else date.fromisoformat(str(value))
+    return format_date(when, form, locale=_locale(context))
+
+
+@pass_context
+def _plural(context: Any, count: Any, one: str, other: str) -> str:
+    """{{ points | plural("point", "points") }}: the language's own plural rule picks the form."""
+    return one if Locale.parse(_locale(context)).plural_form(count) == "one" else other
+
+
+_ENV.filters.update(currency=_currency, number=_number, date=_date, plural=_plural)
 _SIMPLE_TAG = re.compile(
     r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*"
     r"(?:\|\s*default\(\s*(?:\"([^\"\\{}]*)\"|'([^'\\{}]*)')\s*\)\s*)?\}\}"
@@ -94,3 +128,29 @@ def compile_template(source: str) -> MessageTemplate:
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"template error: {exc.message}", exc.lineno or 1) from exc
     return MessageTemplate(source, frozenset(meta.find_undeclared_variables(ast)), None, compiled)
+
+
+@dataclass(frozen=True)
+class LocalizedMessage:
+    """One message in several languages; a missing translation falls back to the default language."""
+
+    variants: Mapping[str, MessageTemplate]  # language -> template
+    default: str
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset().union(*(t.names for t in self.variants.values()))
+
+    @property
+    def source(self) -> str:
+        return self.template(self.default).source
+
+    def template(self, language: str | None) -> MessageTemplate:
+        if language:
+            found = self.variants.get(language) or self.variants.get(language.split("_")[0])
+            if found is not None:
+                return found
+        return self.variants.get(self.default) or next(iter(self.variants.values()))
+
+    def render(self, context: Mapping[str, Any], language: str | None = None) -> str:
+        return self.template(language).render(context)

@@ -24,6 +24,7 @@ from bot.store.schema import consent_events, keyword_events, messages, subscribe
 _MUTABLE = (
     "status",
     "language",
+    "language_source",
     "opt_in_source",
     "opt_in_keyword",
     "properties",

@@ -53,6 +53,7 @@ async def subscriber_record(engine: AsyncEngine, phone: str) -> dict[str, Any] |
             "phone": row["phone"],
             "status": row["status"],
             "language": row["language"],
+            "language_source": row["language_source"],
             "opt_in_source": row["opt_in_source"],
             "opt_in_keyword": row["opt_in_keyword"],
             "properties": row["properties"] or {},

@@ -59,6 +59,7 @@ subscribers = Table(
     Column("phone", String(20), nullable=False, unique=True),
     Column("status", String(16), nullable=False),
     Column("language", String(16)),
+    Column("language_source", String(120)),  # "keyword:UNETE", "keyword:ESPAÑOL", "property"
     Column("opt_in_source", String(100)),
     Column("opt_in_keyword", String(100)),
     Column("properties", JSON, nullable=False),

@@ -165,3 +165,37 @@ def test_a_colon_in_unquoted_text_gets_a_hint(tmp_path: Path) -> None:
         f"{tmp_path}/keywords/program.yaml:12: YAML syntax: mapping values are not allowed in this context "
         '(a ": " inside a text? put the whole text in quotes)'
     ]
+
+
+def test_segments_are_counted_for_every_language_and_missing_translations_are_listed(tmp_path: Path) -> None:
+    folder = write(
+        tmp_path, "  EVENTS:\n    type: preference\n    reply:\n      en: Got it\n      es: ¡Listo, sí!\n"
+    )
+    text = (
+        (folder / "program.yaml")
+        .read_text()
+        .replace(
+            "  frequency: Up to 4 msgs/month\n",
+            "  frequency: Up to 4 msgs/month\n  languages: [en, es, fr]\n",
+        )
+    )
+    (folder / "program.yaml").write_text(text)
+    notes = [str(n) for n in load_program(folder).warnings]
+    assert f"{folder}/program.yaml:14: info: keywords.EVENTS.reply.en: GSM-7, 1 segment" in notes
+    assert any(
+        n.startswith(f"{folder}/program.yaml:15: warning: keywords.EVENTS.reply.es: UCS-2") and "'í'" in n
+        for n in notes
+    )
+    assert any("keywords.EVENTS.reply: no fr translation; it will get the en text" in n for n in notes)
+
+
+def test_a_spanish_confirmation_is_checked_in_spanish(tmp_path: Path) -> None:
+    reply = (
+        "{en: '"
+        + GOOD_REPLY
+        + "', es: 'Acme Alerts: Gracias. Up to 4 msgs/month. Responde AYUDA para ayuda.'}"
+    )
+    found = errors(tmp_path, f"  JOIN:\n    reply: {reply}\n")
+    assert len(found) == 1
+    assert "JOIN: the opt-in confirmation lacks" in found[0]
+    assert '"Pueden aplicarse tarifas de mensajes y datos"' in found[0] and "(ALTO or STOP)" in found[0]
