@@ -197,6 +197,24 @@ def stop_servers() -> Iterator[None]:
             subprocess.run(["pkill", "-KILL", "-f", f"{server.data_dir}/redis.sock"], check=False)
 
 
+ADMIN_TOKEN = "admin-secret"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+async def record(client: Any, phone: str = "+14155550123") -> dict[str, Any]:
+    """The subscriber's record from the admin API."""
+    response = await client.get(f"/api/subscribers/{phone}", headers=ADMIN)
+    assert response.status == 200, await response.text()
+    return dict(await response.json())
+
+
+async def messages(client: Any, phone: str = "+14155550123") -> list[dict[str, Any]]:
+    """Every message to and from the subscriber, from the admin API."""
+    response = await client.get(f"/api/subscribers/{phone}/messages", headers=ADMIN)
+    assert response.status == 200, await response.text()
+    return list((await response.json())["messages"])
+
+
 def sign(url: str, params: dict[str, str], token: str = TOKEN) -> str:
     return RequestValidator(token).compute_signature(url, params)
 

@@ -6,21 +6,17 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PUBLIC_URL, TOKEN, ClientFactory, Phone, new_sid, replies_of
-
-ADMIN = {"Authorization": "Bearer admin-secret"}
-
-
-async def record(client: Any, phone: str = "+14155550123") -> dict[str, Any]:
-    response = await client.get(f"/api/subscribers/{phone}", headers=ADMIN)
-    assert response.status == 200, await response.text()
-    return await response.json()
-
-
-async def messages(client: Any, phone: str = "+14155550123") -> list[dict[str, Any]]:
-    response = await client.get(f"/api/subscribers/{phone}/messages", headers=ADMIN)
-    assert response.status == 200
-    return (await response.json())["messages"]
+from tests.conftest import (
+    ADMIN,
+    PUBLIC_URL,
+    TOKEN,
+    ClientFactory,
+    Phone,
+    messages,
+    new_sid,
+    record,
+    replies_of,
+)
 
 
 @pytest.fixture

@@ -4,20 +4,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ClientFactory, Phone
-
-ADMIN = {"Authorization": "Bearer admin-secret"}
+from tests.conftest import ClientFactory, Phone, record
 
 
 @pytest.fixture
 async def app(make_client: ClientFactory) -> Any:
     return await make_client(admin_token="admin-secret")
-
-
-async def record(app: Any, phone: str = "+14155550123") -> dict[str, Any]:
-    response = await app.get(f"/api/subscribers/{phone}", headers=ADMIN)
-    assert response.status == 200
-    return await response.json()
 
 
 async def test_jion_subscribes_with_keyword_join(app: Any) -> None:

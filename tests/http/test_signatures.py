@@ -4,9 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PUBLIC_URL, TOKEN, ClientFactory, Phone, sign
-
-ADMIN = {"Authorization": "Bearer admin-secret"}
+from tests.conftest import ADMIN, PUBLIC_URL, TOKEN, ClientFactory, Phone, sign
 
 
 @pytest.fixture
