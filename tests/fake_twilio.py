@@ -1,0 +1,93 @@
+"""A local stand-in for Twilio's Messages API (no internet here): the one fake the project allows.
+
+It speaks the protocol the SDK speaks: POST /2010-04-01/Accounts/{AccountSid}/Messages.json,
+form-encoded, HTTP Basic auth with the account SID and auth token, JSON resources and JSON errors
+with Twilio's error codes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+MESSAGES = "/2010-04-01/Accounts/{account}/Messages.json"
+
+
+@dataclass
+class FakeTwilio:
+    account_sid: str
+    auth_token: str
+    received: list[dict[str, Any]] = field(default_factory=list)
+    opted_out: set[str] = field(default_factory=set)  # numbers that texted STOP at the carrier
+    fail_next: list[int] = field(default_factory=list)  # HTTP statuses to answer next, in order
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post(MESSAGES, self.create_message)
+        return app
+
+    def _error(self, status: int, code: int, message: str) -> web.Response:
+        body = {
+            "code": code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        }
+        return web.json_response(body, status=status)
+
+    async def create_message(self, request: web.Request) -> web.Response:
+        auth = request.headers.get("Authorization", "")
+        import base64
+
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        if auth != expected or request.match_info["account"] != self.account_sid:
+            return self._error(401, 20003, "Authenticate")
+        form = await request.post()
+        params = {key: form.getall(key) if key == "MediaUrl" else form.get(key) for key in form}
+        self.received.append(params)
+        if self.fail_next:
+            status = self.fail_next.pop(0)
+            code = 20429 if status == 429 else 20500
+            return self._error(
+                status, code, "Too Many Requests" if status == 429 else "Internal Server Error"
+            )
+        to = str(params.get("To") or "")
+        if not to:
+            return self._error(400, 21604, "A 'To' phone number is required.")
+        if not params.get("From") and not params.get("MessagingServiceSid"):
+            return self._error(400, 21603, "A 'From' phone number is required.")
+        if not params.get("Body") and not params.get("MediaUrl"):
+            return self._error(400, 21602, "Message body is required.")
+        if to in self.opted_out:
+            return self._error(400, 21610, "Attempt to send to unsubscribed recipient")
+        sid = "SM" + uuid.uuid4().hex
+        now = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+        return web.json_response(
+            {
+                "sid": sid,
+                "account_sid": self.account_sid,
+                "to": to,
+                "from": params.get("From"),
+                "messaging_service_sid": params.get("MessagingServiceSid"),
+                "body": params.get("Body"),
+                "status": "queued" if params.get("From") else "accepted",
+                "num_media": str(len(params.get("MediaUrl") or [])),
+                "num_segments": "1",
+                "direction": "outbound-api",
+                "api_version": "2010-04-01",
+                "date_created": now,
+                "date_updated": now,
+                "date_sent": None,
+                "error_code": None,
+                "error_message": None,
+                "price": None,
+                "price_unit": "USD",
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+                "subresource_uris": {},
+            },
+            status=201,
+        )
