@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from bot import yamlfile
 from bot.core.compliance import ComplianceWord, Intent, build_table
+from bot.core.inbound import BadInbound, to_e164
 from bot.core.text import fold
 from bot.i18n import negotiate
 from bot.program.model import (
@@ -28,10 +29,18 @@ from bot.program.model import (
     PropertyChange,
 )
 from bot.program.properties import PropertySpec, PropertyType
-from bot.program.schema import KeywordFile, KeywordSection, ProgramSection, PropertySection
+from bot.program.schema import (
+    ContactCardSection,
+    KeywordFile,
+    KeywordSection,
+    ProgramSection,
+    PropertySection,
+)
 from bot.program.templates import LocalizedMessage, MessageTemplate, TemplateProblem, compile_template
 from bot.program.typos import MIN_LENGTH, TypoIndex
 from bot.sms import segments
+from bot.vcard import ContactCard
+from bot.vcard import build as build_card
 from bot.yamlfile import FileProblems, Problem, YamlDoc
 
 _RATES = re.compile(r"msg\s*(&|and)\s*data\s+rates\s+may\s+apply", re.IGNORECASE)
@@ -231,6 +240,12 @@ class _Compiler:
         }
         typos = TypoIndex(typo_words, blocked=[w for w in self.table if " " not in w])
         self.close_words(typos, where)
+        cards: dict[str, ContactCard] = {}
+        for doc, data in parsed:
+            for key, card in data.contact_cards.items():
+                built = self.contact_card(doc, key, card, cards)
+                if built is not None:
+                    cards[key] = built
         return Program(
             info=self.info,
             keywords=keywords,
@@ -242,6 +257,7 @@ class _Compiler:
             properties=dict(self.properties),
             compliance=self.table,
             languages=self.languages,
+            contact_cards=cards,
             typos=typos,
             fingerprint=fingerprint,
         )
@@ -270,6 +286,51 @@ class _Compiler:
                             f"{word} already means {known.intent.value}",
                         )
         return table
+
+    def contact_card(
+        self, doc: YamlDoc, key: str, card: ContactCardSection, cards: dict[str, ContactCard]
+    ) -> ContactCard | None:
+        loc: list[str | int] = ["contact_cards", key]
+        if key in cards:
+            self.error(doc, loc, f"contact card {key} is defined twice")
+            return None
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", key):
+            self.error(
+                doc, loc, f"contact card {key!r}: use lowercase letters, digits, - and _ (it is in its URL)"
+            )
+            return None
+        phones = []
+        broken = False
+        for i, number in enumerate(card.phones):
+            try:
+                phones.append(to_e164(number))
+            except BadInbound:
+                broken = True
+                self.error(
+                    doc, [*loc, "phones", i], f"contact card {key}: {number!r} is not a +country phone number"
+                )
+        if broken:
+            return None
+        logo: Path | str | None = card.logo
+        if card.logo and not re.match(r"^https?://", card.logo):
+            path = (doc.path.parent / card.logo).resolve()
+            if not path.is_file():
+                self.error(
+                    doc,
+                    [*loc, "logo"],
+                    f"contact card {key}: logo {card.logo!r} not found beside {doc.path.name}",
+                )
+                return None
+            logo = path
+        return build_card(
+            key,
+            full_name=card.name,
+            organisation=card.organisation,
+            phones=phones,
+            email=card.email,
+            url=card.url,
+            logo=logo,
+        )
 
     def property(self, doc: YamlDoc, name: str, spec: PropertyType | PropertySection) -> None:
         loc: list[str | int] = ["properties", name]

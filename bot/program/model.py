@@ -11,6 +11,7 @@ from bot.core.compliance import DEFAULT_TABLE, ComplianceWord
 from bot.program.properties import PropertySpec
 from bot.program.templates import LocalizedMessage
 from bot.program.typos import TypoIndex
+from bot.vcard import ContactCard
 
 
 class KeywordKind(StrEnum):
@@ -100,6 +101,7 @@ class Program:
     reply_to_strangers: bool = True  # False: unknown words from non-subscribers get no reply
     properties: Mapping[str, PropertySpec] = field(default_factory=dict)
     languages: tuple[str, ...] = ("en",)  # the languages it speaks, the default first
+    contact_cards: Mapping[str, ContactCard] = field(default_factory=dict)
     compliance: Mapping[str, ComplianceWord] = field(default_factory=lambda: DEFAULT_TABLE)
     typos: TypoIndex | None = None  # over the words that accept typos
     fingerprint: str = ""  # hash of the files it came from

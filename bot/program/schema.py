@@ -65,7 +65,17 @@ class KeywordSection(_Strict):
         return [value] if isinstance(value, str) else value
 
 
+class ContactCardSection(_Strict):
+    name: str = Field(min_length=1)  # the name shown on the phone
+    organisation: str | None = None
+    phones: list[str] = Field(default_factory=list)
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    logo: str | None = None  # an image file beside the YAML, or an http(s) URL
+
+
 class KeywordFile(_Strict):
     program: ProgramSection | None = None
+    contact_cards: dict[str, ContactCardSection] = Field(default_factory=dict)
     properties: dict[str, PropertyType | PropertySection] = Field(default_factory=dict)
     keywords: dict[str, KeywordSection | None] = Field(default_factory=dict)
