@@ -19,6 +19,7 @@ from bot.core.compliance import ComplianceWord, Intent, build_table
 from bot.core.inbound import BadInbound, to_e164
 from bot.core.text import fold
 from bot.i18n import negotiate
+from bot.program.flows import Flow, FlowCompiler
 from bot.program.model import (
     CONTEXT_TAGS,
     ChangeOp,
@@ -172,7 +173,9 @@ class _Compiler:
             self.error(doc, loc, f"{label}: cannot be rendered: {exc}")
             return
         found = segments(text)
-        severity = "warning" if found.encoding == "UCS-2" else "info"
+        # A warning when UCS-2 costs segments: the same text in GSM-7 would need fewer.
+        in_gsm7 = segments("".join("?" if c in found.ucs2_characters else c for c in text))
+        severity = "warning" if found.segments > in_gsm7.segments else "info"
         self.note(doc, loc, f"{label}: {found.describe()}", severity)
 
     def compile(self, parsed: list[tuple[YamlDoc, KeywordFile]], fingerprint: str) -> Program | None:
@@ -246,6 +249,16 @@ class _Compiler:
                 built = self.contact_card(doc, key, card, cards)
                 if built is not None:
                     cards[key] = built
+        flows = self.flows(parsed, cards)
+        for doc, data in parsed:
+            for name, body in data.keywords.items():
+                wanted = body.flow if body is not None else None
+                if wanted and wanted not in flows:
+                    self.error(
+                        doc,
+                        ["keywords", name, "flow"],
+                        f"{name}: starts flow {wanted!r}, which is not defined",
+                    )
         return Program(
             info=self.info,
             keywords=keywords,
@@ -258,6 +271,7 @@ class _Compiler:
             compliance=self.table,
             languages=self.languages,
             contact_cards=cards,
+            flows=flows,
             typos=typos,
             fingerprint=fingerprint,
         )
@@ -286,6 +300,24 @@ class _Compiler:
                             f"{word} already means {known.intent.value}",
                         )
         return table
+
+    def flows(
+        self, parsed: list[tuple[YamlDoc, KeywordFile]], cards: dict[str, ContactCard]
+    ) -> dict[str, Flow]:
+        compiler = FlowCompiler(self)
+        flows: dict[str, Flow] = {}
+        docs: dict[str, YamlDoc] = {}
+        for doc, data in parsed:
+            for name, body in data.flows.items():
+                if name in docs:
+                    self.error(doc, ["flows", name], f"flow {name} is defined twice")
+                    continue
+                docs[name] = doc
+                flow = compiler.compile(doc, name, body)
+                if flow is not None:
+                    flows[name] = flow
+        compiler.link(docs, flows, cards)
+        return flows
 
     def contact_card(
         self, doc: YamlDoc, key: str, card: ContactCardSection, cards: dict[str, ContactCard]

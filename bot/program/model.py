@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core.compliance import DEFAULT_TABLE, ComplianceWord
+from bot.program.flows import Flow
 from bot.program.properties import PropertySpec
 from bot.program.templates import LocalizedMessage
 from bot.program.typos import TypoIndex
@@ -102,6 +103,7 @@ class Program:
     properties: Mapping[str, PropertySpec] = field(default_factory=dict)
     languages: tuple[str, ...] = ("en",)  # the languages it speaks, the default first
     contact_cards: Mapping[str, ContactCard] = field(default_factory=dict)
+    flows: Mapping[str, Flow] = field(default_factory=dict)
     compliance: Mapping[str, ComplianceWord] = field(default_factory=lambda: DEFAULT_TABLE)
     typos: TypoIndex | None = None  # over the words that accept typos
     fingerprint: str = ""  # hash of the files it came from

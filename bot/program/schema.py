@@ -77,5 +77,6 @@ class ContactCardSection(_Strict):
 class KeywordFile(_Strict):
     program: ProgramSection | None = None
     contact_cards: dict[str, ContactCardSection] = Field(default_factory=dict)
+    flows: dict[str, Any] = Field(default_factory=dict)  # checked step by step by program/flows.py
     properties: dict[str, PropertyType | PropertySection] = Field(default_factory=dict)
     keywords: dict[str, KeywordSection | None] = Field(default_factory=dict)
