@@ -136,7 +136,7 @@ def load_settings(
         port=parsed.server.port,
         public_url=public_url,
         shutdown_timeout=parsed.server.shutdown_timeout,
-        workers=int(env.get("SMSBOT_WORKERS") or parsed.server.workers),
+        workers=_workers(env.get("SMSBOT_WORKERS"), parsed.server.workers),
         twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         admin_token=env.get("SMSBOT_ADMIN_TOKEN") or None,
@@ -147,6 +147,16 @@ def load_settings(
         log_level=env.get("SMSBOT_LOG_LEVEL") or parsed.log_level,
     )
     return settings.replace(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _workers(raw: str | None, configured: int) -> int:
+    if not raw:
+        return configured
+    if not raw.strip().isdigit():
+        raise FileProblems(
+            [Problem("SMSBOT_WORKERS", 1, f"{raw!r}: expected a whole number (0: one per CPU core)")]
+        )
+    return int(raw)
 
 
 def _refuse_secrets(doc: yamlfile.YamlDoc) -> None:
