@@ -136,7 +136,7 @@ def database_url(_database_template: tuple[str, str], tmp_path: Path) -> str:
         url = make_url(where).set(drivername="postgresql").render_as_string(hide_password=False)
         conn = await asyncpg.connect(url)
         await conn.execute(
-            "TRUNCATE messages, consent_events, keyword_events, subscribers RESTART IDENTITY CASCADE"
+            "TRUNCATE messages, consent_events, keyword_events, flow_runs, subscribers RESTART IDENTITY CASCADE"
         )
         await conn.close()
 

@@ -37,6 +37,8 @@ class Outcome:
     replies: tuple[str, ...]
     updates: Mapping[str, Any]  # subscriber fields to store
     keyword: str | None = None  # the program keyword texted, recorded as an event whatever the status
+    start_flow: str | None = None  # a flow to start for the subscriber (not twice while it runs)
+    cancel_flows: bool = False  # opted out: every running flow ends now, nothing queued goes out
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,28 @@ def decide(message: InboundMessage, subscriber: SubscriberState, program: Progra
         replies=tuple(r for r in said if r),
         updates=updates,
         keyword=found.keyword.name if found.keyword is not None else None,
+        start_flow=_flow_to_start(found, model, subscriber, program),
+        cancel_flows=any(change.to_status is Status.UNSUBSCRIBED for change in model.changes),
     )
+
+
+def _flow_to_start(
+    found: Match, model: SubscriptionModel, subscriber: SubscriberState, program: Program
+) -> str | None:
+    """A keyword's flow starts once the subscriber is in: on opt-in, on the Y of a double opt-in, or
+    from a subscriber's preference keyword. Never for someone not (or no longer) subscribed."""
+    actions = {change.action for change in model.changes}
+    if found.intent is Intent.CONFIRM and Action.OPT_IN_CONFIRMED in actions:
+        keyword = program.keywords.get(subscriber.opt_in_keyword or "")
+        return keyword.flow if keyword is not None else None
+    keyword = found.keyword
+    if found.intent is not Intent.KEYWORD or keyword is None or not keyword.flow:
+        return None
+    if keyword.kind is KeywordKind.OPT_IN and Action.OPT_IN in actions:
+        return keyword.flow
+    if keyword.kind is KeywordKind.PREFERENCE and model.status is Status.SUBSCRIBED:
+        return keyword.flow
+    return None
 
 
 def _respond(

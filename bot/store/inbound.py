@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -19,7 +19,7 @@ from bot.core.conversation import Outcome, Policy, SubscriberState, decide
 from bot.core.inbound import InboundMessage
 from bot.core.subscription import Status
 from bot.program.model import Program
-from bot.store.schema import consent_events, keyword_events, messages, subscribers
+from bot.store.schema import consent_events, flow_runs, keyword_events, messages, subscribers
 
 _MUTABLE = (
     "status",
@@ -64,6 +64,17 @@ _INSERT_SUBSCRIBER = {
 _INSERT_MESSAGES = messages.insert()
 _INSERT_CONSENT = consent_events.insert()
 _INSERT_KEYWORD_EVENTS = keyword_events.insert()
+_START_RUN = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(flow_runs).on_conflict_do_nothing(
+        index_elements=["subscriber_id", "flow"], index_where=text("status = 'active'")
+    )
+    for dialect in (sqlite, postgresql)
+}
+_CANCEL_RUNS = (
+    update(flow_runs)
+    .where(flow_runs.c.subscriber_id == bindparam("b_subscriber"), flow_runs.c.status == "active")
+    .values(status="cancelled", ended_at=bindparam("b_now"), updated_at=bindparam("b_now"))
+)
 _UPDATE_SUBSCRIBER = (
     update(subscribers)
     .where(subscribers.c.id == bindparam("b_id"))
@@ -136,6 +147,8 @@ def apply_batch(
     message_rows: list[dict[str, Any]] = []
     consent_rows: list[dict[str, Any]] = []
     keyword_rows: list[dict[str, Any]] = []
+    cancel_for: set[int] = set()  # subscribers whose running flows end
+    starts: dict[int, dict[str, dict[str, Any]]] = {}  # subscriber -> flow -> the run to start
     changed: dict[str, dict[str, Any]] = {}
 
     for message in fresh:
@@ -201,6 +214,26 @@ def apply_batch(
                     "at": message.received_at,
                 }
             )
+        if outcome.cancel_flows:  # in message order: a STOP drops the starts before it
+            cancel_for.add(row["id"])
+            starts.pop(row["id"], None)
+        if outcome.start_flow:
+            starts.setdefault(row["id"], {}).setdefault(
+                outcome.start_flow,
+                {
+                    "subscriber_id": row["id"],
+                    "flow": outcome.start_flow,
+                    "status": "active",
+                    "step": 0,
+                    "waiting": False,
+                    "asked_again": False,
+                    "due_at": message.received_at,
+                    "started_by": sid,
+                    "started_at": now,
+                    "updated_at": now,
+                    "ended_at": None,
+                },
+            )
         if outcome.updates:
             for key, value in outcome.updates.items():
                 row[key] = value.value if isinstance(value, Status) else value
@@ -213,6 +246,11 @@ def apply_batch(
         conn.execute(_INSERT_CONSENT, consent_rows)
     if keyword_rows:
         conn.execute(_INSERT_KEYWORD_EVENTS, keyword_rows)
+    if cancel_for:
+        conn.execute(_CANCEL_RUNS, [{"b_subscriber": s, "b_now": now} for s in sorted(cancel_for)])
+    new_runs = [run for flows in starts.values() for run in flows.values()]
+    if new_runs:  # a flow already running for the subscriber is not started twice
+        conn.execute(_START_RUN[conn.dialect.name], new_runs)
     if changed:
         conn.execute(
             _UPDATE_SUBSCRIBER,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.db import WRITE
-from bot.store.schema import consent_events, keyword_events, messages, subscribers
+from bot.store.schema import consent_events, flow_runs, keyword_events, messages, subscribers
 
 # Twilio's callbacks can arrive out of order; a status never moves back down this ladder.
 STATUS_RANK = {
@@ -49,6 +49,11 @@ async def subscriber_record(engine: AsyncEngine, phone: str) -> dict[str, Any] |
                 .order_by(keyword_events.c.id)
             )
         ).mappings()
+        runs = (
+            await conn.execute(
+                select(flow_runs).where(flow_runs.c.subscriber_id == row["id"]).order_by(flow_runs.c.id)
+            )
+        ).mappings()
         return {
             "phone": row["phone"],
             "status": row["status"],
@@ -72,6 +77,18 @@ async def subscriber_record(engine: AsyncEngine, phone: str) -> dict[str, Any] |
                     "at": _iso(c["at"]),
                 }
                 for c in consent
+            ],
+            "flows": [
+                {
+                    "flow": r["flow"],
+                    "status": r["status"],
+                    "step": r["step"],
+                    "due_at": _iso(r["due_at"]),
+                    "started_by": r["started_by"],
+                    "started_at": _iso(r["started_at"]),
+                    "ended_at": _iso(r["ended_at"]),
+                }
+                for r in runs
             ],
             "keywords": [
                 {

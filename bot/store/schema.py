@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -97,6 +99,34 @@ keyword_events = Table(
     Column("at", UTCDateTime, nullable=False),
     Index(None, "keyword", "subscriber_id"),
     Index(None, "subscriber_id", "id"),
+)
+
+# A flow running for one subscriber. The database is the truth for runs and their next step;
+# Redis will only hold the queue of due work. One active run per flow and subscriber.
+flow_runs = Table(
+    "flow_runs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subscriber_id", Id, ForeignKey("subscribers.id"), nullable=False),
+    Column("flow", String(100), nullable=False),
+    Column("status", String(12), nullable=False),  # active | ended | cancelled
+    Column("step", Integer, nullable=False),
+    Column("waiting", Boolean, nullable=False),
+    Column("asked_again", Boolean, nullable=False),
+    Column("due_at", UTCDateTime),
+    Column("started_by", String(64)),  # the MessageSid that started it
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Index(
+        "uq_flow_runs_active",
+        "subscriber_id",
+        "flow",
+        unique=True,
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
+    Index(None, "status", "due_at"),
 )
 
 messages = Table(
