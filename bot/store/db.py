@@ -71,6 +71,9 @@ class WriterLock:
     def __exit__(self, *_: object) -> None:
         fcntl.flock(self._fd, fcntl.LOCK_UN)
 
+    def close(self) -> None:
+        os.close(self._fd)
+
 
 def is_sqlite(raw_url: str) -> bool:
     return make_url(raw_url).get_backend_name() == "sqlite"

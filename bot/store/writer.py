@@ -42,6 +42,7 @@ class InboundWriter:
         # aiosqlite would hop threads for every statement.
         self._sync: Engine | None = None
         self._thread: ThreadPoolExecutor | None = None
+        self._file_lock: WriterLock | None = None
         if sqlite_url is not None:
             self._sync = create_sqlite_writer(sqlite_url).execution_options(**{WRITE: True})
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
@@ -51,8 +52,6 @@ class InboundWriter:
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
-        self.batches = 0  # for the benchmark: messages / batches = mean batch size
-        self.messages = 0
 
     def start(self) -> None:
         if self._task is None:
@@ -68,6 +67,8 @@ class InboundWriter:
             self._thread.shutdown(wait=True)
         if self._sync is not None:
             self._sync.dispose()
+        if self._file_lock is not None:
+            self._file_lock.close()
 
     async def submit(self, message: InboundMessage) -> Applied:
         if self._task is None:
@@ -106,8 +107,6 @@ class InboundWriter:
             for item in batch:
                 await self._apply([item])
             return
-        self.batches += 1
-        self.messages += len(batch)
         took = time.perf_counter() - started
         if took > SLOW_BATCH:
             log.warning("slow commit: %d messages took %.0f ms", len(batch), took * 1000)
@@ -118,11 +117,11 @@ class InboundWriter:
     async def _transaction(self, messages: list[InboundMessage]) -> list[Applied]:
         program = self._program()
         now = datetime.now(UTC)
-        if self._sync is not None:
-            sync = self._sync
+        if self._sync is not None and self._file_lock is not None:
+            sync, file_lock = self._sync, self._file_lock
 
             def run() -> list[Applied]:
-                with self._file_lock, sync.begin() as conn:
+                with file_lock, sync.begin() as conn:
                     return apply_batch(conn, messages, program, self._policy, now)
 
             return await asyncio.get_running_loop().run_in_executor(self._thread, run)
