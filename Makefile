@@ -26,7 +26,7 @@ install: $(STAMP) $(COMPILED)
 # translate the new or fuzzy entries in locales/<lang>/LC_MESSAGES/messages.po.
 catalogs: $(STAMP)
 	$(BIN)/pybabel extract -k N_ --no-location --sort-output --project=smsbot -o locales/messages.pot bot/replies.py
-	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-location --width 100
+	$(BIN)/pybabel update -i locales/messages.pot -d locales --width 100 --ignore-obsolete
 	$(MAKE) install
 
 run: install
