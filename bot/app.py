@@ -94,7 +94,11 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     writer = InboundWriter(
         engine,
         program=lambda: services.program.current,
-        policy=Policy(carrier_sends_confirmations=settings.carrier_sends_confirmations),
+        policy=Policy(
+            carrier_sends_confirmations=settings.carrier_sends_confirmations,
+            public_url=settings.public_url,
+            mms_countries=frozenset(settings.mms_countries),
+        ),
         sqlite_url=settings.database_url if db.is_sqlite(settings.database_url) else None,
     )
     writer.start()

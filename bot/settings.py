@@ -41,6 +41,11 @@ class ComplianceFile(_Strict):
     carrier_sends_confirmations: bool = False
 
 
+class SendingFile(_Strict):
+    # Where MMS is delivered (contact cards go as MMS there, as a link elsewhere): ISO regions.
+    mms_countries: list[str] = Field(default_factory=lambda: ["US", "CA"])
+
+
 class CoordinationFile(_Strict):
     redis_prefix: str = "smsbot:"
     lock_timeout: float = Field(10.0, gt=0, description="longest wait for a subscriber's lock, seconds")
@@ -54,6 +59,7 @@ class ConfigFile(_Strict):
     redis_url: str | None = None
     server: ServerFile = ServerFile()
     compliance: ComplianceFile = ComplianceFile()
+    sending: SendingFile = SendingFile()
     coordination: CoordinationFile = CoordinationFile()
     log_level: str = "INFO"
 
@@ -74,6 +80,7 @@ class Settings:
     twilio_auth_token: str | None = field(repr=False)
     admin_token: str | None = field(repr=False)
     carrier_sends_confirmations: bool
+    mms_countries: tuple[str, ...]
     redis_prefix: str
     lock_timeout: float
     replay_ttl: int
@@ -141,6 +148,7 @@ def load_settings(
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         admin_token=env.get("SMSBOT_ADMIN_TOKEN") or None,
         carrier_sends_confirmations=parsed.compliance.carrier_sends_confirmations,
+        mms_countries=tuple(c.upper() for c in parsed.sending.mms_countries),
         redis_prefix=env.get("SMSBOT_REDIS_PREFIX") or parsed.coordination.redis_prefix,
         lock_timeout=parsed.coordination.lock_timeout,
         replay_ttl=parsed.coordination.replay_ttl,

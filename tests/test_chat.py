@@ -52,11 +52,13 @@ def test_a_scripted_conversation_from_a_pipe(tmp_path: Path, database_url: str, 
     assert any(line.startswith("bot> Acme Outfitters: Thanks for joining") for line in lines)
     assert "     [keyword JOIN · new -> subscribed (opt_in) · opt in source JOIN]" in lines
     assert "     [keyword EVENTS · properties {'interests': ['events']}]" in lines
+    assert "bot> What's your first name?" in lines  # the welcome flow starts right after JOIN
     assert "     [other · no reply]" in lines  # "hello" after STOP: silence
     # The same database the server uses, with replies recorded and never sent.
     assert stored(database_url, "select status from subscribers") == [("unsubscribed",)]
     statuses = stored(database_url, "select status from messages where direction = 'outbound'")
-    assert statuses == [("simulated",)] * 3
+    # JOIN: confirmation, greeting, card link, question; EVENTS (a keyword interrupts the question); STOP
+    assert statuses == [("simulated",)] * 6
 
 
 def test_an_interactive_conversation_in_a_terminal(tmp_path: Path, database_url: str, redis_url: str) -> None:

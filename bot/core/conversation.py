@@ -3,29 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import phonenumbers
 
 from bot import replies
 from bot.core.compliance import Intent
+from bot.core.flow_runner import (
+    Action as FlowAction,
+)
+from bot.core.flow_runner import (
+    RunState,
+    Send,
+    SendCard,
+    SetProperty,
+    StartFlow,
+    advance,
+    answer,
+)
 from bot.core.inbound import InboundMessage
 from bot.core.matcher import Match, match
 from bot.core.subscription import Action, ConsentChange, Status, SubscriptionModel, fire
-from bot.i18n import SOURCE_LANGUAGE, locale_for, negotiate, translations
+from bot.core.voice import SubscriberState, Voice
 from bot.program.model import Keyword, KeywordKind, Program
-from bot.program.templates import LocalizedMessage
-
-
-@dataclass(frozen=True)
-class SubscriberState:
-    """What the core needs to know of a subscriber; loaded before, saved after."""
-
-    phone: str
-    status: Status = Status.NEW
-    language: str | None = None
-    opt_in_source: str | None = None
-    opt_in_keyword: str | None = None
-    properties: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,9 @@ class Outcome:
     replies: tuple[str, ...]
     updates: Mapping[str, Any]  # subscriber fields to store
     keyword: str | None = None  # the program keyword texted, recorded as an event whatever the status
-    start_flow: str | None = None  # a flow to start for the subscriber (not twice while it runs)
     cancel_flows: bool = False  # opted out: every running flow ends now, nothing queued goes out
+    media: Mapping[int, tuple[str, ...]] = field(default_factory=dict)  # reply index -> media URLs
+    runs: tuple[RunChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,57 +48,41 @@ class Policy:
     """Operator switches that change what the core says, not what it records."""
 
     carrier_sends_confirmations: bool = False
+    public_url: str | None = None  # for links to contact cards
+    mms_countries: frozenset[str] = frozenset({"US", "CA"})  # where a card goes as MMS, not as a link
 
 
-class Voice:
-    """Who we are talking to, and in which language: every reply goes through here.
+@dataclass(frozen=True)
+class Flows:
+    """The subscriber's running flows, as the core needs them."""
 
-    A compliance word in another language is answered in that language (ALTO gets Spanish, even
-    from an English subscriber, and changes nothing else); everything else in the subscriber's
-    language, including a change this very message made (UNETE, ESPAÑOL); each negotiated down the
-    locale chain (es_MX -> es -> the program's default) to a catalog smsbot has.
-    """
-
-    def __init__(
-        self, found: Match, subscriber: SubscriberState, program: Program, updates: Mapping[str, Any]
-    ) -> None:
-        self.found = found
-        self.subscriber = subscriber
-        self.program = program
-        self.updates = updates
-
-    @property
-    def language(self) -> str:
-        default = self.program.info.default_language
-        word = self.found.language
-        if self.found.intent in _COMPLIANCE and word and word != SOURCE_LANGUAGE:
-            return negotiate(word, default)
-        return negotiate(self.updates.get("language") or self.subscriber.language, default)
-
-    def say(self, template: str, **extra: str) -> str:
-        language = self.language
-        return replies.render(template, self.program.info, translations(language).gettext, language, **extra)
-
-    def message(self, message: LocalizedMessage, properties: Mapping[str, Any]) -> str:
-        language = self.language
-        context = {
-            **properties,
-            **self.program.info.context(language),
-            "join": self.program.join_word or "",
-            "locale": locale_for(language, self.subscriber.phone),
-        }
-        return message.render(context, language)
+    active: frozenset[str] = frozenset()
+    waiting: RunState | None = None  # a run whose question waits for an answer
 
 
-_COMPLIANCE = frozenset({Intent.OPT_OUT, Intent.HELP, Intent.OPT_IN})
+@dataclass(frozen=True)
+class RunChange:
+    flow: str
+    state: RunState | None  # None: the run has ended
+    started: bool  # a new run (else: the running one moved on)
 
 
-def decide(message: InboundMessage, subscriber: SubscriberState, program: Program, policy: Policy) -> Outcome:
+def decide(
+    message: InboundMessage,
+    subscriber: SubscriberState,
+    program: Program,
+    policy: Policy,
+    flows: Flows | None = None,
+) -> Outcome:
     found = match(message.body, program, subscriber.status, message.opt_out_type)
     model = SubscriptionModel(subscriber.status)
     updates: dict[str, Any] = {}
     voice = Voice(found, subscriber, program, updates)
-    said = _respond(found, model, subscriber, program, policy, updates, voice)
+    flows = flows or Flows()
+    answering = _answers_question(found, model, program, flows)
+    said: list[tuple[str, tuple[str, ...]]] = []
+    if not answering:
+        said = [(text, ()) for text in _respond(found, model, subscriber, program, policy, updates, voice)]
 
     for change in model.changes:
         if change.to_status is Status.SUBSCRIBED:
@@ -106,17 +92,101 @@ def decide(message: InboundMessage, subscriber: SubscriberState, program: Progra
     if model.changes:
         updates["status"] = model.status
 
+    runs: list[RunChange] = []
+    steps = _FlowSteps(message, subscriber, program, policy, updates, voice, model.status)
+    if answering and flows.waiting is not None:
+        answered = answer(program, flows.waiting, steps.subscriber(), message.body, message.received_at)
+        said += steps.carry_out(answered.actions, flows.active, runs)
+        runs.append(RunChange(flows.waiting.flow, answered.state, started=False))
+    start = _flow_to_start(found, model, subscriber, program)
+    if start and start not in flows.active:
+        started = advance(program, RunState(start, 0), steps.subscriber(), message.received_at)
+        said += steps.carry_out(started.actions, flows.active, runs)
+        runs.append(RunChange(start, started.state, started=True))
+
+    kept = [(text, media) for text, media in said if text or media]
     return Outcome(
         intent=found.intent,
         word=found.word,
         status=model.status,
         consent=tuple(model.changes),
-        replies=tuple(r for r in said if r),
+        replies=tuple(text for text, _ in kept),
         updates=updates,
         keyword=found.keyword.name if found.keyword is not None else None,
-        start_flow=_flow_to_start(found, model, subscriber, program),
         cancel_flows=any(change.to_status is Status.UNSUBSCRIBED for change in model.changes),
+        media={i: media for i, (_, media) in enumerate(kept) if media},
+        runs=tuple(runs),
     )
+
+
+def _answers_question(found: Match, model: SubscriptionModel, program: Program, flows: Flows) -> bool:
+    """Is this message the answer to a waiting question? Compliance words never are; program
+    keywords interrupt, unless the question says they answer it."""
+    waiting = flows.waiting
+    if waiting is None or model.status is not Status.SUBSCRIBED:
+        return False
+    flow = program.flows.get(waiting.flow)
+    if flow is None or waiting.step >= len(flow.steps):
+        return False
+    if found.intent is Intent.OTHER:
+        return True
+    return found.intent is Intent.KEYWORD and not flow.steps[waiting.step].interrupt
+
+
+class _FlowSteps:
+    """Turns a flow's actions into replies (sent now, in the TwiML) and property changes."""
+
+    def __init__(
+        self,
+        message: InboundMessage,
+        subscriber: SubscriberState,
+        program: Program,
+        policy: Policy,
+        updates: dict[str, Any],
+        voice: Voice,
+        status: Status,
+    ) -> None:
+        self.message, self.original, self.program, self.policy = message, subscriber, program, policy
+        self.updates, self.voice, self.status = updates, voice, status
+
+    def subscriber(self) -> SubscriberState:
+        return replace(
+            self.original,
+            status=self.status,
+            language=self.updates.get("language", self.original.language),
+            properties=self.updates.get("properties", self.original.properties),
+        )
+
+    def carry_out(
+        self, actions: tuple[FlowAction, ...], active: frozenset[str], runs: list[RunChange]
+    ) -> list[tuple[str, tuple[str, ...]]]:
+        said: list[tuple[str, tuple[str, ...]]] = []
+        for action in actions:
+            if isinstance(action, Send):
+                said.append((action.text, action.media))
+            elif isinstance(action, SendCard):
+                said.append(self.card(action.card))
+            elif isinstance(action, SetProperty):
+                properties = {**self.subscriber().properties, action.name: action.value}
+                self.updates["properties"] = properties
+                if action.name == "language":
+                    _set_language(self.updates, str(action.value), "property")
+            elif isinstance(action, StartFlow) and action.flow not in active:
+                # Another flow begins at its first step when the worker next looks; not inside this reply.
+                runs.append(
+                    RunChange(action.flow, RunState(action.flow, 0, due_at=self.message.received_at), True)
+                )
+        return said
+
+    def card(self, name: str) -> tuple[str, tuple[str, ...]]:
+        url = f"{self.policy.public_url or ''}/vcards/{name}.vcf"
+        try:
+            region = phonenumbers.region_code_for_number(phonenumbers.parse(self.original.phone, None))
+        except phonenumbers.NumberParseException:
+            region = None
+        if self.policy.public_url and region in self.policy.mms_countries:
+            return ("", (url,))  # MMS: the card itself
+        return (self.voice.say(replies.CARD_LINK, url=url), ())  # where MMS is not delivered: a link
 
 
 def _flow_to_start(

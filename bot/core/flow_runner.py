@@ -14,8 +14,8 @@ from typing import Any
 import phonenumbers
 
 from bot.core.compliance import Intent
-from bot.core.conversation import SubscriberState, Voice
 from bot.core.matcher import Match
+from bot.core.voice import SubscriberState, Voice
 from bot.i18n import negotiate
 from bot.program.flows import Flow, Step, StepKind
 from bot.program.model import Program

@@ -7,7 +7,7 @@ of statements whatever its size: that is what makes the webhook fast on SQLite.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -15,9 +15,11 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from bot.core.conversation import Outcome, Policy, SubscriberState, decide
+from bot.core.conversation import Flows, Outcome, Policy, RunChange, decide
+from bot.core.flow_runner import RunState
 from bot.core.inbound import InboundMessage
 from bot.core.subscription import Status
+from bot.core.voice import SubscriberState
 from bot.program.model import Program
 from bot.store.schema import consent_events, flow_runs, keyword_events, messages, subscribers
 
@@ -80,6 +82,114 @@ _UPDATE_SUBSCRIBER = (
     .where(subscribers.c.id == bindparam("b_id"))
     .values({name: bindparam(f"b_{name}") for name in (*_MUTABLE, "updated_at")})
 )
+
+
+_MOVE_RUN = (
+    update(flow_runs)
+    .where(
+        flow_runs.c.subscriber_id == bindparam("b_subscriber"),
+        flow_runs.c.flow == bindparam("b_flow"),
+        flow_runs.c.status == "active",
+    )
+    .values(
+        status=bindparam("b_status"),
+        step=bindparam("b_step"),
+        waiting=bindparam("b_waiting"),
+        asked_again=bindparam("b_asked_again"),
+        due_at=bindparam("b_due_at"),
+        ended_at=bindparam("b_ended_at"),
+        updated_at=bindparam("b_now"),
+    )
+)
+_ACTIVE_RUNS = select(
+    flow_runs.c.subscriber_id,
+    flow_runs.c.flow,
+    flow_runs.c.step,
+    flow_runs.c.waiting,
+    flow_runs.c.asked_again,
+    flow_runs.c.due_at,
+).where(flow_runs.c.subscriber_id.in_(bindparam("ids", expanding=True)), flow_runs.c.status == "active")
+
+
+@dataclass
+class _RunBook:
+    """One subscriber's runs while a batch is applied, so later messages see earlier ones' effects."""
+
+    current: dict[str, RunState | None] = field(default_factory=dict)  # None: ended in this batch
+    new: dict[str, str] = field(default_factory=dict)  # flows started in this batch -> starting MessageSid
+    moved: set[str] = field(default_factory=set)  # runs that existed before the batch and moved on
+    cancelled: bool = False
+
+    def flows(self) -> Flows:
+        active = {flow for flow, state in self.current.items() if state is not None}
+        waiting = next((s for s in self.current.values() if s is not None and s.waiting), None)
+        return Flows(frozenset(active), waiting)
+
+    def cancel(self) -> None:
+        self.current.clear()
+        self.new.clear()
+        self.moved.clear()
+        self.cancelled = True
+
+    def apply(self, change: RunChange, sid: str) -> None:
+        self.current[change.flow] = change.state
+        if change.started:
+            self.new[change.flow] = sid
+        elif change.flow not in self.new:
+            self.moved.add(change.flow)
+
+
+def _load_runs(conn: Connection, subscriber_ids: list[int]) -> dict[int, _RunBook]:
+    books: dict[int, _RunBook] = {}
+    if not subscriber_ids:
+        return books
+    for run in conn.execute(_ACTIVE_RUNS, {"ids": subscriber_ids}):
+        state = RunState(run.flow, run.step, run.waiting, run.asked_again, run.due_at)
+        books.setdefault(run.subscriber_id, _RunBook()).current[run.flow] = state
+    return books
+
+
+def _run_values(state: RunState | None, now: datetime) -> dict[str, Any]:
+    return {
+        "status": "active" if state is not None else "ended",
+        "step": state.step if state else 0,
+        "waiting": state.waiting if state else False,
+        "asked_again": state.asked_again if state else False,
+        "due_at": state.due_at if state else None,
+        "ended_at": None if state else now,
+    }
+
+
+def _write_runs(conn: Connection, books: dict[int, _RunBook], now: datetime) -> None:
+    cancelled = [{"b_subscriber": s, "b_now": now} for s, book in books.items() if book.cancelled]
+    if cancelled:
+        conn.execute(_CANCEL_RUNS, cancelled)
+    started = [
+        {
+            "subscriber_id": s,
+            "flow": flow,
+            "started_by": sid,
+            "started_at": now,
+            "updated_at": now,
+            **_run_values(book.current.get(flow), now),
+        }
+        for s, book in books.items()
+        for flow, sid in book.new.items()
+    ]
+    if started:  # a flow already running for the subscriber is not started twice
+        conn.execute(_START_RUN[conn.dialect.name], started)
+    moved = [
+        {
+            "b_subscriber": s,
+            "b_flow": flow,
+            "b_now": now,
+            **{f"b_{k}": v for k, v in _run_values(book.current.get(flow), now).items()},
+        }
+        for s, book in books.items()
+        for flow in book.moved
+    ]
+    if moved:
+        conn.execute(_MOVE_RUN, moved)
 
 
 def reply_ref(message_sid: str, index: int) -> str:
@@ -147,8 +257,7 @@ def apply_batch(
     message_rows: list[dict[str, Any]] = []
     consent_rows: list[dict[str, Any]] = []
     keyword_rows: list[dict[str, Any]] = []
-    cancel_for: set[int] = set()  # subscribers whose running flows end
-    starts: dict[int, dict[str, dict[str, Any]]] = {}  # subscriber -> flow -> the run to start
+    books = _load_runs(conn, [row["id"] for row in rows.values()])
     changed: dict[str, dict[str, Any]] = {}
 
     for message in fresh:
@@ -156,7 +265,8 @@ def apply_batch(
             results[message.message_sid] = replace(results[message.message_sid], duplicate=True)
             continue
         row = rows[message.sender]
-        outcome = decide(message, _state(row), program, policy)
+        book = books.setdefault(row["id"], _RunBook())
+        outcome = decide(message, _state(row), program, policy, book.flows())
         sid = message.message_sid
         message_rows.append(
             {
@@ -173,7 +283,9 @@ def apply_batch(
                 "updated_at": now,
             }
         )
-        sent = tuple(Reply(reply_ref(sid, i), body) for i, body in enumerate(outcome.replies))
+        sent = tuple(
+            Reply(reply_ref(sid, i), body, outcome.media.get(i, ())) for i, body in enumerate(outcome.replies)
+        )
         for reply in sent:
             message_rows.append(
                 {
@@ -214,26 +326,10 @@ def apply_batch(
                     "at": message.received_at,
                 }
             )
-        if outcome.cancel_flows:  # in message order: a STOP drops the starts before it
-            cancel_for.add(row["id"])
-            starts.pop(row["id"], None)
-        if outcome.start_flow:
-            starts.setdefault(row["id"], {}).setdefault(
-                outcome.start_flow,
-                {
-                    "subscriber_id": row["id"],
-                    "flow": outcome.start_flow,
-                    "status": "active",
-                    "step": 0,
-                    "waiting": False,
-                    "asked_again": False,
-                    "due_at": message.received_at,
-                    "started_by": sid,
-                    "started_at": now,
-                    "updated_at": now,
-                    "ended_at": None,
-                },
-            )
+        if outcome.cancel_flows:  # in message order: a STOP ends what ran and what this batch started
+            book.cancel()
+        for run in outcome.runs:
+            book.apply(run, sid)
         if outcome.updates:
             for key, value in outcome.updates.items():
                 row[key] = value.value if isinstance(value, Status) else value
@@ -246,11 +342,7 @@ def apply_batch(
         conn.execute(_INSERT_CONSENT, consent_rows)
     if keyword_rows:
         conn.execute(_INSERT_KEYWORD_EVENTS, keyword_rows)
-    if cancel_for:
-        conn.execute(_CANCEL_RUNS, [{"b_subscriber": s, "b_now": now} for s in sorted(cancel_for)])
-    new_runs = [run for flows in starts.values() for run in flows.values()]
-    if new_runs:  # a flow already running for the subscriber is not started twice
-        conn.execute(_START_RUN[conn.dialect.name], new_runs)
+    _write_runs(conn, books, now)
     if changed:
         conn.execute(
             _UPDATE_SUBSCRIBER,

@@ -24,7 +24,11 @@ async def test_join_starts_the_welcome_flow_once(app: Any) -> None:
     await phone.text("JOIN")
     await phone.text("join")  # already subscribed: no second run
     [run] = (await record(app))["flows"]
-    assert (run["flow"], run["status"], run["step"]) == ("welcome", "active", 0)
+    assert (run["flow"], run["status"], run["step"]) == (
+        "welcome",
+        "active",
+        2,
+    )  # waiting at the first question
     assert run["due_at"] and run["started_by"].startswith("SM")
 
 

@@ -40,7 +40,7 @@ async def test_join_subscribes_records_the_opt_in_source_and_confirms(app: Any) 
 async def test_every_message_is_kept_both_ways_with_its_sid(app: Any) -> None:
     phone = Phone(app)
     sid = new_sid()
-    await phone.text("JOIN", sid=sid)
+    await phone.text("SHOES", sid=sid)  # SHOES starts no flow: one reply
     await phone.text("what's new?")
     kept = await messages(app)
     assert [(m["direction"], m["status"]) for m in kept] == [
@@ -49,7 +49,7 @@ async def test_every_message_is_kept_both_ways_with_its_sid(app: Any) -> None:
         ("inbound", "received"),
         ("outbound", "queued"),
     ]
-    assert kept[0]["sid"] == sid and kept[0]["body"] == "JOIN"
+    assert kept[0]["sid"] == sid and kept[0]["body"] == "SHOES"
     assert kept[1]["ref"] == f"{sid}.0"
 
 
@@ -137,7 +137,7 @@ async def test_carrier_confirmations_setting_sends_no_stop_confirmation(make_cli
 async def test_reply_carries_a_status_callback_that_updates_the_message(make_client: ClientFactory) -> None:
     app = await make_client(admin_token="admin-secret", twilio_auth_token=TOKEN, public_url=PUBLIC_URL)
     phone = Phone(app, token=TOKEN, public_url=PUBLIC_URL)
-    response = await phone.post(phone.form("JOIN"))
+    response = await phone.post(phone.form("SHOES"))
     message = ET.fromstring(await response.text()).find("Message")
     assert message is not None
     action = message.get("action")
@@ -157,7 +157,7 @@ async def test_reply_carries_a_status_callback_that_updates_the_message(make_cli
 
 async def test_a_duplicate_message_sid_is_stored_once_and_gets_the_same_reply(app: Any) -> None:
     phone = Phone(app)
-    form = phone.form("JOIN")
+    form = phone.form("SHOES")
     first = await phone.post(form)
     second = await phone.post(form)
     assert first.status == second.status == 200
