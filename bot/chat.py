@@ -73,6 +73,17 @@ async def _text(services: Services, phone: str, text: str, out: Callable[[str], 
             notes.append(f"{key.replace('_', ' ')} {outcome.updates[key]}")
     if "properties" in outcome.updates:
         notes.append(f"properties {outcome.updates['properties']}")
+    if outcome.cancel_flows:
+        notes.append("flows cancelled")
+    for run in outcome.runs:
+        verb = "started" if run.started else "moved on"
+        if run.state is None:
+            where = "and ended"
+        elif run.state.waiting:
+            where = f"waiting for an answer at step {run.state.step + 1}"
+        else:
+            where = f"next step {run.state.step + 1} at {run.state.due_at:%Y-%m-%d %H:%M} UTC"
+        notes.append(f"flow {run.flow} {verb}, {where}")
     if not outcome.replies:
         notes.append("no reply")
     out(f"     [{' · '.join(notes)}]")

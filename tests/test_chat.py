@@ -50,9 +50,13 @@ def test_a_scripted_conversation_from_a_pipe(tmp_path: Path, database_url: str, 
     lines = result.stdout.splitlines()
     assert "you> JOIN" in lines and "you> EVENTS" in lines
     assert any(line.startswith("bot> Acme Outfitters: Thanks for joining") for line in lines)
-    assert "     [keyword JOIN · new -> subscribed (opt_in) · opt in source JOIN]" in lines
+    assert (
+        "     [keyword JOIN · new -> subscribed (opt_in) · opt in source JOIN · "
+        "flow welcome started, waiting for an answer at step 3]"
+    ) in lines
     assert "     [keyword EVENTS · properties {'interests': ['events']}]" in lines
     assert "bot> What's your first name?" in lines  # the welcome flow starts right after JOIN
+    assert "     [opt_out STOP · subscribed -> unsubscribed (opt_out) · flows cancelled]" in lines
     assert "     [other · no reply]" in lines  # "hello" after STOP: silence
     # The same database the server uses, with replies recorded and never sent.
     assert stored(database_url, "select status from subscribers") == [("unsubscribed",)]
