@@ -31,9 +31,10 @@ class Segments:
 
 
 def segments(text: str) -> Segments:
-    outside = tuple(dict.fromkeys(c for c in text if c not in GSM7_BASIC and c not in GSM7_EXTENDED))
+    distinct = dict.fromkeys(text)  # in order of first use
+    outside = tuple(c for c in distinct if c not in GSM7_BASIC and c not in GSM7_EXTENDED)
     if not outside:
-        septets = sum(2 if c in GSM7_EXTENDED else 1 for c in text)
+        septets = len(text) + sum(text.count(c) for c in distinct if c in GSM7_EXTENDED)
         count = 1 if septets <= 160 else -(-septets // 153)
         return Segments("GSM-7", septets, count, ())
     units = len(text.encode("utf-16-le")) // 2

@@ -173,9 +173,10 @@ class _Compiler:
             self.error(doc, loc, f"{label}: cannot be rendered: {exc}")
             return
         found = segments(text)
-        # A warning when UCS-2 costs segments: the same text in GSM-7 would need fewer.
-        in_gsm7 = segments("".join("?" if c in found.ucs2_characters else c for c in text))
-        severity = "warning" if found.segments > in_gsm7.segments else "info"
+        severity = "info"
+        if found.ucs2_characters:  # a warning when UCS-2 costs segments: in GSM-7 it would need fewer
+            in_gsm7 = segments("".join("?" if c in found.ucs2_characters else c for c in text))
+            severity = "warning" if found.segments > in_gsm7.segments else "info"
         self.note(doc, loc, f"{label}: {found.describe()}", severity)
 
     def compile(self, parsed: list[tuple[YamlDoc, KeywordFile]], fingerprint: str) -> Program | None:

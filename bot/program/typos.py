@@ -42,28 +42,39 @@ class TypoIndex:
         matches no keyword, whatever keyword it is also near.
         """
         self._words = dict(words)
+        self._deleted = _deletion_index(self._words)
         self._blocked = frozenset(blocked)
-        self._deleted: dict[str, set[str]] = {}
-        for word in self._words:
-            for variant in deletions(word):
-                self._deleted.setdefault(variant, set()).add(word)
+        self._blocked_deleted = _deletion_index(self._blocked)
 
     def candidates(self, texted: str) -> set[str]:
         """Keyword words within one edit of `texted`."""
-        found: set[str] = set(self._deleted.get(texted, ()))  # a letter left out
-        for variant in deletions(texted):
-            if variant in self._words:  # a letter too many
-                found.add(variant)
-            found |= self._deleted.get(variant, set())  # a letter changed or two swapped
-        return {word for word in found if one_edit(texted, word)}
+        return _within_one_edit(texted, self._words, self._deleted)
+
+    def near_blocked(self, texted: str) -> bool:
+        return bool(_within_one_edit(texted, self._blocked, self._blocked_deleted))
 
     def match(self, texted: str) -> str | None:
         """The one keyword `texted` is a typo of; None when none, or when two keywords are that close."""
-        if len(texted) < MIN_LENGTH - 1 or near(texted, self._blocked):
+        if len(texted) < MIN_LENGTH - 1 or self.near_blocked(texted):
             return None
         names = {self._words[word] for word in self.candidates(texted)}
         return names.pop() if len(names) == 1 else None
 
 
-def near(texted: str, words: Iterable[str]) -> bool:
-    return any(one_edit(texted, word) for word in words)
+def _deletion_index(words: Iterable[str]) -> dict[str, set[str]]:
+    index: dict[str, set[str]] = {}
+    for word in words:
+        for variant in deletions(word):
+            index.setdefault(variant, set()).add(word)
+    return index
+
+
+def _within_one_edit(
+    texted: str, words: Mapping[str, str] | frozenset[str], deleted: dict[str, set[str]]
+) -> set[str]:
+    found: set[str] = set(deleted.get(texted, ()))  # a letter left out
+    for variant in deletions(texted):
+        if variant in words:  # a letter too many
+            found.add(variant)
+        found |= deleted.get(variant, set())  # a letter changed or two swapped
+    return {word for word in found if one_edit(texted, word)}
