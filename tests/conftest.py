@@ -145,6 +145,14 @@ def database_url(_database_template: tuple[str, str], tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def keywords_copy(tmp_path: Path) -> Path:
+    """A copy of the shipped keyword program that a test may change."""
+    folder = tmp_path / "keywords"
+    shutil.copytree(KEYWORDS, folder)
+    return folder
+
+
+@pytest.fixture
 def settings(tmp_path: Path, database_url: str, redis_url: str) -> Settings:
     return load_settings(
         ROOT / "config.yaml",

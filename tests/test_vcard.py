@@ -1,7 +1,6 @@
 """Contact cards: defined in YAML, built as vCard 3.0, served for the carrier to fetch."""
 
 import base64
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +45,10 @@ async def test_an_unknown_card_is_404(make_client: ClientFactory) -> None:
         ("  shop:\n    name: Acme\n    email: not-an-email\n", 4, "contact_cards.shop.email"),
     ],
 )
-def test_check_names_a_broken_card_with_its_line(tmp_path: Path, card: str, line: int, says: str) -> None:
-    folder = tmp_path / "keywords"
-    shutil.copytree(KEYWORDS, folder)
+def test_check_names_a_broken_card_with_its_line(
+    keywords_copy: Path, card: str, line: int, says: str
+) -> None:
+    folder = keywords_copy
     (folder / "cards.yaml").write_text("contact_cards:\n" + card)
     with pytest.raises(FileProblems) as caught:
         load_program(folder)

@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.core.conversation import SubscriberState
 from bot.core.flow_runner import RunState, Send, SendCard, SetProperty, StartFlow, advance, answer, timed_out
@@ -79,11 +80,8 @@ def test_a_flow_removed_from_the_program_stops_quietly() -> None:
     assert advance(PROGRAM, RunState("gone", 0), ANA, NOW).state is None
 
 
-def test_start_and_split_on_built_in_values(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import shutil
-
-    folder = tmp_path / "keywords"
-    shutil.copytree(KEYWORDS, folder)
+def test_start_and_split_on_built_in_values(keywords_copy: Path) -> None:
+    folder = keywords_copy
     (folder / "more.yaml").write_text(
         "flows:\n  by-country:\n    steps:\n      - split: {on: country, branches: {CA: canada}}\n"
         "      - send: Hello US\n      - end\n      - id: canada\n        send: Hello Canada\n      - start: welcome\n"

@@ -1,6 +1,5 @@
 """Flow runs are started and cancelled inside the inbound transaction; the database keeps one per flow."""
 
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.store import db
 from bot.store.schema import flow_runs
-from tests.conftest import ADMIN_TOKEN, KEYWORDS, ClientFactory, Phone, record
+from tests.conftest import ADMIN_TOKEN, ClientFactory, Phone, record
 
 
 @pytest.fixture
@@ -59,10 +58,9 @@ async def test_a_keyword_without_a_flow_or_a_stranger_starts_nothing(app: Any) -
 
 
 async def test_a_double_opt_in_starts_its_flow_only_at_the_yes(
-    make_client: ClientFactory, tmp_path: Path
+    make_client: ClientFactory, keywords_copy: Path
 ) -> None:
-    folder = tmp_path / "keywords"
-    shutil.copytree(KEYWORDS, folder)
+    folder = keywords_copy
     text = (
         (folder / "keywords.yaml")
         .read_text()

@@ -1,12 +1,11 @@
 """Every subscriber is spoken to in their language, through the webhook."""
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import KEYWORDS, ClientFactory, Phone, record
+from tests.conftest import ClientFactory, Phone, record
 
 
 @pytest.fixture
@@ -65,10 +64,9 @@ async def test_marketer_messages_come_in_the_subscribers_language(app: Any) -> N
 
 
 async def test_a_missing_translation_falls_back_to_the_default_language(
-    make_client: ClientFactory, tmp_path: Path
+    make_client: ClientFactory, keywords_copy: Path
 ) -> None:
-    folder = tmp_path / "keywords"
-    shutil.copytree(KEYWORDS, folder)
+    folder = keywords_copy
     text = (folder / "keywords.yaml").read_text()
     text = text.replace(
         '      es: "Acme Outfitters: Listo, te avisaremos de los eventos en tienda. Responde ALTO para cancelar."\n',
@@ -82,10 +80,9 @@ async def test_a_missing_translation_falls_back_to_the_default_language(
 
 
 async def test_an_unknown_language_in_a_profile_property_falls_back_without_error(
-    make_client: ClientFactory, tmp_path: Path
+    make_client: ClientFactory, keywords_copy: Path
 ) -> None:
-    folder = tmp_path / "keywords"
-    shutil.copytree(KEYWORDS, folder)
+    folder = keywords_copy
     (folder / "klingon.yaml").write_text(
         "properties:\n  language: text\nkeywords:\n  KLINGON:\n    type: preference\n    set: {language: tlh-QO}\n"
     )
@@ -99,10 +96,9 @@ async def test_an_unknown_language_in_a_profile_property_falls_back_without_erro
 
 
 async def test_a_program_can_add_compliance_words_of_its_own(
-    make_client: ClientFactory, tmp_path: Path
+    make_client: ClientFactory, keywords_copy: Path
 ) -> None:
-    folder = tmp_path / "keywords"
-    shutil.copytree(KEYWORDS, folder)
+    folder = keywords_copy
     text = (
         (folder / "program.yaml")
         .read_text()

@@ -1,6 +1,5 @@
 """Flows in the keyword YAML: compiled, and every mistake `smsbot check` must catch."""
 
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,9 +11,7 @@ from bot.yamlfile import FileProblems
 from tests.conftest import KEYWORDS
 
 
-def with_flows(tmp_path: Path, flows: str) -> Path:
-    folder = tmp_path / "keywords"
-    shutil.copytree(KEYWORDS, folder)
+def with_flows(folder: Path, flows: str) -> Path:
     (folder / "test-flows.yaml").write_text("flows:\n" + flows)  # beside the shipped ones
     return folder
 
@@ -43,33 +40,33 @@ def test_the_shipped_welcome_flow_compiles_and_join_starts_it() -> None:
     assert program.keywords["JOIN"].flow == "welcome"
 
 
-def test_an_unknown_step(tmp_path: Path) -> None:
-    found = errors(with_flows(tmp_path, "  hello:\n    steps:\n      - sned: hi\n"))
+def test_an_unknown_step(keywords_copy: Path) -> None:
+    found = errors(with_flows(keywords_copy, "  hello:\n    steps:\n      - sned: hi\n"))
     assert len(found) == 1 and found[0].startswith(
-        f"{tmp_path}/keywords/test-flows.yaml:4: flow hello: unknown 'sned'"
+        f"{keywords_copy}/test-flows.yaml:4: flow hello: unknown 'sned'"
     )
 
 
-def test_an_ask_for_an_undeclared_property(tmp_path: Path) -> None:
+def test_an_ask_for_an_undeclared_property(keywords_copy: Path) -> None:
     found = errors(
         with_flows(
-            tmp_path, "  hello:\n    steps:\n      - ask: Your shoe size?\n        property: shoe_size\n"
+            keywords_copy, "  hello:\n    steps:\n      - ask: Your shoe size?\n        property: shoe_size\n"
         )
     )
     assert found == [
-        f"{tmp_path}/keywords/test-flows.yaml:5: flow hello: ask needs property: a declared property (got 'shoe_size')"
+        f"{keywords_copy}/test-flows.yaml:5: flow hello: ask needs property: a declared property (got 'shoe_size')"
     ]
 
 
-def test_a_message_with_an_undeclared_tag(tmp_path: Path) -> None:
-    found = errors(with_flows(tmp_path, "  hello:\n    steps:\n      - send: 'Hi {{ nickname }}'\n"))
+def test_a_message_with_an_undeclared_tag(keywords_copy: Path) -> None:
+    found = errors(with_flows(keywords_copy, "  hello:\n    steps:\n      - send: 'Hi {{ nickname }}'\n"))
     assert len(found) == 1 and "flows.yaml:4: flows.hello.steps.0.send: uses nickname" in found[0]
 
 
-def test_an_unknown_card_flow_or_step_id(tmp_path: Path) -> None:
+def test_an_unknown_card_flow_or_step_id(keywords_copy: Path) -> None:
     found = errors(
         with_flows(
-            tmp_path,
+            keywords_copy,
             (
                 "  hello:\n    steps:\n      - send_vcard: nobody\n      - start: nowhere\n"
                 "      - split: {on: interests, branches: {shoes: missing}}\n"
@@ -83,17 +80,18 @@ def test_an_unknown_card_flow_or_step_id(tmp_path: Path) -> None:
     )
 
 
-def test_a_keyword_starting_an_undefined_flow(tmp_path: Path) -> None:
-    folder = tmp_path / "keywords"
-    shutil.copytree(KEYWORDS, folder)
+def test_a_keyword_starting_an_undefined_flow(keywords_copy: Path) -> None:
+    folder = keywords_copy
     (folder / "flows.yaml").unlink()
     found = errors(folder)
     assert len(found) == 1 and "JOIN: starts flow 'welcome', which is not defined" in found[0]
 
 
-def test_unreachable_steps_are_flagged(tmp_path: Path) -> None:
+def test_unreachable_steps_are_flagged(keywords_copy: Path) -> None:
     loaded = load_program(
-        with_flows(tmp_path, "  hello:\n    steps:\n      - send: hi\n      - end\n      - send: never\n")
+        with_flows(
+            keywords_copy, "  hello:\n    steps:\n      - send: hi\n      - end\n      - send: never\n"
+        )
     )
     assert any(
         "test-flows.yaml:6: warning: flow hello: step 3 can never run" in str(w) for w in loaded.warnings
@@ -111,15 +109,15 @@ def test_unreachable_steps_are_flagged(tmp_path: Path) -> None:
         "  again:\n    steps:\n      - send: hi\n      - start: again\n",
     ],
 )
-def test_a_loop_without_a_wait_is_refused(tmp_path: Path, flows: str) -> None:
-    found = errors(with_flows(tmp_path, flows))
+def test_a_loop_without_a_wait_is_refused(keywords_copy: Path, flows: str) -> None:
+    found = errors(with_flows(keywords_copy, flows))
     assert found and all("can loop without a wait or an ask" in e for e in found)
 
 
-def test_a_loop_with_a_wait_is_fine(tmp_path: Path) -> None:
+def test_a_loop_with_a_wait_is_fine(keywords_copy: Path) -> None:
     loaded = load_program(
         with_flows(
-            tmp_path,
+            keywords_copy,
             (
                 "  weekly:\n    steps:\n      - id: top\n        send: 'Weekly picks. Reply STOP to opt out.'\n"
                 "      - wait: 7d\n      - split: {on: language, branches: {en: top}, else: top}\n"
@@ -129,8 +127,8 @@ def test_a_loop_with_a_wait_is_fine(tmp_path: Path) -> None:
     assert loaded.program.flows["weekly"].steps[1].wait == timedelta(days=7)
 
 
-def test_bad_durations_are_named(tmp_path: Path) -> None:
-    found = errors(with_flows(tmp_path, "  hello:\n    steps:\n      - wait: soon\n"))
+def test_bad_durations_are_named(keywords_copy: Path) -> None:
+    found = errors(with_flows(keywords_copy, "  hello:\n    steps:\n      - wait: soon\n"))
     assert found == [
-        f"{tmp_path}/keywords/test-flows.yaml:4: flow hello: wait 'soon': expected a duration such as 10m, 2h, 1d"
+        f"{keywords_copy}/test-flows.yaml:4: flow hello: wait 'soon': expected a duration such as 10m, 2h, 1d"
     ]

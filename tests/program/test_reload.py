@@ -3,7 +3,6 @@
 import asyncio
 import logging
 import os
-import shutil
 import signal
 import time
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 
 from bot.program.reload import ProgramWatcher
 from bot.services import SERVICES
-from tests.conftest import KEYWORDS, ClientFactory, Phone
+from tests.conftest import ClientFactory, Phone
 
 BOOTS = """keywords:
   BOOTS:
@@ -23,10 +22,8 @@ BOOTS = """keywords:
 
 
 @pytest.fixture
-def keywords(tmp_path: Path) -> Path:
-    folder = tmp_path / "keywords"
-    shutil.copytree(KEYWORDS, folder)
-    return folder
+def keywords(keywords_copy: Path) -> Path:
+    return keywords_copy
 
 
 async def wait_for(predicate: Any, seconds: float = 2.0) -> float:
