@@ -10,10 +10,11 @@ import gettext
 from functools import lru_cache
 from pathlib import Path
 
-import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.core import negotiate_locale
 from babel.support import Translations
+
+from bot.core.inbound import region_of
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -63,10 +64,7 @@ def locale_for(language: str, phone: str | None = None) -> str:
     """A formatting locale: the language with the phone number's country (fr + a +1 514 number -> fr_CA)."""
     base = _parse(language) or Locale.parse(SOURCE_LANGUAGE)
     if base.territory is None and phone:
-        try:
-            region = phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))
-        except phonenumbers.NumberParseException:
-            region = None
+        region = region_of(phone)
         if region:
             candidate = _parse(f"{base.language}_{region}")
             if candidate is not None:

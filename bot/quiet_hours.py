@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from phonenumbers import timezone as number_zones
 
+from bot.core.inbound import region_of
+
 MAX_ZONES = 3  # more zones than this for one number means "somewhere in the country"
 
 
@@ -55,11 +57,7 @@ class QuietHours:
         return zones or [ZoneInfo(self.fallback_zone)]
 
     def window(self, phone: str) -> Window:
-        try:
-            region = phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))
-        except phonenumbers.NumberParseException:
-            region = None
-        return self.per_country.get(region or "", self.default)
+        return self.per_country.get(region_of(phone) or "", self.default)
 
     def allows(self, now: datetime, phone: str) -> bool:
         window = self.window(phone)

@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import phonenumbers
-
 from bot import replies
 from bot.core.compliance import Intent
 from bot.core.flow_runner import (
@@ -22,7 +20,7 @@ from bot.core.flow_runner import (
     advance,
     answer,
 )
-from bot.core.inbound import InboundMessage
+from bot.core.inbound import InboundMessage, region_of
 from bot.core.matcher import Match, match
 from bot.core.subscription import Action, ConsentChange, Status, SubscriptionModel, fire
 from bot.core.voice import SubscriberState, Voice
@@ -180,11 +178,7 @@ class _FlowSteps:
 
     def card(self, name: str) -> tuple[str, tuple[str, ...]]:
         url = f"{self.policy.public_url or ''}/vcards/{name}.vcf"
-        try:
-            region = phonenumbers.region_code_for_number(phonenumbers.parse(self.original.phone, None))
-        except phonenumbers.NumberParseException:
-            region = None
-        if self.policy.public_url and region in self.policy.mms_countries:
+        if self.policy.public_url and region_of(self.original.phone) in self.policy.mms_countries:
             return ("", (url,))  # MMS: the card itself
         return (self.voice.say(replies.CARD_LINK, url=url), ())  # where MMS is not delivered: a link
 

@@ -11,9 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-import phonenumbers
-
 from bot.core.compliance import Intent
+from bot.core.inbound import region_of
 from bot.core.matcher import Match
 from bot.core.voice import SubscriberState, Voice
 from bot.i18n import negotiate
@@ -82,10 +81,7 @@ def _next_time_of_day(now: datetime, step: Step, subscriber: SubscriberState) ->
 def _branch(step: Step, subscriber: SubscriberState, program: Program) -> str | None:
     on = step.split_on
     if on == "country":
-        try:
-            value: Any = phonenumbers.region_code_for_number(phonenumbers.parse(subscriber.phone, None))
-        except phonenumbers.NumberParseException:
-            value = None
+        value: Any = region_of(subscriber.phone)
     elif on == "language":
         value = negotiate(subscriber.language, program.info.default_language)
     elif on == "opt_in_source":

@@ -57,6 +57,15 @@ def to_e164(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=65536)
+def region_of(phone: str) -> str | None:
+    """The ISO region of a number ("US", "CA", "GB"), or None when it cannot be placed."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))
+    except phonenumbers.NumberParseException:
+        return None
+
+
 def parse_form(form: Mapping[str, str], received_at: datetime) -> InboundMessage:
     """Build an InboundMessage from Twilio's webhook parameters."""
     sid = (form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid") or "").strip()
