@@ -10,7 +10,6 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 from bot.coord import Coordinator
-from bot.core.conversation import Policy
 from bot.embedded_redis import EmbeddedRedis
 from bot.http.errors import no_500
 from bot.http.routes import setup_routes
@@ -93,13 +92,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await db.upgrade(engine)
     writer = InboundWriter(
         engine,
+        settings.database_url,
         program=lambda: services.program.current,
-        policy=Policy(
-            carrier_sends_confirmations=settings.carrier_sends_confirmations,
-            public_url=settings.public_url,
-            mms_countries=frozenset(settings.mms_countries),
-        ),
-        sqlite_url=settings.database_url if db.is_sqlite(settings.database_url) else None,
+        policy=settings.policy,
     )
     writer.start()
     services.engine, services.writer = engine, writer

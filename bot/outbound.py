@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 import aiohttp
@@ -46,8 +47,22 @@ class SendResult:
         return self.error_code == OPTED_OUT_AT_CARRIER
 
 
+@dataclass(frozen=True)
+class Found:
+    """A message the carrier holds, as listed by its API."""
+
+    sid: str
+    body: str
+    status: str
+    created: datetime | None
+
+
 class Sender(Protocol):
     async def send(self, message: OutboundMessage) -> SendResult: ...
+
+    async def recent(self, to: str) -> list[Found]:
+        """Messages recently sent to `to`, newest first: how a crashed hand-over is checked."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -93,6 +108,13 @@ class TwilioSender:
             return SendResult(None, "failed", None, type(exc).__name__, retry=True)
         return SendResult(sent.sid, str(sent.status or "queued"))
 
+    async def recent(self, to: str) -> list[Found]:
+        options: dict[str, object] = {"to": to, "limit": 50}
+        if self._from:
+            options["from_"] = self._from
+        listed = await self._client.messages.list_async(**options)
+        return [Found(m.sid or "", m.body or "", str(m.status or ""), m.date_created) for m in listed]
+
     async def close(self) -> None:
         http = self._client.http_client
         if isinstance(http, AsyncTwilioHttpClient):
@@ -108,6 +130,9 @@ class DryRunSender:
     async def send(self, message: OutboundMessage) -> SendResult:
         self.sent.append(message)
         return SendResult("SM" + hashlib.sha256(message.ref.encode()).hexdigest()[:32], "simulated")
+
+    async def recent(self, to: str) -> list[Found]:
+        return []  # nothing left the machine: sending again only records again
 
     async def close(self) -> None:
         return None

@@ -10,13 +10,17 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot import yamlfile
+from bot.core.conversation import Policy
+from bot.quiet_hours import QuietHours, Window
 from bot.yamlfile import FileProblems, Problem
 
 DEFAULT_CONFIG = Path("config.yaml")
@@ -41,9 +45,27 @@ class ComplianceFile(_Strict):
     carrier_sends_confirmations: bool = False
 
 
+class WindowFile(_Strict):
+    start: time = time(8, 0)
+    end: time = time(21, 0)
+
+
+class QuietHoursFile(WindowFile):
+    countries: dict[str, WindowFile] = Field(default_factory=dict)  # ISO region -> its own window
+    fallback_zone: str = "UTC"  # for numbers whose zone the number cannot tell
+
+
 class SendingFile(_Strict):
-    # Where MMS is delivered (contact cards go as MMS there, as a link elsewhere): ISO regions.
+    # Where MMS is delivered (contact cards go as MMS there, as a link or nothing elsewhere): ISO regions.
     mms_countries: list[str] = Field(default_factory=lambda: ["US", "CA"])
+    card_elsewhere: Literal["link", "skip"] = "link"
+    from_number: str | None = None  # E.164; or a Messaging Service
+    messaging_service_sid: str | None = None
+    api_url: str = "https://api.twilio.com"  # any Twilio-compatible provider
+    rate: float = Field(1.0, gt=0, description="messages per second per sending number")
+    quiet_hours: QuietHoursFile = QuietHoursFile()
+    worker: Literal["in_server", "separate"] = "in_server"
+    max_attempts: int = Field(5, ge=1)
 
 
 class CoordinationFile(_Strict):
@@ -81,10 +103,41 @@ class Settings:
     admin_token: str | None = field(repr=False)
     carrier_sends_confirmations: bool
     mms_countries: tuple[str, ...]
+    card_elsewhere: str
+    from_number: str | None
+    messaging_service_sid: str | None
+    twilio_api_url: str
+    send_rate: float
+    quiet_hours: QuietHours
+    embedded_worker: bool  # `serve` runs the worker itself (no separate `smsbot worker`)
+    max_attempts: int
     redis_prefix: str
     lock_timeout: float
     replay_ttl: int
     log_level: str
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(
+            carrier_sends_confirmations=self.carrier_sends_confirmations,
+            public_url=self.public_url,
+            mms_countries=frozenset(self.mms_countries),
+            card_elsewhere=self.card_elsewhere,
+        )
+
+    @property
+    def can_send(self) -> bool:
+        """Real sending needs credentials and a sender; without them the dry-run sender records."""
+        return bool(
+            self.twilio_account_sid
+            and self.twilio_auth_token
+            and (self.from_number or self.messaging_service_sid)
+        )
+
+    @property
+    def rate_key(self) -> str:
+        """The per-number rate bucket: the sending number, or the Messaging Service."""
+        return self.from_number or self.messaging_service_sid or "dry-run"
 
     @property
     def signatures_required(self) -> bool:
@@ -149,12 +202,33 @@ def load_settings(
         admin_token=env.get("SMSBOT_ADMIN_TOKEN") or None,
         carrier_sends_confirmations=parsed.compliance.carrier_sends_confirmations,
         mms_countries=tuple(c.upper() for c in parsed.sending.mms_countries),
+        card_elsewhere=parsed.sending.card_elsewhere,
+        from_number=env.get("TWILIO_FROM_NUMBER") or parsed.sending.from_number,
+        messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or parsed.sending.messaging_service_sid,
+        twilio_api_url=env.get("TWILIO_API_URL") or parsed.sending.api_url,
+        send_rate=parsed.sending.rate,
+        quiet_hours=_quiet_hours(parsed.sending.quiet_hours, config_path),
+        embedded_worker=parsed.sending.worker == "in_server",
+        max_attempts=parsed.sending.max_attempts,
         redis_prefix=env.get("SMSBOT_REDIS_PREFIX") or parsed.coordination.redis_prefix,
         lock_timeout=parsed.coordination.lock_timeout,
         replay_ttl=parsed.coordination.replay_ttl,
         log_level=env.get("SMSBOT_LOG_LEVEL") or parsed.log_level,
     )
     return settings.replace(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _quiet_hours(parsed: QuietHoursFile, config_path: Path | None) -> QuietHours:
+    where = str(config_path) if config_path else "sending.quiet_hours"
+    try:
+        ZoneInfo(parsed.fallback_zone)
+        return QuietHours(
+            default=Window(parsed.start, parsed.end),
+            per_country={c.upper(): Window(w.start, w.end) for c, w in parsed.countries.items()},
+            fallback_zone=parsed.fallback_zone,
+        )
+    except (ValueError, ZoneInfoNotFoundError) as exc:
+        raise FileProblems([Problem(where, 1, f"sending.quiet_hours: {exc}")]) from exc
 
 
 def _workers(raw: str | None, configured: int) -> int:

@@ -48,6 +48,7 @@ class Policy:
     carrier_sends_confirmations: bool = False
     public_url: str | None = None  # for links to contact cards
     mms_countries: frozenset[str] = frozenset({"US", "CA"})  # where a card goes as MMS, not as a link
+    card_elsewhere: str = "link"  # outside mms_countries: "link" to the card, or "skip" the step
 
 
 @dataclass(frozen=True)
@@ -177,10 +178,17 @@ class _FlowSteps:
         return said
 
     def card(self, name: str) -> tuple[str, tuple[str, ...]]:
-        url = f"{self.policy.public_url or ''}/vcards/{name}.vcf"
-        if self.policy.public_url and region_of(self.original.phone) in self.policy.mms_countries:
-            return ("", (url,))  # MMS: the card itself
-        return (self.voice.say(replies.CARD_LINK, url=url), ())  # where MMS is not delivered: a link
+        return card_message(name, self.original.phone, self.policy, self.voice)
+
+
+def card_message(name: str, phone: str, policy: Policy, voice: Voice) -> tuple[str, tuple[str, ...]]:
+    """A contact card as (text, media): MMS where the carrier delivers it, else a link or nothing."""
+    url = f"{policy.public_url or ''}/vcards/{name}.vcf"
+    if policy.public_url and region_of(phone) in policy.mms_countries:
+        return ("", (url,))  # MMS: the card itself
+    if policy.card_elsewhere == "skip":
+        return ("", ())  # dropped with the other empty replies
+    return (voice.say(replies.CARD_LINK, url=url), ())  # where MMS is not delivered: a link
 
 
 def _flow_to_start(

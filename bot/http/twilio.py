@@ -18,7 +18,7 @@ from bot.coord import ClaimState
 from bot.core.inbound import BadInbound, InboundMessage, mask_phone, parse_form
 from bot.services import SERVICES, Services
 from bot.store.inbound import Applied, Reply
-from bot.store.queries import record_status
+from bot.store.outbox import record_status
 
 log = logging.getLogger(__name__)
 TWIML = "text/xml"

@@ -29,7 +29,7 @@ from bot.program.model import (
     ProgramInfo,
     PropertyChange,
 )
-from bot.program.properties import PropertySpec, PropertyType
+from bot.program.properties import BUILT_IN, PropertySpec, PropertyType
 from bot.program.schema import (
     ContactCardSection,
     KeywordFile,
@@ -107,7 +107,7 @@ class _Compiler:
     def __init__(self) -> None:
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
-        self.properties: dict[str, PropertySpec] = {}
+        self.properties: dict[str, PropertySpec] = dict(BUILT_IN)
         self.info: ProgramInfo | None = None
         self.languages: tuple[str, ...] = ()
         self.table: dict[str, ComplianceWord] = {}
@@ -367,6 +367,9 @@ class _Compiler:
 
     def property(self, doc: YamlDoc, name: str, spec: PropertyType | PropertySection) -> None:
         loc: list[str | int] = ["properties", name]
+        if name in BUILT_IN:
+            self.error(doc, loc, f"property {name} is built in (smsbot sets it); remove it from properties:")
+            return
         if name in self.properties:
             self.error(doc, loc, f"property {name} is declared twice")
             return

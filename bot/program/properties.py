@@ -89,3 +89,8 @@ def _date(name: str, value: Any) -> str:
         except ValueError:
             pass
     raise ValueError(f"{name} is a date: expected YYYY-MM-DD or MM/DD, got {value!r}")
+
+
+# Set by smsbot itself, usable in templates, splits and segments like any declared property.
+VCARD_RECEIVED = "vcard_received"  # the contact card's message was delivered (status callback)
+BUILT_IN = {VCARD_RECEIVED: PropertySpec(VCARD_RECEIVED, PropertyType.BOOLEAN)}

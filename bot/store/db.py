@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -14,6 +17,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE = "smsbot_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
 
@@ -73,6 +77,44 @@ class WriterLock:
 
     def close(self) -> None:
         os.close(self._fd)
+
+
+class WriteTransactions:
+    """Run a synchronous function inside one write transaction, the same way on both databases.
+
+    SQLite: a plain engine on a thread of its own, behind the cross-process writer lock, so a whole
+    batch costs one thread hop (aiosqlite would hop for every statement). PostgreSQL: run_sync.
+    """
+
+    def __init__(self, engine: AsyncEngine, raw_url: str, name: str = "sqlite-writer") -> None:
+        self._engine = engine.execution_options(**{WRITE: True})
+        self._sync: Engine | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        self._file_lock: WriterLock | None = None
+        if is_sqlite(raw_url):
+            self._sync = create_sqlite_writer(raw_url).execution_options(**{WRITE: True})
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
+            self._file_lock = WriterLock(raw_url)
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        if self._sync is not None and self._file_lock is not None:
+            sync, file_lock = self._sync, self._file_lock
+
+            def run() -> T:
+                with file_lock, sync.begin() as conn:
+                    return work(conn, *args)
+
+            return await asyncio.get_running_loop().run_in_executor(self._thread, run)
+        async with self._engine.begin() as conn:
+            return await conn.run_sync(work, *args)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+        if self._sync is not None:
+            self._sync.dispose()
+        if self._file_lock is not None:
+            self._file_lock.close()
 
 
 def is_sqlite(raw_url: str) -> bool:

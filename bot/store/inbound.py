@@ -72,10 +72,16 @@ _START_RUN = {
     )
     for dialect in (sqlite, postgresql)
 }
-_CANCEL_RUNS = (
+CANCEL_RUNS = (
     update(flow_runs)
     .where(flow_runs.c.subscriber_id == bindparam("b_subscriber"), flow_runs.c.status == "active")
     .values(status="cancelled", ended_at=bindparam("b_now"), updated_at=bindparam("b_now"))
+)
+# Whatever the worker has not yet handed to the carrier stays unsent once they opt out.
+CANCEL_OUTBOX = (
+    update(messages)
+    .where(messages.c.subscriber_id == bindparam("b_subscriber"), messages.c.status == "pending")
+    .values(status="cancelled", updated_at=bindparam("b_now"))
 )
 _UPDATE_SUBSCRIBER = (
     update(subscribers)
@@ -163,7 +169,8 @@ def _run_values(state: RunState | None, now: datetime) -> dict[str, Any]:
 def _write_runs(conn: Connection, books: dict[int, _RunBook], now: datetime) -> None:
     cancelled = [{"b_subscriber": s, "b_now": now} for s, book in books.items() if book.cancelled]
     if cancelled:
-        conn.execute(_CANCEL_RUNS, cancelled)
+        conn.execute(CANCEL_RUNS, cancelled)
+        conn.execute(CANCEL_OUTBOX, cancelled)
     started = [
         {
             "subscriber_id": s,
@@ -223,7 +230,7 @@ def _load_subscribers(conn: Connection, phones: Sequence[str], now: datetime) ->
     return found
 
 
-def _state(row: dict[str, Any]) -> SubscriberState:
+def subscriber_state(row: dict[str, Any]) -> SubscriberState:
     return SubscriberState(
         phone=row["phone"],
         status=Status(row["status"]),
@@ -266,7 +273,7 @@ def apply_batch(
             continue
         row = rows[message.sender]
         book = books.setdefault(row["id"], _RunBook())
-        outcome = decide(message, _state(row), program, policy, book.flows())
+        outcome = decide(message, subscriber_state(row), program, policy, book.flows())
         sid = message.message_sid
         message_rows.append(
             {

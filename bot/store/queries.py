@@ -1,4 +1,4 @@
-"""Reads for the admin API and the status-callback update."""
+"""Reads for the admin API."""
 
 from __future__ import annotations
 
@@ -8,22 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store.db import WRITE
 from bot.store.schema import consent_events, flow_runs, keyword_events, messages, subscribers
-
-# Twilio's callbacks can arrive out of order; a status never moves back down this ladder.
-STATUS_RANK = {
-    "accepted": 0,
-    "scheduled": 0,
-    "queued": 1,
-    "sending": 2,
-    "sent": 3,
-    "delivered": 4,
-    "undelivered": 4,
-    "failed": 4,
-    "read": 5,
-    "canceled": 4,
-}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -125,29 +110,3 @@ async def subscriber_messages(engine: AsyncEngine, phone: str) -> list[dict[str,
             }
             for r in rows
         ]
-
-
-async def record_status(
-    engine: AsyncEngine, *, ref: str | None, sid: str, status: str, error_code: int | None, now: datetime
-) -> bool:
-    """Apply a delivery status callback; False when no outbound message matches."""
-    key = messages.c.ref == ref if ref else messages.c.sid == sid
-    async with engine.execution_options(**{WRITE: True}).begin() as conn:
-        row = (
-            await conn.execute(
-                select(messages.c.id, messages.c.status, messages.c.sid).where(
-                    key, messages.c.direction == "outbound"
-                )
-            )
-        ).first()
-        if row is None:
-            return False
-        values: dict[str, Any] = {"updated_at": now}
-        if row.sid is None:
-            values["sid"] = sid
-        if STATUS_RANK.get(status, 0) >= STATUS_RANK.get(row.status, 0):
-            values["status"] = status
-            if error_code is not None:
-                values["error_code"] = error_code
-        await conn.execute(messages.update().where(messages.c.id == row.id).values(values))
-        return True

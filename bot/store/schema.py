@@ -147,6 +147,20 @@ messages = Table(
     Column("error_code", Integer),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Sent by the worker (not in a TwiML reply): the outbox. Status pending -> sending -> the
+    # carrier's statuses; cancelled when the subscriber opted out first.
+    Column("run_id", Id),  # the flow run whose step this is
+    Column("marketing", Boolean),  # a marketing step: quiet hours apply
+    Column("due_at", UTCDateTime),  # when the step fell due: lateness is measured from here
+    Column("send_after", UTCDateTime),  # not before (quiet hours, retries)
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("handed_at", UTCDateTime),  # when the carrier's API accepted it
     Index(None, "subscriber_id", "id"),
     Index(None, "reply_to"),
+    Index(
+        "ix_messages_outbox",
+        "send_after",
+        sqlite_where=text("status IN ('pending', 'dispatching')"),
+        postgresql_where=text("status IN ('pending', 'dispatching')"),
+    ),
 )

@@ -10,16 +10,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.conversation import Policy
 from bot.core.inbound import InboundMessage
 from bot.program.model import Program
-from bot.store.db import WRITE, WriterLock, create_sqlite_writer
+from bot.store.db import WriteTransactions
 from bot.store.inbound import Applied, apply_batch
 
 log = logging.getLogger(__name__)
@@ -32,21 +30,12 @@ class InboundWriter:
     def __init__(
         self,
         engine: AsyncEngine,
+        database_url: str,
         program: Callable[[], Program],
         policy: Policy,
         max_batch: int = 200,
-        sqlite_url: str | None = None,
     ) -> None:
-        self._engine = engine.execution_options(**{WRITE: True})
-        # SQLite: a plain engine on one thread of its own runs each batch in a single hop, where
-        # aiosqlite would hop threads for every statement.
-        self._sync: Engine | None = None
-        self._thread: ThreadPoolExecutor | None = None
-        self._file_lock: WriterLock | None = None
-        if sqlite_url is not None:
-            self._sync = create_sqlite_writer(sqlite_url).execution_options(**{WRITE: True})
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
-            self._file_lock = WriterLock(sqlite_url)
+        self._transactions = WriteTransactions(engine, database_url)
         self._program = program
         self._policy = policy
         self._max_batch = max_batch
@@ -63,12 +52,7 @@ class InboundWriter:
             await self._queue.put(None)
             await self._task
             self._task = None
-        if self._thread is not None:
-            self._thread.shutdown(wait=True)
-        if self._sync is not None:
-            self._sync.dispose()
-        if self._file_lock is not None:
-            self._file_lock.close()
+        self._transactions.close()
 
     async def submit(self, message: InboundMessage) -> Applied:
         if self._task is None:
@@ -117,16 +101,7 @@ class InboundWriter:
     async def _transaction(self, messages: list[InboundMessage]) -> list[Applied]:
         program = self._program()
         now = datetime.now(UTC)
-        if self._sync is not None and self._file_lock is not None:
-            sync, file_lock = self._sync, self._file_lock
-
-            def run() -> list[Applied]:
-                with file_lock, sync.begin() as conn:
-                    return apply_batch(conn, messages, program, self._policy, now)
-
-            return await asyncio.get_running_loop().run_in_executor(self._thread, run)
-        async with self._engine.begin() as conn:
-            return await conn.run_sync(apply_batch, messages, program, self._policy, now)
+        return await self._transactions.run(apply_batch, messages, program, self._policy, now)
 
 
 def _fail(future: asyncio.Future[Applied]) -> None:
