@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -20,12 +21,16 @@ from bot.services import SERVICES, ProgramHolder, Services
 from bot.settings import Settings
 from bot.store import db
 from bot.store.writer import InboundWriter
+from bot.worker import Worker, make_sender
 
 log = logging.getLogger(__name__)
 REDIS_CONNECTIONS = 64  # per process
 
 
-def create_app(settings: Settings, program: Program | None = None) -> web.Application:
+def create_app(
+    settings: Settings, program: Program | None = None, *, run_worker: bool = False
+) -> web.Application:
+    """The webhook app; with `run_worker`, the flow worker runs in this process too."""
     if program is None:
         loaded = load_program(settings.keywords_dir)
         for warning in loaded.warnings:
@@ -41,6 +46,8 @@ def create_app(settings: Settings, program: Program | None = None) -> web.Applic
     app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_watch_program)
+    if run_worker:
+        app.cleanup_ctx.append(_flow_worker)
     setup_routes(app)
     return app
 
@@ -103,3 +110,22 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     finally:
         await writer.close()  # everything the carrier handed us is committed before we go
         await engine.dispose()
+
+
+async def _flow_worker(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    assert services.engine is not None and services.redis is not None
+    sender = make_sender(services.settings)
+    worker = Worker(
+        services.settings, services.engine, services.redis, lambda: services.program.current, sender
+    )
+    services.worker = worker
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop), name="flow-worker")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task  # a send under way finishes and is recorded
+        await sender.close()
+        worker.close()

@@ -1,4 +1,4 @@
-"""smsbot serve | db upgrade | check."""
+"""smsbot serve | worker | chat | db upgrade | check."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def serve(
     from aiohttp import web
 
     from bot.app import create_app
-    from bot.supervisor import supervise, worker_command, worker_count
+    from bot.supervisor import flow_worker_command, supervise, worker_command, worker_count
 
     # A reload request (SIGHUP) before the program watcher listens for it must not kill us.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
@@ -95,9 +95,13 @@ def serve(
                 _report(exc)
                 sys.exit(1)
             argv = worker_command(str(config) if config else None, settings.host, settings.port)
-            sys.exit(asyncio.run(supervise(settings, argv, count)))
+            commands = [argv] * count
+            if settings.embedded_worker:  # one flow worker beside the web processes
+                commands.append(flow_worker_command(str(config) if config else None))
+            sys.exit(asyncio.run(supervise(settings, commands)))
     try:
-        app = create_app(settings)
+        # Under the supervisor the flow worker is a process of its own; alone, we run it here.
+        app = create_app(settings, run_worker=settings.embedded_worker and not as_worker)
     except FileProblems as exc:
         _report(exc)
         sys.exit(1)
@@ -116,6 +120,22 @@ def serve(
         reuse_port=as_worker,
         print=lambda text: log.info("%s", text.strip()),
     )
+
+
+@main.command()
+@config_option
+def worker(config: Path | None) -> None:
+    """Run flow steps and send messages (any number of these, on any machines)."""
+    from bot.worker_process import run_worker
+
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the program watcher takes it over
+    settings = _settings(config)
+    _logging(settings.log_level)
+    try:
+        sys.exit(asyncio.run(run_worker(settings)))
+    except FileProblems as exc:
+        _report(exc)
+        sys.exit(1)
 
 
 def _warn_about_signatures(settings: Settings) -> None:

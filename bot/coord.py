@@ -20,6 +20,8 @@ import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
+from bot.rate import CHARGE, bucket_key
+
 PENDING = b"P"  # claim value while the first delivery is being handled
 DONE = b"R"  # prefix of the stored reply
 
@@ -133,6 +135,7 @@ class Coordinator:
         self._lock = client.register_script(_LOCK)
         self._finish = client.register_script(_FINISH)
         self._abandon = client.register_script(_ABANDON)
+        self._charge = client.register_script(CHARGE)
         self._call = AutoPipeline(client)
         self._process = secrets.token_hex(6)
         self._tokens = itertools.count()
@@ -198,6 +201,12 @@ class Coordinator:
     async def finish(self, sid: str, phone: str, token: str, reply: str) -> None:
         keys = [self._claim_key(sid), self._lock_key(phone)]
         await self._call(self._finish, keys, [token, reply, self._replay_ms])
+
+    async def charge(self, number: str, count: int, interval_ms: float, now: float) -> None:
+        """Count replies against our number's sending rate (they never wait; flow steps do)."""
+        await self._call(
+            self._charge, [bucket_key(self.prefix, number)], [int(now * 1000), interval_ms, count]
+        )
 
     async def abandon(self, sid: str, phone: str, token: str) -> None:
         await self._call(self._abandon, [self._claim_key(sid), self._lock_key(phone)], [token])

@@ -17,6 +17,7 @@ from bot.store.writer import InboundWriter
 
 if TYPE_CHECKING:
     from bot.program.reload import ProgramWatcher
+    from bot.worker import Worker
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Services:
     coord: Coordinator | None = None
     writer: InboundWriter | None = None
     watcher: ProgramWatcher | None = None
+    worker: Worker | None = None  # the flow worker, when it runs in this process
 
 
 SERVICES = web.AppKey("services", Services)

@@ -66,6 +66,7 @@ class SendingFile(_Strict):
     quiet_hours: QuietHoursFile = QuietHoursFile()
     worker: Literal["in_server", "separate"] = "in_server"
     max_attempts: int = Field(5, ge=1)
+    lease: float = Field(30.0, gt=0, description="seconds before a dead worker's work is taken over")
 
 
 class CoordinationFile(_Strict):
@@ -111,6 +112,7 @@ class Settings:
     quiet_hours: QuietHours
     embedded_worker: bool  # `serve` runs the worker itself (no separate `smsbot worker`)
     max_attempts: int
+    send_lease: float
     redis_prefix: str
     lock_timeout: float
     replay_ttl: int
@@ -210,6 +212,7 @@ def load_settings(
         quiet_hours=_quiet_hours(parsed.sending.quiet_hours, config_path),
         embedded_worker=parsed.sending.worker == "in_server",
         max_attempts=parsed.sending.max_attempts,
+        send_lease=parsed.sending.lease,
         redis_prefix=env.get("SMSBOT_REDIS_PREFIX") or parsed.coordination.redis_prefix,
         lock_timeout=parsed.coordination.lock_timeout,
         replay_ttl=parsed.coordination.replay_ttl,

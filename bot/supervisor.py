@@ -28,7 +28,8 @@ def worker_count(requested: int) -> int:
     return requested if requested > 0 else max(1, os.cpu_count() or 1)
 
 
-async def supervise(settings: Settings, worker_argv: Sequence[str], workers: int) -> int:
+async def supervise(settings: Settings, commands: Sequence[Sequence[str]]) -> int:
+    """Run each command as a child (the web workers, and the flow worker unless it runs elsewhere)."""
     # Signals first: a SIGTERM during start-up must still stop the embedded Redis on the way out.
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
@@ -47,20 +48,21 @@ async def supervise(settings: Settings, worker_argv: Sequence[str], workers: int
             await engine.dispose()
         if stopping.is_set():
             return 0
-        return await _run(worker_argv, workers, env, settings.shutdown_timeout, stopping)
+        return await _run(commands, env, settings.shutdown_timeout, stopping)
     finally:
         if embedded is not None:
             await embedded.stop()
 
 
 async def _run(
-    worker_argv: Sequence[str], workers: int, env: dict[str, str], grace: float, stopping: asyncio.Event
+    commands: Sequence[Sequence[str]], env: dict[str, str], grace: float, stopping: asyncio.Event
 ) -> int:
     loop = asyncio.get_running_loop()
+    workers = len(commands)
 
-    async def start() -> asyncio.subprocess.Process:
+    async def start(i: int) -> asyncio.subprocess.Process:
         # A session of its own: a Ctrl-C reaches the supervisor only, which passes on one SIGTERM.
-        return await asyncio.create_subprocess_exec(*worker_argv, env=env, start_new_session=True)
+        return await asyncio.create_subprocess_exec(*commands[i], env=env, start_new_session=True)
 
     procs: list[asyncio.subprocess.Process] = []
 
@@ -70,7 +72,7 @@ async def _run(
                 proc.send_signal(signal.SIGHUP)
 
     loop.add_signal_handler(signal.SIGHUP, reload_all)
-    procs.extend([await start() for _ in range(workers)])
+    procs.extend([await start(i) for i in range(workers)])
     started = [loop.time()] * workers
     log.info("supervising %d workers (pids %s)", workers, ", ".join(str(p.pid) for p in procs))
     failed = False
@@ -92,7 +94,7 @@ async def _run(
                 stopping.set()
                 break
             log.error("worker %d exited with %s; starting another", procs[i].pid, code)
-            procs[i], started[i] = await start(), loop.time()
+            procs[i], started[i] = await start(i), loop.time()
 
     for proc in procs:
         if proc.returncode is None:
@@ -117,6 +119,13 @@ async def _run(
 
 def worker_command(config: str | None, host: str, port: int) -> list[str]:
     argv = [sys.executable, "-m", "bot", "serve", "--worker", "--host", host, "--port", str(port)]
+    if config:
+        argv += ["--config", config]
+    return argv
+
+
+def flow_worker_command(config: str | None) -> list[str]:
+    argv = [sys.executable, "-m", "bot", "worker"]
     if config:
         argv += ["--config", config]
     return argv

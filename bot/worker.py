@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.inbound import mask_phone
 from bot.due import DueQueue
-from bot.outbound import OutboundMessage, Sender, SendResult
+from bot.outbound import DryRunSender, OutboundMessage, Sender, SendResult, TwilioSender
 from bot.program.model import Program
 from bot.rate import RateLimiter
 from bot.settings import Settings
@@ -58,13 +57,13 @@ class Worker:
         *,
         clock: Clock = utc_now,
         batch: int = 200,
-        lease: float = 30.0,
+        lease: float | None = None,
         feed_every: float = 1.0,
         lookahead: float = 5.0,
     ) -> None:
         self.settings, self.engine, self.redis = settings, engine, redis
         self.program, self.sender, self.clock = program, sender, clock
-        self.batch, self.lease = batch, lease
+        self.batch, self.lease = batch, lease if lease is not None else settings.send_lease
         self.feed_every, self.lookahead = feed_every, lookahead
         prefix = settings.redis_prefix
         self.runs = DueQueue(redis, f"{prefix}due:runs")
@@ -104,12 +103,12 @@ class Worker:
     async def _idle_for(self) -> float:
         now = self.clock().timestamp()
         nexts = [n for n in (await self.runs.next_due(), await self.outbox.next_due()) if n is not None]
-        until_feed = self._fed_at + self.feed_every - time.monotonic()
+        until_feed = self._fed_at + self.feed_every - now
         return max(0.0, min([0.5, until_feed, *(n - now for n in nexts)]))
 
     async def tick(self) -> Tick:
         """One round: feed if it is time, advance due runs, send what the rate allows."""
-        if time.monotonic() - self._fed_at >= self.feed_every:
+        if self.clock().timestamp() - self._fed_at >= self.feed_every:
             await self.feed()
         tick = Tick()
         tick.stepped = await self.step_runs()
@@ -119,11 +118,15 @@ class Worker:
     # -- feeding Redis from the database ------------------------------------------------------
 
     async def feed(self, force: bool = False) -> int:
-        """Queue every run and message due soon (from SQL: survives a Redis flush). One feeder at a time."""
-        self._fed_at = time.monotonic()
+        """Queue every run and message due soon, from SQL (so a Redis flush loses nothing).
+
+        One process feeds per interval of the clock: the first to take that interval's key."""
+        now = self.clock().timestamp()
+        self._fed_at = now
         if not force:
-            free = await self.redis.set(self._feed_lock, self._token, nx=True, px=int(self.feed_every * 1000))
-            if not free:
+            slot = f"{self._feed_lock}:{int(now // self.feed_every)}"
+            ttl = int(self.feed_every * 2000)
+            if not await self.redis.set(slot, self._token, nx=True, px=ttl):
                 return 0
         until = self.clock() + timedelta(seconds=self.lookahead)
         limit = self.batch * 50
@@ -204,16 +207,14 @@ class Worker:
 
     async def _already_sent(self, claimed: outbox.Claimed) -> SendResult | None:
         """Did the carrier take it before the worker died? Twilio has no idempotency key, so look
-        for the same text to the same number since it was marked dispatching, not stored already."""
+        among the number's latest messages for the same text that no row of ours holds yet (every
+        message we sent and recorded has its sid stored, so an older copy is never mistaken for it)."""
         try:
             recent = await self.sender.recent(claimed.to)
         except Exception:
             log.exception("could not list messages to %s; sending again", mask_phone(claimed.to))
             return None
-        since = claimed.since - timedelta(seconds=60)  # the carrier's clock is not ours
-        candidates = [
-            m for m in recent if m.body == claimed.body and (m.created is None or m.created >= since)
-        ]
+        candidates = [m for m in recent if m.body == claimed.body]
         if not candidates:
             return None
         async with self.engine.connect() as conn:
@@ -222,6 +223,23 @@ class Worker:
             if message.sid not in known:
                 return SendResult(message.sid, message.status or "queued")
         return None
+
+
+def make_sender(settings: Settings) -> Sender:
+    if not settings.can_send:
+        log.warning(
+            "no Twilio credentials and sending number: dry run, messages are recorded as simulated "
+            "(set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER to send)"
+        )
+        return DryRunSender()
+    assert settings.twilio_account_sid and settings.twilio_auth_token
+    return TwilioSender(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        from_number=settings.from_number,
+        messaging_service_sid=settings.messaging_service_sid,
+        api_url=settings.twilio_api_url,
+    )
 
 
 def _masked(number: str) -> str:

@@ -29,6 +29,7 @@ from bot.app import create_app
 from bot.embedded_redis import redis_binary
 from bot.settings import Settings, load_settings
 from bot.store import db
+from tests.fake_twilio import FakeTwilio
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = ROOT / "keywords"
@@ -203,6 +204,20 @@ def stop_servers() -> Iterator[None]:
             server.process.kill()  # the supervisor's own handlers never run: stop its workers too
             subprocess.run(["pkill", "-KILL", "-f", f"--port {server.port}"], check=False)
             subprocess.run(["pkill", "-KILL", "-f", f"{server.data_dir}/redis.sock"], check=False)
+
+
+ACCOUNT_SID = "AC" + "1" * 32
+FROM_NUMBER = "+15005550006"  # our number: the handsets text it, the worker sends from it
+
+
+@pytest.fixture
+async def twilio_api() -> AsyncIterator[tuple[FakeTwilio, str]]:
+    """The local stand-in for Twilio's REST API, and its base URL (credentials: ACCOUNT_SID, TOKEN)."""
+    fake = FakeTwilio(ACCOUNT_SID, TOKEN)
+    server = TestServer(fake.app())
+    await server.start_server()
+    yield fake, str(server.make_url("")).rstrip("/")
+    await server.close()
 
 
 ADMIN_TOKEN = "admin-secret"

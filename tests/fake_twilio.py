@@ -7,6 +7,8 @@ with Twilio's error codes.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,11 +26,49 @@ class FakeTwilio:
     received: list[dict[str, Any]] = field(default_factory=list)
     opted_out: set[str] = field(default_factory=set)  # numbers that texted STOP at the carrier
     fail_next: list[int] = field(default_factory=list)  # HTTP statuses to answer next, in order
+    delay: float = 0.0  # seconds before answering a create, as a busy API would
+    created: list[dict[str, Any]] = field(default_factory=list)  # every message accepted, as listed
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post(MESSAGES, self.create_message)
+        app.router.add_get(MESSAGES, self.list_messages)
         return app
+
+    def accepted(self) -> list[dict[str, Any]]:
+        """What the API accepted (what a handset would receive), in order."""
+        return list(self.created)
+
+    def _authorised(self, request: web.Request) -> bool:
+        auth = request.headers.get("Authorization", "")
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        return auth == expected and request.match_info["account"] == self.account_sid
+
+    async def list_messages(self, request: web.Request) -> web.Response:
+        """GET Messages.json: newest first, filtered by To and From, one page."""
+        if not self._authorised(request):
+            return self._error(401, 20003, "Authenticate")
+        to, sender = request.query.get("To"), request.query.get("From")
+        size = int(request.query.get("PageSize", "50"))
+        found = [
+            m
+            for m in reversed(self.created)
+            if (not to or m["to"] == to) and (not sender or m["from"] == sender)
+        ][:size]
+        uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        return web.json_response(
+            {
+                "messages": found,
+                "first_page_uri": uri,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+                "page": 0,
+                "page_size": size,
+                "start": 0,
+                "end": len(found),
+                "uri": uri,
+            }
+        )
 
     def _error(self, status: int, code: int, message: str) -> web.Response:
         body = {
@@ -40,11 +80,7 @@ class FakeTwilio:
         return web.json_response(body, status=status)
 
     async def create_message(self, request: web.Request) -> web.Response:
-        auth = request.headers.get("Authorization", "")
-        import base64
-
-        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
-        if auth != expected or request.match_info["account"] != self.account_sid:
+        if not self._authorised(request):
             return self._error(401, 20003, "Authenticate")
         form = await request.post()
         params = {key: form.getall(key) if key == "MediaUrl" else form.get(key) for key in form}
@@ -66,28 +102,31 @@ class FakeTwilio:
             return self._error(400, 21610, "Attempt to send to unsubscribed recipient")
         sid = "SM" + uuid.uuid4().hex
         now = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
-        return web.json_response(
-            {
-                "sid": sid,
-                "account_sid": self.account_sid,
-                "to": to,
-                "from": params.get("From"),
-                "messaging_service_sid": params.get("MessagingServiceSid"),
-                "body": params.get("Body"),
-                "status": "queued" if params.get("From") else "accepted",
-                "num_media": str(len(params.get("MediaUrl") or [])),
-                "num_segments": "1",
-                "direction": "outbound-api",
-                "api_version": "2010-04-01",
-                "date_created": now,
-                "date_updated": now,
-                "date_sent": None,
-                "error_code": None,
-                "error_message": None,
-                "price": None,
-                "price_unit": "USD",
-                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
-                "subresource_uris": {},
-            },
-            status=201,
-        )
+        resource = {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "to": to,
+            "from": params.get("From"),
+            "messaging_service_sid": params.get("MessagingServiceSid"),
+            "body": params.get("Body"),
+            "status": "queued" if params.get("From") else "accepted",
+            "num_media": str(len(params.get("MediaUrl") or [])),
+            "num_segments": "1",
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "date_created": now,
+            "date_updated": now,
+            "date_sent": None,
+            "error_code": None,
+            "error_message": None,
+            "price": None,
+            "price_unit": "USD",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+            "subresource_uris": {},
+            "media_urls": params.get("MediaUrl") or [],  # not in Twilio's resource; for tests
+            "status_callback": params.get("StatusCallback"),  # likewise
+        }
+        self.created.append(resource)  # accepted: from here on it would reach the handset
+        if self.delay:
+            await asyncio.sleep(self.delay)  # the answer is slow; the message is already taken
+        return web.json_response(resource, status=201)

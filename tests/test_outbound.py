@@ -1,24 +1,17 @@
 """The Twilio sender against a local server that speaks Twilio's Messages API."""
 
-from collections.abc import AsyncIterator
-
 import pytest
-from aiohttp.test_utils import TestServer
 
 from bot.outbound import DryRunSender, OutboundMessage, TwilioSender
+from tests.conftest import ACCOUNT_SID, TOKEN
 from tests.fake_twilio import FakeTwilio
 
-ACCOUNT = "AC" + "1" * 32
-TOKEN = "sender-token"
+ACCOUNT = ACCOUNT_SID
 
 
 @pytest.fixture
-async def twilio() -> AsyncIterator[tuple[FakeTwilio, str]]:
-    fake = FakeTwilio(ACCOUNT, TOKEN)
-    server = TestServer(fake.app())
-    await server.start_server()
-    yield fake, str(server.make_url("")).rstrip("/")
-    await server.close()
+def twilio(twilio_api: tuple[FakeTwilio, str]) -> tuple[FakeTwilio, str]:
+    return twilio_api
 
 
 def message(**changes: object) -> OutboundMessage:
@@ -109,3 +102,17 @@ async def test_the_dry_run_records_and_sends_nothing() -> None:
     result = await sender.send(message())
     assert result.status == "simulated" and result.sid and sender.sent == [message()]
     assert (await sender.send(message())).sid == result.sid  # the same ref, the same simulated sid
+
+
+async def test_recent_lists_what_the_carrier_took_for_a_number_newest_first(
+    twilio: tuple[FakeTwilio, str],
+) -> None:
+    _fake, url = twilio
+    sender = TwilioSender(ACCOUNT, TOKEN, from_number="+15005550006", api_url=url)
+    first = await sender.send(message(body="one"))
+    await sender.send(message(to="+14155550199", body="elsewhere"))
+    second = await sender.send(message(body="two"))
+    found = await sender.recent("+14155550123")
+    await sender.close()
+    assert [(m.sid, m.body) for m in found] == [(second.sid, "two"), (first.sid, "one")]
+    assert all(m.created is not None for m in found)

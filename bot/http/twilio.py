@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
+import time
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -140,7 +142,12 @@ async def handle(services: Services, message: InboundMessage) -> Handled:
             raise
         twiml = render_twiml(services, applied.replies)
         if redis_ok:
-            await _quietly(coord.finish(sid, phone, token, twiml))
+            calls = [coord.finish(sid, phone, token, twiml)]
+            if applied.replies and not message.simulated:
+                # The carrier sends these at once from the number texted: flow steps make room.
+                interval = 1000.0 / services.settings.send_rate
+                calls.append(coord.charge(message.recipient, len(applied.replies), interval, time.time()))
+            await _quietly(asyncio.gather(*calls))
     if applied.outcome is not None:
         log.info(
             "%s from %s: %s -> %s",

@@ -81,3 +81,32 @@ async def test_help_and_keywords_do_not_answer_the_question(app: Any) -> None:
     found = await record(app)
     assert found["properties"] == {"interests": ["events"]} and found["flows"][0]["step"] == 2
     assert await text(phone, "Ana") == [("When's your birthday? (MM/DD) We'll send a treat.", [])]
+
+
+async def callback(phone: Phone, twiml_action: str, status: str, **extra: str) -> None:
+    form = {"MessageSid": "SM" + "c" * 32, "MessageStatus": status, "AccountSid": "AC1", **extra}
+    response = await phone.post(form, path=twiml_action.removeprefix(PUBLIC_URL))
+    assert response.status == 200
+
+
+def actions(twiml: str) -> list[str]:
+    return [m.get("action") or "" for m in ET.fromstring(twiml).iter("Message")]
+
+
+async def test_the_contact_card_delivered_sets_vcard_received(app: Any) -> None:
+    phone = Phone(app, token=TOKEN, public_url=PUBLIC_URL)
+    response = await phone.post(phone.form("JOIN"))
+    card_action = actions(await response.text())[2]
+    await callback(phone, card_action, "sent")
+    assert "vcard_received" not in (await record(app))["properties"]  # sent is not delivered
+    await callback(phone, card_action, "delivered")
+    assert (await record(app))["properties"]["vcard_received"] is True
+
+
+async def test_a_reply_refused_with_21610_unsubscribes_the_number(app: Any) -> None:
+    phone = Phone(app, token=TOKEN, public_url=PUBLIC_URL)
+    response = await phone.post(phone.form("JOIN"))
+    await callback(phone, actions(await response.text())[1], "failed", ErrorCode="21610")
+    found = await record(app)
+    assert found["status"] == "unsubscribed" and found["consent"][-1]["source"] == "carrier:21610"
+    assert found["flows"][0]["status"] == "cancelled"
