@@ -37,6 +37,8 @@ def _logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # transitions narrates every callback at INFO and warns of triggers we ignore on purpose.
     logging.getLogger("transitions").setLevel(logging.ERROR)
+    # The Twilio SDK logs every request at INFO, with the recipient's full number in the query.
+    logging.getLogger("twilio").setLevel(logging.WARNING)
 
 
 def _loopback(host: str) -> bool:

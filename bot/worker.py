@@ -92,19 +92,28 @@ class Worker:
                 failures += 1
                 log.error("worker: %s; trying again", exc.__class__.__name__, exc_info=failures == 1)
                 tick = Tick(wait=min(30.0, 0.5 * 2**failures))
-            if tick.stepped or tick.sent:
+            except Exception:  # a bug must not stop every flow: log it, back off, go on
+                failures += 1
+                log.exception("worker: unexpected error; trying again")
+                tick = Tick(wait=min(30.0, 0.5 * 2**failures))
+            if tick.stepped or (tick.sent and tick.wait is None):
                 await asyncio.sleep(0)  # more may be due right away
-                if tick.wait is None:
-                    continue
-            pause = tick.wait if tick.wait is not None else await self._idle_for()
+                continue
+            pause = await self._idle_for(tick.wait)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=max(0.001, pause))
 
-    async def _idle_for(self) -> float:
+    async def _idle_for(self, rate_wait: float | None) -> float:
+        """Until the next run is due, the feeder's turn, or a message may go (rate and queue allowing).
+
+        A full bucket (a burst of replies) holds back sending only: flow steps still run on time."""
         now = self.clock().timestamp()
-        nexts = [n for n in (await self.runs.next_due(), await self.outbox.next_due()) if n is not None]
+        nexts = [n - now for n in [await self.runs.next_due()] if n is not None]
+        first_send = await self.outbox.next_due()
+        if first_send is not None:
+            nexts.append(max(first_send - now, rate_wait or 0.0))
         until_feed = self._fed_at + self.feed_every - now
-        return max(0.0, min([0.5, until_feed, *(n - now for n in nexts)]))
+        return max(0.0, min([0.5, until_feed, *nexts]))
 
     async def tick(self) -> Tick:
         """One round: feed if it is time, advance due runs, send what the rate allows."""

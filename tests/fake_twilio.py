@@ -28,6 +28,11 @@ class FakeTwilio:
     fail_next: list[int] = field(default_factory=list)  # HTTP statuses to answer next, in order
     delay: float = 0.0  # seconds before answering a create, as a busy API would
     created: list[dict[str, Any]] = field(default_factory=list)  # every message accepted, as listed
+    # Cleared: creates are accepted but not answered (a stuck API; the sender dies waiting).
+    answering: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.answering.set()
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -129,4 +134,5 @@ class FakeTwilio:
         self.created.append(resource)  # accepted: from here on it would reach the handset
         if self.delay:
             await asyncio.sleep(self.delay)  # the answer is slow; the message is already taken
+        await self.answering.wait()
         return web.json_response(resource, status=201)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from bot.outbound import DryRunSender, Sender
 from bot.quiet_hours import QuietHours, Window
 from bot.services import SERVICES
 from bot.store import outbox
-from bot.store.schema import flow_runs, messages
+from bot.store.schema import flow_runs, messages, subscribers
 from bot.worker import Worker, make_sender
 from tests.conftest import (
     ACCOUNT_SID,
@@ -248,6 +249,47 @@ async def test_replies_in_twiml_are_counted_first_and_flow_steps_wait_for_room(
     assert (tick.stepped, tick.sent) == (1, 0)
     assert tick.wait is not None and 4.5 < tick.wait <= 5.5
     assert api.accepted() == []
+
+
+async def test_a_bucket_full_of_replies_holds_back_sending_but_not_the_next_flow_step(
+    make_client: ClientFactory,
+    twilio_api: tuple[FakeTwilio, str],
+    api: FakeTwilio,
+    make_worker: WorkerFactory,
+) -> None:
+    slow = await make_client(
+        twilio_auth_token=TOKEN,
+        public_url=PUBLIC_URL,
+        twilio_account_sid=ACCOUNT_SID,
+        from_number=FROM_NUMBER,
+        twilio_api_url=twilio_api[1],
+        admin_token=ADMIN_TOKEN,
+        send_rate=1 / 60,  # the join replies fill the number's bucket for minutes
+        quiet_hours=ALWAYS_OPEN,
+    )
+    await joined(slow, "+14155550123")
+    await joined(slow, "+14155550124")
+    engine = slow.server.app[SERVICES].engine
+    async with engine.begin() as conn:  # the first run is due now, the second in half a second
+        for number, delay in (("+14155550123", 0.0), ("+14155550124", 0.5)):
+            theirs = select(subscribers.c.id).where(subscribers.c.phone == number).scalar_subquery()
+            due = datetime.now(UTC) + timedelta(seconds=delay)
+            await conn.execute(
+                update(flow_runs).where(flow_runs.c.subscriber_id == theirs).values(due_at=due)
+            )
+    worker = make_worker(lambda: datetime.now(UTC), client=slow)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        for _ in range(300):
+            if len(await sent_by_worker(slow, "+14155550124")) == 1:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        stop.set()
+        await running
+    assert [m["status"] for m in await sent_by_worker(slow, "+14155550124")] == ["pending"]  # stepped
+    assert api.accepted() == []  # and held by the rate
 
 
 async def test_an_opt_out_at_the_carrier_unsubscribes_and_stops_the_flow(
