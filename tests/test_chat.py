@@ -99,3 +99,40 @@ def test_an_interactive_conversation_in_a_terminal(tmp_path: Path, database_url:
             process.kill()
         os.close(leader)
     assert b"+14155550199" in seen  # the number was normalised to E.164
+
+
+def test_skip_runs_the_waiting_steps_now_and_records_them_as_simulated(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "+14155550123"],
+        # The first-name question is skipped (its timeout), the birthday answered, the day's wait skipped.
+        input="JOIN\n/skip\n04/23\nSHOES\n/skip\n/skip\n",
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=chat_env(tmp_path, database_url, redis_url),
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    first_skip = lines.index("you> /skip")
+    assert lines[first_skip + 1] == "bot> When's your birthday? (MM/DD) We'll send a treat."
+    # (preceded by a quiet-hours note when it is night in California)
+    assert lines[first_skip + 2].endswith("flow welcome skipped ahead, waiting for an answer at step 4]")
+    second_skip = lines.index("you> /skip", first_skip + 1)
+    assert (
+        lines[second_skip + 1]
+        == "bot> Acme Outfitters: Hi, new running shoes just landed. Reply STOP to opt out."
+    )
+    assert lines[second_skip + 2].endswith("flow welcome skipped ahead, and ended]")
+    assert lines[second_skip + 3 :] == ["you> /skip", "     [no flow is running for you]"]
+    rows = stored(
+        database_url,
+        "select body, status from messages where run_id is not null order by id",
+    )
+    assert rows == [
+        ("When's your birthday? (MM/DD) We'll send a treat.", "simulated"),
+        ("Acme Outfitters: Hi, new running shoes just landed. Reply STOP to opt out.", "simulated"),
+    ]
+    assert stored(database_url, "select status from flow_runs") == [("ended",)]
