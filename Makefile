@@ -52,6 +52,7 @@ bench-deps: install
 bench: bench-deps
 	$(BIN)/python bench/keywords.py
 	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/worker.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -18,6 +19,26 @@ from phonenumbers import timezone as number_zones
 from bot.core.inbound import region_of
 
 MAX_ZONES = 3  # more zones than this for one number means "somewhere in the country"
+
+
+@lru_cache(maxsize=100_000)  # parsing the number is most of the cost, and a burst repeats numbers
+def _zones(phone: str) -> tuple[ZoneInfo, ...]:
+    """The zones the number may be in; empty when it cannot be placed."""
+    try:
+        names = number_zones.time_zones_for_number(phonenumbers.parse(phone, None))
+    except phonenumbers.NumberParseException:
+        names = ()
+    if len(names) > MAX_ZONES:
+        # phonenumbers gives every zone of the country when it cannot place a number (+1 500
+        # lists 40, Guam to Newfoundland); no window is open in all of them, so treat it as unplaceable.
+        names = ()
+    zones = []
+    for name in names:
+        try:
+            zones.append(ZoneInfo(name))
+        except (ZoneInfoNotFoundError, ValueError):  # "Etc/Unknown"
+            continue
+    return tuple(zones)
 
 
 @dataclass(frozen=True)
@@ -40,21 +61,7 @@ class QuietHours:
     fallback_zone: str = "UTC"  # for numbers phonenumbers cannot place
 
     def zones(self, phone: str) -> list[ZoneInfo]:
-        try:
-            names = number_zones.time_zones_for_number(phonenumbers.parse(phone, None))
-        except phonenumbers.NumberParseException:
-            names = ()
-        if len(names) > MAX_ZONES:
-            # phonenumbers gives every zone of the country when it cannot place a number (+1 500
-            # lists 40, Guam to Newfoundland); no window is open in all of them, so treat it as unplaceable.
-            names = ()
-        zones = []
-        for name in names:
-            try:
-                zones.append(ZoneInfo(name))
-            except (ZoneInfoNotFoundError, ValueError):  # "Etc/Unknown"
-                continue
-        return zones or [ZoneInfo(self.fallback_zone)]
+        return list(_zones(phone) or (ZoneInfo(self.fallback_zone),))
 
     def window(self, phone: str) -> Window:
         return self.per_country.get(region_of(phone) or "", self.default)

@@ -11,10 +11,9 @@ Any number of workers, on any number of machines, share one database and one Red
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -33,6 +32,22 @@ from bot.store.db import WriteTransactions
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+IDLE = 0.5  # longest rest, seconds: the feeder's turn and other workers' news are never far off
+MAX_BATCHES_IN_FLIGHT = 8
+
+
+async def _rest(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
+    """Sleep `seconds`, or less if stopped or woken."""
+    waits = [asyncio.ensure_future(stop.wait())]
+    if wake is not None:
+        waits.append(asyncio.ensure_future(wake.wait()))
+    try:
+        await asyncio.wait(waits, timeout=max(0.001, seconds), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
+        if wake is not None:
+            wake.clear()
 
 
 def utc_now() -> datetime:
@@ -74,49 +89,92 @@ class Worker:
         self._token = secrets.token_hex(8)
         self._fed_at = float("-inf")
         self._transactions = WriteTransactions(engine, settings.database_url, name="worker-db")
+        self._mail = asyncio.Event()  # a flow step queued a message: the sending loop wakes
 
     def close(self) -> None:
         self._transactions.close()
 
-    # -- the loop ---------------------------------------------------------------------------
+    @property
+    def step_batch(self) -> int:
+        """Runs per transaction: few, so a claim between two of them keeps the rate (one writer)."""
+        return max(1, self.batch // 4)
+
+    # -- the loops ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until `stop` is set; errors are logged and retried, never fatal."""
+        """Work until `stop` is set; errors are logged and retried, never fatal.
+
+        Two loops: one advances flow runs, one sends. A full bucket (a burst of replies) holds back
+        sending only, and stepping thousands of runs never starves the rate. Sends are pipelined:
+        the next batch is claimed when the rate allows, while earlier ones are still on the wire."""
         log.info("worker started: %.3g messages/s from %s", self.settings.send_rate, _masked(self.number))
+        in_flight: set[asyncio.Task[None]] = set()
+        try:
+            await asyncio.gather(
+                self._forever(stop, self._stepping, None),
+                self._forever(stop, lambda: self._sending(in_flight), self._mail),
+            )
+        finally:
+            if in_flight:  # a send under way finishes and is recorded
+                await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def _forever(
+        self, stop: asyncio.Event, turn: Callable[[], Awaitable[float | None]], wake: asyncio.Event | None
+    ) -> None:
+        """Take turns until stopped: None means go again at once, a number means rest that long."""
         failures = 0
         while not stop.is_set():
             try:
-                tick = await self.tick()
+                pause = await turn()
                 failures = 0
             except (aioredis.ConnectionError, aioredis.TimeoutError, OperationalError, DBAPIError) as exc:
                 failures += 1
                 log.error("worker: %s; trying again", exc.__class__.__name__, exc_info=failures == 1)
-                tick = Tick(wait=min(30.0, 0.5 * 2**failures))
+                pause = min(30.0, 0.5 * 2**failures)
             except Exception:  # a bug must not stop every flow: log it, back off, go on
                 failures += 1
                 log.exception("worker: unexpected error; trying again")
-                tick = Tick(wait=min(30.0, 0.5 * 2**failures))
-            if tick.stepped or (tick.sent and tick.wait is None):
-                await asyncio.sleep(0)  # more may be due right away
+                pause = min(30.0, 0.5 * 2**failures)
+            if pause is None:
+                await asyncio.sleep(0)  # let the other loop and the in-flight sends in
                 continue
-            pause = await self._idle_for(tick.wait)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=max(0.001, pause))
+            await _rest(stop, wake, pause)
 
-    async def _idle_for(self, rate_wait: float | None) -> float:
-        """Until the next run is due, the feeder's turn, or a message may go (rate and queue allowing).
-
-        A full bucket (a burst of replies) holds back sending only: flow steps still run on time."""
+    async def _stepping(self) -> float | None:
+        if self.clock().timestamp() - self._fed_at >= self.feed_every:
+            await self.feed()
+        if await self.step_runs():
+            return None
         now = self.clock().timestamp()
-        nexts = [n - now for n in [await self.runs.next_due()] if n is not None]
-        first_send = await self.outbox.next_due()
-        if first_send is not None:
-            nexts.append(max(first_send - now, rate_wait or 0.0))
+        first = await self.runs.next_due()
         until_feed = self._fed_at + self.feed_every - now
-        return max(0.0, min([0.5, until_feed, *nexts]))
+        return max(0.0, min(IDLE, until_feed, first - now if first is not None else IDLE))
+
+    async def _sending(self, in_flight: set[asyncio.Task[None]]) -> float | None:
+        if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:
+            await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            return None
+        claims, rate_wait = await self._claim_due()
+        if claims:
+            task = asyncio.create_task(self._deliver_logged(claims))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+            return None
+        now = self.clock().timestamp()
+        first = await self.outbox.next_due()
+        if first is None:
+            return IDLE  # or until a flow step queues a message (the wake event)
+        return max(0.0, min(IDLE, max(first - now, rate_wait or 0.0)))
+
+    async def _deliver_logged(self, claims: list[outbox.Claimed]) -> None:
+        try:
+            await self._deliver(claims)
+        except Exception:
+            # The rows stay `dispatching`: after the lease they are looked up, not sent again blindly.
+            log.exception("worker: %d hand-overs not recorded; checked again after the lease", len(claims))
 
     async def tick(self) -> Tick:
-        """One round: feed if it is time, advance due runs, send what the rate allows."""
+        """One round, in order (for tests with a clock they move): feed, advance due runs, send."""
         if self.clock().timestamp() - self._fed_at >= self.feed_every:
             await self.feed()
         tick = Tick()
@@ -150,7 +208,7 @@ class Worker:
 
     async def step_runs(self) -> int:
         now = self.clock()
-        ids = await self.runs.take(now.timestamp(), self.lease, self.batch)
+        ids = await self.runs.take(now.timestamp(), self.lease, self.step_batch)
         if not ids:
             return 0
         stepped = await self._transactions.run(
@@ -162,6 +220,8 @@ class Worker:
             now,
         )
         await self.outbox.add(stepped.messages)  # first: a crash now leaves them for the feeder anyway
+        if stepped.messages:
+            self._mail.set()
         await self.runs.add({i: due for i, due in stepped.runs.items() if due is not None})
         await self.runs.remove(i for i, due in stepped.runs.items() if due is None)
         if stepped.started:
@@ -171,32 +231,39 @@ class Worker:
     # -- sending ------------------------------------------------------------------------------
 
     async def send_due(self) -> tuple[int, float | None]:
+        """Claim what may go now and hand it over; (sent, seconds until the rate allows more)."""
+        claims, wait = await self._claim_due()
+        if claims:
+            await self._deliver(claims)
+        return len(claims), wait
+
+    async def _claim_due(self) -> tuple[list[outbox.Claimed], float | None]:
         now = self.clock()
         grant = await self.rate.take(self.number, self.batch, now.timestamp())
         if not grant.granted:
-            return 0, grant.wait if await self._outbox_due(now) else None
+            return [], grant.wait if await self._outbox_due(now) else None
         ids = await self.outbox.take(now.timestamp(), self.lease, grant.granted)
         if not ids:
             await self.rate.refund(self.number, grant.granted)
-            return 0, None
+            return [], None
         claims = await self._transactions.run(
             outbox.claim, ids, self.settings.quiet_hours, now, timedelta(seconds=self.lease)
         )
         await self.rate.refund(self.number, grant.granted - len(claims.ready))
         await self.outbox.add(claims.later)
         await self.outbox.remove(claims.dropped)
-        if not claims.ready:
-            return 0, None
-        results = await asyncio.gather(*(self._hand_over(c) for c in claims.ready))
+        return claims.ready, None
+
+    async def _deliver(self, claims: list[outbox.Claimed]) -> None:
+        results = await asyncio.gather(*(self._hand_over(c) for c in claims))
         recorded = await self._transactions.run(
             outbox.record_results,
-            list(zip(claims.ready, results, strict=True)),
+            list(zip(claims, results, strict=True)),
             self.clock(),
             self.settings.max_attempts,
         )
         await self.outbox.add(recorded.retry_at)
-        await self.outbox.remove(c.id for c in claims.ready if c.id not in recorded.retry_at)
-        return len(claims.ready), None
+        await self.outbox.remove(c.id for c in claims if c.id not in recorded.retry_at)
 
     async def _outbox_due(self, now: datetime) -> bool:
         first = await self.outbox.next_due()

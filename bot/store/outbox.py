@@ -322,13 +322,15 @@ def record_results(
     """Store what the carrier said about each message handed over."""
     retry_at: dict[int, datetime] = {}
     opted_out = 0
+    ids = [claimed.id for claimed, _ in results]
+    current = dict(conn.execute(select(messages.c.id, messages.c.status).where(messages.c.id.in_(ids))).all())
+    changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # one executemany per shape of change
     for claimed, result in results:
         values: dict[str, Any] = {"updated_at": now, "error_code": result.error_code}
         if result.sid is not None:
-            current = conn.execute(select(messages.c.status).where(messages.c.id == claimed.id)).scalar_one()
             values.update(sid=result.sid, handed_at=now)
             # A status callback may already have told more than the API's first answer.
-            if STATUS_RANK.get(result.status, 0) >= STATUS_RANK.get(current, 0):
+            if STATUS_RANK.get(result.status, 0) >= STATUS_RANK.get(current.get(claimed.id, ""), 0):
                 values["status"] = result.status
         elif result.retry and claimed.attempts + 1 < max_attempts:
             delay = min(RETRY_MAX, RETRY_BASE * 2**claimed.attempts)
@@ -341,7 +343,14 @@ def record_results(
                     select(messages.c.subscriber_id).where(messages.c.id == claimed.id)
                 ).scalar_one()
                 opted_out += opt_out_at_carrier(conn, subscriber_id, now, result.error_code)
-        conn.execute(update(messages).where(messages.c.id == claimed.id).values(values))
+        changes.setdefault(tuple(sorted(values)), []).append({"message_id": claimed.id, **values})
+    for shape, rows in changes.items():
+        statement = (
+            update(messages)
+            .where(messages.c.id == bindparam("message_id"))
+            .values({name: bindparam(name) for name in shape})
+        )
+        conn.execute(statement, rows)
     return Outcome(retry_at, opted_out)
 
 
