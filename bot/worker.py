@@ -196,7 +196,7 @@ class Worker:
             if not await self.redis.set(slot, self._token, nx=True, px=ttl):
                 return 0
         until = self.clock() + timedelta(seconds=self.lookahead)
-        limit = self.batch * 50
+        limit = self.batch * 10  # a second's work and more; re-adding what is queued costs CPU
         async with self.engine.connect() as conn:
             runs = (await conn.execute(outbox.DUE_RUNS, {"until": until, "limit": limit})).all()
             sends = (await conn.execute(outbox.DUE_MESSAGES, {"until": until, "limit": limit})).all()
