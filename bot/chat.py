@@ -35,7 +35,7 @@ from bot.services import SERVICES, Services
 from bot.settings import Settings
 from bot.store import outbox
 from bot.store.db import WriteTransactions
-from bot.store.schema import flow_runs, subscribers
+from bot.store.schema import RUN_IS_ACTIVE, flow_runs, subscribers
 
 PROMPT = "you> "
 SKIP = "/skip"
@@ -118,7 +118,7 @@ async def _skip(services: Services, phone: str, out: Callable[[str], None]) -> N
     assert services.engine is not None
     now = datetime.now(UTC)
     theirs = select(subscribers.c.id).where(subscribers.c.phone == phone).scalar_subquery()
-    active = (flow_runs.c.subscriber_id == theirs) & (flow_runs.c.status == "active")
+    active = (flow_runs.c.subscriber_id == theirs) & RUN_IS_ACTIVE
     transactions = WriteTransactions(services.engine, services.settings.database_url, name="chat-skip")
     sender = DryRunSender()
     notes: list[str] = []

@@ -21,7 +21,7 @@ from bot.core.inbound import InboundMessage
 from bot.core.subscription import Status
 from bot.core.voice import SubscriberState
 from bot.program.model import Program
-from bot.store.schema import consent_events, flow_runs, keyword_events, messages, subscribers
+from bot.store.schema import RUN_IS_ACTIVE, consent_events, flow_runs, keyword_events, messages, subscribers
 
 _MUTABLE = (
     "status",
@@ -74,7 +74,7 @@ _START_RUN = {
 }
 CANCEL_RUNS = (
     update(flow_runs)
-    .where(flow_runs.c.subscriber_id == bindparam("b_subscriber"), flow_runs.c.status == "active")
+    .where(flow_runs.c.subscriber_id == bindparam("b_subscriber"), RUN_IS_ACTIVE)
     .values(status="cancelled", ended_at=bindparam("b_now"), updated_at=bindparam("b_now"))
 )
 # Whatever the worker has not yet handed to the carrier stays unsent once they opt out.
@@ -95,7 +95,7 @@ _MOVE_RUN = (
     .where(
         flow_runs.c.subscriber_id == bindparam("b_subscriber"),
         flow_runs.c.flow == bindparam("b_flow"),
-        flow_runs.c.status == "active",
+        RUN_IS_ACTIVE,
     )
     .values(
         status=bindparam("b_status"),
@@ -114,7 +114,7 @@ _ACTIVE_RUNS = select(
     flow_runs.c.waiting,
     flow_runs.c.asked_again,
     flow_runs.c.due_at,
-).where(flow_runs.c.subscriber_id.in_(bindparam("ids", expanding=True)), flow_runs.c.status == "active")
+).where(flow_runs.c.subscriber_id.in_(bindparam("ids", expanding=True)), RUN_IS_ACTIVE)
 
 
 @dataclass

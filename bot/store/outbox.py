@@ -38,7 +38,7 @@ from bot.program.properties import VCARD_RECEIVED
 from bot.quiet_hours import QuietHours
 from bot.store.db import WRITE
 from bot.store.inbound import CANCEL_OUTBOX, CANCEL_RUNS, subscriber_state
-from bot.store.schema import consent_events, flow_runs, messages, subscribers
+from bot.store.schema import IN_OUTBOX, RUN_IS_ACTIVE, consent_events, flow_runs, messages, subscribers
 
 PENDING, DISPATCHING = "pending", "dispatching"
 # Twilio's callbacks can arrive out of order; a status never moves back down this ladder.
@@ -116,22 +116,27 @@ def run_due_steps(
         conn.scalars(select(flow_runs.c.subscriber_id).where(flow_runs.c.id.in_(run_ids)).distinct())
     )
     people = _lock_subscribers(conn, owners) if owners else {}
-    rows = conn.execute(
-        select(flow_runs)
-        .where(flow_runs.c.id.in_(run_ids), flow_runs.c.status == "active")
-        .order_by(flow_runs.c.due_at, flow_runs.c.id)
-    ).mappings()
+    # By primary key alone (a status in the WHERE clause once led SQLite through an index of every
+    # active run), and read in full before the loop below writes to the same rows.
+    rows = [
+        run
+        for run in conn.execute(select(flow_runs).where(flow_runs.c.id.in_(run_ids))).mappings().all()
+        if run["status"] == "active"
+    ]
+    rows.sort(key=lambda run: (run["due_at"] or now, run["id"]))
     nexts: dict[int, datetime | None] = dict.fromkeys(run_ids)
     outbox: list[dict[str, Any]] = []
     changed: dict[int, dict[str, Any]] = {}
     started: list[dict[str, Any]] = []
+    moved: list[dict[str, Any]] = []
+    ended: dict[str, list[int]] = {}
     for run in rows:
         person = people[run["subscriber_id"]]
         if run["due_at"] is None or run["due_at"] > now:
             nexts[run["id"]] = run["due_at"]  # moved on since it was queued (an answer came in)
             continue
         if person["status"] != Status.SUBSCRIBED.value:
-            _end_run(conn, run["id"], "cancelled", now)
+            ended.setdefault("cancelled", []).append(run["id"])
             continue
         state = RunState(run["flow"], run["step"], run["waiting"], run["asked_again"], run["due_at"])
         subscriber = subscriber_state(person)
@@ -186,21 +191,28 @@ def run_due_steps(
                     }
                 )
         if went.state is None:
-            _end_run(conn, run["id"], "ended", now)
+            ended.setdefault("ended", []).append(run["id"])
         else:
-            conn.execute(
-                update(flow_runs)
-                .where(flow_runs.c.id == run["id"])
-                .values(
-                    step=went.state.step,
-                    waiting=went.state.waiting,
-                    asked_again=went.state.asked_again,
-                    due_at=went.state.due_at,
-                    updated_at=now,
-                )
+            moved.append(
+                {
+                    "run_id": run["id"],
+                    "step": went.state.step,
+                    "waiting": went.state.waiting,
+                    "asked_again": went.state.asked_again,
+                    "due_at": went.state.due_at,
+                    "updated_at": now,
+                }
             )
             nexts[run["id"]] = went.state.due_at
 
+    if moved:
+        conn.execute(_MOVE_RUN, moved)
+    for status, ids in ended.items():
+        conn.execute(
+            update(flow_runs)
+            .where(flow_runs.c.id.in_(ids))
+            .values(status=status, due_at=None, ended_at=now, updated_at=now)
+        )
     if outbox:
         conn.execute(messages.insert(), outbox)
     if started:  # a flow already running for the subscriber is not started twice
@@ -226,12 +238,11 @@ def run_due_steps(
     return Stepped(nexts, created, len(started))
 
 
-def _end_run(conn: Connection, run_id: int, status: str, now: datetime) -> None:
-    conn.execute(
-        update(flow_runs)
-        .where(flow_runs.c.id == run_id)
-        .values(status=status, due_at=None, ended_at=now, updated_at=now)
-    )
+_MOVE_RUN = (
+    update(flow_runs)
+    .where(flow_runs.c.id == bindparam("run_id"))
+    .values({name: bindparam(name) for name in ("step", "waiting", "asked_again", "due_at", "updated_at")})
+)
 
 
 _OUTBOX_ROWS = (
@@ -394,13 +405,13 @@ def known_sids(conn: Connection, sids: Sequence[str]) -> set[str]:
 
 DUE_RUNS = (
     select(flow_runs.c.id, flow_runs.c.due_at)
-    .where(flow_runs.c.status == "active", flow_runs.c.due_at <= bindparam("until"))
+    .where(RUN_IS_ACTIVE, flow_runs.c.due_at <= bindparam("until"))
     .order_by(flow_runs.c.due_at)
     .limit(bindparam("limit"))
 )
 DUE_MESSAGES = (
     select(messages.c.id, messages.c.send_after)
-    .where(messages.c.status.in_((PENDING, DISPATCHING)), messages.c.send_after <= bindparam("until"))
+    .where(IN_OUTBOX, messages.c.send_after <= bindparam("until"))
     .order_by(messages.c.send_after)
     .limit(bindparam("limit"))
 )

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    literal_column,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -126,7 +127,12 @@ flow_runs = Table(
         sqlite_where=text("status = 'active'"),
         postgresql_where=text("status = 'active'"),
     ),
-    Index(None, "status", "due_at"),
+    Index(
+        "ix_flow_runs_due",
+        "due_at",
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
 )
 
 messages = Table(
@@ -164,3 +170,10 @@ messages = Table(
         postgresql_where=text("status IN ('pending', 'dispatching')"),
     ),
 )
+
+
+# The conditions of the two partial indexes, written out as literals: PostgreSQL's generic plan
+# for a prepared statement (asyncpg prepares them all) uses a partial index only when the query
+# names the index's own constants, and otherwise scans every run or every message ever stored.
+RUN_IS_ACTIVE = flow_runs.c.status == literal_column("'active'")
+IN_OUTBOX = messages.c.status.in_([literal_column("'pending'"), literal_column("'dispatching'")])

@@ -1,0 +1,117 @@
+"""The statements run for every message and every second are answered from their indexes.
+
+No functional test notices a scan until the tables are large: SQLite picked the (status, due_at)
+index, every active run, to find one subscriber's runs; PostgreSQL's generic plan for a prepared
+statement cannot use a partial index whose status the query only binds as a parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event, make_url
+from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Executable
+
+from bot.store import db, inbound, outbox
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
+
+# statement, parameters, the index that must answer it
+HOT = [
+    ("the runs that fall due", outbox.DUE_RUNS, {"until": NOW, "limit": 10}, "ix_flow_runs_due"),
+    ("the messages that fall due", outbox.DUE_MESSAGES, {"until": NOW, "limit": 10}, "ix_messages_outbox"),
+    ("a batch's subscribers' runs", inbound._ACTIVE_RUNS, {"ids": [1, 2, 3]}, "uq_flow_runs_active"),
+    ("STOP ending their runs", inbound.CANCEL_RUNS, {"b_subscriber": 1, "b_now": NOW}, "uq_flow_runs_active"),
+    (
+        "an answer moving a run on",
+        inbound._MOVE_RUN,
+        {
+            "b_subscriber": 1,
+            "b_flow": "welcome",
+            "b_status": "active",
+            "b_step": 1,
+            "b_waiting": False,
+            "b_asked_again": False,
+            "b_due_at": NOW,
+            "b_ended_at": None,
+            "b_now": NOW,
+        },
+        "uq_flow_runs_active",
+    ),
+]
+
+
+@contextmanager
+def explaining(conn: Connection) -> Iterator[list[Any]]:
+    """Run statements as EXPLAIN QUERY PLAN instead, with their real parameters; collect the plans."""
+    plans: list[Any] = []
+
+    def before(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> tuple[str, Any]:
+        return "EXPLAIN QUERY PLAN " + statement, parameters
+
+    def after(_c: Any, cursor: Any, *_: Any) -> None:
+        plans.append(cursor.fetchall())
+
+    event.listen(conn.engine, "before_cursor_execute", before, retval=True)
+    event.listen(conn.engine, "after_cursor_execute", after)
+    try:
+        yield plans
+    finally:
+        event.remove(conn.engine, "before_cursor_execute", before)
+        event.remove(conn.engine, "after_cursor_execute", after)
+
+
+async def sqlite_plan(database_url: str, statement: Executable, parameters: dict[str, Any]) -> str:
+    def explain(conn: Connection) -> str:
+        with explaining(conn) as plans:
+            conn.execute(statement, parameters)
+        return "\n".join(str(row[-1]) for row in plans[-1])
+
+    engine = db.create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(explain)
+    finally:
+        await engine.dispose()
+
+
+async def postgresql_generic_plan(
+    database_url: str, statement: Executable, parameters: dict[str, Any]
+) -> str:
+    """The plan a prepared statement gets once PostgreSQL stops planning it per parameter values,
+    as asyncpg's cached statements do; with sequential scans priced out, so that an empty table
+    still shows whether an index can serve it at all."""
+    import asyncpg
+
+    expanding = {name: value for name, value in parameters.items() if isinstance(value, list)}
+    compiled = (statement.params(**expanding) if expanding else statement).compile(
+        dialect=postgresql_asyncpg.dialect(), compile_kwargs={"render_postcompile": True}
+    )
+    conn = await asyncpg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(False))
+    try:
+        await conn.execute("SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off")
+        await conn.execute(f"PREPARE hot AS {compiled.string}")
+        nulls = ", ".join(["NULL"] * len(compiled.positiontup or ()))  # each parameter carries its type
+        rows = await conn.fetch(f"EXPLAIN EXECUTE hot({nulls})" if nulls else "EXPLAIN EXECUTE hot")
+    finally:
+        await conn.close()
+    return "\n".join(row[0] for row in rows)
+
+
+@pytest.mark.parametrize(("what", "statement", "parameters", "index"), HOT, ids=[h[0] for h in HOT])
+async def test_hot_statements_use_their_index_not_a_scan(
+    database_url: str, what: str, statement: Executable, parameters: dict[str, Any], index: str
+) -> None:
+    if database_url.startswith("sqlite"):
+        plan = await sqlite_plan(database_url, statement, parameters)
+        assert index in plan, f"{what}:\n{plan}"
+    else:  # which of several usable indexes serves an empty table is a coin toss there
+        plan = await postgresql_generic_plan(database_url, statement, parameters)
+    assert "SCAN" not in plan and "Seq Scan" not in plan, f"{what}:\n{plan}"
+    assert "Index" in plan or "INDEX" in plan, f"{what}:\n{plan}"
