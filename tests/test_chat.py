@@ -36,16 +36,22 @@ def stored(database_url: str, sql: str) -> list[tuple[object, ...]]:
     return asyncio.run(run())
 
 
-def test_a_scripted_conversation_from_a_pipe(tmp_path: Path, database_url: str, redis_url: str) -> None:
-    result = subprocess.run(
+def chat_from_a_pipe(
+    script: str, tmp_path: Path, database_url: str, redis_url: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-m", "bot", "chat", "+14155550123"],
-        input="JOIN\nEVENTS\nSTOP\nhello\n",
+        input=script,
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
         env=chat_env(tmp_path, database_url, redis_url),
     )
+
+
+def test_a_scripted_conversation_from_a_pipe(tmp_path: Path, database_url: str, redis_url: str) -> None:
+    result = chat_from_a_pipe("JOIN\nEVENTS\nSTOP\nhello\n", tmp_path, database_url, redis_url)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "you> JOIN" in lines and "you> EVENTS" in lines
@@ -104,16 +110,8 @@ def test_an_interactive_conversation_in_a_terminal(tmp_path: Path, database_url:
 def test_skip_runs_the_waiting_steps_now_and_records_them_as_simulated(
     tmp_path: Path, database_url: str, redis_url: str
 ) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "chat", "+14155550123"],
-        # The first-name question is skipped (its timeout), the birthday answered, the day's wait skipped.
-        input="JOIN\n/skip\n04/23\nSHOES\n/skip\n/skip\n",
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=chat_env(tmp_path, database_url, redis_url),
-    )
+    # The first-name question is skipped (its timeout), the birthday answered, the day's wait skipped.
+    result = chat_from_a_pipe("JOIN\n/skip\n04/23\nSHOES\n/skip\n/skip\n", tmp_path, database_url, redis_url)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     first_skip = lines.index("you> /skip")

@@ -51,8 +51,10 @@ async def api(twilio_api: tuple[FakeTwilio, str]) -> FakeTwilio:
     return twilio_api[0]
 
 
-@pytest.fixture
-async def app(make_client: ClientFactory, twilio_api: tuple[FakeTwilio, str]) -> Any:
+async def sending_app(
+    make_client: ClientFactory, twilio_api: tuple[FakeTwilio, str], send_rate: float
+) -> Any:
+    """The server, sending from our number through the local Twilio API at `send_rate` a second."""
     return await make_client(
         admin_token=ADMIN_TOKEN,
         twilio_auth_token=TOKEN,
@@ -60,9 +62,14 @@ async def app(make_client: ClientFactory, twilio_api: tuple[FakeTwilio, str]) ->
         twilio_account_sid=ACCOUNT_SID,
         from_number=FROM_NUMBER,
         twilio_api_url=twilio_api[1],
-        send_rate=100.0,
+        send_rate=send_rate,
         quiet_hours=ALWAYS_OPEN,
     )
+
+
+@pytest.fixture
+async def app(make_client: ClientFactory, twilio_api: tuple[FakeTwilio, str]) -> Any:
+    return await sending_app(make_client, twilio_api, 100.0)
 
 
 WorkerFactory = Callable[..., Worker]
@@ -228,16 +235,7 @@ async def test_replies_in_twiml_are_counted_first_and_flow_steps_wait_for_room(
     api: FakeTwilio,
     make_worker: WorkerFactory,
 ) -> None:
-    slow = await make_client(
-        twilio_auth_token=TOKEN,
-        public_url=PUBLIC_URL,
-        admin_token=ADMIN_TOKEN,
-        twilio_account_sid=ACCOUNT_SID,
-        from_number=FROM_NUMBER,
-        twilio_api_url=twilio_api[1],
-        send_rate=2.0,
-        quiet_hours=ALWAYS_OPEN,
-    )
+    slow = await sending_app(make_client, twilio_api, 2.0)
     await joined(slow, "+14155550123")
     await make_due_now(slow)
     chatty = Phone(slow, "+14155550177", token=TOKEN, public_url=PUBLIC_URL)
@@ -257,16 +255,7 @@ async def test_a_bucket_full_of_replies_holds_back_sending_but_not_the_next_flow
     api: FakeTwilio,
     make_worker: WorkerFactory,
 ) -> None:
-    slow = await make_client(
-        twilio_auth_token=TOKEN,
-        public_url=PUBLIC_URL,
-        twilio_account_sid=ACCOUNT_SID,
-        from_number=FROM_NUMBER,
-        twilio_api_url=twilio_api[1],
-        admin_token=ADMIN_TOKEN,
-        send_rate=1 / 60,  # the join replies fill the number's bucket for minutes
-        quiet_hours=ALWAYS_OPEN,
-    )
+    slow = await sending_app(make_client, twilio_api, 1 / 60)  # the join replies fill the bucket for minutes
     await joined(slow, "+14155550123")
     await joined(slow, "+14155550124")
     engine = slow.server.app[SERVICES].engine
