@@ -42,6 +42,7 @@ from sqlalchemy import create_engine, func, insert, select, update
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.openloop import percentile  # noqa: E402
 from bench.webhook import free_port, machine  # noqa: E402
 from bot.store.schema import flow_runs, messages, subscribers  # noqa: E402
 from tests.fake_twilio import FakeTwilio  # noqa: E402
@@ -229,10 +230,13 @@ def run_once(folder: Path, count: int, rate: float, env: dict[str, str], api: Ap
 
 
 def pct(values: list[float]) -> dict[str, float]:
-    def at(p: float) -> float:
-        return round(values[min(len(values) - 1, int(p * len(values)))], 1) if values else float("nan")
-
-    return {"p50": at(0.50), "p99": at(0.99), "max": round(values[-1], 1) if values else float("nan")}
+    if not values:
+        return dict.fromkeys(("p50", "p99", "max"), float("nan"))
+    return {
+        "p50": round(percentile(values, 50), 1),
+        "p99": round(percentile(values, 99), 1),
+        "max": round(max(values), 1),
+    }
 
 
 def environment(folder: Path) -> dict[str, str]:

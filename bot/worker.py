@@ -141,8 +141,7 @@ class Worker:
             await _rest(stop, wake, pause)
 
     async def _stepping(self) -> float | None:
-        if self.clock().timestamp() - self._fed_at >= self.feed_every:
-            await self.feed()
+        await self._feed_if_due()
         if await self.step_runs():
             return None
         now = self.clock().timestamp()
@@ -175,14 +174,17 @@ class Worker:
 
     async def tick(self) -> Tick:
         """One round, in order (for tests with a clock they move): feed, advance due runs, send."""
-        if self.clock().timestamp() - self._fed_at >= self.feed_every:
-            await self.feed()
+        await self._feed_if_due()
         tick = Tick()
         tick.stepped = await self.step_runs()
         tick.sent, tick.wait = await self.send_due()
         return tick
 
     # -- feeding Redis from the database ------------------------------------------------------
+
+    async def _feed_if_due(self) -> None:
+        if self.clock().timestamp() - self._fed_at >= self.feed_every:
+            await self.feed()
 
     async def feed(self, force: bool = False) -> int:
         """Queue every run and message due soon, from SQL (so a Redis flush loses nothing).

@@ -66,7 +66,8 @@ _INSERT_SUBSCRIBER = {
 _INSERT_MESSAGES = messages.insert()
 _INSERT_CONSENT = consent_events.insert()
 _INSERT_KEYWORD_EVENTS = keyword_events.insert()
-_START_RUN = {
+# A flow already running for the subscriber is not started twice.
+START_RUN = {
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(flow_runs).on_conflict_do_nothing(
         index_elements=["subscriber_id", "flow"], index_where=text("status = 'active'")
     )
@@ -184,7 +185,7 @@ def _write_runs(conn: Connection, books: dict[int, _RunBook], now: datetime) -> 
         for flow, sid in book.new.items()
     ]
     if started:  # a flow already running for the subscriber is not started twice
-        conn.execute(_START_RUN[conn.dialect.name], started)
+        conn.execute(START_RUN[conn.dialect.name], started)
     moved = [
         {
             "b_subscriber": s,

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -37,7 +36,7 @@ from bot.program.model import Program
 from bot.program.properties import VCARD_RECEIVED
 from bot.quiet_hours import QuietHours
 from bot.store.db import WRITE
-from bot.store.inbound import CANCEL_OUTBOX, CANCEL_RUNS, subscriber_state
+from bot.store.inbound import CANCEL_OUTBOX, CANCEL_RUNS, START_RUN, subscriber_state
 from bot.store.schema import IN_OUTBOX, RUN_IS_ACTIVE, consent_events, flow_runs, messages, subscribers
 
 PENDING, DISPATCHING = "pending", "dispatching"
@@ -93,14 +92,6 @@ def _lock_subscribers(conn: Connection, subscriber_ids: Sequence[int]) -> dict[i
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()  # the same rows the webhook locks: one writer per subscriber
     return {row["id"]: dict(row) for row in conn.execute(query).mappings()}
-
-
-_START_RUN = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(flow_runs).on_conflict_do_nothing(
-        index_elements=["subscriber_id", "flow"], index_where=flow_runs.c.status == "active"
-    )
-    for dialect in (sqlite, postgresql)
-}
 
 
 def run_due_steps(
@@ -206,7 +197,7 @@ def run_due_steps(
             nexts[run["id"]] = went.state.due_at
 
     if moved:
-        conn.execute(_MOVE_RUN, moved)
+        conn.execute(_MOVE_RUN_BY_ID, moved)
     for status, ids in ended.items():
         conn.execute(
             update(flow_runs)
@@ -216,7 +207,7 @@ def run_due_steps(
     if outbox:
         conn.execute(messages.insert(), outbox)
     if started:  # a flow already running for the subscriber is not started twice
-        conn.execute(_START_RUN[conn.dialect.name], started)
+        conn.execute(START_RUN[conn.dialect.name], started)
     for person in changed.values():
         conn.execute(
             update(subscribers)
@@ -238,7 +229,7 @@ def run_due_steps(
     return Stepped(nexts, created, len(started))
 
 
-_MOVE_RUN = (
+_MOVE_RUN_BY_ID = (
     update(flow_runs)
     .where(flow_runs.c.id == bindparam("run_id"))
     .values({name: bindparam(name) for name in ("step", "waiting", "asked_again", "due_at", "updated_at")})
