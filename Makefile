@@ -22,10 +22,10 @@ locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
 
 install: $(STAMP) $(COMPILED)
 
-# After changing what smsbot says (bot/replies.py): refresh the template and every catalog, then
+# After changing what smsbot says (bot/domain/replies.py): refresh the template and every catalog, then
 # translate the new or fuzzy entries in locales/<lang>/LC_MESSAGES/messages.po.
 catalogs: $(STAMP)
-	$(BIN)/pybabel extract -k N_ --no-location --sort-output --project=smsbot -o locales/messages.pot bot/replies.py
+	$(BIN)/pybabel extract -k N_ --no-location --sort-output --project=smsbot -o locales/messages.pot bot/domain/replies.py
 	$(BIN)/pybabel update -i locales/messages.pot -d locales --width 100 --ignore-obsolete
 	$(MAKE) install
 

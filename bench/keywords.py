@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.core.matcher import match
-from bot.core.subscription import Status
+from bot.domain.matcher import match
+from bot.domain.subscription import Status
 from bot.program.loader import load_program
 
 HEADER = """program:

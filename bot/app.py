@@ -10,18 +10,18 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from bot.coord import Coordinator
-from bot.embedded_redis import EmbeddedRedis
+from bot.coord.claims import Coordinator
+from bot.coord.embedded import EmbeddedRedis
+from bot.domain.model import Program
 from bot.http.errors import no_500
 from bot.http.routes import setup_routes
+from bot.pipeline.writer import InboundWriter
 from bot.program.loader import load_program
-from bot.program.model import Program
 from bot.program.reload import ProgramWatcher
 from bot.services import SERVICES, ProgramHolder, Services
 from bot.settings import Settings
 from bot.store import db
-from bot.store.writer import InboundWriter
-from bot.worker import Worker, make_sender
+from bot.worker.loop import Worker, make_sender
 
 log = logging.getLogger(__name__)
 REDIS_CONNECTIONS = 64  # per process

@@ -26,14 +26,14 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from bot.app import create_app
-from bot.core.flow_runner import RunState
-from bot.core.inbound import parse_form
+from bot.channels.base import DryRunSender, OutboundMessage
+from bot.domain.flow_runner import RunState
+from bot.domain.inbound import parse_form
+from bot.domain.quiet_hours import QuietHours, Window
 from bot.http.twilio import handle
-from bot.outbound import DryRunSender, OutboundMessage
-from bot.quiet_hours import QuietHours, Window
+from bot.pipeline import outbox
 from bot.services import SERVICES, Services
 from bot.settings import Settings
-from bot.store import outbox
 from bot.store.db import WriteTransactions
 from bot.store.schema import RUN_IS_ACTIVE, flow_runs, subscribers
 

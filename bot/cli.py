@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
+from bot.program.yamlfile import FileProblems
 from bot.settings import Settings, load_settings
-from bot.yamlfile import FileProblems
 
 log = logging.getLogger("bot")
 
@@ -76,7 +76,7 @@ def serve(
     from aiohttp import web
 
     from bot.app import create_app
-    from bot.supervisor import flow_worker_command, supervise, worker_command, worker_count
+    from bot.serve.supervisor import flow_worker_command, supervise, worker_command, worker_count
 
     # A reload request (SIGHUP) before the program watcher listens for it must not kill us.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
@@ -128,7 +128,7 @@ def serve(
 @config_option
 def worker(config: Path | None) -> None:
     """Run flow steps and send messages (any number of these, on any machines)."""
-    from bot.worker_process import run_worker
+    from bot.worker.process import run_worker
 
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the program watcher takes it over
     settings = _settings(config)
@@ -163,7 +163,7 @@ def _warn_about_signatures(settings: Settings) -> None:
 def chat(config: Path | None, phone: str) -> None:
     """Text the program from this terminal as PHONE (lines from a pipe work too)."""
     from bot import chat as chat_module
-    from bot.core.inbound import BadInbound, to_e164
+    from bot.domain.inbound import BadInbound, to_e164
 
     settings = _settings(config)
     logging.basicConfig(level=logging.ERROR)  # the transcript is the output

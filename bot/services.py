@@ -10,14 +10,14 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 from twilio.request_validator import RequestValidator
 
-from bot.coord import Coordinator
-from bot.program.model import Program
+from bot.coord.claims import Coordinator
+from bot.domain.model import Program
+from bot.pipeline.writer import InboundWriter
 from bot.settings import Settings
-from bot.store.writer import InboundWriter
 
 if TYPE_CHECKING:
     from bot.program.reload import ProgramWatcher
-    from bot.worker import Worker
+    from bot.worker.loop import Worker
 
 
 @dataclass

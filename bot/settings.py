@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot import yamlfile
-from bot.core.conversation import Policy
-from bot.quiet_hours import QuietHours, Window
-from bot.yamlfile import FileProblems, Problem
+from bot.domain.conversation import Policy
+from bot.domain.quiet_hours import QuietHours, Window
+from bot.program import yamlfile
+from bot.program.yamlfile import FileProblems, Problem
 
 DEFAULT_CONFIG = Path("config.yaml")
 SECRET_KEYS = {"auth_token", "twilio_auth_token", "admin_token", "password", "secret"}

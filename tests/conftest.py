@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
-from bot.embedded_redis import redis_binary
+from bot.coord.embedded import redis_binary
 from bot.settings import Settings, load_settings
 from bot.store import db
 from tests.fake_twilio import FakeTwilio
@@ -195,7 +195,7 @@ async def client(make_client: ClientFactory) -> TestClient[Any, Any]:
 @pytest.fixture(autouse=True)
 def stop_servers() -> Iterator[None]:
     """Whatever a test asserted, no `smsbot serve` it started outlives it."""
-    from tests.serve import Server
+    from tests.servers import Server
 
     yield
     while Server.started:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.store import db
 from bot.store.schema import messages
-from tests.serve import Server
+from tests.servers import Server
 
 
 async def stored_sids(database_url: str) -> set[str]:
@@ -89,7 +89,7 @@ async def test_a_worker_that_dies_is_replaced_and_the_port_keeps_answering(
     import os
     import signal
 
-    from bot.supervisor import EARLY_EXIT
+    from bot.serve.supervisor import EARLY_EXIT
 
     server = Server(tmp_path / "var", database_url, redis_url, SMSBOT_WORKERS="2")
     await asyncio.to_thread(server.start)

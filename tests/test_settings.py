@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.program.yamlfile import FileProblems
 from bot.settings import load_settings
-from bot.yamlfile import FileProblems
 from tests.conftest import ROOT
 
 

@@ -16,11 +16,11 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.coord import ClaimState
-from bot.core.inbound import BadInbound, InboundMessage, mask_phone, parse_form
+from bot.coord.claims import ClaimState
+from bot.domain.inbound import BadInbound, InboundMessage, mask_phone, parse_form
+from bot.pipeline.apply import Applied, Reply
+from bot.pipeline.outbox import record_status
 from bot.services import SERVICES, Services
-from bot.store.inbound import Applied, Reply
-from bot.store.outbox import record_status
 
 log = logging.getLogger(__name__)
 TWIML = "text/xml"

@@ -1,5 +1,1 @@
-"""The marketer's keyword program: loaded from YAML, validated, compiled once into a Program."""
-
-from bot.program.model import Keyword, Program, ProgramInfo
-
-__all__ = ["Keyword", "Program", "ProgramInfo"]
+"""The marketer's keyword program: YAML loaded, validated and compiled once into a domain Program."""

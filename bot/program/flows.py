@@ -18,58 +18,19 @@ undeclared properties, unknown cards, flows and step ids, and any loop that coul
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import time, timedelta
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.program.templates import LocalizedMessage
-
-if TYPE_CHECKING:
-    from bot.program.loader import _Compiler
-    from bot.yamlfile import YamlDoc
+from bot.domain.flows import SPLIT_ON_BUILT_IN, Flow, Step, StepKind
+from bot.domain.model import ContactCard
+from bot.program.context import Compiling, Loc
+from bot.program.messages import compile_message
+from bot.program.yamlfile import YamlDoc
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-SPLIT_ON_BUILT_IN = ("country", "language", "opt_in_source")
-
-
-class StepKind(StrEnum):
-    SEND = "send"
-    SEND_VCARD = "send_vcard"
-    WAIT = "wait"
-    ASK = "ask"
-    SPLIT = "split"
-    START = "start"
-    END = "end"
-
-
-@dataclass(frozen=True)
-class Step:
-    kind: StepKind
-    id: str | None = None
-    message: LocalizedMessage | None = None  # send, ask (the question)
-    media: tuple[str, ...] = ()
-    card: str | None = None  # send_vcard
-    wait: timedelta | None = None  # wait for a duration; ask: the timeout
-    until: time | None = None  # wait until a time of day, local to the subscriber
-    property: str | None = None  # ask
-    invalid: LocalizedMessage | None = None  # ask: the re-ask once on an invalid answer
-    interrupt: bool = True  # ask: a program keyword interrupts the question (False: it is an answer)
-    split_on: str | None = None
-    branches: Mapping[str, str] = field(default_factory=dict)  # value -> step id
-    otherwise: str | None = None  # split: step id when no branch matches (None: go on)
-    flow: str | None = None  # start
-
-
-@dataclass(frozen=True)
-class Flow:
-    name: str
-    steps: tuple[Step, ...]
-
-    def index_of(self, step_id: str) -> int:
-        return next(i for i, step in enumerate(self.steps) if step.id == step_id)
 
 
 def duration(text: Any) -> timedelta | None:
@@ -77,136 +38,188 @@ def duration(text: Any) -> timedelta | None:
     return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))}) if found else None
 
 
-class FlowCompiler:
-    def __init__(self, compiler: _Compiler) -> None:
-        self.c = compiler
+@dataclass(frozen=True)
+class _Raw:
+    """One step as written, with where it is."""
 
-    def compile(self, doc: YamlDoc, name: str, body: Any) -> Flow | None:
-        loc: list[str | int] = ["flows", name]
-        steps_source = body.get("steps") if isinstance(body, Mapping) else body
-        if not isinstance(steps_source, list) or not steps_source:
-            self.c.error(doc, loc, f"flow {name}: expected steps: a list of steps")
-            return None
-        steps = []
-        for i, raw in enumerate(steps_source):
-            step = self.step(doc, [*loc, "steps", i], name, raw)
-            if step is not None:
-                steps.append(step)
-        return Flow(name, tuple(steps)) if len(steps) == len(steps_source) else None
+    doc: YamlDoc
+    loc: Loc
+    flow: str
+    body: Mapping[str, Any]
+    kind: StepKind
 
-    def step(self, doc: YamlDoc, loc: list[str | int], flow: str, raw: Any) -> Step | None:
-        if raw == "end":
-            return Step(StepKind.END)
-        if not isinstance(raw, Mapping):
-            self.c.error(doc, loc, f"flow {flow}: a step is a mapping such as send: ..., wait: 1d")
-            return None
-        actions = [key for key in raw if key in StepKind.__members__.values()]
-        unknown = [key for key in raw if key not in _OPTIONS and key not in actions]
-        if len(actions) != 1 or unknown:
-            what = f"unknown {', '.join(map(repr, unknown))}" if unknown else f"{len(actions)} actions"
-            self.c.error(
-                doc,
-                loc,
-                f"flow {flow}: {what} in a step; expected exactly one of {', '.join(StepKind)}"
-                " (with id, media, property, timeout, invalid, interrupt as options)",
-            )
-            return None
-        kind = StepKind(actions[0])
-        value = raw[kind.value]
-        here = [*loc, kind.value]
-        step_id = str(raw["id"]) if raw.get("id") is not None else None
-        if kind is StepKind.SEND:
-            message = self.c.template(doc, here, value)
-            media = tuple(str(m) for m in raw.get("media", []) or [])
-            return Step(kind, step_id, message=message, media=media) if message else None
-        if kind is StepKind.SEND_VCARD:
-            return Step(kind, step_id, card=str(value))
-        if kind is StepKind.WAIT:
-            if isinstance(value, Mapping) and "until" in value:
-                try:
-                    return Step(kind, step_id, until=time.fromisoformat(str(value["until"])))
-                except ValueError:
-                    self.c.error(doc, here, f"flow {flow}: wait until {value['until']!r}: expected HH:MM")
-                    return None
-            wait = duration(value)
-            if wait is None:
-                self.c.error(
-                    doc, here, f"flow {flow}: wait {value!r}: expected a duration such as 10m, 2h, 1d"
-                )
-                return None
-            return Step(kind, step_id, wait=wait)
-        if kind is StepKind.ASK:
-            prop = raw.get("property")
-            if prop not in self.c.properties:
-                self.c.error(
-                    doc,
-                    [*loc, "property"] if prop else loc,
-                    f"flow {flow}: ask needs property: a declared property (got {prop!r})",
-                )
-                return None
-            timeout = duration(raw.get("timeout", "1d"))
-            if timeout is None:
-                self.c.error(
-                    doc, [*loc, "timeout"], f"flow {flow}: timeout {raw['timeout']!r}: expected 10m, 2h, 1d"
-                )
-                return None
-            message = self.c.template(doc, here, value)
-            invalid = self.c.template(doc, [*loc, "invalid"], raw.get("invalid"))
-            if message is None:
-                return None
-            return Step(
-                kind,
-                step_id,
-                message=message,
-                property=str(prop),
-                wait=timeout,
-                invalid=invalid,
-                interrupt=bool(raw.get("interrupt", True)),
-            )
-        if kind is StepKind.SPLIT:
-            if not isinstance(value, Mapping) or "on" not in value:
-                self.c.error(
-                    doc, here, f"flow {flow}: split needs on: (a property, or {', '.join(SPLIT_ON_BUILT_IN)})"
-                )
-                return None
-            on = str(value["on"])
-            if on not in self.c.properties and on not in SPLIT_ON_BUILT_IN:
-                self.c.error(doc, [*here, "on"], f"flow {flow}: split on {on}: no such property")
-                return None
-            branches = {str(k): str(v) for k, v in (value.get("branches") or {}).items()}
-            otherwise = str(value["else"]) if value.get("else") is not None else None
-            return Step(kind, step_id, split_on=on, branches=branches, otherwise=otherwise)
-        if kind is StepKind.START:
-            return Step(kind, step_id, flow=str(value))
-        return Step(StepKind.END, step_id)
+    @property
+    def value(self) -> Any:
+        return self.body[self.kind.value]
 
-    def link(
-        self, doc_of: Mapping[str, YamlDoc], flows: Mapping[str, Flow], cards: Mapping[str, Any]
-    ) -> None:
-        """Checks that need every flow: targets, cards, reachability, loops without a wait."""
-        for flow in flows.values():
-            doc = doc_of[flow.name]
-            loc: list[str | int] = ["flows", flow.name]
-            ids = [s.id for s in flow.steps if s.id]
-            for dup in sorted({i for i in ids if ids.count(i) > 1}):
-                self.c.error(doc, loc, f"flow {flow.name}: step id {dup} is used twice")
-            for i, step in enumerate(flow.steps):
-                here = [*loc, "steps", i]
-                for target in [*step.branches.values(), *([step.otherwise] if step.otherwise else [])]:
-                    if target not in ids:
-                        self.c.error(
-                            doc,
-                            here,
-                            f"flow {flow.name}: split goes to {target}, but no step has id: {target}",
-                        )
-                if step.kind is StepKind.SEND_VCARD and step.card not in cards:
-                    self.c.error(doc, here, f"flow {flow.name}: no contact card {step.card!r}")
-                if step.kind is StepKind.START and step.flow not in flows:
-                    self.c.error(doc, here, f"flow {flow.name}: starts {step.flow!r}, which is not a flow")
-            for i in sorted(set(range(len(flow.steps))) - _reachable(flow)):
-                self.c.note(doc, [*loc, "steps", i], f"flow {flow.name}: step {i + 1} can never run")
-        for name in _spinning(flows):
-            self.c.error(doc_of[name], ["flows", name], f"flow {name}: it can loop without a wait or an ask")
+    @property
+    def here(self) -> Loc:
+        return [*self.loc, self.kind.value]
+
+    @property
+    def id(self) -> str | None:
+        return str(self.body["id"]) if self.body.get("id") is not None else None
+
+
+def compile_flow(c: Compiling, doc: YamlDoc, name: str, body: Any) -> Flow | None:
+    loc: Loc = ["flows", name]
+    steps_source = body.get("steps") if isinstance(body, Mapping) else body
+    if not isinstance(steps_source, list) or not steps_source:
+        c.error(doc, loc, f"flow {name}: expected steps: a list of steps")
+        return None
+    steps = []
+    for i, raw in enumerate(steps_source):
+        step = _step(c, doc, [*loc, "steps", i], name, raw)
+        if step is not None:
+            steps.append(step)
+    return Flow(name, tuple(steps)) if len(steps) == len(steps_source) else None
+
+
+def _step(c: Compiling, doc: YamlDoc, loc: Loc, flow: str, raw: Any) -> Step | None:
+    if raw == "end":
+        return Step(StepKind.END)
+    if not isinstance(raw, Mapping):
+        c.error(doc, loc, f"flow {flow}: a step is a mapping such as send: ..., wait: 1d")
+        return None
+    actions = [key for key in raw if key in StepKind.__members__.values()]
+    unknown = [key for key in raw if key not in _OPTIONS and key not in actions]
+    if len(actions) != 1 or unknown:
+        what = f"unknown {', '.join(map(repr, unknown))}" if unknown else f"{len(actions)} actions"
+        c.error(
+            doc,
+            loc,
+            f"flow {flow}: {what} in a step; expected exactly one of {', '.join(StepKind)}"
+            " (with id, media, property, timeout, invalid, interrupt as options)",
+        )
+        return None
+    kind = StepKind(actions[0])
+    return _COMPILERS[kind](c, _Raw(doc, loc, flow, raw, kind))
+
+
+def _send(c: Compiling, raw: _Raw) -> Step | None:
+    message = compile_message(c, raw.doc, raw.here, raw.value)
+    media = tuple(str(m) for m in raw.body.get("media", []) or [])
+    return Step(raw.kind, raw.id, message=message, media=media) if message else None
+
+
+def _send_vcard(c: Compiling, raw: _Raw) -> Step | None:
+    return Step(raw.kind, raw.id, card=str(raw.value))
+
+
+def _wait(c: Compiling, raw: _Raw) -> Step | None:
+    value = raw.value
+    if isinstance(value, Mapping) and "until" in value:
+        try:
+            return Step(raw.kind, raw.id, until=time.fromisoformat(str(value["until"])))
+        except ValueError:
+            c.error(raw.doc, raw.here, f"flow {raw.flow}: wait until {value['until']!r}: expected HH:MM")
+            return None
+    wait = duration(value)
+    if wait is None:
+        c.error(
+            raw.doc, raw.here, f"flow {raw.flow}: wait {value!r}: expected a duration such as 10m, 2h, 1d"
+        )
+        return None
+    return Step(raw.kind, raw.id, wait=wait)
+
+
+def _ask(c: Compiling, raw: _Raw) -> Step | None:
+    prop = raw.body.get("property")
+    if prop not in c.properties:
+        c.error(
+            raw.doc,
+            [*raw.loc, "property"] if prop else raw.loc,
+            f"flow {raw.flow}: ask needs property: a declared property (got {prop!r})",
+        )
+        return None
+    timeout = duration(raw.body.get("timeout", "1d"))
+    if timeout is None:
+        c.error(
+            raw.doc,
+            [*raw.loc, "timeout"],
+            f"flow {raw.flow}: timeout {raw.body['timeout']!r}: expected 10m, 2h, 1d",
+        )
+        return None
+    message = compile_message(c, raw.doc, raw.here, raw.value)
+    invalid = compile_message(c, raw.doc, [*raw.loc, "invalid"], raw.body.get("invalid"))
+    if message is None:
+        return None
+    return Step(
+        raw.kind,
+        raw.id,
+        message=message,
+        property=str(prop),
+        wait=timeout,
+        invalid=invalid,
+        interrupt=bool(raw.body.get("interrupt", True)),
+    )
+
+
+def _split(c: Compiling, raw: _Raw) -> Step | None:
+    value = raw.value
+    if not isinstance(value, Mapping) or "on" not in value:
+        c.error(
+            raw.doc,
+            raw.here,
+            f"flow {raw.flow}: split needs on: (a property, or {', '.join(SPLIT_ON_BUILT_IN)})",
+        )
+        return None
+    on = str(value["on"])
+    if on not in c.properties and on not in SPLIT_ON_BUILT_IN:
+        c.error(raw.doc, [*raw.here, "on"], f"flow {raw.flow}: split on {on}: no such property")
+        return None
+    branches = {str(k): str(v) for k, v in (value.get("branches") or {}).items()}
+    otherwise = str(value["else"]) if value.get("else") is not None else None
+    return Step(raw.kind, raw.id, split_on=on, branches=branches, otherwise=otherwise)
+
+
+def _start(c: Compiling, raw: _Raw) -> Step | None:
+    return Step(raw.kind, raw.id, flow=str(raw.value))
+
+
+def _end(c: Compiling, raw: _Raw) -> Step | None:
+    return Step(raw.kind, raw.id)
+
+
+_COMPILERS: dict[StepKind, Callable[[Compiling, _Raw], Step | None]] = {
+    StepKind.SEND: _send,
+    StepKind.SEND_VCARD: _send_vcard,
+    StepKind.WAIT: _wait,
+    StepKind.ASK: _ask,
+    StepKind.SPLIT: _split,
+    StepKind.START: _start,
+    StepKind.END: _end,
+}
+
+
+def link_flows(
+    c: Compiling, doc_of: Mapping[str, YamlDoc], flows: Mapping[str, Flow], cards: Mapping[str, ContactCard]
+) -> None:
+    """Checks that need every flow: targets, cards, reachability, loops without a wait."""
+    for flow in flows.values():
+        _link(c, doc_of[flow.name], flow, flows, cards)
+    for name in _spinning(flows):
+        c.error(doc_of[name], ["flows", name], f"flow {name}: it can loop without a wait or an ask")
+
+
+def _link(
+    c: Compiling, doc: YamlDoc, flow: Flow, flows: Mapping[str, Flow], cards: Mapping[str, ContactCard]
+) -> None:
+    loc: Loc = ["flows", flow.name]
+    ids = [s.id for s in flow.steps if s.id]
+    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+        c.error(doc, loc, f"flow {flow.name}: step id {dup} is used twice")
+    for i, step in enumerate(flow.steps):
+        here = [*loc, "steps", i]
+        for target in [*step.branches.values(), *([step.otherwise] if step.otherwise else [])]:
+            if target not in ids:
+                c.error(doc, here, f"flow {flow.name}: split goes to {target}, but no step has id: {target}")
+        if step.kind is StepKind.SEND_VCARD and step.card not in cards:
+            c.error(doc, here, f"flow {flow.name}: no contact card {step.card!r}")
+        if step.kind is StepKind.START and step.flow not in flows:
+            c.error(doc, here, f"flow {flow.name}: starts {step.flow!r}, which is not a flow")
+    for i in sorted(set(range(len(flow.steps))) - _reachable(flow)):
+        c.note(doc, [*loc, "steps", i], f"flow {flow.name}: step {i + 1} can never run")
 
 
 _OPTIONS = {"id", "media", "property", "timeout", "invalid", "interrupt"}

@@ -14,8 +14,8 @@ import signal
 from pathlib import Path
 
 from bot.program.loader import keyword_files, load_program
+from bot.program.yamlfile import FileProblems
 from bot.services import ProgramHolder
-from bot.yamlfile import FileProblems
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5

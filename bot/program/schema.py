@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.program.model import KeywordKind, MatchMode
-from bot.program.properties import PropertyType
+from bot.domain.model import KeywordKind, MatchMode
+from bot.domain.properties import PropertyType
 
 
 class _Strict(BaseModel):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.program.loader import load_program
-from bot.yamlfile import FileProblems
+from bot.program.yamlfile import FileProblems
 from tests.conftest import ROOT
 
 PROGRAM = """program:

@@ -7,7 +7,7 @@ import pytest
 
 from bot.program.flows import StepKind
 from bot.program.loader import load_program
-from bot.yamlfile import FileProblems
+from bot.program.yamlfile import FileProblems
 from tests.conftest import KEYWORDS
 
 

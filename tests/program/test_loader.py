@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from bot.program.loader import load_program
-from bot.yamlfile import FileProblems
+from bot.program.yamlfile import FileProblems
 from tests.conftest import KEYWORDS
 
 PROGRAM = "program:\n  name: Acme Alerts\n  brand: Acme\n  help_contact: help@acme.example\n"

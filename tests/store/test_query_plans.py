@@ -18,7 +18,9 @@ from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Executable
 
-from bot.store import db, inbound, outbox
+from bot.pipeline import apply as inbound
+from bot.pipeline import outbox
+from bot.store import db
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 

@@ -1,0 +1,113 @@
+"""Group commit: inbound messages queue here and are applied in batches, one transaction each.
+
+While one batch commits, the next one gathers, so under load a commit (and its fsync) is shared by
+many messages, and when idle a message waits for nobody.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain.conversation import Policy
+from bot.domain.inbound import InboundMessage
+from bot.domain.model import Program
+from bot.pipeline.apply import Applied, apply_batch
+from bot.store.db import WriteTransactions
+
+log = logging.getLogger(__name__)
+
+SLOW_BATCH = 0.05  # seconds; a commit slower than this holds up every webhook behind it
+_Item = tuple[InboundMessage, asyncio.Future[Applied]]
+
+
+class InboundWriter:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        database_url: str,
+        program: Callable[[], Program],
+        policy: Policy,
+        max_batch: int = 200,
+    ) -> None:
+        self._transactions = WriteTransactions(engine, database_url)
+        self._program = program
+        self._policy = policy
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="inbound-writer")
+
+    async def close(self) -> None:
+        """Apply everything already queued, then stop."""
+        if self._task is not None:
+            await self._queue.put(None)
+            await self._task
+            self._task = None
+        self._transactions.close()
+
+    async def submit(self, message: InboundMessage) -> Applied:
+        if self._task is None:
+            raise RuntimeError("writer is not running")
+        future: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
+        await self._queue.put((message, future))
+        # Shielded: a caller that goes away (carrier hung up) must not cancel a commit under way.
+        return await asyncio.shield(future)
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            await self._apply(batch)
+
+    async def _apply(self, batch: list[_Item]) -> None:
+        started = time.perf_counter()
+        try:
+            results = await self._transaction([m for m, _ in batch])
+        except Exception:
+            if len(batch) == 1:
+                log.exception("inbound message could not be stored")
+                _fail(batch[0][1])
+                return
+            # One bad message must not fail its neighbours: retry each on its own.
+            log.warning("batch of %d failed; retrying one by one", len(batch), exc_info=True)
+            for item in batch:
+                await self._apply([item])
+            return
+        took = time.perf_counter() - started
+        if took > SLOW_BATCH:
+            log.warning("slow commit: %d messages took %.0f ms", len(batch), took * 1000)
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+    async def _transaction(self, messages: list[InboundMessage]) -> list[Applied]:
+        program = self._program()
+        now = datetime.now(UTC)
+        return await self._transactions.run(apply_batch, messages, program, self._policy, now)
+
+
+def _fail(future: asyncio.Future[Applied]) -> None:
+    if not future.done():
+        future.set_exception(StoreUnavailable("the message could not be stored"))
+
+
+class StoreUnavailable(RuntimeError):
+    pass

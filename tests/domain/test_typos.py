@@ -1,0 +1,43 @@
+import pytest
+
+from bot.domain.typos import TypoIndex, one_edit
+
+INDEX = TypoIndex({"join": "JOIN", "shoes": "SHOES", "sales": "SALES", "sale": "SALE", "events": "EVENTS"})
+
+
+@pytest.mark.parametrize(
+    ("texted", "keyword"),
+    [
+        ("jion", "JOIN"),
+        ("joinn", "JOIN"),
+        ("jon", "JOIN"),
+        ("joim", "JOIN"),
+        ("ojin", "JOIN"),
+        ("shoess", "SHOES"),
+        ("shoe", "SHOES"),
+        ("sheos", "SHOES"),
+        ("evnets", "EVENTS"),
+        ("event", "EVENTS"),
+    ],
+)
+def test_one_letter_typos_match(texted: str, keyword: str) -> None:
+    assert INDEX.match(texted) == keyword
+
+
+@pytest.mark.parametrize("texted", ["jnio", "jo", "shoesss", "xyz", "joinnn"])
+def test_two_edits_match_nothing(texted: str) -> None:
+    assert INDEX.match(texted) is None
+
+
+def test_closest_of_two_similar_keywords_when_only_one_is_one_edit_away() -> None:
+    assert INDEX.match("sal") == "SALE"  # SALES is two away
+    assert INDEX.match("saless") == "SALES"  # SALE is two away
+
+
+def test_a_typo_close_to_two_keywords_is_not_guessed() -> None:
+    assert INDEX.match("sals") is None  # SALE and SALES are both one edit away
+
+
+def test_one_edit() -> None:
+    assert one_edit("join", "jion") and one_edit("join", "joins") and one_edit("join", "jin")
+    assert one_edit("join", "joen") and not one_edit("join", "join") and not one_edit("join", "jnio")
