@@ -6,25 +6,28 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
-import redis.asyncio as aioredis
 from aiohttp import web
-from twilio.request_validator import RequestValidator
 
+from bot.channels import make_sender
+from bot.channels.twilio.signature import Signatures
+from bot.coord.autopipeline import AutoPipeline
 from bot.coord.claims import Coordinator
-from bot.coord.embedded import EmbeddedRedis
+from bot.coord.client import redis_client
+from bot.coord.rate import RateLimiter
 from bot.domain.model import Program
 from bot.http.errors import no_500
 from bot.http.routes import setup_routes
-from bot.pipeline.writer import InboundWriter
+from bot.pipeline.handle import Inbound
+from bot.pipeline.writer import Writer
 from bot.program.loader import load_program
-from bot.program.reload import ProgramWatcher
-from bot.services import SERVICES, ProgramHolder, Services
+from bot.program.reload import ProgramHolder, ProgramWatcher
+from bot.services import SERVICES, Services
 from bot.settings import Settings
 from bot.store import db
-from bot.worker.loop import Worker, make_sender
+from bot.worker.loop import Worker
 
 log = logging.getLogger(__name__)
-REDIS_CONNECTIONS = 64  # per process
+_PIPELINE = web.AppKey("pipeline", AutoPipeline)
 
 
 def create_app(
@@ -39,7 +42,7 @@ def create_app(
         program = loaded.program
     services = Services(settings=settings, program=ProgramHolder(program))
     if settings.twilio_auth_token:
-        services.validator = RequestValidator(settings.twilio_auth_token)
+        services.signatures = Signatures(settings.twilio_auth_token)
 
     app = web.Application(middlewares=[no_500], client_max_size=1024 * 1024)
     app[SERVICES] = services
@@ -55,30 +58,38 @@ def create_app(
 async def _redis(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     settings = services.settings
-    embedded: EmbeddedRedis | None = None
-    url = settings.redis_url
-    if url is None:
-        embedded = EmbeddedRedis(settings.data_dir)
-        url = await embedded.start()
-    # A bounded pool that waits for a free connection: a burst must queue for Redis, not open
-    # hundreds of sockets at once (a unix socket refuses them with EAGAIN past its backlog).
-    pool = aioredis.BlockingConnectionPool.from_url(
-        url, max_connections=REDIS_CONNECTIONS, timeout=5, socket_timeout=5, socket_connect_timeout=5
+    async with redis_client(settings.redis_url, settings.data_dir) as client:
+        services.redis = client
+        app[_PIPELINE] = AutoPipeline(client)
+        yield
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    settings = services.settings
+    assert services.redis is not None
+    engine = db.create_engine(settings.database_url)
+    await db.upgrade(engine)
+    writer = Writer(
+        engine, settings.database_url, program=lambda: services.program.current, policy=settings.policy
     )
-    client = aioredis.Redis(connection_pool=pool)
-    services.redis = client
-    services.coord = Coordinator(
-        client,
+    writer.start()
+    services.engine, services.writer = engine, writer
+    pipeline = app[_PIPELINE]
+    coord = Coordinator(
+        services.redis,
         prefix=settings.redis_prefix,
         replay_ttl=settings.replay_ttl,
         lock_ttl=max(30.0, settings.lock_timeout * 3),
+        pipeline=pipeline,
     )
+    rate = RateLimiter(services.redis, settings.redis_prefix, settings.send_rate, pipeline=pipeline)
+    services.inbound = Inbound(coord, writer, rate, settings.lock_timeout)
     try:
         yield
     finally:
-        await client.aclose()
-        if embedded is not None:
-            await embedded.stop()
+        await writer.close()  # everything the carrier handed us is committed before we go
+        await engine.dispose()
 
 
 async def _watch_program(app: web.Application) -> AsyncIterator[None]:
@@ -90,26 +101,6 @@ async def _watch_program(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await watcher.stop()
-
-
-async def _database(app: web.Application) -> AsyncIterator[None]:
-    services = app[SERVICES]
-    settings = services.settings
-    engine = db.create_engine(settings.database_url)
-    await db.upgrade(engine)
-    writer = InboundWriter(
-        engine,
-        settings.database_url,
-        program=lambda: services.program.current,
-        policy=settings.policy,
-    )
-    writer.start()
-    services.engine, services.writer = engine, writer
-    try:
-        yield
-    finally:
-        await writer.close()  # everything the carrier handed us is committed before we go
-        await engine.dispose()
 
 
 async def _flow_worker(app: web.Application) -> AsyncIterator[None]:

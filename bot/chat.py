@@ -15,9 +15,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import sys
-import xml.etree.ElementTree as ET
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import TextIO
 
@@ -26,12 +24,13 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from bot.app import create_app
-from bot.channels.base import DryRunSender, OutboundMessage
+from bot.channels.base import OutboundMessage, Reply
+from bot.channels.dryrun import DryRunSender
 from bot.domain.flow_runner import RunState
-from bot.domain.inbound import parse_form
+from bot.domain.inbound import InboundMessage, safe_text
 from bot.domain.quiet_hours import QuietHours, Window
-from bot.http.twilio import handle
-from bot.pipeline import outbox
+from bot.pipeline import sending
+from bot.pipeline.steps import run_due_steps
 from bot.services import SERVICES, Services
 from bot.settings import Settings
 from bot.store.db import WriteTransactions
@@ -44,8 +43,9 @@ NO_LEASE = timedelta(0)
 MAX_SKIPPED_STARTS = 20  # `start` steps chaining flows that begin at once: enough, and finite
 
 
-def _replies(twiml: str) -> list[str]:
-    return [m.text or "" for m in ET.fromstring(twiml).iter("Message")]
+def transcript(replies: Sequence[Reply]) -> str:
+    """The chat's own answer: each reply on a line of its own."""
+    return "\n".join(f"bot> {reply.body}" for reply in replies)
 
 
 async def chat(settings: Settings, phone: str, lines: TextIO, out: Callable[[str], None]) -> int:
@@ -80,11 +80,17 @@ async def chat(settings: Settings, phone: str, lines: TextIO, out: Callable[[str
 
 
 async def _text(services: Services, phone: str, text: str, out: Callable[[str], None]) -> None:
-    form = {"MessageSid": f"SMchat{secrets.token_hex(13)}", "From": phone, "To": "chat", "Body": text}
-    message = replace(parse_form(form, datetime.now(UTC)), simulated=True)
-    handled = await handle(services, message)
-    for reply in _replies(handled.twiml):
-        out(f"bot> {reply}")
+    message = InboundMessage(
+        message_sid=f"SMchat{secrets.token_hex(13)}",
+        sender=phone,
+        recipient="chat",
+        body=safe_text(text),
+        received_at=datetime.now(UTC),
+        simulated=True,
+    )
+    handled = await services.pipeline().handle(message, transcript)
+    if handled.answer:
+        out(handled.answer)
     outcome = handled.applied.outcome if handled.applied else None
     if outcome is None:
         return
@@ -140,20 +146,19 @@ async def _skip(services: Services, phone: str, out: Callable[[str], None]) -> N
                 break
             ran.update(due)
             stepped = await transactions.run(
-                outbox.run_due_steps,
+                run_due_steps,
                 due,
                 services.program.current,
                 services.settings.policy,
                 ALWAYS_OPEN,
                 now,
             )
-            claims = await transactions.run(outbox.claim, list(stepped.messages), ALWAYS_OPEN, now, NO_LEASE)
+            claims = await transactions.run(sending.claim, list(stepped.messages), ALWAYS_OPEN, now, NO_LEASE)
             results = [
-                await sender.send(OutboundMessage(c.ref, c.to, c.body, c.media_urls, None))
-                for c in claims.ready
+                await sender.send(OutboundMessage(c.ref, c.to, c.body, c.media_urls)) for c in claims.ready
             ]
             await transactions.run(
-                outbox.record_results, list(zip(claims.ready, results, strict=True)), now, 1
+                sending.record_results, list(zip(claims.ready, results, strict=True)), now, 1
             )
             for claimed in claims.ready:
                 if claimed.body:

@@ -67,43 +67,30 @@ config_option = click.option(
 @config_option
 @click.option("--host", help="address to listen on (default from config: 127.0.0.1)")
 @click.option("--port", type=int, help="port to listen on (default from config: 8080)")
-@click.option("--workers", type=int, help="worker processes (default from config: one per CPU core)")
-@click.option("--worker", "as_worker", is_flag=True, hidden=True, help="run as one supervised worker")
-def serve(
-    config: Path | None, host: str | None, port: int | None, workers: int | None, as_worker: bool
-) -> None:
+@click.option("--workers", type=int, help="web processes (default from config: one per CPU core)")
+@click.option("--web-process", "child", is_flag=True, hidden=True, help="run as one supervised web process")
+def serve(config: Path | None, host: str | None, port: int | None, workers: int | None, child: bool) -> None:
     """Run the webhook server."""
     from aiohttp import web
 
     from bot.app import create_app
-    from bot.serve.supervisor import flow_worker_command, supervise, worker_command, worker_count
+    from bot.serve.supervisor import process_count
 
     # A reload request (SIGHUP) before the program watcher listens for it must not kill us.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    if as_worker:
+    if child:
         # Until the server installs its own handlers nothing can be in flight: stop at once, cleanly.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     settings = _settings(config, host=host, port=port)
     _logging(settings.log_level)
-    if not as_worker:
+    if not child:
         _warn_about_signatures(settings)
-        count = worker_count(workers if workers is not None else settings.workers)
+        count = process_count(workers if workers is not None else settings.web_processes)
         if count > 1:
-            from bot.program.loader import load_program
-
-            try:  # fail once, clearly, rather than once per worker
-                load_program(settings.keywords_dir)
-            except FileProblems as exc:
-                _report(exc)
-                sys.exit(1)
-            argv = worker_command(str(config) if config else None, settings.host, settings.port)
-            commands = [argv] * count
-            if settings.embedded_worker:  # one flow worker beside the web processes
-                commands.append(flow_worker_command(str(config) if config else None))
-            sys.exit(asyncio.run(supervise(settings, commands)))
+            sys.exit(_supervise(settings, config, count))
     try:
         # Under the supervisor the flow worker is a process of its own; alone, we run it here.
-        app = create_app(settings, run_worker=settings.embedded_worker and not as_worker)
+        app = create_app(settings, run_worker=settings.embedded_worker and not child)
     except FileProblems as exc:
         _report(exc)
         sys.exit(1)
@@ -119,9 +106,25 @@ def serve(
         port=settings.port,
         shutdown_timeout=settings.shutdown_timeout,
         access_log=None,
-        reuse_port=as_worker,
+        reuse_port=child,
         print=lambda text: log.info("%s", text.strip()),
     )
+
+
+def _supervise(settings: Settings, config: Path | None, count: int) -> int:
+    from bot.program.loader import load_program
+    from bot.serve.supervisor import flow_worker_command, supervise, web_process_command
+
+    try:  # fail once, clearly, rather than once per process
+        load_program(settings.keywords_dir)
+    except FileProblems as exc:
+        _report(exc)
+        return 1
+    config_arg = str(config) if config else None
+    commands = [web_process_command(config_arg, settings.host, settings.port)] * count
+    if settings.embedded_worker:  # one flow worker beside the web processes
+        commands.append(flow_worker_command(config_arg))
+    return asyncio.run(supervise(settings, commands))
 
 
 @main.command()
@@ -163,7 +166,8 @@ def _warn_about_signatures(settings: Settings) -> None:
 def chat(config: Path | None, phone: str) -> None:
     """Text the program from this terminal as PHONE (lines from a pipe work too)."""
     from bot import chat as chat_module
-    from bot.domain.inbound import BadInbound, to_e164
+    from bot.domain.inbound import BadInbound
+    from bot.domain.phones import to_e164
 
     settings = _settings(config)
     logging.basicConfig(level=logging.ERROR)  # the transcript is the output

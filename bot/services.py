@@ -8,36 +8,32 @@ from typing import TYPE_CHECKING
 import redis.asyncio as aioredis
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
-from twilio.request_validator import RequestValidator
 
-from bot.coord.claims import Coordinator
-from bot.domain.model import Program
-from bot.pipeline.writer import InboundWriter
+from bot.channels.twilio.signature import Signatures
+from bot.pipeline.handle import Inbound
+from bot.pipeline.writer import Writer
+from bot.program.reload import ProgramHolder, ProgramWatcher
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.program.reload import ProgramWatcher
     from bot.worker.loop import Worker
-
-
-@dataclass
-class ProgramHolder:
-    """The program in force; swapped whole, so a request sees one version from start to end."""
-
-    current: Program
 
 
 @dataclass
 class Services:
     settings: Settings
     program: ProgramHolder
-    validator: RequestValidator | None = None
+    signatures: Signatures | None = None  # None: signatures are not checked (local trials)
     engine: AsyncEngine | None = None
     redis: aioredis.Redis | None = None
-    coord: Coordinator | None = None
-    writer: InboundWriter | None = None
+    writer: Writer | None = None
+    inbound: Inbound | None = None
     watcher: ProgramWatcher | None = None
     worker: Worker | None = None  # the flow worker, when it runs in this process
+
+    def pipeline(self) -> Inbound:
+        assert self.inbound is not None, "the app has not started"
+        return self.inbound
 
 
 SERVICES = web.AppKey("services", Services)

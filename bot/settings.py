@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.domain.conversation import Policy
+from bot.domain.outcome import Policy
 from bot.domain.quiet_hours import QuietHours, Window
 from bot.program import yamlfile
 from bot.program.yamlfile import FileProblems, Problem
@@ -36,7 +36,7 @@ class ServerFile(_Strict):
     port: int = Field(8080, ge=1, le=65535)
     public_url: str | None = None
     shutdown_timeout: float = Field(30.0, gt=0)
-    workers: int = Field(0, ge=0, description="worker processes; 0: one per CPU core")
+    workers: int = Field(0, ge=0, description="web processes serving the port; 0: one per CPU core")
 
 
 class ComplianceFile(_Strict):
@@ -98,7 +98,7 @@ class Settings:
     port: int
     public_url: str | None
     shutdown_timeout: float
-    workers: int
+    web_processes: int  # serving the port; 0: one per CPU core (config: server.workers)
     twilio_account_sid: str | None
     twilio_auth_token: str | None = field(repr=False)
     admin_token: str | None = field(repr=False)
@@ -198,7 +198,7 @@ def load_settings(
         port=parsed.server.port,
         public_url=public_url,
         shutdown_timeout=parsed.server.shutdown_timeout,
-        workers=_workers(env.get("SMSBOT_WORKERS"), parsed.server.workers),
+        web_processes=_web_processes(env.get("SMSBOT_WORKERS"), parsed.server.workers),
         twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         admin_token=env.get("SMSBOT_ADMIN_TOKEN") or None,
@@ -234,7 +234,7 @@ def _quiet_hours(parsed: QuietHoursFile, config_path: Path | None) -> QuietHours
         raise FileProblems([Problem(where, 1, f"sending.quiet_hours: {exc}")]) from exc
 
 
-def _workers(raw: str | None, configured: int) -> int:
+def _web_processes(raw: str | None, configured: int) -> int:
     if not raw:
         return configured
     if not raw.strip().isdigit():

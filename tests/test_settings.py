@@ -70,7 +70,7 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
 def test_a_malformed_worker_count_is_a_clear_error() -> None:
     with pytest.raises(FileProblems, match="SMSBOT_WORKERS:1: 'two': expected a whole number"):
         load_settings(ROOT / "config.yaml", env={"SMSBOT_WORKERS": "two"})
-    assert load_settings(ROOT / "config.yaml", env={"SMSBOT_WORKERS": "3"}).workers == 3
+    assert load_settings(ROOT / "config.yaml", env={"SMSBOT_WORKERS": "3"}).web_processes == 3
 
 
 def test_public_url_must_be_a_url(tmp_path: Path) -> None:

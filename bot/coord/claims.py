@@ -1,4 +1,4 @@
-"""Coordination in Redis: duplicate-delivery claims, per-subscriber locks, reply replays.
+"""Duplicate-delivery claims, per-subscriber locks and reply replays, in Redis.
 
 Redis only speeds things up and keeps order; correctness never rests on it. If Redis forgets a
 claim, the unique MessageSid in the database still stops a second application, and if a lock
@@ -14,94 +14,14 @@ import secrets
 import weakref
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 import redis.asyncio as aioredis
-from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
 
-from bot.coord.rate import CHARGE, bucket_key
+from bot.coord.autopipeline import AutoPipeline
+from bot.coord.scripts import register
 
 PENDING = b"P"  # claim value while the first delivery is being handled
 DONE = b"R"  # prefix of the stored reply
-
-_BEGIN = """
-local claim = redis.call('GET', KEYS[1])
-if claim then return {claim, 0} end
-redis.call('SET', KEYS[1], 'P', 'PX', ARGV[2])
-if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[3]) then return {'', 1} end
-return {'', 0}
-"""
-_LOCK = "return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0"
-_FINISH = """
-redis.call('SET', KEYS[1], 'R' .. ARGV[2], 'PX', ARGV[3])
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-return 1
-"""
-_ABANDON = """
-if redis.call('GET', KEYS[1]) == 'P' then redis.call('DEL', KEYS[1]) end
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-return 1
-"""
-
-
-class AutoPipeline:
-    """Send the script calls made within one event-loop tick to Redis as one pipeline.
-
-    A committed batch wakes all its handlers in the same tick; without this, each would pay its
-    own round trip to release its lock. Each caller still gets its own result or error. Scripts go
-    as bare EVALSHA: redis-py would otherwise ask SCRIPT EXISTS before every pipeline.
-    """
-
-    def __init__(self, client: aioredis.Redis) -> None:
-        self._client = client
-        self._pending: list[tuple[AsyncScript, list[str], list[Any], asyncio.Future[Any]]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def __call__(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        if not self._pending:
-            loop.call_soon(self._flush)
-        self._pending.append((script, keys, args, future))
-        return await future
-
-    def _flush(self) -> None:
-        batch, self._pending = self._pending, []
-        task = asyncio.create_task(self._send(batch))
-        self._tasks.add(task)  # keep a reference until it is done
-        task.add_done_callback(self._tasks.discard)
-
-    async def _execute(
-        self, batch: list[tuple[AsyncScript, list[str], list[Any], asyncio.Future[Any]]]
-    ) -> list[Any]:
-        async with self._client.pipeline(transaction=False) as pipe:
-            for script, keys, args, _ in batch:
-                pipe.evalsha(script.sha, len(keys), *keys, *args)
-            return list(await pipe.execute(raise_on_error=False))
-
-    async def _send(self, batch: list[tuple[AsyncScript, list[str], list[Any], asyncio.Future[Any]]]) -> None:
-        try:
-            results = await self._execute(batch)
-            if any(isinstance(r, NoScriptError) for r in results):
-                # Redis restarted or was flushed of scripts: load them and run the lost calls again.
-                for script in {id(s): s for s, *_ in batch}.values():
-                    script.sha = await self._client.script_load(script.script)
-                again = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
-                for i, result in zip(again, await self._execute([batch[i] for i in again]), strict=True):
-                    results[i] = result
-        except Exception as exc:
-            for *_, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        for (*_, future), result in zip(batch, results, strict=True):
-            if future.done():
-                continue
-            if isinstance(result, Exception):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
 
 
 class ClaimState(StrEnum):
@@ -125,18 +45,18 @@ class Coordinator:
         replay_ttl: int = 86_400,
         lock_ttl: float = 30.0,
         in_flight_ttl: float = 60.0,
+        pipeline: AutoPipeline | None = None,
     ) -> None:
         self.redis = client
         self.prefix = prefix
         self._replay_ms = replay_ttl * 1000
         self._lock_ms = int(lock_ttl * 1000)
         self._in_flight_ms = int(in_flight_ttl * 1000)
-        self._begin = client.register_script(_BEGIN)
-        self._lock = client.register_script(_LOCK)
-        self._finish = client.register_script(_FINISH)
-        self._abandon = client.register_script(_ABANDON)
-        self._charge = client.register_script(CHARGE)
-        self._call = AutoPipeline(client)
+        self._begin = register(client, "claim_begin")
+        self._lock = register(client, "claim_lock")
+        self._finish = register(client, "claim_finish")
+        self._abandon = register(client, "claim_abandon")
+        self._call = pipeline or AutoPipeline(client)
         self._process = secrets.token_hex(6)
         self._tokens = itertools.count()
         # Waiters in this process queue on a local lock instead of polling Redis.
@@ -201,12 +121,6 @@ class Coordinator:
     async def finish(self, sid: str, phone: str, token: str, reply: str) -> None:
         keys = [self._claim_key(sid), self._lock_key(phone)]
         await self._call(self._finish, keys, [token, reply, self._replay_ms])
-
-    async def charge(self, number: str, count: int, interval_ms: float, now: float) -> None:
-        """Count replies against our number's sending rate (they never wait; flow steps do)."""
-        await self._call(
-            self._charge, [bucket_key(self.prefix, number)], [int(now * 1000), interval_ms, count]
-        )
 
     async def abandon(self, sid: str, phone: str, token: str) -> None:
         await self._call(self._abandon, [self._claim_key(sid), self._lock_key(phone)], [token])

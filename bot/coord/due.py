@@ -12,19 +12,14 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 
-# KEYS[1] queue; ARGV now, lease_until, limit
-_TAKE = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
-for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], id) end
-return ids
-"""
+from bot.coord.scripts import register
 
 
 class DueQueue:
     def __init__(self, client: aioredis.Redis, key: str) -> None:
         self._client = client
         self.key = key
-        self._take = client.register_script(_TAKE)
+        self._take = register(client, "due_take")
 
     async def add(self, due: Mapping[int, datetime | float], *, keep_existing: bool = False) -> None:
         """Queue (or reschedule) ids; `keep_existing` leaves queued ids and their leases alone."""

@@ -1,8 +1,8 @@
 """Running a flow for one subscriber, as pure decisions: state and clock in, actions out.
 
 `advance` runs steps until one pauses (a wait, or an ask waiting for its answer) or the flow ends;
-`answer` takes a reply to the waiting question; `timed_out` gives up on it. The worker wraps this:
-it stores the state, schedules `due_at`, sends, and sets properties.
+`answer` takes a reply to the waiting question; `timed_out` gives up on it. `flow_effects` carries out
+the actions; the pipeline stores the state and schedules `due_at`.
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain.compliance import Intent
 from bot.domain.flows import Flow, Step, StepKind
 from bot.domain.i18n import negotiate
-from bot.domain.inbound import region_of
-from bot.domain.matcher import Match
 from bot.domain.model import Program
+from bot.domain.phones import region_of
 from bot.domain.properties import PropertyType
 from bot.domain.quiet_hours import QuietHours
 from bot.domain.voice import SubscriberState, Voice
@@ -64,10 +62,6 @@ class Advanced:
     actions: tuple[Action, ...]
 
 
-def _voice(subscriber: SubscriberState, program: Program) -> Voice:
-    return Voice(Match(Intent.OTHER), subscriber, program, {})
-
-
 def _next_time_of_day(now: datetime, step: Step, subscriber: SubscriberState) -> datetime:
     assert step.until is not None
     zone = QuietHours().zones(subscriber.phone)[0]
@@ -102,7 +96,7 @@ def advance(program: Program, state: RunState, subscriber: SubscriberState, now:
     if state.waiting:
         return Advanced(state, ())
     actions: list[Action] = []
-    voice = _voice(subscriber, program)
+    voice = Voice.to(subscriber, program)
     index = state.step
     for _ in range(MAX_STEPS):
         if index >= len(flow.steps):
@@ -149,7 +143,7 @@ def answer(
         if not state.asked_again:
             message = step.invalid or step.message
             assert message is not None
-            again = _voice(subscriber, program).message(message, subscriber.properties)
+            again = Voice.to(subscriber, program).message(message, subscriber.properties)
             return Advanced(replace(state, asked_again=True), (Send(again),))
         return _move_on(program, state, subscriber, now, ())
     stored = SetProperty(spec.name, value)

@@ -14,7 +14,7 @@ from babel import Locale, UnknownLocaleError
 from babel.core import negotiate_locale
 from babel.support import Translations
 
-from bot.domain.inbound import region_of
+from bot.domain.phones import region_of
 
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 DOMAIN = "messages"

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from phonenumbers import timezone as number_zones
 
-from bot.domain.inbound import region_of
+from bot.domain.phones import region_of
 
 MAX_ZONES = 3  # more zones than this for one number means "somewhere in the country"
 

@@ -6,7 +6,8 @@ import hmac
 
 from aiohttp import web
 
-from bot.domain.inbound import BadInbound, to_e164
+from bot.domain.inbound import BadInbound
+from bot.domain.phones import to_e164
 from bot.services import SERVICES, Services
 from bot.store.queries import subscriber_messages, subscriber_record
 

@@ -11,16 +11,24 @@ import asyncio
 import contextlib
 import logging
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 
+from bot.domain.model import Program
 from bot.program.loader import keyword_files, load_program
 from bot.program.yamlfile import FileProblems
-from bot.services import ProgramHolder
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
 
 Snapshot = tuple[tuple[str, int, int], ...]
+
+
+@dataclass
+class ProgramHolder:
+    """The program in force; swapped whole, so a request sees one version from start to end."""
+
+    current: Program
 
 
 def snapshot(directory: Path) -> Snapshot:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import vobject
 
-from bot.domain.inbound import BadInbound, to_e164
+from bot.domain.inbound import BadInbound
 from bot.domain.model import ContactCard
+from bot.domain.phones import to_e164
 from bot.program.context import Compiling, Loc
 from bot.program.schema import ContactCardSection
 from bot.program.yamlfile import YamlDoc

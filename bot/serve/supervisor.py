@@ -1,10 +1,10 @@
-"""`smsbot serve` with several workers: one process, and so one GIL, per core, on one port.
+"""`smsbot serve` with several web processes: one process, and so one GIL, per core, on one port.
 
 The supervisor starts the embedded Redis (when REDIS_URL is unset) and applies migrations once,
-then runs the workers with SO_REUSEPORT so the kernel spreads connections over them. SIGTERM is
-passed on; each worker finishes its in-flight requests and commits. A worker that dies is
-started again, unless it died straight after starting (a port taken, a broken program), which
-stops everything with an error instead of looping.
+then runs the web processes with SO_REUSEPORT so the kernel spreads connections over them, and the
+flow worker beside them unless it runs elsewhere. SIGTERM is passed on; each child finishes its
+in-flight requests and commits. A child that dies is started again, unless it died straight after
+starting (a port taken, a broken program), which stops everything with an error instead of looping.
 """
 
 from __future__ import annotations
@@ -16,31 +16,27 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from bot.coord.embedded import EmbeddedRedis
+from bot.coord.client import redis_server
 from bot.settings import Settings
 from bot.store import db
 
 log = logging.getLogger(__name__)
-EARLY_EXIT = 5.0  # seconds: a worker dying sooner than this after its start is not restarted
+EARLY_EXIT = 5.0  # seconds: a child dying sooner than this after its start is not restarted
+Command = Sequence[str]
 
 
-def worker_count(requested: int) -> int:
+def process_count(requested: int) -> int:
     return requested if requested > 0 else max(1, os.cpu_count() or 1)
 
 
-async def supervise(settings: Settings, commands: Sequence[Sequence[str]]) -> int:
-    """Run each command as a child (the web workers, and the flow worker unless it runs elsewhere)."""
+async def supervise(settings: Settings, commands: Sequence[Command]) -> int:
+    """Run each command as a child (the web processes, and the flow worker unless it runs elsewhere)."""
     # Signals first: a SIGTERM during start-up must still stop the embedded Redis on the way out.
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
-    env = dict(os.environ)
-    embedded: EmbeddedRedis | None = None
-    if settings.redis_url is None:
-        embedded = EmbeddedRedis(settings.data_dir)
-        env["REDIS_URL"] = await embedded.start()
-    try:
+    async with redis_server(settings.redis_url, settings.data_dir) as redis_url:
         engine = db.create_engine(settings.database_url)
         try:
             await db.upgrade(engine)
@@ -48,77 +44,86 @@ async def supervise(settings: Settings, commands: Sequence[Sequence[str]]) -> in
             await engine.dispose()
         if stopping.is_set():
             return 0
-        return await _run(commands, env, settings.shutdown_timeout, stopping)
-    finally:
-        if embedded is not None:
-            await embedded.stop()
+        children = Children(commands, {**os.environ, "REDIS_URL": redis_url})
+        return await children.run(settings.shutdown_timeout, stopping)
 
 
-async def _run(
-    commands: Sequence[Sequence[str]], env: dict[str, str], grace: float, stopping: asyncio.Event
-) -> int:
-    loop = asyncio.get_running_loop()
-    workers = len(commands)
+class Children:
+    def __init__(self, commands: Sequence[Command], env: dict[str, str]) -> None:
+        self.commands = commands
+        self.env = env
+        self.procs: list[asyncio.subprocess.Process] = []
+        self.started: list[float] = []
+        self.failed = False
 
-    async def start(i: int) -> asyncio.subprocess.Process:
+    async def start(self, i: int) -> asyncio.subprocess.Process:
         # A session of its own: a Ctrl-C reaches the supervisor only, which passes on one SIGTERM.
-        return await asyncio.create_subprocess_exec(*commands[i], env=env, start_new_session=True)
+        return await asyncio.create_subprocess_exec(*self.commands[i], env=self.env, start_new_session=True)
 
-    procs: list[asyncio.subprocess.Process] = []
-
-    def reload_all() -> None:  # SIGHUP: every worker reloads the keyword program now
-        for proc in procs:
+    def reload_all(self) -> None:  # SIGHUP: every child reloads the keyword program now
+        for proc in self.procs:
             if proc.returncode is None:
                 proc.send_signal(signal.SIGHUP)
 
-    loop.add_signal_handler(signal.SIGHUP, reload_all)
-    procs.extend([await start(i) for i in range(workers)])
-    started = [loop.time()] * workers
-    log.info("supervising %d workers (pids %s)", workers, ", ".join(str(p.pid) for p in procs))
-    failed = False
-    stop_wait = asyncio.create_task(stopping.wait())
-    while not stopping.is_set():
-        waits = {asyncio.create_task(p.wait()): i for i, p in enumerate(procs)}
+    async def run(self, grace: float, stopping: asyncio.Event) -> int:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, self.reload_all)
+        self.procs = [await self.start(i) for i in range(len(self.commands))]
+        self.started = [loop.time()] * len(self.procs)
+        log.info(
+            "supervising %d processes (pids %s)", len(self.procs), ", ".join(str(p.pid) for p in self.procs)
+        )
+        stop_wait = asyncio.create_task(stopping.wait())
+        try:
+            while not stopping.is_set():
+                await self._watch(stop_wait, stopping)
+            codes = await self._stop(grace)
+        finally:
+            stop_wait.cancel()
+        if self.failed or any(code != 0 for code in codes):
+            log.error("processes exited with %s", codes)
+            return 1
+        return 0
+
+    async def _watch(self, stop_wait: asyncio.Task[bool], stopping: asyncio.Event) -> None:
+        """Wait for a child to exit, or for the signal to stop; start again what died late enough."""
+        loop = asyncio.get_running_loop()
+        waits = {asyncio.create_task(p.wait()): i for i, p in enumerate(self.procs)}
         done, _ = await asyncio.wait([*waits, stop_wait], return_when=asyncio.FIRST_COMPLETED)
         for task in waits:
             if task not in done:
                 task.cancel()
-        for task in done:
-            if task is stop_wait:
-                continue
-            i = waits[task]
-            code = procs[i].returncode
-            if loop.time() - started[i] < EARLY_EXIT:
-                log.error("worker %d exited with %s right after starting; stopping", procs[i].pid, code)
-                failed = True
+        for i in (waits[task] for task in done if task is not stop_wait):
+            proc = self.procs[i]
+            if loop.time() - self.started[i] < EARLY_EXIT:
+                log.error(
+                    "process %d exited with %s right after starting; stopping", proc.pid, proc.returncode
+                )
+                self.failed = True
                 stopping.set()
-                break
-            log.error("worker %d exited with %s; starting another", procs[i].pid, code)
-            procs[i], started[i] = await start(i), loop.time()
+                return
+            log.error("process %d exited with %s; starting another", proc.pid, proc.returncode)
+            self.procs[i], self.started[i] = await self.start(i), loop.time()
 
-    for proc in procs:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-    try:
-        codes = await asyncio.wait_for(asyncio.gather(*(p.wait() for p in procs)), grace + 10)
-    except TimeoutError:
-        log.error("workers did not stop within %.0fs; killing them", grace + 10)
-        for proc in procs:
+    async def _stop(self, grace: float) -> list[int]:
+        for proc in self.procs:
             if proc.returncode is None:
-                proc.kill()
-        codes = [await p.wait() for p in procs]
-    stop_wait.cancel()
-    # -SIGTERM: the worker was stopped before aiohttp installed its handlers, which it does before
-    # it listens; it never took a request, so there was nothing to finish.
-    codes = [0 if code == -signal.SIGTERM else code for code in codes]
-    if failed or any(code != 0 for code in codes):
-        log.error("workers exited with %s", codes)
-        return 1
-    return 0
+                proc.send_signal(signal.SIGTERM)
+        try:
+            codes = await asyncio.wait_for(asyncio.gather(*(p.wait() for p in self.procs)), grace + 10)
+        except TimeoutError:
+            log.error("processes did not stop within %.0fs; killing them", grace + 10)
+            for proc in self.procs:
+                if proc.returncode is None:
+                    proc.kill()
+            codes = [await p.wait() for p in self.procs]
+        # -SIGTERM: the child was stopped before aiohttp installed its handlers, which it does before
+        # it listens; it never took a request, so there was nothing to finish.
+        return [0 if code == -signal.SIGTERM else code for code in codes]
 
 
-def worker_command(config: str | None, host: str, port: int) -> list[str]:
-    argv = [sys.executable, "-m", "bot", "serve", "--worker", "--host", host, "--port", str(port)]
+def web_process_command(config: str | None, host: str, port: int) -> list[str]:
+    argv = [sys.executable, "-m", "bot", "serve", "--web-process", "--host", host, "--port", str(port)]
     if config:
         argv += ["--config", config]
     return argv

@@ -21,14 +21,16 @@ import redis.asyncio as aioredis
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channels.base import DryRunSender, OutboundMessage, Sender, SendResult, TwilioSender
+from bot.channels.base import OutboundMessage, Sender, SendResult
 from bot.coord.due import DueQueue
 from bot.coord.rate import RateLimiter
-from bot.domain.inbound import mask_phone
 from bot.domain.model import Program
-from bot.pipeline import outbox
+from bot.domain.phones import mask_phone
+from bot.pipeline import sending
+from bot.pipeline.steps import run_due_steps
 from bot.settings import Settings
 from bot.store.db import WriteTransactions
+from bot.store.statements import DUE_MESSAGES, DUE_RUNS
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -165,7 +167,7 @@ class Worker:
             return IDLE  # or until a flow step queues a message (the wake event)
         return max(0.0, min(IDLE, max(first - now, rate_wait or 0.0)))
 
-    async def _deliver_logged(self, claims: list[outbox.Claimed]) -> None:
+    async def _deliver_logged(self, claims: list[sending.Claimed]) -> None:
         try:
             await self._deliver(claims)
         except Exception:
@@ -200,8 +202,8 @@ class Worker:
         until = self.clock() + timedelta(seconds=self.lookahead)
         limit = self.batch * 10  # a second's work and more; re-adding what is queued costs CPU
         async with self.engine.connect() as conn:
-            runs = (await conn.execute(outbox.DUE_RUNS, {"until": until, "limit": limit})).all()
-            sends = (await conn.execute(outbox.DUE_MESSAGES, {"until": until, "limit": limit})).all()
+            runs = (await conn.execute(DUE_RUNS, {"until": until, "limit": limit})).all()
+            sends = (await conn.execute(DUE_MESSAGES, {"until": until, "limit": limit})).all()
         await self.runs.add({r.id: r.due_at for r in runs}, keep_existing=True)
         await self.outbox.add({m.id: m.send_after for m in sends}, keep_existing=True)
         return len(runs) + len(sends)
@@ -214,7 +216,7 @@ class Worker:
         if not ids:
             return 0
         stepped = await self._transactions.run(
-            outbox.run_due_steps,
+            run_due_steps,
             ids,
             self.program(),
             self.settings.policy,
@@ -239,7 +241,7 @@ class Worker:
             await self._deliver(claims)
         return len(claims), wait
 
-    async def _claim_due(self) -> tuple[list[outbox.Claimed], float | None]:
+    async def _claim_due(self) -> tuple[list[sending.Claimed], float | None]:
         now = self.clock()
         grant = await self.rate.take(self.number, self.batch, now.timestamp())
         if not grant.granted:
@@ -249,17 +251,17 @@ class Worker:
             await self.rate.refund(self.number, grant.granted)
             return [], None
         claims = await self._transactions.run(
-            outbox.claim, ids, self.settings.quiet_hours, now, timedelta(seconds=self.lease)
+            sending.claim, ids, self.settings.quiet_hours, now, timedelta(seconds=self.lease)
         )
         await self.rate.refund(self.number, grant.granted - len(claims.ready))
         await self.outbox.add(claims.later)
         await self.outbox.remove(claims.dropped)
         return claims.ready, None
 
-    async def _deliver(self, claims: list[outbox.Claimed]) -> None:
+    async def _deliver(self, claims: list[sending.Claimed]) -> None:
         results = await asyncio.gather(*(self._hand_over(c) for c in claims))
         recorded = await self._transactions.run(
-            outbox.record_results,
+            sending.record_results,
             list(zip(claims, results, strict=True)),
             self.clock(),
             self.settings.max_attempts,
@@ -271,19 +273,17 @@ class Worker:
         first = await self.outbox.next_due()
         return first is not None and first <= now.timestamp()
 
-    async def _hand_over(self, claimed: outbox.Claimed) -> SendResult:
+    async def _hand_over(self, claimed: sending.Claimed) -> SendResult:
         if claimed.recovering:
             found = await self._already_sent(claimed)
             if found is not None:
                 log.warning("message %s had reached the carrier before a crash: not sent again", claimed.ref)
                 return found
-        public = self.settings.public_url
-        callback = f"{public}/twilio/status?ref={claimed.ref}" if public else None
         return await self.sender.send(
-            OutboundMessage(claimed.ref, claimed.to, claimed.body, claimed.media_urls, callback)
+            OutboundMessage(claimed.ref, claimed.to, claimed.body, claimed.media_urls)
         )
 
-    async def _already_sent(self, claimed: outbox.Claimed) -> SendResult | None:
+    async def _already_sent(self, claimed: sending.Claimed) -> SendResult | None:
         """Did the carrier take it before the worker died? Twilio has no idempotency key, so look
         among the number's latest messages for the same text that no row of ours holds yet (every
         message we sent and recorded has its sid stored, so an older copy is never mistaken for it)."""
@@ -296,28 +296,11 @@ class Worker:
         if not candidates:
             return None
         async with self.engine.connect() as conn:
-            known = await conn.run_sync(outbox.known_sids, [m.sid for m in candidates])
+            known = await conn.run_sync(sending.known_sids, [m.sid for m in candidates])
         for message in candidates:
             if message.sid not in known:
                 return SendResult(message.sid, message.status or "queued")
         return None
-
-
-def make_sender(settings: Settings) -> Sender:
-    if not settings.can_send:
-        log.warning(
-            "no Twilio credentials and sending number: dry run, messages are recorded as simulated "
-            "(set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER to send)"
-        )
-        return DryRunSender()
-    assert settings.twilio_account_sid and settings.twilio_auth_token
-    return TwilioSender(
-        settings.twilio_account_sid,
-        settings.twilio_auth_token,
-        from_number=settings.from_number,
-        messaging_service_sid=settings.messaging_service_sid,
-        api_url=settings.twilio_api_url,
-    )
 
 
 def _masked(number: str) -> str:

@@ -2,7 +2,9 @@
 
 import pytest
 
-from bot.channels.base import DryRunSender, OutboundMessage, TwilioSender
+from bot.channels.base import OutboundMessage
+from bot.channels.dryrun import DryRunSender
+from bot.channels.twilio.sender import TwilioSender
 from tests.conftest import ACCOUNT_SID, TOKEN
 from tests.fake_twilio import FakeTwilio
 
@@ -23,13 +25,10 @@ async def test_a_message_goes_out_through_the_sdk_with_everything_it_needs(
     twilio: tuple[FakeTwilio, str],
 ) -> None:
     fake, url = twilio
-    sender = TwilioSender(ACCOUNT, TOKEN, from_number="+15005550006", api_url=url)
-    result = await sender.send(
-        message(
-            media_urls=("https://sms.example.com/vcards/acme.vcf",),
-            status_callback="https://sms.example.com/twilio/status?ref=SMabc.0",
-        )
+    sender = TwilioSender(
+        ACCOUNT, TOKEN, from_number="+15005550006", api_url=url, public_url="https://sms.example.com"
     )
+    result = await sender.send(message(media_urls=("https://sms.example.com/vcards/acme.vcf",)))
     await sender.close()
     assert result.sid is not None and result.sid.startswith("SM") and result.status == "queued"
     [sent] = fake.received

@@ -18,21 +18,29 @@ from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Executable
 
-from bot.pipeline import apply as inbound
-from bot.pipeline import outbox
-from bot.store import db
+from bot.store import db, statements
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
 # statement, parameters, the index that must answer it
 HOT = [
-    ("the runs that fall due", outbox.DUE_RUNS, {"until": NOW, "limit": 10}, "ix_flow_runs_due"),
-    ("the messages that fall due", outbox.DUE_MESSAGES, {"until": NOW, "limit": 10}, "ix_messages_outbox"),
-    ("a batch's subscribers' runs", inbound._ACTIVE_RUNS, {"ids": [1, 2, 3]}, "uq_flow_runs_active"),
-    ("STOP ending their runs", inbound.CANCEL_RUNS, {"b_subscriber": 1, "b_now": NOW}, "uq_flow_runs_active"),
+    ("the runs that fall due", statements.DUE_RUNS, {"until": NOW, "limit": 10}, "ix_flow_runs_due"),
+    (
+        "the messages that fall due",
+        statements.DUE_MESSAGES,
+        {"until": NOW, "limit": 10},
+        "ix_messages_outbox",
+    ),
+    ("a batch's subscribers' runs", statements.ACTIVE_RUNS, {"ids": [1, 2, 3]}, "uq_flow_runs_active"),
+    (
+        "STOP ending their runs",
+        statements.CANCEL_RUNS,
+        {"b_subscriber": 1, "b_now": NOW},
+        "uq_flow_runs_active",
+    ),
     (
         "an answer moving a run on",
-        inbound._MOVE_RUN,
+        statements.MOVE_RUN,
         {
             "b_subscriber": 1,
             "b_flow": "welcome",

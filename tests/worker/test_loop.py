@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
-from bot.channels.base import DryRunSender, Sender
+from bot.channels import make_sender
+from bot.channels.base import Sender
+from bot.channels.dryrun import DryRunSender
 from bot.domain.quiet_hours import QuietHours, Window
-from bot.pipeline import outbox
+from bot.pipeline import sending
 from bot.services import SERVICES
 from bot.store.schema import flow_runs, messages, subscribers
-from bot.worker.loop import Worker, make_sender
+from bot.worker.loop import Worker
 from tests.conftest import (
     ACCOUNT_SID,
     ADMIN_TOKEN,
@@ -312,14 +314,14 @@ async def test_a_temporary_failure_is_tried_again_later_and_sent_once(
     assert [m["body"] for m in api.accepted()] == [SHOE_DAY]
 
 
-async def dispatched_then_died(app: Any, worker: Worker, now: datetime) -> outbox.Claimed:
+async def dispatched_then_died(app: Any, worker: Worker, now: datetime) -> sending.Claimed:
     """A worker that claimed the message and then died before recording the carrier's answer."""
     await worker.feed()
     await worker.step_runs()
     [_row] = await sent_by_worker(app)
     ids = [row_id for (row_id,) in await _outbox_ids(app)]
     claims = await worker._transactions.run(
-        outbox.claim, ids, worker.settings.quiet_hours, now, timedelta(seconds=worker.lease)
+        sending.claim, ids, worker.settings.quiet_hours, now, timedelta(seconds=worker.lease)
     )
     [claimed] = claims.ready
     return claimed
@@ -362,7 +364,7 @@ async def test_a_message_lost_with_its_worker_before_the_carrier_took_it_is_sent
     assert [m["body"] for m in api.accepted()] == [SHOE_DAY]
 
 
-def outbox_message(claimed: outbox.Claimed) -> Any:
+def outbox_message(claimed: sending.Claimed) -> Any:
     from bot.channels.base import OutboundMessage
 
     return OutboundMessage(claimed.ref, claimed.to, claimed.body, claimed.media_urls)
