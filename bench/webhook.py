@@ -161,7 +161,7 @@ def wrk(url: str, requests: Path, seconds: float, connections: int, threads: int
         check=True,
     ).stdout
     line = next(x for x in out.splitlines() if x.startswith("JSON "))
-    result = json.loads(line[5:])
+    result: dict[str, float] = json.loads(line[5:])
     result["rate"] = result["requests"] / (result["duration_us"] / 1e6)
     return result
 
@@ -213,6 +213,109 @@ def throughput(name: str, proc: Process, requests: Path, args: argparse.Namespac
     return result
 
 
+Results = dict[str, object]
+
+
+def references(work: Path, count: int, args: argparse.Namespace, results: Results) -> None:
+    print("references:")
+    port = free_port()
+    reqs = work / "bare.txt"
+    make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", int(args.seconds * 30000) + 60000, 50_000)
+    bare = Process([PY, str(ROOT / "bench" / "reference_bare.py"), str(port)], {}, port, work / "bare.log")
+    results["bare_aiohttp"] = throughput("bare aiohttp (ceiling)", bare, reqs, args)
+    bare.stop()
+
+    port = free_port()
+    reqs = work / "flask.txt"
+    make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", count, 50_000)
+    workers = 2 * (os.cpu_count() or 1) + 1
+    flask = Process(
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(ROOT / "bench"),
+            "reference_flask:app",
+        ],
+        {
+            "TUTORIAL_DB": str(work / "tutorial.db"),
+            "TUTORIAL_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "TWILIO_AUTH_TOKEN": TOKEN,
+        },
+        port,
+        work / "flask.log",
+    )
+    results["tutorial_flask"] = throughput(f"tutorial bot (Flask, gunicorn -w {workers})", flask, reqs, args)
+    flask.stop()
+
+
+def smsbot_runs(work: Path, count: int, args: argparse.Namespace, results: Results) -> None:
+    print("smsbot (embedded defaults: SQLite file, embedded Redis; signatures checked):")
+    port = free_port()
+    data = work / "smsbot"
+    reqs = work / "smsbot.txt"
+    make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", count, 50_000)
+    proc = smsbot(data, port)
+    results["smsbot"] = throughput("smsbot, saturated", proc, reqs, args)
+    proc.stop()
+
+    port = free_port()
+    reqs = work / "smsbot-rate.txt"
+    make_requests(
+        reqs,
+        f"http://127.0.0.1:{port}/twilio/sms",
+        int(args.rate * (args.seconds + 3)) + 10,  # 3 s of warm-up first
+        50_000,
+        first_sender=1_000_000,
+    )
+    proc = smsbot(work / "smsbot-rate", port)
+    out = subprocess.run(
+        [
+            PY,
+            str(ROOT / "bench" / "openloop.py"),
+            f"http://127.0.0.1:{port}/twilio/sms",
+            str(reqs),
+            "--rate",
+            str(args.rate),
+            "--seconds",
+            str(args.seconds),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    fixed = json.loads(out)
+    results["smsbot_fixed_rate"] = fixed
+    print(
+        f"  {'smsbot, open loop at ' + str(int(args.rate)) + ' msg/s':<34} "
+        f"{fixed['achieved_rate']:>8.0f} msg/s   p50 {fixed['p50_ms']:6.1f} ms   "
+        f"p99 {fixed['p99_ms']:6.1f} ms   max {fixed['max_ms']:.1f} ms   "
+        f"failures {fixed['failures']}",
+        flush=True,
+    )
+    proc.stop()
+
+
+def scale(work: Path, count: int, args: argparse.Namespace, results: Results) -> None:
+    print("per-message cost against stored subscribers (senders drawn from the stored ones):")
+    for stored in (10_000, 1_000_000):
+        data = work / f"scale-{stored}"
+        started = time.monotonic()
+        seed(data, stored)
+        print(f"  seeded {stored:,} subscribers in {time.monotonic() - started:.1f}s", flush=True)
+        port = free_port()
+        reqs = work / f"scale-{stored}.txt"
+        make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", count, stored)
+        proc = smsbot(data, port)
+        results[f"smsbot_{stored}"] = throughput(f"smsbot, {stored:,} subscribers", proc, reqs, args)
+        proc.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -233,110 +336,14 @@ def main() -> None:
         f"load: wrk, 1 thread, {args.connections} connections, {args.seconds:.0f}s; mix "
         + ", ".join(f"{w} {n}%" for w, n in MIX)
     )
-    results: dict[str, object] = {"machine": machine()}
+    results: Results = {"machine": machine()}
     try:
         if args.only in (None, "refs"):
-            print("references:")
-            port = free_port()
-            reqs = work / "bare.txt"
-            make_requests(
-                reqs, f"http://127.0.0.1:{port}/twilio/sms", int(args.seconds * 30000) + 60000, 50_000
-            )
-            bare = Process(
-                [PY, str(ROOT / "bench" / "reference_bare.py"), str(port)], {}, port, work / "bare.log"
-            )
-            results["bare_aiohttp"] = throughput("bare aiohttp (ceiling)", bare, reqs, args)
-            bare.stop()
-
-            port = free_port()
-            reqs = work / "flask.txt"
-            make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", count, 50_000)
-            workers = 2 * (os.cpu_count() or 1) + 1
-            flask = Process(
-                [
-                    PY,
-                    "-m",
-                    "gunicorn",
-                    "-w",
-                    str(workers),
-                    "-b",
-                    f"127.0.0.1:{port}",
-                    "--chdir",
-                    str(ROOT / "bench"),
-                    "reference_flask:app",
-                ],
-                {
-                    "TUTORIAL_DB": str(work / "tutorial.db"),
-                    "TUTORIAL_PUBLIC_URL": f"http://127.0.0.1:{port}",
-                    "TWILIO_AUTH_TOKEN": TOKEN,
-                },
-                port,
-                work / "flask.log",
-            )
-            results["tutorial_flask"] = throughput(
-                f"tutorial bot (Flask, gunicorn -w {workers})", flask, reqs, args
-            )
-            flask.stop()
-
+            references(work, count, args, results)
         if args.only in (None, "smsbot"):
-            print("smsbot (embedded defaults: SQLite file, embedded Redis; signatures checked):")
-            port = free_port()
-            data = work / "smsbot"
-            reqs = work / "smsbot.txt"
-            make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", count, 50_000)
-            proc = smsbot(data, port)
-            results["smsbot"] = throughput("smsbot, saturated", proc, reqs, args)
-            proc.stop()
-
-            port = free_port()
-            reqs = work / "smsbot-rate.txt"
-            make_requests(
-                reqs,
-                f"http://127.0.0.1:{port}/twilio/sms",
-                int(args.rate * (args.seconds + 3)) + 10,  # 3 s of warm-up first
-                50_000,
-                first_sender=1_000_000,
-            )
-            proc = smsbot(work / "smsbot-rate", port)
-            out = subprocess.run(
-                [
-                    PY,
-                    str(ROOT / "bench" / "openloop.py"),
-                    f"http://127.0.0.1:{port}/twilio/sms",
-                    str(reqs),
-                    "--rate",
-                    str(args.rate),
-                    "--seconds",
-                    str(args.seconds),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            fixed = json.loads(out)
-            results["smsbot_fixed_rate"] = fixed
-            print(
-                f"  {'smsbot, open loop at ' + str(int(args.rate)) + ' msg/s':<34} "
-                f"{fixed['achieved_rate']:>8.0f} msg/s   p50 {fixed['p50_ms']:6.1f} ms   "
-                f"p99 {fixed['p99_ms']:6.1f} ms   max {fixed['max_ms']:.1f} ms   "
-                f"failures {fixed['failures']}",
-                flush=True,
-            )
-            proc.stop()
-
+            smsbot_runs(work, count, args, results)
         if args.only in (None, "scale") and not args.skip_scale:
-            print("per-message cost against stored subscribers (senders drawn from the stored ones):")
-            for stored in (10_000, 1_000_000):
-                data = work / f"scale-{stored}"
-                started = time.monotonic()
-                seed(data, stored)
-                print(f"  seeded {stored:,} subscribers in {time.monotonic() - started:.1f}s", flush=True)
-                port = free_port()
-                reqs = work / f"scale-{stored}.txt"
-                make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", count, stored)
-                proc = smsbot(data, port)
-                results[f"smsbot_{stored}"] = throughput(f"smsbot, {stored:,} subscribers", proc, reqs, args)
-                proc.stop()
+            scale(work, count, args, results)
     finally:
         for proc in list(Process.running):
             proc.stop()

@@ -182,7 +182,7 @@ def run_once(folder: Path, count: int, rate: float, env: dict[str, str], api: Ap
                         messages.c.run_id.is_not(None), messages.c.handed_at.is_not(None)
                     )
                 )
-            if done >= expected or time.monotonic() > deadline:
+            if (done or 0) >= expected or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
         time.sleep(1)  # anything sent twice would show now

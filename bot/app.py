@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot.channels import make_sender
-from bot.channels.twilio.signature import Signatures
 from bot.coord.autopipeline import AutoPipeline
 from bot.coord.claims import Coordinator
 from bot.coord.client import redis_client
@@ -41,8 +40,6 @@ def create_app(
                 log.warning("%s", warning)
         program = loaded.program
     services = Services(settings=settings, program=ProgramHolder(program))
-    if settings.twilio_auth_token:
-        services.signatures = Signatures(settings.twilio_auth_token)
 
     app = web.Application(middlewares=[no_500], client_max_size=1024 * 1024)
     app[SERVICES] = services

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from bot.program.yamlfile import FileProblems
-from bot.settings import Settings, load_settings
+from bot.settings import SIGNING_SECRET, Settings, load_settings
 
 log = logging.getLogger("bot")
 
@@ -37,8 +37,9 @@ def _logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # transitions narrates every callback at INFO and warns of triggers we ignore on purpose.
     logging.getLogger("transitions").setLevel(logging.ERROR)
-    # The Twilio SDK logs every request at INFO, with the recipient's full number in the query.
-    logging.getLogger("twilio").setLevel(logging.WARNING)
+    from bot.channels import quiet_sdk_logs
+
+    quiet_sdk_logs()
 
 
 def _loopback(host: str) -> bool:
@@ -147,13 +148,13 @@ def _warn_about_signatures(settings: Settings) -> None:
     if not settings.signatures_required:
         if not _loopback(settings.host):
             click.echo(
-                f"refusing to listen on {settings.host} without TWILIO_AUTH_TOKEN: anyone could forge "
+                f"refusing to listen on {settings.host} without {SIGNING_SECRET}: anyone could forge "
                 "messages. Set the token, or listen on 127.0.0.1 for local trials.",
                 err=True,
             )
             sys.exit(2)
         log.warning("*" * 72)
-        log.warning("TWILIO_AUTH_TOKEN is not set: webhook signatures are NOT checked.")
+        log.warning("%s is not set: webhook signatures are NOT checked.", SIGNING_SECRET)
         log.warning("Local trials only; listening on loopback (%s).", settings.host)
         log.warning("*" * 72)
     elif not settings.public_url:

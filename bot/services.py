@@ -9,7 +9,6 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channels.twilio.signature import Signatures
 from bot.pipeline.handle import Inbound
 from bot.pipeline.writer import Writer
 from bot.program.reload import ProgramHolder, ProgramWatcher
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
 class Services:
     settings: Settings
     program: ProgramHolder
-    signatures: Signatures | None = None  # None: signatures are not checked (local trials)
     engine: AsyncEngine | None = None
     redis: aioredis.Redis | None = None
     writer: Writer | None = None

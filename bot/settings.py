@@ -24,6 +24,7 @@ from bot.program import yamlfile
 from bot.program.yamlfile import FileProblems, Problem
 
 DEFAULT_CONFIG = Path("config.yaml")
+SIGNING_SECRET = "TWILIO_AUTH_TOKEN"  # the variable that holds the key webhooks are signed with
 SECRET_KEYS = {"auth_token", "twilio_auth_token", "admin_token", "password", "secret"}
 
 

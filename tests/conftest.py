@@ -21,12 +21,16 @@ from typing import Any
 
 import pytest
 import redis as sync_redis
+import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
 from bot.coord.embedded import redis_binary
+from bot.program.reload import ProgramWatcher
+from bot.services import SERVICES, Services
 from bot.settings import Settings, load_settings
 from bot.store import db
 from tests.fake_twilio import FakeTwilio
@@ -220,6 +224,26 @@ async def twilio_api() -> AsyncIterator[tuple[FakeTwilio, str]]:
     await server.close()
 
 
+class Running:
+    """The services of an app that has started: its engine, Redis and watcher are there."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services  # to change what the app uses
+        self.settings = services.settings
+        self.program = services.program
+        assert services.engine is not None and services.redis is not None and services.watcher is not None
+        self.engine: AsyncEngine = services.engine
+        self.redis: aioredis.Redis = services.redis
+        self.watcher: ProgramWatcher = services.watcher
+
+
+def services_of(client: Any) -> Running:
+    """The running app's services behind a test client."""
+    app = client.app
+    assert app is not None
+    return Running(app[SERVICES])
+
+
 ADMIN_TOKEN = "admin-secret"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -239,7 +263,7 @@ async def messages(client: Any, phone: str = "+14155550123") -> list[dict[str, A
 
 
 def sign(url: str, params: dict[str, str], token: str = TOKEN) -> str:
-    return RequestValidator(token).compute_signature(url, params)
+    return str(RequestValidator(token).compute_signature(url, params))
 
 
 class Phone:

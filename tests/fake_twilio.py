@@ -88,7 +88,9 @@ class FakeTwilio:
         if not self._authorised(request):
             return self._error(401, 20003, "Authenticate")
         form = await request.post()
-        params = {key: form.getall(key) if key == "MediaUrl" else form.get(key) for key in form}
+        params: dict[str, Any] = {
+            key: form.getall(key) if key == "MediaUrl" else form.get(key) for key in form
+        }
         self.received.append(params)
         if self.fail_next:
             status = self.fail_next.pop(0)
@@ -107,7 +109,7 @@ class FakeTwilio:
             return self._error(400, 21610, "Attempt to send to unsubscribed recipient")
         sid = "SM" + uuid.uuid4().hex
         now = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
-        resource = {
+        resource: dict[str, object] = {
             "sid": sid,
             "account_sid": self.account_sid,
             "to": to,

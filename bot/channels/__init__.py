@@ -1,32 +1,21 @@
-"""Channels: where messages enter and leave. `base` is what every channel offers; one package each."""
+"""Channels: where messages enter and leave. `base` is what every channel offers; one package each.
+
+This module is the one place that picks the channel: a second provider is a sibling package of
+`twilio/`, its webhook routes under `http/`, and its settings.
+"""
 
 from __future__ import annotations
 
-import logging
-
+from bot.channels import twilio as _channel
 from bot.channels.base import Sender
-from bot.channels.dryrun import DryRunSender
 from bot.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 def make_sender(settings: Settings) -> Sender:
-    """Twilio's REST API with credentials and a sending number, else the dry run."""
-    if not settings.can_send:
-        log.warning(
-            "no Twilio credentials and sending number: dry run, messages are recorded as simulated "
-            "(set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER to send)"
-        )
-        return DryRunSender()
-    from bot.channels.twilio.sender import TwilioSender
+    """The sender for outbound messages: the channel's API, or the dry run without credentials."""
+    return _channel.make_sender(settings)
 
-    assert settings.twilio_account_sid and settings.twilio_auth_token
-    return TwilioSender(
-        settings.twilio_account_sid,
-        settings.twilio_auth_token,
-        from_number=settings.from_number,
-        messaging_service_sid=settings.messaging_service_sid,
-        api_url=settings.twilio_api_url,
-        public_url=settings.public_url,
-    )
+
+def quiet_sdk_logs() -> None:
+    """Keep the channel's own library from logging full phone numbers."""
+    _channel.quiet_sdk_logs()

@@ -6,8 +6,7 @@ from bot.http import admin, health, twilio, vcards
 
 
 def setup_routes(app: web.Application) -> None:
-    app.router.add_post("/twilio/sms", twilio.inbound_sms)
-    app.router.add_post("/twilio/status", twilio.status_callback)
+    twilio.setup(app)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/vcards/{name}.vcf", vcards.contact_card)
     app.router.add_get("/api/subscribers/{phone}", admin.get_subscriber)

@@ -12,11 +12,21 @@ from aiohttp import web
 from bot.channels.base import Reply
 from bot.channels.twilio import twiml
 from bot.channels.twilio.inbound import parse_form, parse_status
-from bot.channels.twilio.signature import HEADER
+from bot.channels.twilio.signature import HEADER, Signatures
 from bot.domain.inbound import BadInbound
 from bot.services import SERVICES, Services
 
 log = logging.getLogger(__name__)
+SIGNATURES = web.AppKey("twilio_signatures", Signatures)
+
+
+def setup(app: web.Application) -> None:
+    """Twilio's routes; signatures are checked whenever the auth token is set."""
+    token = app[SERVICES].settings.twilio_auth_token
+    if token:
+        app[SIGNATURES] = Signatures(token)
+    app.router.add_post("/twilio/sms", inbound_sms)
+    app.router.add_post(twiml.STATUS_PATH, status_callback)
 
 
 class Rejected(web.HTTPException):
@@ -38,12 +48,13 @@ async def read_form(request: web.Request) -> dict[str, str]:
 
 def check_signature(request: web.Request, services: Services, form: Mapping[str, str]) -> None:
     """403 unless the signature matches the URL the carrier called (the public one)."""
-    if services.signatures is None:
+    signatures = request.app.get(SIGNATURES)
+    if signatures is None:
         return
     signature = request.headers.get(HEADER, "")
     # raw_path: the request target exactly as sent, which is what the carrier signed.
     base = services.settings.public_url or f"{request.scheme}://{request.host}"
-    if not services.signatures.valid(f"{base}{request.raw_path}", form, signature):
+    if not signatures.valid(f"{base}{request.raw_path}", form, signature):
         log.warning(
             "rejected %s %s: %s signature", request.method, request.path, "bad" if signature else "no"
         )

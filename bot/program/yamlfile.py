@@ -147,6 +147,7 @@ class _Builder:
                 self.lines[(*loc, i)] = item.start_mark.line + 1
                 items.append(self.build(item, (*loc, i)))
             return items
+        assert isinstance(node, yaml.ScalarNode)
         return _scalar(node)
 
 

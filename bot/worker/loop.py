@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 IDLE = 0.5  # longest rest, seconds: the feeder's turn and other workers' news are never far off
 MAX_BATCHES_IN_FLIGHT = 8
+BATCH = 200  # messages claimed at most at once; runs stepped per transaction: a quarter of it
+FEED_EVERY = 1.0  # seconds between two looks at SQL for due work
+LOOKAHEAD = 5.0  # seconds: the feeder queues work due this soon
 
 
 async def _rest(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
@@ -73,15 +76,11 @@ class Worker:
         sender: Sender,
         *,
         clock: Clock = utc_now,
-        batch: int = 200,
-        lease: float | None = None,
-        feed_every: float = 1.0,
-        lookahead: float = 5.0,
     ) -> None:
         self.settings, self.engine, self.redis = settings, engine, redis
         self.program, self.sender, self.clock = program, sender, clock
-        self.batch, self.lease = batch, lease if lease is not None else settings.send_lease
-        self.feed_every, self.lookahead = feed_every, lookahead
+        self.lease = settings.send_lease
+        self.batch = BATCH  # messages claimed at most at once (tests set 1 to go one by one)
         prefix = settings.redis_prefix
         self.runs = DueQueue(redis, f"{prefix}due:runs")
         self.outbox = DueQueue(redis, f"{prefix}due:outbox")
@@ -148,7 +147,7 @@ class Worker:
             return None
         now = self.clock().timestamp()
         first = await self.runs.next_due()
-        until_feed = self._fed_at + self.feed_every - now
+        until_feed = self._fed_at + FEED_EVERY - now
         return max(0.0, min(IDLE, until_feed, first - now if first is not None else IDLE))
 
     async def _sending(self, in_flight: set[asyncio.Task[None]]) -> float | None:
@@ -185,7 +184,7 @@ class Worker:
     # -- feeding Redis from the database ------------------------------------------------------
 
     async def _feed_if_due(self) -> None:
-        if self.clock().timestamp() - self._fed_at >= self.feed_every:
+        if self.clock().timestamp() - self._fed_at >= FEED_EVERY:
             await self.feed()
 
     async def feed(self, force: bool = False) -> int:
@@ -195,11 +194,11 @@ class Worker:
         now = self.clock().timestamp()
         self._fed_at = now
         if not force:
-            slot = f"{self._feed_lock}:{int(now // self.feed_every)}"
-            ttl = int(self.feed_every * 2000)
+            slot = f"{self._feed_lock}:{int(now // FEED_EVERY)}"
+            ttl = int(FEED_EVERY * 2000)
             if not await self.redis.set(slot, self._token, nx=True, px=ttl):
                 return 0
-        until = self.clock() + timedelta(seconds=self.lookahead)
+        until = self.clock() + timedelta(seconds=LOOKAHEAD)
         limit = self.batch * 10  # a second's work and more; re-adding what is queued costs CPU
         async with self.engine.connect() as conn:
             runs = (await conn.execute(DUE_RUNS, {"until": until, "limit": limit})).all()
@@ -284,7 +283,7 @@ class Worker:
         )
 
     async def _already_sent(self, claimed: sending.Claimed) -> SendResult | None:
-        """Did the carrier take it before the worker died? Twilio has no idempotency key, so look
+        """Did the carrier take it before the worker died? the carrier's API has no idempotency key, so look
         among the number's latest messages for the same text that no row of ours holds yet (every
         message we sent and recorded has its sid stored, so an older copy is never mistaken for it)."""
         try:

@@ -1,14 +1,17 @@
 """The decision for one message, from each status, without any I/O."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from bot.domain.compliance import Intent
-from bot.domain.conversation import Policy, SubscriberState, decide
+from bot.domain.conversation import decide
 from bot.domain.inbound import InboundMessage
 from bot.domain.model import Keyword, KeywordKind
+from bot.domain.outcome import Outcome, Policy
 from bot.domain.subscription import Action, Status
+from bot.domain.voice import SubscriberState
 from bot.program.loader import load_program
 from tests.conftest import KEYWORDS
 
@@ -17,7 +20,7 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 DEFAULT = Policy()
 
 
-def text(body: str, status: Status = Status.NEW, policy: Policy = DEFAULT, **fields: str):
+def text(body: str, status: Status = Status.NEW, policy: Policy = DEFAULT, **fields: Any) -> Outcome:
     message = InboundMessage(
         message_sid="SM1", sender="+14155550123", recipient="55555", body=body, received_at=NOW
     )

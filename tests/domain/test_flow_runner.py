@@ -4,7 +4,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.domain.conversation import SubscriberState
 from bot.domain.flow_runner import (
     RunState,
     Send,
@@ -16,6 +15,7 @@ from bot.domain.flow_runner import (
     timed_out,
 )
 from bot.domain.subscription import Status
+from bot.domain.voice import SubscriberState
 from bot.program.loader import load_program
 from tests.conftest import KEYWORDS
 

@@ -23,10 +23,8 @@ def catalog(path: Path):  # type: ignore[no-untyped-def]
 
 def source_messages() -> set[str]:
     root = Path(i18n.__file__).parent
-    return {
-        message
-        for _, message, _, _ in extract_from_file("python", str(root / "replies.py"), keywords={"N_": None})
-    }
+    found = extract_from_file("python", str(root / "replies.py"), keywords={"N_": None})
+    return {message for _, message, _, _ in found if isinstance(message, str)}
 
 
 def placeholders(text: str) -> set[str]:

@@ -12,8 +12,8 @@ LONDON = "+447700900123"  # Europe/London
 PARIS = "+33612345678"  # Europe/Paris
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_inside_the_window_marketing_goes_now() -> None:

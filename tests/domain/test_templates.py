@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jinja2.exceptions import SecurityError
@@ -16,7 +17,12 @@ CASES = [
     "No tags at all",
     "Hi {{- first_name -}} !",
 ]
-CONTEXTS = [{}, {"first_name": "Ana"}, {"first_name": ""}, {"a": 1, "b": [1, 2], "program": "Acme"}]
+CONTEXTS: list[dict[str, Any]] = [
+    {},
+    {"first_name": "Ana"},
+    {"first_name": ""},
+    {"a": 1, "b": [1, 2], "program": "Acme"},
+]
 
 
 @pytest.mark.parametrize("source", CASES)

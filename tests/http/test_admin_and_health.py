@@ -2,9 +2,8 @@ from typing import Any
 
 import pytest
 
-from bot.services import SERVICES
 from bot.store.db import create_engine
-from tests.conftest import ClientFactory, Phone
+from tests.conftest import ClientFactory, Phone, services_of
 
 
 @pytest.fixture
@@ -100,9 +99,9 @@ async def test_messages_are_still_taken_exactly_once_while_redis_is_down(make_cl
 
 async def test_healthz_names_the_database_when_it_is_down(make_client: ClientFactory) -> None:
     app = await make_client()
-    services = app.server.app[SERVICES]
+    services = services_of(app)
     await services.engine.dispose()
-    services.engine = create_engine("postgresql://nobody@127.0.0.1:1/none")  # nothing listens on port 1
+    services.services.engine = create_engine("postgresql://nobody@127.0.0.1:1/none")  # nothing listens on port 1
     response = await app.get("/healthz")
     assert response.status == 503
     assert (await response.json())["down"] == ["database"]

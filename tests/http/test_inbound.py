@@ -265,7 +265,7 @@ async def test_media_only_message_is_recorded_with_its_media(app: Any) -> None:
     ],
 )
 async def test_bad_input_gets_a_4xx_with_a_reason_and_nothing_is_recorded(
-    app: Any, change: dict, reason: str
+    app: Any, change: dict[str, str], reason: str
 ) -> None:
     phone = Phone(app)
     form = {**phone.form("JOIN"), **change}

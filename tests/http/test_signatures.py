@@ -13,7 +13,8 @@ async def app(make_client: ClientFactory) -> Any:
 
 
 async def nothing_recorded(app: Any) -> bool:
-    return (await app.get("/api/subscribers/+14155550123", headers=ADMIN)).status == 404
+    response = await app.get("/api/subscribers/+14155550123", headers=ADMIN)
+    return bool(response.status == 404)
 
 
 async def test_signed_over_the_public_https_url_behind_a_proxy_is_accepted(app: Any) -> None:

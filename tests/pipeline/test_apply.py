@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.domain.conversation import Policy
 from bot.domain.inbound import InboundMessage
+from bot.domain.outcome import Policy
 from bot.pipeline.apply import apply_batch
 from bot.program.loader import load_program
 from bot.store import db

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.program.flows import StepKind
+from bot.domain.flows import StepKind
 from bot.program.loader import load_program
 from bot.program.yamlfile import FileProblems
 from tests.conftest import KEYWORDS

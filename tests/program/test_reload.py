@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from bot.program.reload import ProgramWatcher
-from bot.services import SERVICES
-from tests.conftest import ClientFactory, Phone
+from tests.conftest import ClientFactory, Phone, services_of
 
 BOOTS = """keywords:
   BOOTS:
@@ -38,7 +37,7 @@ async def test_a_new_keyword_goes_live_while_requests_keep_succeeding(
     make_client: ClientFactory, keywords: Path
 ) -> None:
     app = await make_client(keywords_dir=keywords)
-    services = app.server.app[SERVICES]
+    services = services_of(app)
     failures: list[str] = []
     sent = 0
     stop = asyncio.Event()
@@ -75,7 +74,7 @@ async def test_a_broken_edit_is_refused_with_file_and_line_and_the_old_program_k
     make_client: ClientFactory, keywords: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = await make_client(keywords_dir=keywords)
-    services = app.server.app[SERVICES]
+    services = services_of(app)
     before = services.program.current
     with caplog.at_level(logging.ERROR, logger="bot.program.reload"):
         (keywords / "boots.yaml").write_text("keywords:\n  BOOTS:\n    reply: Boots: now\n")
@@ -91,7 +90,7 @@ async def test_a_new_program_failing_a_check_is_refused_too(
     make_client: ClientFactory, keywords: Path
 ) -> None:
     app = await make_client(keywords_dir=keywords)
-    services = app.server.app[SERVICES]
+    services = services_of(app)
     (keywords / "boots.yaml").write_text("keywords:\n  STOP: {}\n")
     await wait_for(lambda: services.watcher.refusals == 1)
     assert "STOP" not in services.program.current.keywords
@@ -99,7 +98,7 @@ async def test_a_new_program_failing_a_check_is_refused_too(
 
 async def test_sighup_reloads_at_once(make_client: ClientFactory, keywords: Path) -> None:
     app = await make_client(keywords_dir=keywords)
-    services = app.server.app[SERVICES]
+    services = services_of(app)
     watcher: ProgramWatcher = services.watcher
     watcher.poll = 3600  # no polling: only the signal can do it
     await asyncio.sleep(0.6)  # let the watcher's current wait (at the old interval) end

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import event, make_url
 from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement, Executable
 
 from bot.store import db, statements
 
@@ -100,14 +100,17 @@ async def postgresql_generic_plan(
     import asyncpg
 
     expanding = {name: value for name, value in parameters.items() if isinstance(value, list)}
+    assert isinstance(statement, ClauseElement)
+    dialect = postgresql_asyncpg.dialect()  # type: ignore[no-untyped-call]
     compiled = (statement.params(**expanding) if expanding else statement).compile(
-        dialect=postgresql_asyncpg.dialect(), compile_kwargs={"render_postcompile": True}
+        dialect=dialect, compile_kwargs={"render_postcompile": True}
     )
     conn = await asyncpg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(False))
     try:
         await conn.execute("SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off")
         await conn.execute(f"PREPARE hot AS {compiled.string}")
-        nulls = ", ".join(["NULL"] * len(compiled.positiontup or ()))  # each parameter carries its type
+        positions = getattr(compiled, "positiontup", None) or ()  # a SQLCompiler's, in order
+        nulls = ", ".join(["NULL"] * len(positions))  # each parameter carries its type
         rows = await conn.fetch(f"EXPLAIN EXECUTE hot({nulls})" if nulls else "EXPLAIN EXECUTE hot")
     finally:
         await conn.close()

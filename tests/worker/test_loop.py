@@ -16,7 +16,6 @@ from bot.channels.base import Sender
 from bot.channels.dryrun import DryRunSender
 from bot.domain.quiet_hours import QuietHours, Window
 from bot.pipeline import sending
-from bot.services import SERVICES
 from bot.store.schema import flow_runs, messages, subscribers
 from bot.worker.loop import Worker
 from tests.conftest import (
@@ -28,6 +27,7 @@ from tests.conftest import (
     ClientFactory,
     Phone,
     record,
+    services_of,
 )
 from tests.conftest import messages as messages_of
 from tests.fake_twilio import FakeTwilio
@@ -84,7 +84,7 @@ async def make_worker(app: Any) -> AsyncIterator[WorkerFactory]:
     def make(
         clock: Callable[[], datetime], sender: Sender | None = None, client: Any = None, **settings: Any
     ) -> Worker:
-        services = (client or app).server.app[SERVICES]
+        services = services_of(client or app)
         chosen = services.settings.replace(**settings)
         sender = sender or make_sender(chosen)
         worker = Worker(
@@ -206,7 +206,7 @@ async def test_transactional_replies_are_not_held_by_quiet_hours(app: Any) -> No
 
 async def make_due_now(app: Any) -> None:
     """Test set-up: every waiting run falls due now (as if the day had passed)."""
-    engine = app.server.app[SERVICES].engine
+    engine = services_of(app).engine
     async with engine.begin() as conn:
         await conn.execute(
             update(flow_runs).where(flow_runs.c.status == "active").values(due_at=datetime.now(UTC))
@@ -260,7 +260,7 @@ async def test_a_bucket_full_of_replies_holds_back_sending_but_not_the_next_flow
     slow = await sending_app(make_client, twilio_api, 1 / 60)  # the join replies fill the bucket for minutes
     await joined(slow, "+14155550123")
     await joined(slow, "+14155550124")
-    engine = slow.server.app[SERVICES].engine
+    engine = services_of(slow).engine
     async with engine.begin() as conn:  # the first run is due now, the second in half a second
         for number, delay in (("+14155550123", 0.0), ("+14155550124", 0.5)):
             theirs = select(subscribers.c.id).where(subscribers.c.phone == number).scalar_subquery()
@@ -328,7 +328,7 @@ async def dispatched_then_died(app: Any, worker: Worker, now: datetime) -> sendi
 
 
 async def _outbox_ids(app: Any) -> list[tuple[int]]:
-    engine = app.server.app[SERVICES].engine
+    engine = services_of(app).engine
     async with engine.connect() as conn:
         return [
             (r.id,) for r in await conn.execute(select(messages.c.id).where(messages.c.run_id.is_not(None)))
@@ -387,7 +387,7 @@ async def test_a_redis_flush_loses_no_due_step(app: Any, api: FakeTwilio, make_w
     worker = make_worker(clock, send_rate=0.001)
     await worker.feed()
     await worker.step_runs()  # stepped; its message waits in Redis for the rate
-    await app.server.app[SERVICES].redis.flushdb()
+    await services_of(app).redis.flushdb()
     fresh = make_worker(clock)
     await fresh.tick()
     assert [m["body"] for m in api.accepted()] == [SHOE_DAY]

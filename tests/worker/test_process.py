@@ -14,9 +14,17 @@ from typing import Any
 import redis.asyncio as aioredis
 from sqlalchemy import func, select
 
-from bot.services import SERVICES
 from bot.store.schema import flow_runs, messages
-from tests.conftest import ACCOUNT_SID, FROM_NUMBER, PUBLIC_URL, ROOT, TOKEN, ClientFactory, Phone
+from tests.conftest import (
+    ACCOUNT_SID,
+    FROM_NUMBER,
+    PUBLIC_URL,
+    ROOT,
+    TOKEN,
+    ClientFactory,
+    Phone,
+    services_of,
+)
 from tests.fake_twilio import FakeTwilio
 
 SUBSCRIBERS = 1000
@@ -62,7 +70,7 @@ async def start_worker(config: Path, env: dict[str, str], log: Path) -> asyncio.
 
 async def outbox_counts(app: Any) -> tuple[int, int, int]:
     """(worker messages stored, of them not yet finished, runs still active)."""
-    engine = app.server.app[SERVICES].engine
+    engine = services_of(app).engine
     async with engine.connect() as conn:
         stored = await conn.scalar(select(func.count()).where(messages.c.run_id.is_not(None)))
         unfinished = await conn.scalar(
@@ -83,7 +91,7 @@ async def test_sigkill_of_a_worker_mid_burst_and_a_redis_flush_send_every_step_e
     api, api_url = twilio_api
     (keywords_copy / "flows.yaml").write_text(BURST_FLOW)
     app = await make_client(public_url=PUBLIC_URL, keywords_dir=keywords_copy, send_rate=RATE)
-    prefix = app.server.app[SERVICES].settings.redis_prefix
+    prefix = services_of(app).settings.redis_prefix
     numbers = [f"+1415555{n:04d}" for n in range(SUBSCRIBERS)]
     for chunk in range(0, SUBSCRIBERS, 50):  # a burst of JOINs; each starts the welcome flow
         await asyncio.gather(*(Phone(app, n).text("JOIN") for n in numbers[chunk : chunk + 50]))
@@ -141,7 +149,7 @@ async def test_sigkill_of_a_worker_mid_burst_and_a_redis_flush_send_every_step_e
             ("Acme Outfitters: step three. Reply STOP to opt out.", ()),
         ]
     }
-    engine = app.server.app[SERVICES].engine
+    engine = services_of(app).engine
     async with engine.connect() as conn:
         sids = list(await conn.scalars(select(messages.c.sid).where(messages.c.run_id.is_not(None))))
     assert sorted(sids) == sorted(m["sid"] for m in api.accepted())  # every row knows its message
