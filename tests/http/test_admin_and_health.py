@@ -101,7 +101,9 @@ async def test_healthz_names_the_database_when_it_is_down(make_client: ClientFac
     app = await make_client()
     services = services_of(app)
     await services.engine.dispose()
-    services.services.engine = create_engine("postgresql://nobody@127.0.0.1:1/none")  # nothing listens on port 1
+    services.services.engine = create_engine(
+        "postgresql://nobody@127.0.0.1:1/none"
+    )  # nothing listens on port 1
     response = await app.get("/healthz")
     assert response.status == 503
     assert (await response.json())["down"] == ["database"]
