@@ -162,20 +162,8 @@ def load_settings(
         config_path = Path(env["SMSBOT_CONFIG"])
     if config_path is None and DEFAULT_CONFIG.exists():
         config_path = DEFAULT_CONFIG
-
-    parsed = ConfigFile()
-    base = Path.cwd()
-    if config_path is not None:
-        doc = yamlfile.load(config_path)
-        base = config_path.resolve().parent
-        _refuse_secrets(doc)
-        try:
-            parsed = ConfigFile.model_validate(dict(doc.data))
-        except (ValidationError, TypeError, ValueError) as exc:
-            if isinstance(exc, ValidationError):
-                raise FileProblems(doc.problems_from(exc)) from exc
-            raise FileProblems([Problem(str(config_path), 1, "expected a mapping of settings")]) from exc
-
+    parsed = _read(config_path) if config_path is not None else ConfigFile()
+    base = config_path.resolve().parent if config_path is not None else Path.cwd()
     data_dir = Path(env.get("SMSBOT_DATA_DIR") or parsed.data_dir or "var")
     if not data_dir.is_absolute():
         data_dir = (Path.cwd() if "SMSBOT_DATA_DIR" in env else base) / data_dir
@@ -220,6 +208,17 @@ def load_settings(
         log_level=env.get("SMSBOT_LOG_LEVEL") or parsed.log_level,
     )
     return settings.replace(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _read(config_path: Path) -> ConfigFile:
+    doc = yamlfile.load(config_path)
+    _refuse_secrets(doc)
+    try:
+        return ConfigFile.model_validate(dict(doc.data))
+    except (ValidationError, TypeError, ValueError) as exc:
+        if isinstance(exc, ValidationError):
+            raise FileProblems(doc.problems_from(exc)) from exc
+        raise FileProblems([Problem(str(config_path), 1, "expected a mapping of settings")]) from exc
 
 
 def _quiet_hours(parsed: QuietHoursFile, config_path: Path | None) -> QuietHours:

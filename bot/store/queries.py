@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store.schema import consent_events, flow_runs, keyword_events, messages, subscribers
 
@@ -15,76 +16,48 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+_SUBSCRIBER = (
+    "phone",
+    "status",
+    "language",
+    "language_source",
+    "opt_in_source",
+    "opt_in_keyword",
+    "properties",
+    "created_at",
+    "subscribed_at",
+    "unsubscribed_at",
+)
+_CONSENT = ("action", "from_status", "to_status", "keyword", "source", "text", "message_sid", "at")
+_RUNS = ("flow", "status", "step", "due_at", "started_by", "started_at", "ended_at")
+_KEYWORDS = ("keyword", "text", "message_sid", "at")
+
+
+def _shown(row: Mapping[Any, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    return {name: _iso(row[name]) if isinstance(row[name], datetime) else row[name] for name in fields}
+
+
+async def _of(
+    conn: AsyncConnection, table: Table, subscriber_id: int, fields: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    found = await conn.execute(
+        select(table).where(table.c.subscriber_id == subscriber_id).order_by(table.c.id)
+    )
+    return [_shown(row, fields) for row in found.mappings()]
+
+
 async def subscriber_record(engine: AsyncEngine, phone: str) -> dict[str, Any] | None:
+    """A subscriber's record as a carrier or a court would ask for it: status, consent log, flows."""
     async with engine.connect() as conn:
         row = (await conn.execute(select(subscribers).where(subscribers.c.phone == phone))).mappings().first()
         if row is None:
             return None
-        consent = (
-            await conn.execute(
-                select(consent_events)
-                .where(consent_events.c.subscriber_id == row["id"])
-                .order_by(consent_events.c.id)
-            )
-        ).mappings()
-        keywords = (
-            await conn.execute(
-                select(keyword_events)
-                .where(keyword_events.c.subscriber_id == row["id"])
-                .order_by(keyword_events.c.id)
-            )
-        ).mappings()
-        runs = (
-            await conn.execute(
-                select(flow_runs).where(flow_runs.c.subscriber_id == row["id"]).order_by(flow_runs.c.id)
-            )
-        ).mappings()
-        return {
-            "phone": row["phone"],
-            "status": row["status"],
-            "language": row["language"],
-            "language_source": row["language_source"],
-            "opt_in_source": row["opt_in_source"],
-            "opt_in_keyword": row["opt_in_keyword"],
-            "properties": row["properties"] or {},
-            "created_at": _iso(row["created_at"]),
-            "subscribed_at": _iso(row["subscribed_at"]),
-            "unsubscribed_at": _iso(row["unsubscribed_at"]),
-            "consent": [
-                {
-                    "action": c["action"],
-                    "from_status": c["from_status"],
-                    "to_status": c["to_status"],
-                    "keyword": c["keyword"],
-                    "source": c["source"],
-                    "text": c["text"],
-                    "message_sid": c["message_sid"],
-                    "at": _iso(c["at"]),
-                }
-                for c in consent
-            ],
-            "flows": [
-                {
-                    "flow": r["flow"],
-                    "status": r["status"],
-                    "step": r["step"],
-                    "due_at": _iso(r["due_at"]),
-                    "started_by": r["started_by"],
-                    "started_at": _iso(r["started_at"]),
-                    "ended_at": _iso(r["ended_at"]),
-                }
-                for r in runs
-            ],
-            "keywords": [
-                {
-                    "keyword": k["keyword"],
-                    "text": k["text"],
-                    "message_sid": k["message_sid"],
-                    "at": _iso(k["at"]),
-                }
-                for k in keywords
-            ],
-        }
+        record = _shown(row, _SUBSCRIBER)
+        record["properties"] = row["properties"] or {}
+        record["consent"] = await _of(conn, consent_events, row["id"], _CONSENT)
+        record["flows"] = await _of(conn, flow_runs, row["id"], _RUNS)
+        record["keywords"] = await _of(conn, keyword_events, row["id"], _KEYWORDS)
+        return record
 
 
 async def subscriber_messages(engine: AsyncEngine, phone: str) -> list[dict[str, Any]] | None:
