@@ -50,7 +50,9 @@ def imported(name: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1], base]).strip(".")
+                base = ".".join(
+                    [*package.split(".")[: len(package.split(".")) - node.level + 1], base]
+                ).strip(".")
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
     return {module for module in found if module in modules() and module != name}
@@ -135,6 +137,8 @@ def test_no_function_is_longer_than_a_reader_can_hold_at_once() -> None:
     assert list(long_functions()) == []
 
 
-@pytest.mark.parametrize("name", ["bot.domain.conversation", "bot.pipeline.changes", "bot.channels.twilio.twiml"])
+@pytest.mark.parametrize(
+    "name", ["bot.domain.conversation", "bot.pipeline.changes", "bot.channels.twilio.twiml"]
+)
 def test_the_module_list_sees_the_house(name: str) -> None:
     assert name in modules()

@@ -72,11 +72,15 @@ class FlowEffects:
         self.carry_out(timed_out(self.program, run, self.current(), self.now), run.flow, started=False)
 
     def carry_out(self, went: Advanced, flow: str, *, started: bool) -> None:
-        for action in went.actions:
-            _HANDLERS[type(action)](self, action)
+        self.carry_out_actions(went.actions)
         self.runs.append(RunChange(flow, went.state, started))
         if went.state is None:
             self.active.discard(flow)
+
+    def carry_out_actions(self, actions: tuple[Action, ...]) -> None:
+        """Each action through its one handler, in order."""
+        for action in actions:
+            _HANDLERS[type(action)](self, action)
 
 
 def _send(effects: FlowEffects, action: Action) -> None:

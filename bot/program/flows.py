@@ -218,6 +218,13 @@ def _link(
             c.error(doc, here, f"flow {flow.name}: no contact card {step.card!r}")
         if step.kind is StepKind.START and step.flow not in flows:
             c.error(doc, here, f"flow {flow.name}: starts {step.flow!r}, which is not a flow")
+        elif step.kind is StepKind.START and step.flow == flow.name:
+            c.note(
+                doc,
+                here,
+                f"flow {flow.name}: start {flow.name} does nothing, since the flow is running; to go round "
+                "again, give its first step an id and jump back with split: {on: language, else: <id>}",
+            )
     for i in sorted(set(range(len(flow.steps))) - _reachable(flow)):
         c.note(doc, [*loc, "steps", i], f"flow {flow.name}: step {i + 1} can never run")
 

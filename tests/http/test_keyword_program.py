@@ -1,9 +1,11 @@
 """The shipped Acme Outfitters program, through the webhook, the database and the admin API."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.program.loader import load_program
 from tests.conftest import ClientFactory, Phone, record
 
 
@@ -81,3 +83,17 @@ async def test_keyword_as_first_word_and_typos(app: Any) -> None:
     other = Phone(app, "+14155550124")
     await other.text("Shoess")
     assert (await record(app, "+14155550124"))["opt_in_keyword"] == "SHOES"
+
+
+async def test_a_reply_with_the_phone_tag_says_the_subscribers_own_number(
+    make_client: ClientFactory, keywords_copy: Path
+) -> None:
+    (keywords_copy / "extra.yaml").write_text(
+        "keywords:\n  MYNUMBER:\n    type: preference\n"
+        '    reply: "Acme: we have {{ phone }} on file. Reply STOP to opt out."\n'
+    )
+    load_program(keywords_copy)  # `smsbot check` passes it
+    app = await make_client(keywords_dir=keywords_copy, admin_token="admin-secret")
+    phone = Phone(app, "+14155550188")
+    await phone.text("JOIN")
+    assert await phone.text("MYNUMBER") == "Acme: we have +14155550188 on file. Reply STOP to opt out."

@@ -132,3 +132,10 @@ def test_bad_durations_are_named(keywords_copy: Path) -> None:
     assert found == [
         f"{keywords_copy}/test-flows.yaml:4: flow hello: wait 'soon': expected a duration such as 10m, 2h, 1d"
     ]
+
+
+def test_a_flow_that_starts_itself_is_warned_about_since_it_would_do_nothing(keywords_copy: Path) -> None:
+    flows = "  again:\n    steps:\n      - send: 'Acme: hi'\n      - wait: 1d\n      - start: again\n"
+    loaded = load_program(with_flows(keywords_copy, flows))
+    [warning] = [str(w) for w in loaded.warnings if "start again does nothing" in w.message]
+    assert warning.startswith(f"{keywords_copy / 'test-flows.yaml'}:6: warning:")
