@@ -17,7 +17,7 @@ from bot.domain.matcher import Match, match
 from bot.domain.model import KeywordKind, Program
 from bot.domain.outcome import Flows, Outcome, Policy
 from bot.domain.properties import VCARD_RECEIVED
-from bot.domain.responses import respond
+from bot.domain.responses import Answering, respond
 from bot.domain.subscription import Action, ConsentChange, Status, SubscriptionModel, fire
 from bot.domain.voice import SubscriberState, Voice
 
@@ -32,12 +32,15 @@ def decide(
     found = match(message.body, program, subscriber.status, message.opt_out_type)
     model = SubscriptionModel(subscriber.status)
     flows = flows or Flows()
-    answering = _answers_question(found, model, program, flows)
+    is_answer = _answers_question(found, model, program, flows)
     updates: dict[str, Any] = {}
     said: list[Said] = []
-    if not answering:
+    if not is_answer:
         voice = Voice(found, subscriber, program, updates)
-        said = [(text, ()) for text in respond(found, model, subscriber, program, policy, updates, voice)]
+        said = [
+            (text, ())
+            for text in respond(Answering(found, model, subscriber, program, policy, updates, voice))
+        ]
     _stamp(model.changes, updates, message.received_at)
     if model.changes:
         updates["status"] = model.status
@@ -45,7 +48,7 @@ def decide(
     effects = FlowEffects(
         subscriber, program, policy, message.received_at, model.status, updates, set(flows.active)
     )
-    if answering and flows.waiting is not None:
+    if is_answer and flows.waiting is not None:
         effects.answer(flows.waiting, message.body)
     start = _flow_to_start(found, model, subscriber, program)
     if start and start not in flows.active:

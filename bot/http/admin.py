@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.inbound import BadInbound
 from bot.domain.phones import to_e164
 from bot.services import SERVICES, Services
 from bot.store.queries import subscriber_messages, subscriber_record
+
+T = TypeVar("T")
+Query = Callable[[AsyncEngine, str], Awaitable[T | None]]
 
 
 def _authorise(request: web.Request, services: Services) -> None:
@@ -34,21 +40,20 @@ def _phone(request: web.Request) -> str:
         raise web.HTTPBadRequest(text=f"{exc}\n") from exc
 
 
-async def get_subscriber(request: web.Request) -> web.Response:
+async def _subscribers(request: web.Request, query: Query[T]) -> T:
+    """`query` for the subscriber the URL names, behind the token; 404 when there is none."""
     services = request.app[SERVICES]
     _authorise(request, services)
     assert services.engine is not None
-    record = await subscriber_record(services.engine, _phone(request))
-    if record is None:
+    found = await query(services.engine, _phone(request))
+    if found is None:
         raise web.HTTPNotFound(text="no such subscriber\n")
-    return web.json_response(record)
+    return found
+
+
+async def get_subscriber(request: web.Request) -> web.Response:
+    return web.json_response(await _subscribers(request, subscriber_record))
 
 
 async def get_messages(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    _authorise(request, services)
-    assert services.engine is not None
-    found = await subscriber_messages(services.engine, _phone(request))
-    if found is None:
-        raise web.HTTPNotFound(text="no such subscriber\n")
-    return web.json_response({"messages": found})
+    return web.json_response({"messages": await _subscribers(request, subscriber_messages)})

@@ -10,24 +10,14 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store.schema import consent_events, flow_runs, keyword_events, messages, subscribers
+from bot.store.statements import SUBSCRIBER_FIELDS
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-_SUBSCRIBER = (
-    "phone",
-    "status",
-    "language",
-    "language_source",
-    "opt_in_source",
-    "opt_in_keyword",
-    "properties",
-    "created_at",
-    "subscribed_at",
-    "unsubscribed_at",
-)
+_SUBSCRIBER = ("phone", *SUBSCRIBER_FIELDS, "created_at")
 _CONSENT = ("action", "from_status", "to_status", "keyword", "source", "text", "message_sid", "at")
 _RUNS = ("flow", "status", "step", "due_at", "started_by", "started_at", "ended_at")
 _KEYWORDS = ("keyword", "text", "message_sid", "at")
