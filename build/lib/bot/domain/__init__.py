@@ -1,0 +1,1 @@
+"""The conversation core: plain data in, decisions out. No I/O lives here."""

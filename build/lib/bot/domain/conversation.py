@@ -1,0 +1,155 @@
+"""One subscriber, one decision: a message they texted, or a flow step of theirs falling due.
+
+Both come out as an `Outcome` that the pipeline carries out the same way (mailroom's "one runner
+for messages and timers"); flow actions go through `flow_effects` in both.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.domain.compliance import Intent
+from bot.domain.flow_effects import FlowEffects, Said
+from bot.domain.flow_runner import RunState
+from bot.domain.inbound import InboundMessage
+from bot.domain.matcher import Match, match
+from bot.domain.model import KeywordKind, Program
+from bot.domain.outcome import Flows, Outcome, Policy
+from bot.domain.properties import VCARD_RECEIVED
+from bot.domain.responses import Answering, respond
+from bot.domain.subscription import Action, ConsentChange, Status, SubscriptionModel, fire
+from bot.domain.voice import SubscriberState, Voice
+
+
+def decide(
+    message: InboundMessage,
+    subscriber: SubscriberState,
+    program: Program,
+    policy: Policy,
+    flows: Flows | None = None,
+) -> Outcome:
+    found = match(message.body, program, subscriber.status, message.opt_out_type)
+    model = SubscriptionModel(subscriber.status)
+    flows = flows or Flows()
+    is_answer = _answers_question(found, model, program, flows)
+    updates: dict[str, Any] = {}
+    said: list[Said] = []
+    if not is_answer:
+        voice = Voice(found, subscriber, program, updates)
+        said = [
+            (text, ())
+            for text in respond(Answering(found, model, subscriber, program, policy, updates, voice))
+        ]
+    _stamp(model.changes, updates, message.received_at)
+    if model.changes:
+        updates["status"] = model.status
+
+    effects = FlowEffects(
+        subscriber, program, policy, message.received_at, model.status, updates, set(flows.active)
+    )
+    if is_answer and flows.waiting is not None:
+        effects.answer(flows.waiting, message.body)
+    start = _flow_to_start(found, model, subscriber, program)
+    if start and start not in flows.active:
+        effects.start(start)
+    return _outcome(found, model.status, tuple(model.changes), [*said, *effects.said], effects)
+
+
+def step_due(
+    run: RunState,
+    subscriber: SubscriberState,
+    program: Program,
+    policy: Policy,
+    flows: Flows,
+    now: datetime,
+) -> Outcome:
+    """A run's wait ended or its question timed out: it goes on to its next pause. No marketing
+    without consent: the runs of someone no longer subscribed end here, and nothing is sent."""
+    if subscriber.status is not Status.SUBSCRIBED:
+        return Outcome(Intent.OTHER, subscriber.status, cancel_flows=True)
+    effects = FlowEffects(subscriber, program, policy, now, subscriber.status, {}, set(flows.active))
+    effects.fall_due(run)
+    return _outcome(Match(Intent.OTHER), subscriber.status, (), effects.said, effects)
+
+
+def opted_out_at_carrier(subscriber: SubscriberState, source: str, at: datetime) -> Outcome:
+    """The carrier refuses to deliver to a number that opted out there: the same opt-out as a STOP,
+    recorded with the carrier as its source; flows end and nothing queued goes out."""
+    model = SubscriptionModel(subscriber.status)
+    if not fire(model, Action.OPT_OUT, source=source):
+        return Outcome(Intent.OTHER, subscriber.status)
+    return Outcome(
+        Intent.OPT_OUT,
+        model.status,
+        consent=tuple(model.changes),
+        updates={"status": model.status, "unsubscribed_at": at},
+        cancel_flows=True,
+    )
+
+
+def card_delivered(subscriber: SubscriberState) -> Outcome:
+    """The contact card reached their phone: remembered as a property segments and flows can use."""
+    if subscriber.properties.get(VCARD_RECEIVED) is True:
+        return Outcome(Intent.OTHER, subscriber.status)
+    properties = {**subscriber.properties, VCARD_RECEIVED: True}
+    return Outcome(Intent.OTHER, subscriber.status, updates={"properties": properties})
+
+
+def _stamp(changes: list[ConsentChange], updates: dict[str, Any], at: datetime) -> None:
+    for change in changes:
+        if change.to_status is Status.SUBSCRIBED:
+            updates["subscribed_at"] = at
+        elif change.to_status is Status.UNSUBSCRIBED:
+            updates["unsubscribed_at"] = at
+
+
+def _outcome(
+    found: Match, status: Status, consent: tuple[ConsentChange, ...], said: list[Said], effects: FlowEffects
+) -> Outcome:
+    kept = [(text, media) for text, media in said if text or media]
+    return Outcome(
+        intent=found.intent,
+        status=status,
+        word=found.word,
+        consent=consent,
+        replies=tuple(text for text, _ in kept),
+        updates=effects.updates,
+        keyword=found.keyword.name if found.keyword is not None else None,
+        cancel_flows=any(change.to_status is Status.UNSUBSCRIBED for change in consent),
+        media={i: media for i, (_, media) in enumerate(kept) if media},
+        runs=tuple(effects.runs),
+    )
+
+
+def _answers_question(found: Match, model: SubscriptionModel, program: Program, flows: Flows) -> bool:
+    """Is this message the answer to a waiting question? Compliance words never are; program
+    keywords interrupt, unless the question says they answer it."""
+    waiting = flows.waiting
+    if waiting is None or model.status is not Status.SUBSCRIBED:
+        return False
+    flow = program.flows.get(waiting.flow)
+    if flow is None or waiting.step >= len(flow.steps):
+        return False
+    if found.intent is Intent.OTHER:
+        return True
+    return found.intent is Intent.KEYWORD and not flow.steps[waiting.step].interrupt
+
+
+def _flow_to_start(
+    found: Match, model: SubscriptionModel, subscriber: SubscriberState, program: Program
+) -> str | None:
+    """A keyword's flow starts once the subscriber is in: on opt-in, on the Y of a double opt-in, or
+    from a subscriber's preference keyword. Never for someone not (or no longer) subscribed."""
+    actions = {change.action for change in model.changes}
+    if found.intent is Intent.CONFIRM and Action.OPT_IN_CONFIRMED in actions:
+        keyword = program.keywords.get(subscriber.opt_in_keyword or "")
+        return keyword.flow if keyword is not None else None
+    keyword = found.keyword
+    if found.intent is not Intent.KEYWORD or keyword is None or not keyword.flow:
+        return None
+    if keyword.kind is KeywordKind.OPT_IN and Action.OPT_IN in actions:
+        return keyword.flow
+    if keyword.kind is KeywordKind.PREFERENCE and model.status is Status.SUBSCRIBED:
+        return keyword.flow
+    return None

@@ -1,0 +1,165 @@
+"""Running a flow for one subscriber, as pure decisions: state and clock in, actions out.
+
+`advance` runs steps until one pauses (a wait, or an ask waiting for its answer) or the flow ends;
+`answer` takes a reply to the waiting question; `timed_out` gives up on it. `flow_effects` carries out
+the actions; the pipeline stores the state and schedules `due_at`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.domain.flows import Flow, Step, StepKind
+from bot.domain.i18n import negotiate
+from bot.domain.model import Program
+from bot.domain.phones import region_of
+from bot.domain.properties import PropertyType
+from bot.domain.quiet_hours import QuietHours
+from bot.domain.voice import SubscriberState, Voice
+
+MAX_STEPS = 200  # per advance; the checker refuses loops without a pause, this is the backstop
+
+
+@dataclass(frozen=True)
+class RunState:
+    flow: str
+    step: int  # the next step to run, or the ask waiting for its answer
+    waiting: bool = False  # an ask is waiting for its answer
+    asked_again: bool = False  # the ask already re-asked once after an invalid answer
+    due_at: datetime | None = None  # when to advance again (end of a wait, or the ask's timeout)
+
+
+@dataclass(frozen=True)
+class Send:
+    text: str
+    media: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SendCard:
+    card: str  # contact card name; the worker decides MMS or a link by country
+
+
+@dataclass(frozen=True)
+class SetProperty:
+    name: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class StartFlow:
+    flow: str
+
+
+Action = Send | SendCard | SetProperty | StartFlow
+
+
+@dataclass(frozen=True)
+class Advanced:
+    state: RunState | None  # None: the flow has ended
+    actions: tuple[Action, ...]
+
+
+def _next_time_of_day(now: datetime, step: Step, subscriber: SubscriberState) -> datetime:
+    assert step.until is not None
+    zone = QuietHours().zones(subscriber.phone)[0]
+    local = now.astimezone(zone)
+    target = datetime.combine(local.date(), step.until, tzinfo=zone)
+    if target <= now:
+        target = datetime.combine(local.date() + timedelta(days=1), step.until, tzinfo=zone)
+    return target
+
+
+def _branch(step: Step, subscriber: SubscriberState, program: Program) -> str | None:
+    on = step.split_on
+    if on == "country":
+        value: Any = region_of(subscriber.phone)
+    elif on == "language":
+        value = negotiate(subscriber.language, program.info.default_language)
+    elif on == "opt_in_source":
+        value = subscriber.opt_in_source
+    else:
+        value = subscriber.properties.get(on or "")
+    for wanted, target in step.branches.items():
+        if (isinstance(value, list) and wanted in value) or (value is not None and str(value) == wanted):
+            return target
+    return step.otherwise
+
+
+def advance(program: Program, state: RunState, subscriber: SubscriberState, now: datetime) -> Advanced:
+    """Run from `state.step` until a pause or the end. A waiting ask is not advanced here."""
+    flow = program.flows.get(state.flow)
+    if flow is None:
+        return Advanced(None, ())  # the flow was removed from the program: stop quietly
+    if state.waiting:
+        return Advanced(state, ())
+    actions: list[Action] = []
+    voice = Voice.to(subscriber, program)
+    index = state.step
+    for _ in range(MAX_STEPS):
+        if index >= len(flow.steps):
+            return Advanced(None, tuple(actions))
+        step = flow.steps[index]
+        if step.kind is StepKind.END:
+            return Advanced(None, tuple(actions))
+        if step.kind is StepKind.SEND:
+            assert step.message is not None
+            actions.append(Send(voice.message(step.message, subscriber.properties), step.media))
+        elif step.kind is StepKind.SEND_VCARD:
+            actions.append(SendCard(str(step.card)))
+        elif step.kind is StepKind.START:
+            actions.append(StartFlow(str(step.flow)))
+        elif step.kind is StepKind.SPLIT:
+            target = _branch(step, subscriber, program)
+            index = flow.index_of(target) if target else index + 1
+            continue
+        elif step.kind is StepKind.WAIT:
+            due = now + step.wait if step.wait is not None else _next_time_of_day(now, step, subscriber)
+            return Advanced(RunState(flow.name, index + 1, due_at=due), tuple(actions))
+        elif step.kind is StepKind.ASK:
+            assert step.message is not None and step.wait is not None
+            actions.append(Send(voice.message(step.message, subscriber.properties)))
+            return Advanced(RunState(flow.name, index, waiting=True, due_at=now + step.wait), tuple(actions))
+        index += 1
+    raise RuntimeError(f"flow {flow.name} ran {MAX_STEPS} steps without a pause")
+
+
+def answer(
+    program: Program, state: RunState, subscriber: SubscriberState, text: str, now: datetime
+) -> Advanced:
+    """A reply to the waiting question: store it if valid, re-ask once if not, then move on."""
+    flow: Flow | None = program.flows.get(state.flow)
+    if flow is None or not state.waiting:
+        return Advanced(state if flow else None, ())
+    step = flow.steps[state.step]
+    spec = program.properties[str(step.property)]
+    try:
+        value = spec.coerce(text.strip())
+        if spec.type is PropertyType.LIST:
+            value = list(dict.fromkeys([*(subscriber.properties.get(spec.name) or []), *value]))
+    except ValueError:
+        if not state.asked_again:
+            message = step.invalid or step.message
+            assert message is not None
+            again = Voice.to(subscriber, program).message(message, subscriber.properties)
+            return Advanced(replace(state, asked_again=True), (Send(again),))
+        return _move_on(program, state, subscriber, now, ())
+    stored = SetProperty(spec.name, value)
+    updated = replace(subscriber, properties={**subscriber.properties, spec.name: value})
+    return _move_on(program, state, updated, now, (stored,))
+
+
+def timed_out(program: Program, state: RunState, subscriber: SubscriberState, now: datetime) -> Advanced:
+    """No answer in time: give up on the question and go on with the flow."""
+    if not state.waiting:
+        return advance(program, state, subscriber, now)
+    return _move_on(program, state, subscriber, now, ())
+
+
+def _move_on(
+    program: Program, state: RunState, subscriber: SubscriberState, now: datetime, done: tuple[Action, ...]
+) -> Advanced:
+    after = advance(program, RunState(state.flow, state.step + 1), subscriber, now)
+    return Advanced(after.state, (*done, *after.actions))

@@ -1,0 +1,67 @@
+"""Which word did they text? Compliance words first, in every state; then the program's keywords."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.compliance import CONFIRM_WORDS, Intent, is_opt_out_sentence
+from bot.domain.model import Keyword, MatchMode, Program
+from bot.domain.subscription import Status
+from bot.domain.text import fold
+
+_CARRIER_INTENTS = {"STOP": Intent.OPT_OUT, "HELP": Intent.HELP, "START": Intent.OPT_IN}
+
+
+@dataclass(frozen=True)
+class Match:
+    intent: Intent
+    word: str | None = None  # the compliance word or keyword name that matched
+    language: str | None = None  # the language of a compliance word
+    keyword: Keyword | None = None
+
+
+OTHER = Match(Intent.OTHER)
+
+
+def match(body: str, program: Program, status: Status, opt_out_type: str | None = None) -> Match:
+    folded = fold(body)
+
+    if opt_out_type in _CARRIER_INTENTS:
+        # The carrier already classified it (Advanced Opt-Out) and acts on it; agree with it.
+        known = program.compliance.get(folded)
+        word = known.word if known else opt_out_type
+        return Match(_CARRIER_INTENTS[opt_out_type], word, known.language if known else None)
+
+    if status is Status.PENDING and folded in CONFIRM_WORDS:
+        return Match(Intent.CONFIRM, folded.upper())
+
+    known = program.compliance.get(folded)
+    if known is not None:
+        return Match(known.intent, known.word, known.language)
+
+    tokens = folded.split()
+    if tokens and is_opt_out_sentence(tokens):
+        return Match(Intent.OPT_OUT, "STOP", "en")
+
+    keyword = _keyword(folded, tokens, program)
+    if keyword is not None:
+        return Match(Intent.KEYWORD, keyword.name, keyword.language, keyword)
+    return OTHER
+
+
+def _keyword(folded: str, tokens: list[str], program: Program) -> Keyword | None:
+    keyword = program.index.get(folded)
+    if keyword is not None or not tokens:
+        return keyword
+    first = tokens[0]
+    if len(tokens) > 1:
+        keyword = program.index.get(first)
+        if keyword is not None:
+            return keyword if keyword.match is MatchMode.FIRST_WORD else None
+    name = program.typos.match(first) if program.typos is not None else None
+    if name is None:
+        return None
+    keyword = program.keywords[name]
+    if len(tokens) > 1 and keyword.match is not MatchMode.FIRST_WORD:
+        return None
+    return keyword

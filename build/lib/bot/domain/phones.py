@@ -1,0 +1,42 @@
+"""Phone numbers: E.164 form, the country a number belongs to, and a form fit for a log line."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import phonenumbers
+
+from bot.domain.inbound import BadInbound
+
+
+@lru_cache(maxsize=65536)  # subscribers text again and again; parsing a number is not free
+def to_e164(raw: str) -> str:
+    """Normalise a phone number given in international form; raise BadInbound otherwise."""
+    text = raw.strip()
+    if text.startswith("tel:"):
+        text = text[4:]
+    if not text.startswith("+"):
+        raise BadInbound("From must be a phone number in international (E.164) form, starting with +")
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException as exc:
+        raise BadInbound("From is not a phone number") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise BadInbound("From is not a possible phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=65536)
+def region_of(phone: str) -> str | None:
+    """The ISO region of a number ("US", "CA", "GB"), or None when it cannot be placed."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def mask_phone(phone: str) -> str:
+    """A phone number fit for a log line: country code and last two digits only."""
+    if len(phone) <= 6:
+        return "***"
+    return f"{phone[:3]}{'*' * (len(phone) - 5)}{phone[-2:]}"

@@ -1,0 +1,80 @@
+"""One-letter typos of keywords (JION, JOINN, JON, JOIM), found in constant time.
+
+Symmetric deletes: at load, every word is indexed under each of its one-letter deletions; a texted
+word then costs len(word) + 1 dictionary probes, whatever the number of keywords. Candidates are
+confirmed by a true one-edit check (insertion, deletion, substitution, adjacent transposition).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+MIN_LENGTH = 4  # shorter keywords are too close to ordinary words to guess at
+
+
+def deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def one_edit(a: str, b: str) -> bool:
+    """True when a and b differ by exactly one insertion, deletion, substitution or transposition."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+class TypoIndex:
+    def __init__(self, words: Mapping[str, str], blocked: Iterable[str] = ()) -> None:
+        """`words`: folded word -> keyword name, for the words that accept typos.
+
+        `blocked`: words a typo must not be near (compliance words): "STPO" might be STOP, so it
+        matches no keyword, whatever keyword it is also near.
+        """
+        self._words = dict(words)
+        self._deleted = _deletion_index(self._words)
+        self._blocked = frozenset(blocked)
+        self._blocked_deleted = _deletion_index(self._blocked)
+
+    def candidates(self, texted: str) -> set[str]:
+        """Keyword words within one edit of `texted`."""
+        return _within_one_edit(texted, self._words, self._deleted)
+
+    def near_blocked(self, texted: str) -> bool:
+        return bool(_within_one_edit(texted, self._blocked, self._blocked_deleted))
+
+    def match(self, texted: str) -> str | None:
+        """The one keyword `texted` is a typo of; None when none, or when two keywords are that close."""
+        if len(texted) < MIN_LENGTH - 1 or self.near_blocked(texted):
+            return None
+        names = {self._words[word] for word in self.candidates(texted)}
+        return names.pop() if len(names) == 1 else None
+
+
+def _deletion_index(words: Iterable[str]) -> dict[str, set[str]]:
+    index: dict[str, set[str]] = {}
+    for word in words:
+        for variant in deletions(word):
+            index.setdefault(variant, set()).add(word)
+    return index
+
+
+def _within_one_edit(
+    texted: str, words: Mapping[str, str] | frozenset[str], deleted: dict[str, set[str]]
+) -> set[str]:
+    found: set[str] = set(deleted.get(texted, ()))  # a letter left out
+    for variant in deletions(texted):
+        if variant in words:  # a letter too many
+            found.add(variant)
+        found |= deleted.get(variant, set())  # a letter changed or two swapped
+    return {word for word in found if one_edit(texted, word)}

@@ -1,0 +1,59 @@
+"""The admin API: a subscriber's record, consent log and messages, behind a bearer token."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain.inbound import BadInbound
+from bot.domain.phones import to_e164
+from bot.services import SERVICES, Services
+from bot.store.queries import subscriber_messages, subscriber_record
+
+T = TypeVar("T")
+Query = Callable[[AsyncEngine, str], Awaitable[T | None]]
+
+
+def _authorise(request: web.Request, services: Services) -> None:
+    expected = services.settings.admin_token
+    given = request.headers.get("Authorization", "")
+    scheme, _, token = given.partition(" ")
+    if not expected:
+        raise web.HTTPUnauthorized(text="the admin API is off: set SMSBOT_ADMIN_TOKEN\n")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        raise web.HTTPUnauthorized(
+            text="a valid Authorization: Bearer token is required\n", headers={"WWW-Authenticate": "Bearer"}
+        )
+
+
+def _phone(request: web.Request) -> str:
+    raw = request.match_info["phone"].strip()
+    if not raw.startswith("+"):
+        raw = "+" + raw  # "+" is easy to lose in a URL; the number is international either way
+    try:
+        return to_e164(raw)
+    except BadInbound as exc:
+        raise web.HTTPBadRequest(text=f"{exc}\n") from exc
+
+
+async def _subscribers(request: web.Request, query: Query[T]) -> T:
+    """`query` for the subscriber the URL names, behind the token; 404 when there is none."""
+    services = request.app[SERVICES]
+    _authorise(request, services)
+    assert services.engine is not None
+    found = await query(services.engine, _phone(request))
+    if found is None:
+        raise web.HTTPNotFound(text="no such subscriber\n")
+    return found
+
+
+async def get_subscriber(request: web.Request) -> web.Response:
+    return web.json_response(await _subscribers(request, subscriber_record))
+
+
+async def get_messages(request: web.Request) -> web.Response:
+    return web.json_response({"messages": await _subscribers(request, subscriber_messages)})

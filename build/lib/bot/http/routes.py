@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.http import admin, health, twilio, vcards
+
+
+def setup_routes(app: web.Application) -> None:
+    twilio.setup(app)
+    app.router.add_get("/healthz", health.healthz)
+    app.router.add_get("/vcards/{name}.vcf", vcards.contact_card)
+    app.router.add_get("/api/subscribers/{phone}", admin.get_subscriber)
+    app.router.add_get("/api/subscribers/{phone}/messages", admin.get_messages)

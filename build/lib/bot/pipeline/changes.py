@@ -1,0 +1,90 @@
+"""Everything one write transaction changes, gathered while its decisions are taken, written at once.
+
+`record` is the one place a domain Outcome becomes writes (consent records, keyword events, the
+subscriber's new fields, their runs), for an inbound message, a flow step falling due and a
+carrier's report alike (mailroom's "effects add writes before commit"). Messages to send are
+added by the caller: replies in the webhook's answer, or the worker's outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from bot.domain.outcome import Outcome
+from bot.domain.subscription import Status
+from bot.pipeline.runs import RunBook, load_books, write_books
+from bot.store import rows
+from bot.store.statements import (
+    INSERT_CONSENT,
+    INSERT_KEYWORD_EVENTS,
+    INSERT_MESSAGES,
+    SUBSCRIBER_FIELDS,
+    UPDATE_SUBSCRIBER,
+)
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What a decision answers: an inbound message, a due step, a carrier's report."""
+
+    at: datetime
+    started_by: str  # recorded on the runs it starts: a MessageSid, "flow:<name>"
+    text: str | None = None  # what they texted, kept with consent records and keyword events
+    message_sid: str | None = None
+
+
+@dataclass
+class Changes:
+    now: datetime
+    books: dict[int, RunBook] = field(default_factory=dict)  # subscriber id -> their runs
+    messages: list[rows.Row] = field(default_factory=list)
+    consent: list[rows.Row] = field(default_factory=list)
+    keywords: list[rows.Row] = field(default_factory=list)
+    subscribers: dict[int, rows.Row] = field(default_factory=dict)  # changed subscribers by id
+    started: int = 0  # runs started, once written
+
+    def load_runs(self, conn: Connection, subscriber_ids: list[int]) -> None:
+        self.books.update(load_books(conn, subscriber_ids))
+
+    def book(self, subscriber_id: int) -> RunBook:
+        return self.books.setdefault(subscriber_id, RunBook())
+
+    def record(self, subscriber: rows.Row, outcome: Outcome, cause: Cause) -> None:
+        sid = subscriber["id"]
+        for change in outcome.consent:
+            self.consent.append(rows.consent_event(sid, change, cause.text, cause.message_sid, cause.at))
+        if outcome.keyword is not None and cause.message_sid is not None:
+            self.keywords.append(
+                rows.keyword_event(sid, outcome.keyword, cause.text or "", cause.message_sid, cause.at)
+            )
+        book = self.book(sid)
+        if outcome.cancel_flows:  # in order: an opt-out ends what ran and what this batch started
+            book.cancel()
+        for run in outcome.runs:
+            book.apply(run, cause.started_by)
+        if outcome.updates:
+            for key, value in outcome.updates.items():
+                subscriber[key] = value.value if isinstance(value, Status) else value
+            self.subscribers[sid] = subscriber
+
+    def write(self, conn: Connection) -> None:
+        if self.messages:
+            conn.execute(INSERT_MESSAGES, self.messages)
+        if self.consent:
+            conn.execute(INSERT_CONSENT, self.consent)
+        if self.keywords:
+            conn.execute(INSERT_KEYWORD_EVENTS, self.keywords)
+        self.started = write_books(conn, self.books, self.now)
+        if self.subscribers:
+            conn.execute(UPDATE_SUBSCRIBER, [self._update(row) for row in self.subscribers.values()])
+
+    def _update(self, row: rows.Row) -> dict[str, Any]:
+        return {
+            "b_id": row["id"],
+            "b_updated_at": self.now,
+            **{f"b_{name}": row[name] for name in SUBSCRIBER_FIELDS},
+        }

@@ -1,0 +1,170 @@
+"""The worker's sending transactions: claim what may go now, then record what the carrier said.
+
+A message is handed to the carrier only after a transaction moved it from `pending` to
+`dispatching`; a worker killed in between leaves it `dispatching`, and after the lease another
+worker asks the carrier whether it arrived before sending again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
+
+from bot.channels.base import SendResult
+from bot.domain.delivery import DISPATCHING, PENDING, moves_forward
+from bot.domain.quiet_hours import QuietHours
+from bot.domain.subscription import Status
+from bot.pipeline.statuses import carrier_opt_outs
+from bot.store.schema import messages, subscribers
+
+RETRY_BASE = 2.0  # seconds; doubled per attempt
+RETRY_MAX = 300.0
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    ref: str
+    to: str
+    body: str
+    media_urls: tuple[str, ...]
+    attempts: int
+    recovering: bool  # a worker died while handing it over: ask the carrier before sending again
+    since: datetime  # when it was last marked dispatching
+
+
+@dataclass
+class Claims:
+    ready: list[Claimed]
+    later: dict[int, datetime]  # not now (quiet hours, in flight elsewhere): look again then
+    dropped: list[int]  # cancelled or already sent: forget them
+
+
+_OUTBOX_ROWS = (
+    select(
+        messages.c.id,
+        messages.c.ref,
+        messages.c.body,
+        messages.c.media_urls,
+        messages.c.status,
+        messages.c.marketing,
+        messages.c.attempts,
+        messages.c.send_after,
+        messages.c.updated_at,
+        subscribers.c.phone,
+        subscribers.c.status.label("subscriber_status"),
+    )
+    .join(subscribers, subscribers.c.id == messages.c.subscriber_id)
+    .where(messages.c.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def claim(conn: Connection, ids: Sequence[int], quiet: QuietHours, now: datetime, lease: timedelta) -> Claims:
+    """Move each message that may go out now to `dispatching`; say when to look at the others."""
+    query = _OUTBOX_ROWS
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=messages)  # a STOP's cancel waits for us, or we for it
+    claims = Claims([], {}, [])
+    found: set[int] = set()
+    cancelled: list[int] = []
+    for row in conn.execute(query, {"ids": list(ids)}):
+        found.add(row.id)
+        if row.status not in (PENDING, DISPATCHING):
+            claims.dropped.append(row.id)  # sent, failed or cancelled meanwhile
+        elif row.subscriber_status != Status.SUBSCRIBED.value:
+            cancelled.append(row.id)
+        else:
+            _claim_one(conn, row, claims, quiet, now, lease)
+    if cancelled:
+        conn.execute(
+            update(messages).where(messages.c.id.in_(cancelled)).values(status="cancelled", updated_at=now)
+        )
+    if claims.ready:
+        conn.execute(
+            update(messages)
+            .where(messages.c.id.in_([c.id for c in claims.ready]))
+            .values(status=DISPATCHING, attempts=messages.c.attempts + 1, updated_at=now)
+        )
+    claims.dropped += [i for i in ids if i not in found] + cancelled
+    return claims
+
+
+def _claim_one(
+    conn: Connection, row: Any, claims: Claims, quiet: QuietHours, now: datetime, lease: timedelta
+) -> None:
+    if row.status == DISPATCHING and row.updated_at + lease > now:
+        claims.later[row.id] = row.updated_at + lease  # another worker is handing it over right now
+    elif row.send_after is not None and row.send_after > now:
+        claims.later[row.id] = row.send_after
+    elif row.marketing and not quiet.allows(now, row.phone):
+        # Held by the rate until the window closed: wait for it to open again.
+        claims.later[row.id] = quiet.next_allowed(now, row.phone)
+        conn.execute(update(messages).where(messages.c.id == row.id).values(send_after=claims.later[row.id]))
+    else:
+        claims.ready.append(
+            Claimed(
+                id=row.id,
+                ref=row.ref,
+                to=row.phone,
+                body=row.body,
+                media_urls=tuple(row.media_urls or ()),
+                attempts=row.attempts,
+                recovering=row.status == DISPATCHING,
+                since=row.updated_at,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    retry_at: dict[int, datetime]  # tried again then
+    opted_out: int  # subscribers the carrier reported as opted out
+
+
+def record_results(
+    conn: Connection, results: Sequence[tuple[Claimed, SendResult]], now: datetime, max_attempts: int
+) -> Recorded:
+    """Store what the carrier said about each message handed over."""
+    retry_at: dict[int, datetime] = {}
+    refused: list[tuple[int, int | None]] = []  # (message id, error code): opted out at the carrier
+    ids = [claimed.id for claimed, _ in results]
+    current = dict(conn.execute(select(messages.c.id, messages.c.status).where(messages.c.id.in_(ids))).all())
+    changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # one executemany per shape of change
+    for claimed, result in results:
+        values: dict[str, Any] = {"updated_at": now, "error_code": result.error_code}
+        if result.sid is not None:
+            values.update(sid=result.sid, handed_at=now)
+            # A status callback may already have told more than the API's first answer.
+            if moves_forward(result.status, current.get(claimed.id)):
+                values["status"] = result.status
+        elif result.retry and claimed.attempts + 1 < max_attempts:
+            retry_at[claimed.id] = now + timedelta(seconds=min(RETRY_MAX, RETRY_BASE * 2**claimed.attempts))
+            values.update(status=PENDING, send_after=retry_at[claimed.id])
+        else:
+            values["status"] = "failed"
+            if result.opted_out:
+                refused.append((claimed.id, result.error_code))
+        changes.setdefault(tuple(sorted(values)), []).append({"message_id": claimed.id, **values})
+    for shape, rows in changes.items():
+        conn.execute(_update_messages(shape), rows)
+    return Recorded(retry_at, carrier_opt_outs(conn, refused, now))
+
+
+def _update_messages(shape: tuple[str, ...]) -> Any:
+    return (
+        update(messages)
+        .where(messages.c.id == bindparam("message_id"))
+        .values({name: bindparam(name) for name in shape})
+    )
+
+
+def known_sids(conn: Connection, sids: Sequence[str]) -> set[str]:
+    """Which of these carrier message ids are already stored (recovery must not adopt them twice)."""
+    if not sids:
+        return set()
+    return set(conn.scalars(select(messages.c.sid).where(messages.c.sid.in_(list(sids)))))

@@ -1,0 +1,96 @@
+"""The worker's step transaction: due flow runs move on, and what they send goes to the outbox.
+
+Exactly-once rests here, not on Redis: a run's step and the messages it produces are committed
+together, and a run is advanced only while it is due. The decision is the domain's `step_due`,
+and its writes go through the same `Changes` as an inbound message's.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from bot.domain.conversation import step_due
+from bot.domain.model import Program
+from bot.domain.outcome import Outcome, Policy
+from bot.domain.quiet_hours import QuietHours
+from bot.pipeline.changes import Cause, Changes
+from bot.store import rows
+from bot.store.statements import NEW_OUTBOX_IDS, RUNS_BY_ID, SUBSCRIBERS_BY_ID
+
+
+@dataclass(frozen=True)
+class Stepped:
+    """What a batch of due runs became, for the queue: when to look at each run and message again."""
+
+    runs: dict[int, datetime | None]  # run id -> next due (None: ended, cancelled, gone)
+    messages: dict[int, datetime]  # new outbox message id -> send after
+    started: int = 0  # flows started by `start` steps (due now; the feeder queues them)
+
+
+def lock_subscribers(conn: Connection, subscriber_ids: Sequence[int]) -> dict[int, rows.Row]:
+    query = SUBSCRIBERS_BY_ID
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()  # the same rows the webhook locks: one writer per subscriber
+    return {row["id"]: dict(row) for row in conn.execute(query, {"ids": list(subscriber_ids)}).mappings()}
+
+
+def run_due_steps(
+    conn: Connection,
+    run_ids: Sequence[int],
+    program: Program,
+    policy: Policy,
+    quiet: QuietHours,
+    now: datetime,
+) -> Stepped:
+    """Advance every due run among `run_ids` to its next pause, writing the messages it sends."""
+    # Read in full before anything below writes to the same rows; only active runs are stepped.
+    runs = [run for run in conn.execute(RUNS_BY_ID, {"ids": list(run_ids)}).mappings().all()]
+    people = lock_subscribers(conn, sorted({run["subscriber_id"] for run in runs})) if runs else {}
+    changes = Changes(now)
+    changes.load_runs(conn, list(people))
+    nexts: dict[int, datetime | None] = dict.fromkeys(run_ids)
+    for run in sorted(runs, key=lambda run: (run["due_at"] or now, run["id"])):
+        if run["status"] != "active":
+            continue
+        if run["due_at"] is None or run["due_at"] > now:
+            nexts[run["id"]] = run["due_at"]  # moved on since it was queued (an answer came in)
+            continue
+        person = people[run["subscriber_id"]]
+        book = changes.book(person["id"])
+        outcome = step_due(
+            rows.run_state(run), rows.subscriber_state(person), program, policy, book.flows(), now
+        )
+        _to_outbox(changes, person, run, outcome, quiet)
+        changes.record(person, outcome, Cause(now, f"flow:{run['flow']}"))
+        state = book.current.get(run["flow"])
+        nexts[run["id"]] = state.due_at if state is not None else None
+    changes.write(conn)
+    return Stepped(nexts, _created(conn, changes), changes.started)
+
+
+def _to_outbox(
+    changes: Changes, person: rows.Row, run: Mapping[Any, Any], outcome: Outcome, quiet: QuietHours
+) -> None:
+    """Each message the step says goes to the outbox, held by quiet hours in the subscriber's zone."""
+    send_after = quiet.next_allowed(changes.now, person["phone"])
+    for n, body in enumerate(outcome.replies):
+        ref = f"r{run['id']}.{run['step']}.{n}.{secrets.token_hex(4)}"
+        media = outcome.media.get(n, ())
+        changes.messages.append(
+            rows.outbox_message(
+                person["id"], ref, body, media, run["id"], run["due_at"], send_after, changes.now
+            )
+        )
+
+
+def _created(conn: Connection, changes: Changes) -> dict[int, datetime]:
+    refs = [row["ref"] for row in changes.messages]
+    if not refs:
+        return {}
+    return {found.id: found.send_after for found in conn.execute(NEW_OUTBOX_IDS, {"refs": refs})}

@@ -1,0 +1,136 @@
+"""Group commit: inbound messages and delivery reports queue here and are applied in batches, one
+transaction each. Every write of the web processes goes through here.
+
+While one batch commits, the next one gathers, so under load a commit (and its fsync) is shared by
+many writes, and when idle a write waits for nobody.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.channels.base import StatusReport
+from bot.domain.inbound import InboundMessage
+from bot.domain.model import Program
+from bot.domain.outcome import Policy
+from bot.pipeline.apply import Applied, apply_batch
+from bot.pipeline.statuses import record_statuses
+from bot.store.db import WriteTransactions
+
+log = logging.getLogger(__name__)
+
+SLOW_BATCH = 0.05  # seconds; a commit slower than this holds up every webhook behind it
+Work = InboundMessage | StatusReport
+_Item = tuple[Work, asyncio.Future[Any]]
+
+
+class StoreUnavailable(RuntimeError):
+    pass
+
+
+class Writer:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        database_url: str,
+        program: Callable[[], Program],
+        policy: Policy,
+        max_batch: int = 200,
+    ) -> None:
+        self._transactions = WriteTransactions(engine, database_url)
+        self._program = program
+        self._policy = policy
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="writer")
+
+    async def close(self) -> None:
+        """Apply everything already queued, then stop."""
+        if self._task is not None:
+            await self._queue.put(None)
+            await self._task
+            self._task = None
+        self._transactions.close()
+
+    async def submit(self, message: InboundMessage) -> Applied:
+        applied: Applied = await self._put(message)
+        return applied
+
+    async def report(self, status: StatusReport) -> bool:
+        """Record a delivery report; False when it names no message of ours."""
+        found: bool = await self._put(status)
+        return found
+
+    async def _put(self, work: Work) -> Any:
+        if self._task is None:
+            raise RuntimeError("writer is not running")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        await self._queue.put((work, future))
+        # Shielded: a caller that goes away (carrier hung up) must not cancel a commit under way.
+        return await asyncio.shield(future)
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            await self._apply(batch)
+
+    async def _apply(self, batch: list[_Item]) -> None:
+        started = time.perf_counter()
+        try:
+            results = await self._transactions.run(
+                apply_work, [w for w, _ in batch], self._program(), self._policy, datetime.now(UTC)
+            )
+        except Exception:
+            if len(batch) == 1:
+                log.exception("a write could not be stored")
+                _fail(batch[0][1])
+                return
+            # One bad message must not fail its neighbours: retry each on its own.
+            log.warning("batch of %d failed; retrying one by one", len(batch), exc_info=True)
+            for item in batch:
+                await self._apply([item])
+            return
+        took = time.perf_counter() - started
+        if took > SLOW_BATCH:
+            log.warning("slow commit: %d writes took %.0f ms", len(batch), took * 1000)
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+
+def apply_work(
+    conn: Connection, work: Sequence[Work], program: Program, policy: Policy, now: datetime
+) -> list[Applied | bool]:
+    """One transaction for a batch: inbound messages in order, then delivery reports in order."""
+    inbound = [w for w in work if isinstance(w, InboundMessage)]
+    reports = [w for w in work if isinstance(w, StatusReport)]
+    applied = iter(apply_batch(conn, inbound, program, policy, now) if inbound else [])
+    found = iter(record_statuses(conn, reports, now) if reports else [])
+    return [next(applied) if isinstance(w, InboundMessage) else next(found) for w in work]
+
+
+def _fail(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(StoreUnavailable("the write could not be stored"))

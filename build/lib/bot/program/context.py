@@ -1,0 +1,32 @@
+"""What compiling a program has found so far, shared by each part of the compiler.
+
+Every part (messages, keywords, contact cards, flows) reports here with file:line, and reads what
+earlier parts declared: the program's words, its languages, properties and compliance words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.domain.compliance import ComplianceWord
+from bot.domain.model import ProgramInfo
+from bot.domain.properties import BUILT_IN, PropertySpec
+from bot.program.yamlfile import Problem, YamlDoc
+
+Loc = list[str | int]
+
+
+@dataclass
+class Compiling:
+    info: ProgramInfo
+    languages: tuple[str, ...]  # the languages the program speaks, the default first
+    table: dict[str, ComplianceWord] = field(default_factory=dict)  # folded word -> compliance meaning
+    properties: dict[str, PropertySpec] = field(default_factory=lambda: dict(BUILT_IN))
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # warnings and notes: the program still loads
+
+    def error(self, doc: YamlDoc, loc: Loc, message: str) -> None:
+        self.errors.append(Problem(str(doc.path), doc.line_of(loc), message))
+
+    def note(self, doc: YamlDoc, loc: Loc, message: str, severity: str = "warning") -> None:
+        self.warnings.append(Problem(str(doc.path), doc.line_of(loc), message, severity))

@@ -1,0 +1,82 @@
+"""The keyword YAML as the marketer writes it. Defaults live here; see the README's reference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.domain.model import KeywordKind, MatchMode
+from bot.domain.properties import PropertyType
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Text = str | dict[str, str]  # one text, or one per language: {en: "...", es: "..."}
+
+
+class ComplianceSection(_Strict):
+    opt_out: list[str] = Field(default_factory=list)
+    help: list[str] = Field(default_factory=list)
+    opt_in: list[str] = Field(default_factory=list)
+
+
+class ProgramSection(_Strict):
+    name: Text = Field(min_length=1)
+    brand: str = Field(min_length=1)
+    help_contact: str = Field(min_length=1)
+    frequency: Text = "Msg frequency varies"
+    default_language: str = "en"
+    languages: list[str] = Field(default_factory=list)  # the languages it speaks (default: the default one)
+    compliance: dict[str, ComplianceSection] = Field(
+        default_factory=dict
+    )  # more reserved words, per language
+    fallback: Text | None = None
+    reply_to_unknown: bool = True
+    not_subscribed: Text | None = None
+    reply_to_strangers: bool = True
+
+
+class PropertySection(_Strict):
+    type: PropertyType
+    choices: list[str] = Field(default_factory=list)
+
+
+class KeywordSection(_Strict):
+    type: KeywordKind = KeywordKind.OPT_IN
+    also: list[str] = Field(default_factory=list)
+    source: str | None = None
+    language: str | None = None
+    double_opt_in: bool = False
+    match: MatchMode = MatchMode.FIRST_WORD
+    exact: bool = False  # True: no typo tolerance
+    reply: Text | None = None
+    flow: str | None = None
+    set: dict[str, Any] = Field(default_factory=dict)
+    add: dict[str, Any] = Field(default_factory=dict)
+    remove: dict[str, Any] = Field(default_factory=dict)
+    clear: list[str] = Field(default_factory=list)
+
+    @field_validator("also", "clear", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+
+class ContactCardSection(_Strict):
+    name: str = Field(min_length=1)  # the name shown on the phone
+    organisation: str | None = None
+    phones: list[str] = Field(default_factory=list)
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    logo: str | None = None  # an image file beside the YAML, or an http(s) URL
+
+
+class KeywordFile(_Strict):
+    program: ProgramSection | None = None
+    contact_cards: dict[str, ContactCardSection] = Field(default_factory=dict)
+    flows: dict[str, Any] = Field(default_factory=dict)  # checked step by step by program/flows.py
+    properties: dict[str, PropertyType | PropertySection] = Field(default_factory=dict)
+    keywords: dict[str, KeywordSection | None] = Field(default_factory=dict)

@@ -1,0 +1,37 @@
+"""What the handlers need, built once per app by the cleanup contexts in app.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import redis.asyncio as aioredis
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.pipeline.handle import Inbound
+from bot.pipeline.writer import Writer
+from bot.program.reload import ProgramHolder, ProgramWatcher
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.worker.loop import Worker
+
+
+@dataclass
+class Services:
+    settings: Settings
+    program: ProgramHolder
+    engine: AsyncEngine | None = None
+    redis: aioredis.Redis | None = None
+    writer: Writer | None = None
+    inbound: Inbound | None = None
+    watcher: ProgramWatcher | None = None
+    worker: Worker | None = None  # the flow worker, when it runs in this process
+
+    def pipeline(self) -> Inbound:
+        assert self.inbound is not None, "the app has not started"
+        return self.inbound
+
+
+SERVICES = web.AppKey("services", Services)

@@ -1,0 +1,276 @@
+"""Operator settings: `config.yaml` overridden by the environment.
+
+Secrets (Twilio auth token, admin token) come only from the environment; a config file that
+names one is refused, so they never end up in version control.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.domain.outcome import Policy
+from bot.domain.quiet_hours import QuietHours, Window
+from bot.program import yamlfile
+from bot.program.yamlfile import FileProblems, Problem
+
+DEFAULT_CONFIG = Path("config.yaml")
+SIGNING_SECRET = "TWILIO_AUTH_TOKEN"  # the variable that holds the key webhooks are signed with
+SECRET_KEYS = {"auth_token", "twilio_auth_token", "admin_token", "password", "secret"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerFile(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    public_url: str | None = None
+    shutdown_timeout: float = Field(30.0, gt=0)
+    workers: int = Field(0, ge=0, description="web processes serving the port; 0: one per CPU core")
+
+
+class ComplianceFile(_Strict):
+    # The carrier (e.g. Twilio Advanced Opt-Out, or default STOP filtering on long codes) already
+    # confirms STOP and START; sending ours too would double the message.
+    carrier_sends_confirmations: bool = False
+
+
+class WindowFile(_Strict):
+    start: time = time(8, 0)
+    end: time = time(21, 0)
+
+
+class QuietHoursFile(WindowFile):
+    countries: dict[str, WindowFile] = Field(default_factory=dict)  # ISO region -> its own window
+    fallback_zone: str = "UTC"  # for numbers whose zone the number cannot tell
+
+
+class SendingFile(_Strict):
+    # Where MMS is delivered (contact cards go as MMS there, as a link or nothing elsewhere): ISO regions.
+    mms_countries: list[str] = Field(default_factory=lambda: ["US", "CA"])
+    card_elsewhere: Literal["link", "skip"] = "link"
+    from_number: str | None = None  # E.164; or a Messaging Service
+    messaging_service_sid: str | None = None
+    api_url: str = "https://api.twilio.com"  # any Twilio-compatible provider
+    rate: float = Field(1.0, gt=0, description="messages per second per sending number")
+    quiet_hours: QuietHoursFile = QuietHoursFile()
+    worker: Literal["in_server", "separate"] = "in_server"
+    max_attempts: int = Field(5, ge=1)
+    lease: float = Field(30.0, gt=0, description="seconds before a dead worker's work is taken over")
+
+
+class CoordinationFile(_Strict):
+    redis_prefix: str = "smsbot:"
+    lock_timeout: float = Field(10.0, gt=0, description="longest wait for a subscriber's lock, seconds")
+    replay_ttl: int = Field(86_400, ge=60, description="how long a MessageSid's reply is kept for replays")
+
+
+class ConfigFile(_Strict):
+    keywords: str = "keywords"
+    data_dir: str | None = None
+    database_url: str | None = None
+    redis_url: str | None = None
+    server: ServerFile = ServerFile()
+    compliance: ComplianceFile = ComplianceFile()
+    sending: SendingFile = SendingFile()
+    coordination: CoordinationFile = CoordinationFile()
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_path: Path | None
+    keywords_dir: Path
+    data_dir: Path
+    database_url: str
+    redis_url: str | None  # None: smsbot starts its own embedded Redis under data_dir
+    host: str
+    port: int
+    public_url: str | None
+    shutdown_timeout: float
+    web_processes: int  # serving the port; 0: one per CPU core (config: server.workers)
+    twilio_account_sid: str | None
+    twilio_auth_token: str | None = field(repr=False)
+    admin_token: str | None = field(repr=False)
+    carrier_sends_confirmations: bool
+    mms_countries: tuple[str, ...]
+    card_elsewhere: str
+    from_number: str | None
+    messaging_service_sid: str | None
+    twilio_api_url: str
+    send_rate: float
+    quiet_hours: QuietHours
+    embedded_worker: bool  # `serve` runs the worker itself (no separate `smsbot worker`)
+    max_attempts: int
+    send_lease: float
+    redis_prefix: str
+    lock_timeout: float
+    replay_ttl: int
+    log_level: str
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(
+            carrier_sends_confirmations=self.carrier_sends_confirmations,
+            public_url=self.public_url,
+            mms_countries=frozenset(self.mms_countries),
+            card_elsewhere=self.card_elsewhere,
+        )
+
+    @property
+    def can_send(self) -> bool:
+        """Real sending needs credentials and a sender; without them the dry-run sender records."""
+        return bool(
+            self.twilio_account_sid
+            and self.twilio_auth_token
+            and (self.from_number or self.messaging_service_sid)
+        )
+
+    @property
+    def rate_key(self) -> str:
+        """The per-number rate bucket: the sending number, or the Messaging Service."""
+        return self.from_number or self.messaging_service_sid or "dry-run"
+
+    @property
+    def signatures_required(self) -> bool:
+        return bool(self.twilio_auth_token)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def load_settings(
+    config_path: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Read settings; raise FileProblems naming file and line for anything wrong."""
+    env = os.environ if env is None else env
+    if config_path is None and env.get("SMSBOT_CONFIG"):
+        config_path = Path(env["SMSBOT_CONFIG"])
+    if config_path is None and DEFAULT_CONFIG.exists():
+        config_path = DEFAULT_CONFIG
+    parsed = _read(config_path) if config_path is not None else ConfigFile()
+    base = config_path.resolve().parent if config_path is not None else Path.cwd()
+    data_dir = Path(env.get("SMSBOT_DATA_DIR") or parsed.data_dir or "var")
+    if not data_dir.is_absolute():
+        data_dir = (Path.cwd() if "SMSBOT_DATA_DIR" in env else base) / data_dir
+    keywords_dir = Path(env.get("SMSBOT_KEYWORDS_DIR") or parsed.keywords)
+    if not keywords_dir.is_absolute():
+        keywords_dir = (Path.cwd() if "SMSBOT_KEYWORDS_DIR" in env else base) / keywords_dir
+
+    database_url = env.get("DATABASE_URL") or parsed.database_url or f"sqlite:///{data_dir / 'smsbot.db'}"
+    public_url = env.get("SMSBOT_PUBLIC_URL") or parsed.server.public_url
+    if public_url:
+        _check_public_url(public_url, config_path)
+        public_url = public_url.rstrip("/")
+
+    settings = Settings(
+        config_path=config_path,
+        keywords_dir=keywords_dir,
+        data_dir=data_dir,
+        database_url=database_url,
+        redis_url=env.get("REDIS_URL") or parsed.redis_url or None,
+        host=parsed.server.host,
+        port=parsed.server.port,
+        public_url=public_url,
+        shutdown_timeout=parsed.server.shutdown_timeout,
+        web_processes=_web_processes(env.get("SMSBOT_WORKERS"), parsed.server.workers),
+        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+        admin_token=env.get("SMSBOT_ADMIN_TOKEN") or None,
+        carrier_sends_confirmations=parsed.compliance.carrier_sends_confirmations,
+        mms_countries=tuple(c.upper() for c in parsed.sending.mms_countries),
+        card_elsewhere=parsed.sending.card_elsewhere,
+        from_number=env.get("TWILIO_FROM_NUMBER") or parsed.sending.from_number,
+        messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or parsed.sending.messaging_service_sid,
+        twilio_api_url=env.get("TWILIO_API_URL") or parsed.sending.api_url,
+        send_rate=parsed.sending.rate,
+        quiet_hours=_quiet_hours(parsed.sending.quiet_hours, config_path),
+        embedded_worker=parsed.sending.worker == "in_server",
+        max_attempts=parsed.sending.max_attempts,
+        send_lease=parsed.sending.lease,
+        redis_prefix=env.get("SMSBOT_REDIS_PREFIX") or parsed.coordination.redis_prefix,
+        lock_timeout=parsed.coordination.lock_timeout,
+        replay_ttl=parsed.coordination.replay_ttl,
+        log_level=env.get("SMSBOT_LOG_LEVEL") or parsed.log_level,
+    )
+    return settings.replace(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _read(config_path: Path) -> ConfigFile:
+    doc = yamlfile.load(config_path)
+    _refuse_secrets(doc)
+    try:
+        return ConfigFile.model_validate(dict(doc.data))
+    except (ValidationError, TypeError, ValueError) as exc:
+        if isinstance(exc, ValidationError):
+            raise FileProblems(doc.problems_from(exc)) from exc
+        raise FileProblems([Problem(str(config_path), 1, "expected a mapping of settings")]) from exc
+
+
+def _quiet_hours(parsed: QuietHoursFile, config_path: Path | None) -> QuietHours:
+    where = str(config_path) if config_path else "sending.quiet_hours"
+    try:
+        ZoneInfo(parsed.fallback_zone)
+        return QuietHours(
+            default=Window(parsed.start, parsed.end),
+            per_country={c.upper(): Window(w.start, w.end) for c, w in parsed.countries.items()},
+            fallback_zone=parsed.fallback_zone,
+        )
+    except (ValueError, ZoneInfoNotFoundError) as exc:
+        raise FileProblems([Problem(where, 1, f"sending.quiet_hours: {exc}")]) from exc
+
+
+def _web_processes(raw: str | None, configured: int) -> int:
+    if not raw:
+        return configured
+    if not raw.strip().isdigit():
+        raise FileProblems(
+            [Problem("SMSBOT_WORKERS", 1, f"{raw!r}: expected a whole number (0: one per CPU core)")]
+        )
+    return int(raw)
+
+
+def _refuse_secrets(doc: yamlfile.YamlDoc) -> None:
+    problems: list[Problem] = []
+
+    def walk(node: Any, loc: list[str | int]) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                here = [*loc, str(key)]
+                if str(key).lower() in SECRET_KEYS:
+                    problems.append(
+                        Problem(
+                            str(doc.path),
+                            doc.line_of(here),
+                            f"{'.'.join(map(str, here))}: secrets are not read from files; "
+                            "set TWILIO_AUTH_TOKEN / SMSBOT_ADMIN_TOKEN in the environment",
+                        )
+                    )
+                walk(value, here)
+
+    walk(doc.data, [])
+    if problems:
+        raise FileProblems(problems)
+
+
+def _check_public_url(url: str, config_path: Path | None) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        where = str(config_path) if config_path else "SMSBOT_PUBLIC_URL"
+        raise FileProblems(
+            [Problem(where, 1, f"public URL {url!r}: expected http(s)://host[:port][/prefix], no query")]
+        )

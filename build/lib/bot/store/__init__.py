@@ -1,0 +1,1 @@
+"""SQL storage: the database is the truth for subscribers, consent and messages."""

@@ -1,0 +1,159 @@
+"""Engines: URL translation, SQLite pragmas, and migrations applied on start."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine as sa_create_engine
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+T = TypeVar("T")
+MIGRATIONS = Path(__file__).parent / "migrations"
+WRITE = "smsbot_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
+
+
+def async_url(raw: str) -> URL:
+    """Accept ordinary sqlite:/// and postgresql:// URLs and choose the async driver ourselves."""
+    url = make_url(raw)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        url = url.set(drivername="sqlite+aiosqlite")
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    elif backend in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+asyncpg")
+    else:
+        raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+    return url
+
+
+def create_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
+    url = async_url(raw_url)
+    if url.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 10)
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(url, **kwargs)
+
+    engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+    _sqlite_setup(engine.sync_engine)
+    return engine
+
+
+def create_sqlite_writer(raw_url: str) -> Engine:
+    """A synchronous engine for SQLite's writer thread: a whole batch in one thread hop."""
+    url = async_url(raw_url).set(drivername="sqlite+pysqlite")
+    engine = sa_create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=1)
+    _sqlite_setup(engine)
+    return engine
+
+
+class WriterLock:
+    """One writer at a time across the processes sharing a SQLite file, handed over at once.
+
+    SQLite's own busy handler sleeps in growing steps (up to 100 ms) while another process holds
+    the write lock; a blocking flock() is woken by the kernel the moment the holder lets go.
+    """
+
+    def __init__(self, raw_url: str) -> None:
+        self._path = f"{async_url(raw_url).database}.writer-lock"
+        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def __enter__(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *_: object) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class WriteTransactions:
+    """Run a synchronous function inside one write transaction, the same way on both databases.
+
+    SQLite: a plain engine on a thread of its own, behind the cross-process writer lock, so a whole
+    batch costs one thread hop (aiosqlite would hop for every statement). PostgreSQL: run_sync.
+    """
+
+    def __init__(self, engine: AsyncEngine, raw_url: str, name: str = "sqlite-writer") -> None:
+        self._engine = engine.execution_options(**{WRITE: True})
+        self._sync: Engine | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        self._file_lock: WriterLock | None = None
+        if is_sqlite(raw_url):
+            self._sync = create_sqlite_writer(raw_url).execution_options(**{WRITE: True})
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
+            self._file_lock = WriterLock(raw_url)
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        if self._sync is not None and self._file_lock is not None:
+            sync, file_lock = self._sync, self._file_lock
+
+            def run() -> T:
+                with file_lock, sync.begin() as conn:
+                    return work(conn, *args)
+
+            return await asyncio.get_running_loop().run_in_executor(self._thread, run)
+        async with self._engine.begin() as conn:
+            return await conn.run_sync(work, *args)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+        if self._sync is not None:
+            self._sync.dispose()
+        if self._file_lock is not None:
+            self._file_lock.close()
+
+
+def is_sqlite(raw_url: str) -> bool:
+    return make_url(raw_url).get_backend_name() == "sqlite"
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # Take over BEGIN from the driver so writers can ask for BEGIN IMMEDIATE: a deferred
+        # transaction that reads and then writes can fail to upgrade its lock under concurrency.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged message survives power loss
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection, revision: str = "head") -> None:
+    if connection.dialect.name == "postgresql":
+        # Several processes starting at once must not race to create the same tables.
+        connection.execute(text("SELECT pg_advisory_xact_lock(7243001)"))
+    command.upgrade(_alembic_config(connection), revision)
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Apply migrations up to `revision` (the schema is always created by Alembic)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade, revision)

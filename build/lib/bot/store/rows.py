@@ -1,0 +1,148 @@
+"""Row builders, one per kind of row, and the one way a stored subscriber becomes domain data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bot.domain.flow_runner import RunState
+from bot.domain.inbound import InboundMessage
+from bot.domain.subscription import ConsentChange, Status
+from bot.domain.voice import SubscriberState
+
+Row = dict[str, Any]
+
+
+def subscriber_state(row: Row) -> SubscriberState:
+    return SubscriberState(
+        phone=row["phone"],
+        status=Status(row["status"]),
+        language=row["language"],
+        opt_in_source=row["opt_in_source"],
+        opt_in_keyword=row["opt_in_keyword"],
+        properties=row["properties"] or {},
+    )
+
+
+def new_subscriber(phone: str, now: datetime) -> Row:
+    return {
+        "phone": phone,
+        "status": Status.NEW.value,
+        "properties": {},
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _message(subscriber_id: int, direction: str, body: str, media: list[str], now: datetime) -> Row:
+    return {
+        "subscriber_id": subscriber_id,
+        "direction": direction,
+        "body": body,
+        "media_urls": media,
+        "sid": None,
+        "ref": None,
+        "reply_to": None,
+        "intent": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def inbound_message(subscriber_id: int, message: InboundMessage, intent: str, now: datetime) -> Row:
+    return {
+        **_message(subscriber_id, "inbound", message.body, [m.url for m in message.media], now),
+        "sid": message.message_sid,
+        "intent": intent,
+        "status": "received",
+        "created_at": message.received_at,
+    }
+
+
+def reply(
+    subscriber_id: int, ref: str, body: str, media: tuple[str, ...], to: str, status: str, now: datetime
+) -> Row:
+    """A reply that goes out in the webhook's answer (TwiML): the carrier sends it at once."""
+    return {
+        **_message(subscriber_id, "outbound", body, list(media), now),
+        "ref": ref,
+        "reply_to": to,
+        "status": status,
+    }
+
+
+def outbox_message(
+    subscriber_id: int,
+    ref: str,
+    body: str,
+    media: tuple[str, ...],
+    run_id: int | None,
+    due_at: datetime | None,
+    send_after: datetime,
+    now: datetime,
+) -> Row:
+    """A message the worker sends later: pending until it is claimed and handed to the carrier."""
+    return {
+        **_message(subscriber_id, "outbound", body, list(media), now),
+        "ref": ref,
+        "status": "pending",
+        "run_id": run_id,
+        "marketing": True,
+        "due_at": due_at,
+        "send_after": send_after,
+        "attempts": 0,
+    }
+
+
+def consent_event(
+    subscriber_id: int, change: ConsentChange, text: str | None, message_sid: str | None, at: datetime
+) -> Row:
+    return {
+        "subscriber_id": subscriber_id,
+        "action": change.action.value,
+        "from_status": change.from_status.value,
+        "to_status": change.to_status.value,
+        "keyword": change.keyword,
+        "source": change.source,
+        "text": text,
+        "message_sid": message_sid,
+        "at": at,
+    }
+
+
+def keyword_event(subscriber_id: int, keyword: str, text: str, message_sid: str, at: datetime) -> Row:
+    return {
+        "subscriber_id": subscriber_id,
+        "keyword": keyword,
+        "text": text,
+        "message_sid": message_sid,
+        "at": at,
+    }
+
+
+def run_state(row: Mapping[Any, Any]) -> RunState:
+    return RunState(row["flow"], row["step"], row["waiting"], row["asked_again"], row["due_at"])
+
+
+def run_values(state: RunState | None, now: datetime) -> Row:
+    """A run's moving parts: active at its next step, or ended now."""
+    return {
+        "status": "active" if state is not None else "ended",
+        "step": state.step if state else 0,
+        "waiting": state.waiting if state else False,
+        "asked_again": state.asked_again if state else False,
+        "due_at": state.due_at if state else None,
+        "ended_at": None if state else now,
+    }
+
+
+def new_run(subscriber_id: int, flow: str, state: RunState | None, started_by: str, now: datetime) -> Row:
+    return {
+        "subscriber_id": subscriber_id,
+        "flow": flow,
+        "started_by": started_by,
+        "started_at": now,
+        "updated_at": now,
+        **run_values(state, now),
+    }

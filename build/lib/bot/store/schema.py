@@ -1,0 +1,179 @@
+"""Tables. Alembic migrations under migrations/ create them; a test keeps both in step."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    literal_column,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER keys
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("phone", String(20), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("language", String(16)),
+    Column("language_source", String(120)),  # "keyword:UNETE", "keyword:ESPAÑOL", "property"
+    Column("opt_in_source", String(100)),
+    Column("opt_in_keyword", String(100)),
+    Column("properties", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("subscribed_at", UTCDateTime),
+    Column("unsubscribed_at", UTCDateTime),
+)
+
+consent_events = Table(
+    "consent_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subscriber_id", Id, ForeignKey("subscribers.id"), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("from_status", String(16), nullable=False),
+    Column("to_status", String(16), nullable=False),
+    Column("keyword", String(100)),
+    Column("source", String(100)),
+    Column("text", Text),
+    Column("message_sid", String(64)),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "subscriber_id", "id"),
+)
+
+# Every program keyword a subscriber texts, not only the first opt-in: "who texted SHOES?"
+keyword_events = Table(
+    "keyword_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subscriber_id", Id, ForeignKey("subscribers.id"), nullable=False),
+    Column("keyword", String(100), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("message_sid", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "keyword", "subscriber_id"),
+    Index(None, "subscriber_id", "id"),
+)
+
+# A flow running for one subscriber. The database is the truth for runs and their next step;
+# Redis will only hold the queue of due work. One active run per flow and subscriber.
+flow_runs = Table(
+    "flow_runs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subscriber_id", Id, ForeignKey("subscribers.id"), nullable=False),
+    Column("flow", String(100), nullable=False),
+    Column("status", String(12), nullable=False),  # active | ended | cancelled
+    Column("step", Integer, nullable=False),
+    Column("waiting", Boolean, nullable=False),
+    Column("asked_again", Boolean, nullable=False),
+    Column("due_at", UTCDateTime),
+    Column("started_by", String(64)),  # the MessageSid that started it
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Index(
+        "uq_flow_runs_active",
+        "subscriber_id",
+        "flow",
+        unique=True,
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
+    Index(
+        "ix_flow_runs_due",
+        "due_at",
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subscriber_id", Id, ForeignKey("subscribers.id"), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("media_urls", JSON, nullable=False),
+    # The carrier's id. Unique: a second delivery of one MessageSid can never be stored twice.
+    Column("sid", String(64), unique=True),
+    # Our own idempotency key for outbound messages ("<inbound sid>:<n>" for replies).
+    Column("ref", String(100), unique=True),
+    Column("reply_to", String(64)),
+    Column("intent", String(16)),
+    Column("status", String(20), nullable=False),
+    Column("error_code", Integer),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # Sent by the worker (not in a TwiML reply): the outbox. Status pending -> sending -> the
+    # carrier's statuses; cancelled when the subscriber opted out first.
+    Column("run_id", Id),  # the flow run whose step this is
+    Column("marketing", Boolean),  # a marketing step: quiet hours apply
+    Column("due_at", UTCDateTime),  # when the step fell due: lateness is measured from here
+    Column("send_after", UTCDateTime),  # not before (quiet hours, retries)
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("handed_at", UTCDateTime),  # when the carrier's API accepted it
+    Index(None, "subscriber_id", "id"),
+    Index(None, "reply_to"),
+    Index(
+        "ix_messages_outbox",
+        "send_after",
+        sqlite_where=text("status IN ('pending', 'dispatching')"),
+        postgresql_where=text("status IN ('pending', 'dispatching')"),
+    ),
+)
+
+
+# The conditions of the two partial indexes, written out as literals: PostgreSQL's generic plan
+# for a prepared statement (asyncpg prepares them all) uses a partial index only when the query
+# names the index's own constants, and otherwise scans every run or every message ever stored.
+RUN_IS_ACTIVE = flow_runs.c.status == literal_column("'active'")
+IN_OUTBOX = messages.c.status.in_([literal_column("'pending'"), literal_column("'dispatching'")])

@@ -1,0 +1,306 @@
+"""The worker: runs flow steps when they fall due and sends what they say, at the number's rate.
+
+Any number of workers, on any number of machines, share one database and one Redis:
+- the feeder copies due ids from SQL into Redis sorted sets (one process per interval, by a lock);
+- a run id taken from Redis is advanced in one transaction with the messages it produces;
+- a message id is claimed in the database (`pending` -> `dispatching`) before the carrier's API is
+  called, and its result stored after. A worker killed in between leaves the row `dispatching`;
+  when its lease ends another worker asks the carrier whether it arrived before sending again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import redis.asyncio as aioredis
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.channels.base import OutboundMessage, Sender, SendResult
+from bot.coord.due import DueQueue
+from bot.coord.rate import RateLimiter
+from bot.domain.model import Program
+from bot.domain.phones import mask_phone
+from bot.pipeline import sending
+from bot.pipeline.steps import run_due_steps
+from bot.settings import Settings
+from bot.store.db import WriteTransactions
+from bot.store.statements import DUE_MESSAGES, DUE_RUNS
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+IDLE = 0.5  # longest rest, seconds: the feeder's turn and other workers' news are never far off
+MAX_BATCHES_IN_FLIGHT = 8
+BATCH = 200  # messages claimed at most at once; runs stepped per transaction: a quarter of it
+FEED_EVERY = 1.0  # seconds between two looks at SQL for due work
+LOOKAHEAD = 5.0  # seconds: the feeder queues work due this soon
+
+
+async def _rest(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
+    """Sleep `seconds`, or less if stopped or woken."""
+    waits = [asyncio.ensure_future(stop.wait())]
+    if wake is not None:
+        waits.append(asyncio.ensure_future(wake.wait()))
+    try:
+        await asyncio.wait(waits, timeout=max(0.001, seconds), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
+        if wake is not None:
+            wake.clear()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Tick:
+    stepped: int = 0  # runs looked at
+    sent: int = 0  # messages handed to the carrier
+    wait: float | None = None  # seconds until the rate allows the next message
+
+
+class Worker:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        redis: aioredis.Redis,
+        program: Callable[[], Program],
+        sender: Sender,
+        *,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.settings, self.engine, self.redis = settings, engine, redis
+        self.program, self.sender, self.clock = program, sender, clock
+        self.lease = settings.send_lease
+        self.batch = BATCH  # messages claimed at most at once (tests set 1 to go one by one)
+        prefix = settings.redis_prefix
+        self.runs = DueQueue(redis, f"{prefix}due:runs")
+        self.outbox = DueQueue(redis, f"{prefix}due:outbox")
+        self.rate = RateLimiter(redis, prefix, settings.send_rate)
+        self.number = settings.rate_key
+        self._feed_lock = f"{prefix}feeder"
+        self._token = secrets.token_hex(8)
+        self._fed_at = float("-inf")
+        self._transactions = WriteTransactions(engine, settings.database_url, name="worker-db")
+        self._mail = asyncio.Event()  # a flow step queued a message: the sending loop wakes
+
+    def close(self) -> None:
+        self._transactions.close()
+
+    @property
+    def step_batch(self) -> int:
+        """Runs per transaction: few, so a claim between two of them keeps the rate (one writer)."""
+        return max(1, self.batch // 4)
+
+    # -- the loops ---------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set; errors are logged and retried, never fatal.
+
+        Two loops: one advances flow runs, one sends. A full bucket (a burst of replies) holds back
+        sending only, and stepping thousands of runs never starves the rate. Sends are pipelined:
+        the next batch is claimed when the rate allows, while earlier ones are still on the wire."""
+        log.info("worker started: %.3g messages/s from %s", self.settings.send_rate, _masked(self.number))
+        in_flight: set[asyncio.Task[None]] = set()
+        try:
+            await asyncio.gather(
+                self._forever(stop, self._stepping, None),
+                self._forever(stop, lambda: self._sending(in_flight), self._mail),
+            )
+        finally:
+            if in_flight:  # a send under way finishes and is recorded
+                await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def _forever(
+        self, stop: asyncio.Event, turn: Callable[[], Awaitable[float | None]], wake: asyncio.Event | None
+    ) -> None:
+        """Take turns until stopped: None means go again at once, a number means rest that long."""
+        failures = 0
+        while not stop.is_set():
+            try:
+                pause = await turn()
+                failures = 0
+            except (aioredis.ConnectionError, aioredis.TimeoutError, OperationalError, DBAPIError) as exc:
+                failures += 1
+                log.error("worker: %s; trying again", exc.__class__.__name__, exc_info=failures == 1)
+                pause = min(30.0, 0.5 * 2**failures)
+            except Exception:  # a bug must not stop every flow: log it, back off, go on
+                failures += 1
+                log.exception("worker: unexpected error; trying again")
+                pause = min(30.0, 0.5 * 2**failures)
+            if pause is None:
+                await asyncio.sleep(0)  # let the other loop and the in-flight sends in
+                continue
+            await _rest(stop, wake, pause)
+
+    async def _stepping(self) -> float | None:
+        await self._feed_if_due()
+        if await self.step_runs():
+            return None
+        now = self.clock().timestamp()
+        first = await self.runs.next_due()
+        until_feed = self._fed_at + FEED_EVERY - now
+        return max(0.0, min(IDLE, until_feed, first - now if first is not None else IDLE))
+
+    async def _sending(self, in_flight: set[asyncio.Task[None]]) -> float | None:
+        if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:
+            await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            return None
+        claims, rate_wait = await self._claim_due()
+        if claims:
+            task = asyncio.create_task(self._deliver_logged(claims))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+            return None
+        now = self.clock().timestamp()
+        first = await self.outbox.next_due()
+        if first is None:
+            return IDLE  # or until a flow step queues a message (the wake event)
+        return max(0.0, min(IDLE, max(first - now, rate_wait or 0.0)))
+
+    async def _deliver_logged(self, claims: list[sending.Claimed]) -> None:
+        try:
+            await self._deliver(claims)
+        except Exception:
+            # The rows stay `dispatching`: after the lease they are looked up, not sent again blindly.
+            log.exception("worker: %d hand-overs not recorded; checked again after the lease", len(claims))
+
+    async def tick(self) -> Tick:
+        """One round, in order (for tests with a clock they move): feed, advance due runs, send."""
+        await self._feed_if_due()
+        tick = Tick()
+        tick.stepped = await self.step_runs()
+        tick.sent, tick.wait = await self.send_due()
+        return tick
+
+    # -- feeding Redis from the database ------------------------------------------------------
+
+    async def _feed_if_due(self) -> None:
+        if self.clock().timestamp() - self._fed_at >= FEED_EVERY:
+            await self.feed()
+
+    async def feed(self, force: bool = False) -> int:
+        """Queue every run and message due soon, from SQL (so a Redis flush loses nothing).
+
+        One process feeds per interval of the clock: the first to take that interval's key."""
+        now = self.clock().timestamp()
+        self._fed_at = now
+        if not force:
+            slot = f"{self._feed_lock}:{int(now // FEED_EVERY)}"
+            ttl = int(FEED_EVERY * 2000)
+            if not await self.redis.set(slot, self._token, nx=True, px=ttl):
+                return 0
+        until = self.clock() + timedelta(seconds=LOOKAHEAD)
+        limit = self.batch * 10  # a second's work and more; re-adding what is queued costs CPU
+        async with self.engine.connect() as conn:
+            runs = (await conn.execute(DUE_RUNS, {"until": until, "limit": limit})).all()
+            sends = (await conn.execute(DUE_MESSAGES, {"until": until, "limit": limit})).all()
+        await self.runs.add({r.id: r.due_at for r in runs}, keep_existing=True)
+        await self.outbox.add({m.id: m.send_after for m in sends}, keep_existing=True)
+        return len(runs) + len(sends)
+
+    # -- flow steps ---------------------------------------------------------------------------
+
+    async def step_runs(self) -> int:
+        now = self.clock()
+        ids = await self.runs.take(now.timestamp(), self.lease, self.step_batch)
+        if not ids:
+            return 0
+        stepped = await self._transactions.run(
+            run_due_steps,
+            ids,
+            self.program(),
+            self.settings.policy,
+            self.settings.quiet_hours,
+            now,
+        )
+        await self.outbox.add(stepped.messages)  # first: a crash now leaves them for the feeder anyway
+        if stepped.messages:
+            self._mail.set()
+        await self.runs.add({i: due for i, due in stepped.runs.items() if due is not None})
+        await self.runs.remove(i for i, due in stepped.runs.items() if due is None)
+        if stepped.started:
+            await self.feed(force=True)  # flows begun by a `start` step are due now
+        return len(ids)
+
+    # -- sending ------------------------------------------------------------------------------
+
+    async def send_due(self) -> tuple[int, float | None]:
+        """Claim what may go now and hand it over; (sent, seconds until the rate allows more)."""
+        claims, wait = await self._claim_due()
+        if claims:
+            await self._deliver(claims)
+        return len(claims), wait
+
+    async def _claim_due(self) -> tuple[list[sending.Claimed], float | None]:
+        now = self.clock()
+        grant = await self.rate.take(self.number, self.batch, now.timestamp())
+        if not grant.granted:
+            return [], grant.wait if await self._outbox_due(now) else None
+        ids = await self.outbox.take(now.timestamp(), self.lease, grant.granted)
+        if not ids:
+            await self.rate.refund(self.number, grant.granted)
+            return [], None
+        claims = await self._transactions.run(
+            sending.claim, ids, self.settings.quiet_hours, now, timedelta(seconds=self.lease)
+        )
+        await self.rate.refund(self.number, grant.granted - len(claims.ready))
+        await self.outbox.add(claims.later)
+        await self.outbox.remove(claims.dropped)
+        return claims.ready, None
+
+    async def _deliver(self, claims: list[sending.Claimed]) -> None:
+        results = await asyncio.gather(*(self._hand_over(c) for c in claims))
+        recorded = await self._transactions.run(
+            sending.record_results,
+            list(zip(claims, results, strict=True)),
+            self.clock(),
+            self.settings.max_attempts,
+        )
+        await self.outbox.add(recorded.retry_at)
+        await self.outbox.remove(c.id for c in claims if c.id not in recorded.retry_at)
+
+    async def _outbox_due(self, now: datetime) -> bool:
+        first = await self.outbox.next_due()
+        return first is not None and first <= now.timestamp()
+
+    async def _hand_over(self, claimed: sending.Claimed) -> SendResult:
+        if claimed.recovering:
+            found = await self._already_sent(claimed)
+            if found is not None:
+                log.warning("message %s had reached the carrier before a crash: not sent again", claimed.ref)
+                return found
+        return await self.sender.send(
+            OutboundMessage(claimed.ref, claimed.to, claimed.body, claimed.media_urls)
+        )
+
+    async def _already_sent(self, claimed: sending.Claimed) -> SendResult | None:
+        """Did the carrier take it before the worker died? the carrier's API has no idempotency key, so look
+        among the number's latest messages for the same text that no row of ours holds yet (every
+        message we sent and recorded has its sid stored, so an older copy is never mistaken for it)."""
+        try:
+            recent = await self.sender.recent(claimed.to)
+        except Exception:
+            log.exception("could not list messages to %s; sending again", mask_phone(claimed.to))
+            return None
+        candidates = [m for m in recent if m.body == claimed.body]
+        if not candidates:
+            return None
+        async with self.engine.connect() as conn:
+            known = await conn.run_sync(sending.known_sids, [m.sid for m in candidates])
+        for message in candidates:
+            if message.sid not in known:
+                return SendResult(message.sid, message.status or "queued")
+        return None
+
+
+def _masked(number: str) -> str:
+    return mask_phone(number) if number.startswith("+") else number
