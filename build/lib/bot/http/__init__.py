@@ -1,1 +1,0 @@
-"""aiohttp handlers only: parse the request, call the core through the services, render."""

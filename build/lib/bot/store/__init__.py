@@ -1,1 +1,0 @@
-"""SQL storage: the database is the truth for subscribers, consent and messages."""
