@@ -35,7 +35,7 @@ from bot.domain.voice import SubscriberState, Voice
 Said = tuple[str, tuple[str, ...]]  # (text, media URLs)
 
 
-@dataclass
+@dataclass(slots=True)
 class FlowEffects:
     """One subscriber's flows moving on within one decision, and what that comes to."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from bot.domain.compliance import DEFAULT_TABLE, ComplianceWord
@@ -114,7 +115,7 @@ class Program:
     typos: TypoIndex | None = None  # over the words that accept typos
     fingerprint: str = ""  # hash of the files it came from
 
-    @property
+    @cached_property  # read for every message that may advertise it
     def join_word(self) -> str | None:
         """The keyword to advertise to someone who is not subscribed."""
         for keyword in self.keywords.values():

@@ -19,7 +19,7 @@ from bot.domain.subscription import Action, Status, SubscriptionModel, fire
 from bot.domain.voice import SubscriberState, Voice
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Answering:
     """One message being answered: what was found in it, and what answering it changes."""
 
@@ -30,16 +30,21 @@ class Answering:
     policy: Policy
     updates: dict[str, Any]  # subscriber fields the answer changes
     voice: Voice
+    status: Status = Status.NEW  # the machine's, kept current by `fire` below
 
-    @property
-    def status(self) -> Status:
-        return self.model.status
+    def __post_init__(self) -> None:
+        self.status = self.model.status
+
+    def fire(self, action: Action, keyword: str | None = None, source: str | None = None) -> bool:
+        changed = fire(self.model, action, keyword=keyword, source=source)
+        self.status = self.model.status
+        return changed
 
 
 def respond(a: Answering) -> list[str]:
     found, voice = a.found, a.voice
     if found.intent is Intent.OPT_OUT:
-        changed = fire(a.model, Action.OPT_OUT, keyword=found.word)
+        changed = a.fire(Action.OPT_OUT, keyword=found.word)
         # One confirmation, then silence: a repeated STOP is recorded but not answered.
         if changed and not a.policy.carrier_sends_confirmations:
             return [voice.say(replies.OPTED_OUT)]
@@ -59,7 +64,7 @@ def _confirmed(a: Answering) -> list[str]:
     """The Y of a double opt-in: subscribed now, with what the keyword set held back until then."""
     subscriber = a.subscriber
     keyword = a.program.keywords.get(subscriber.opt_in_keyword or "")
-    fire(a.model, Action.OPT_IN_CONFIRMED, keyword=subscriber.opt_in_keyword, source=subscriber.opt_in_source)
+    a.fire(Action.OPT_IN_CONFIRMED, keyword=subscriber.opt_in_keyword, source=subscriber.opt_in_source)
     return [_confirmation(keyword, _changed(a, keyword), a.voice)]
 
 
@@ -69,7 +74,7 @@ def _opted_in_again(a: Answering, word: str) -> list[str]:
     if a.status is Status.NEW and word == "YES":
         # A bare YES from a stranger is no consent to a program they never asked for.
         return _unrecognised(a)
-    fire(a.model, Action.OPT_IN, keyword=word, source=word)
+    a.fire(Action.OPT_IN, keyword=word, source=word)
     a.updates.update(opt_in_keyword=word, opt_in_source=word)
     return [] if a.policy.carrier_sends_confirmations else [a.voice.say(replies.REJOINED)]
 
@@ -99,9 +104,9 @@ def _opt_in(a: Answering, keyword: Keyword) -> list[str]:
     a.updates.update(opt_in_keyword=keyword.name, opt_in_source=keyword.source)
     if keyword.double_opt_in:
         if a.status is not Status.PENDING:
-            fire(a.model, Action.OPT_IN_REQUESTED, keyword=keyword.name, source=keyword.source)
+            a.fire(Action.OPT_IN_REQUESTED, keyword=keyword.name, source=keyword.source)
         return [a.voice.say(replies.CONFIRM_PROMPT)]
-    fire(a.model, Action.OPT_IN, keyword=keyword.name, source=keyword.source)
+    a.fire(Action.OPT_IN, keyword=keyword.name, source=keyword.source)
     return [_confirmation(keyword, _changed(a, keyword), a.voice)]
 
 

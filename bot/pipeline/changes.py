@@ -27,7 +27,7 @@ from bot.store.statements import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Cause:
     """What a decision answers: an inbound message, a due step, a carrier's report."""
 

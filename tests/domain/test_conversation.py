@@ -1,5 +1,6 @@
 """The decision for one message, from each status, without any I/O."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,13 +93,7 @@ def test_a_bare_yes_from_a_stranger_is_not_consent() -> None:
 
 def test_double_opt_in_waits_for_y() -> None:
     vip = Keyword("VIP", KeywordKind.OPT_IN, ("vip",), "vip-card", double_opt_in=True)
-    program = PROGRAM.__class__(
-        **{
-            **PROGRAM.__dict__,
-            "keywords": {**PROGRAM.keywords, "VIP": vip},
-            "index": {**PROGRAM.index, "vip": vip},
-        }
-    )
+    program = replace(PROGRAM, keywords={**PROGRAM.keywords, "VIP": vip}, index={**PROGRAM.index, "vip": vip})
     message = InboundMessage("SM1", "+14155550123", "55555", "vip", NOW)
     asked = decide(message, SubscriberState("+14155550123"), program, Policy())
     assert asked.status is Status.PENDING and "Reply Y" in asked.replies[0]
