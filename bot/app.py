@@ -26,6 +26,9 @@ from bot.store import db
 from bot.worker.loop import Worker
 
 log = logging.getLogger(__name__)
+# What a carrier sends: a 1,600-character body (up to 4 bytes a character, percent-encoded) and ten
+# media URLs fit many times over; a larger request is refused (413) before it is read.
+MAX_REQUEST = 64 * 1024
 _PIPELINE = web.AppKey("pipeline", AutoPipeline)
 
 
@@ -41,7 +44,7 @@ def create_app(
         program = loaded.program
     services = Services(settings=settings, program=ProgramHolder(program))
 
-    app = web.Application(middlewares=[no_500], client_max_size=1024 * 1024)
+    app = web.Application(middlewares=[no_500], client_max_size=MAX_REQUEST)
     app[SERVICES] = services
     app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_database)

@@ -23,8 +23,11 @@ class Match:
 OTHER = Match(Intent.OTHER)
 
 
+MAX_BODY = 1600  # characters: the longest body a carrier delivers (Twilio's limit)
+
+
 def match(body: str, program: Program, status: Status, opt_out_type: str | None = None) -> Match:
-    folded = fold(body)
+    folded = fold(body[:MAX_BODY])  # the matcher never looks further than a carrier's message
 
     if opt_out_type in _CARRIER_INTENTS:
         # The carrier already classified it (Advanced Opt-Out) and acts on it; agree with it.

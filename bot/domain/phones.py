@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import phonenumbers
 
 from bot.domain.inbound import BadInbound
 
+# E.164: a +, a country code that does not start with 0, at most 15 digits in all. Short codes and
+# alphanumeric sender ids are not subscribers.
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_SEPARATORS = str.maketrans("", "", " -.()")  # as people write numbers: "+1 (415) 555-0123"
+
 
 @lru_cache(maxsize=65536)  # subscribers text again and again; parsing a number is not free
 def to_e164(raw: str) -> str:
-    """Normalise a phone number given in international form; raise BadInbound otherwise."""
+    """Normalise a phone number given in international form; raise BadInbound otherwise.
+
+    Only a + and digits count (spaces, dashes, dots and brackets between them are dropped):
+    letters are not turned into keypad digits, and nothing else is quietly removed.
+    """
     text = raw.strip()
     if text.startswith("tel:"):
         text = text[4:]
     if not text.startswith("+"):
         raise BadInbound("From must be a phone number in international (E.164) form, starting with +")
+    text = text.translate(_SEPARATORS)
+    if not _E164.fullmatch(text):
+        raise BadInbound("From is not a phone number in E.164 form: a + and 7 to 15 digits")
     try:
         number = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException as exc:

@@ -45,6 +45,8 @@ class TypoIndex:
         self._deleted = _deletion_index(self._words)
         self._blocked = frozenset(blocked)
         self._blocked_deleted = _deletion_index(self._blocked)
+        # One edit from a word can be at most one letter longer: a longer word is no typo of any.
+        self._longest = max(map(len, [*self._words, *self._blocked]), default=0) + 1
 
     def candidates(self, texted: str) -> set[str]:
         """Keyword words within one edit of `texted`."""
@@ -55,7 +57,7 @@ class TypoIndex:
 
     def match(self, texted: str) -> str | None:
         """The one keyword `texted` is a typo of; None when none, or when two keywords are that close."""
-        if len(texted) < MIN_LENGTH - 1 or self.near_blocked(texted):
+        if not MIN_LENGTH - 1 <= len(texted) <= self._longest or self.near_blocked(texted):
             return None
         names = {self._words[word] for word in self.candidates(texted)}
         return names.pop() if len(names) == 1 else None

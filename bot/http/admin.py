@@ -24,7 +24,12 @@ def _authorise(request: web.Request, services: Services) -> None:
     scheme, _, token = given.partition(" ")
     if not expected:
         raise web.HTTPUnauthorized(text="the admin API is off: set SMSBOT_ADMIN_TOKEN\n")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+    token = token.strip()
+    if (
+        scheme.lower() != "bearer"
+        or not token.isascii()
+        or not hmac.compare_digest(token.encode(), expected.encode())
+    ):
         raise web.HTTPUnauthorized(
             text="a valid Authorization: Bearer token is required\n", headers={"WWW-Authenticate": "Bearer"}
         )

@@ -1,4 +1,5 @@
-"""The carrier never sees a 500: an unexpected failure becomes a 503 it can fail over on."""
+"""The carrier never sees a 500: an unexpected failure becomes a 503 it can fail over on; a body
+that cannot be read (corrupt encoding) is the caller's 400, and a client that hangs up is no error."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -17,6 +19,16 @@ async def no_500(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except web.HTTPException:
         raise
+    except RequestPayloadError as exc:  # a body that cannot be read as sent (a corrupt gzip, say)
+        reason = " ".join(str(exc).split())
+        refused = web.Response(status=400, text=f"the request body could not be read: {reason}\n")
+        refused.force_close()  # the rest of the body cannot be read either: no keep-alive
+        return refused
+    except ConnectionResetError:  # the client went away mid-request: nothing of ours failed
+        log.info("client went away during %s %s", request.method, request.path)
+        gone = web.Response(status=400, text="connection reset\n")
+        gone.force_close()
+        return gone
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         # 503 tells Twilio to try the fallback URL; nothing acknowledged was lost, since a 200 is

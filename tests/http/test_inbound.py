@@ -259,7 +259,7 @@ async def test_media_only_message_is_recorded_with_its_media(app: Any) -> None:
         ({"From": ""}, "From is missing"),
         ({"MessageSid": ""}, "MessageSid is missing"),
         ({"From": "not a phone"}, "E.164"),
-        ({"From": "+1415"}, "not a possible phone number"),
+        ({"From": "+1415"}, "E.164 form"),
         ({"MessageSid": "SM<script>"}, "MessageSid is malformed"),
         ({"NumMedia": "lots"}, "NumMedia"),
     ],

@@ -16,7 +16,7 @@ class Signatures:
 
     def valid(self, url: str, form: Mapping[str, str], signature: str) -> bool:
         """True when `signature` signs `url` (exactly as the carrier called it) and `form`."""
-        if not signature:
+        if not signature or not signature.isascii():  # a base64 HMAC; anything else is forged
             return False
         # The exact URL first: one HMAC. The SDK's validate() always computes two (with and without
         # the port), so it is kept for the rarer case where only the other form matches.
