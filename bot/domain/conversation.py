@@ -19,6 +19,7 @@ from bot.domain.outcome import Flows, Outcome, Policy
 from bot.domain.properties import VCARD_RECEIVED
 from bot.domain.responses import Answering, respond
 from bot.domain.subscription import Action, ConsentChange, Status, SubscriptionModel, fire
+from bot.domain.text import sendable
 from bot.domain.voice import SubscriberState, Voice
 
 
@@ -107,7 +108,7 @@ def _stamp(changes: list[ConsentChange], updates: dict[str, Any], at: datetime) 
 def _outcome(
     found: Match, status: Status, consent: tuple[ConsentChange, ...], said: list[Said], effects: FlowEffects
 ) -> Outcome:
-    kept = [(text, media) for text, media in said if text or media]
+    kept = [(sendable(text), media) for text, media in said if text or media]
     return Outcome(
         intent=found.intent,
         status=status,

@@ -8,6 +8,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from bot.domain.text import clean_answer
+
 
 class PropertyType(StrEnum):
     TEXT = "text"
@@ -29,6 +31,7 @@ class PropertySpec:
     name: str
     type: PropertyType
     choices: tuple[str, ...] = ()
+    max_length: int = 160  # text: a longer answer is not a name or a city but a paragraph: re-asked
 
     def coerce(self, value: Any) -> Any:
         """The stored form of `value`, or ValueError saying what was expected."""
@@ -36,7 +39,10 @@ class PropertySpec:
         if kind is PropertyType.TEXT:
             if isinstance(value, bool | dict | list):
                 raise ValueError(f"{self.name} is text: expected a word or sentence, got {value!r}")
-            return str(value)
+            text = clean_answer(str(value))
+            if len(text) > self.max_length:
+                raise ValueError(f"{self.name} is at most {self.max_length} characters, got {len(text)}")
+            return text
         if kind is PropertyType.NUMBER:
             if isinstance(value, bool):
                 raise ValueError(f"{self.name} is a number, got {value!r}")
@@ -57,7 +63,7 @@ class PropertySpec:
         if kind is PropertyType.CHOICE:
             return self._choice(value)
         values = value if isinstance(value, list | tuple) else [value]
-        return [self._choice(v) if self.choices else str(v) for v in values]
+        return [self._choice(v) if self.choices else clean_answer(str(v)) for v in values]
 
     def _choice(self, value: Any) -> str:
         text = str(value).strip().lower()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -30,3 +31,20 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     return fold(text).split()
+
+
+MAX_MESSAGE = 1600  # characters: the longest body a carrier takes in one message (Twilio's limit)
+# What XML 1.0 (TwiML) cannot carry: C0 controls but tab and newlines, surrogates, U+FFFE and U+FFFF.
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffd\ufffe\uffff]")  # and the NUL placeholder
+
+
+def sendable(text: str) -> str:
+    """A message a carrier takes: no character XML 1.0 forbids, at most MAX_MESSAGE characters."""
+    text = _NOT_IN_XML.sub("", text)
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def clean_answer(text: str) -> str:
+    """What a subscriber typed, fit to keep in a profile: control characters dropped, spaces folded."""
+    return " ".join(_CONTROL.sub(" ", text).split())

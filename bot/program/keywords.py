@@ -51,7 +51,7 @@ def declare_property(c: Compiling, doc: YamlDoc, name: str, spec: PropertyType |
         if section.type is PropertyType.CHOICE and not section.choices:
             c.error(doc, loc, f"property {name}: a choice needs choices: [...]")
             return
-        c.properties[name] = PropertySpec(name, section.type, tuple(section.choices))
+        c.properties[name] = PropertySpec(name, section.type, tuple(section.choices), section.max_length)
 
 
 @dataclass

@@ -42,6 +42,7 @@ class ProgramSection(_Strict):
 class PropertySection(_Strict):
     type: PropertyType
     choices: list[str] = Field(default_factory=list)
+    max_length: int = Field(160, ge=1, le=1600)  # text: longer answers are re-asked
 
 
 class KeywordSection(_Strict):
