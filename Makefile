@@ -4,9 +4,6 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-CATALOGS := $(wildcard locales/*/LC_MESSAGES/messages.po)
-COMPILED := $(CATALOGS:.po=.mo)
-
 .PHONY: install run test lint check bench bench-deps clean catalogs
 
 $(STAMP): pyproject.toml
@@ -16,18 +13,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-# Compiled catalogs are built here, from the .po files, whenever one is newer: never by hand.
-locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
-	$(BIN)/pybabel compile --statistics -d locales -l $*
-
-install: $(STAMP) $(COMPILED)
+install: $(STAMP)
 
 # After changing what smsbot says (bot/domain/replies.py): refresh the template and every catalog, then
-# translate the new or fuzzy entries in locales/<lang>/LC_MESSAGES/messages.po.
+# translate the new or fuzzy entries in bot/locales/<lang>/LC_MESSAGES/messages.po (smsbot reads the
+# .po files themselves: there is nothing to compile).
 catalogs: $(STAMP)
-	$(BIN)/pybabel extract -k N_ --no-location --sort-output --project=smsbot -o locales/messages.pot bot/domain/replies.py
-	$(BIN)/pybabel update -i locales/messages.pot -d locales --width 100 --ignore-obsolete
-	$(MAKE) install
+	$(BIN)/pybabel extract -k N_ --no-location --sort-output --project=smsbot -o bot/locales/messages.pot bot/domain/replies.py
+	$(BIN)/pybabel update -i bot/locales/messages.pot -d bot/locales --width 100 --ignore-obsolete
 
 run: install
 	$(BIN)/smsbot serve

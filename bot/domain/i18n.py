@@ -1,29 +1,38 @@
-"""Languages: gettext catalogs from locales/, negotiation down the locale chain, formatting.
+"""Languages: gettext catalogs from bot/locales/, negotiation down the locale chain, formatting.
 
-Catalogs are compiled by `make` (pybabel compile); a language without a catalog falls back to the
-program's default, and a language Babel does not know at all (a typo in a profile property) too.
+The catalogs ship inside the package as `.po` files and are compiled in memory when first used, so
+every install speaks every language it has a catalog for (no build step to forget). A language
+without a catalog falls back to the program's default, and a language Babel does not know at all
+(a typo in a profile property) too; `smsbot check` refuses a program language without a catalog.
 """
 
 from __future__ import annotations
 
 import gettext
 from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.core import negotiate_locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from bot.domain.phones import region_of
 
-LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"  # the language the messages are written in
 
 
+def catalog_path(language: str) -> Path:
+    return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
 @lru_cache(maxsize=1)
 def available() -> tuple[str, ...]:
-    """Languages with a catalog, plus the source language."""
+    """Languages with a catalog, plus the source language (its messages are written in the code)."""
     found = {SOURCE_LANGUAGE}
     if LOCALES_DIR.is_dir():
         found |= {p.parent.parent.name for p in LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
@@ -32,9 +41,16 @@ def available() -> tuple[str, ...]:
 
 @lru_cache(maxsize=64)
 def translations(language: str) -> gettext.NullTranslations:
-    if language == SOURCE_LANGUAGE:
+    """The language's catalog, compiled from its `.po` file; none (the code's own words) without one."""
+    path = catalog_path(language)
+    if not path.is_file():
         return gettext.NullTranslations()
-    return Translations.load(str(LOCALES_DIR), [language], DOMAIN)
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=language)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, DOMAIN)
 
 
 def _parse(tag: str) -> Locale | None:

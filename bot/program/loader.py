@@ -126,11 +126,11 @@ def _check_program_section(c: Compiling, doc: YamlDoc, section: ProgramSection) 
             c.error(doc, ["program", field_name], f"program.{field_name}: needs a {default} text")
     for language in c.languages:
         if negotiate(language, "") != language.split("_")[0]:
-            c.note(
+            c.error(
                 doc,
                 ["program", "languages"],
-                f"program.languages: smsbot has no {language} catalog, so its own replies (HELP, STOP)"
-                "will be in the default language; see the README, 'Adding a language'",
+                f"program.languages: smsbot has no {language} catalog, so its own replies (HELP, STOP) "
+                f"cannot be said in {language}; add one (README, 'Adding a language') or remove {language}",
             )
 
 

@@ -60,3 +60,12 @@ def test_a_broken_template_is_named(tmp_path: Path) -> None:
 
 def test_an_empty_folder_is_an_error(tmp_path: Path) -> None:
     assert "no keyword files" in problems(tmp_path)[0]
+
+
+def test_a_program_language_without_a_catalog_is_refused(keywords_copy: Path) -> None:
+    program = keywords_copy / "program.yaml"
+    program.write_text(program.read_text().replace("languages: [en, es, fr]", "languages: [en, es, fr, de]"))
+    with pytest.raises(FileProblems) as caught:
+        load_program(keywords_copy)
+    errors = [p for p in caught.value.problems if p.severity == "error"]
+    assert [p.message for p in errors if "no de catalog" in p.message]
