@@ -16,6 +16,8 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
+from bot.lifetime import die_with_parent
+
 log = logging.getLogger(__name__)
 _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes on Linux
 
@@ -85,6 +87,7 @@ class EmbeddedRedis:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
             start_new_session=True,  # a Ctrl-C for smsbot is ours to pass on, after we drain
+            preexec_fn=die_with_parent(),  # and it goes when we go, however we go
         )
         for _ in range(200):
             if await self._answers():

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.coord.client import redis_server
+from bot.lifetime import die_with_parent
 from bot.settings import Settings
 from bot.store import db
 
@@ -58,7 +59,9 @@ class Children:
 
     async def start(self, i: int) -> asyncio.subprocess.Process:
         # A session of its own: a Ctrl-C reaches the supervisor only, which passes on one SIGTERM.
-        return await asyncio.create_subprocess_exec(*self.commands[i], env=self.env, start_new_session=True)
+        return await asyncio.create_subprocess_exec(
+            *self.commands[i], env=self.env, start_new_session=True, preexec_fn=die_with_parent()
+        )
 
     def reload_all(self) -> None:  # SIGHUP: every child reloads the keyword program now
         for proc in self.procs:
