@@ -74,6 +74,8 @@ class CoordinationFile(_Strict):
     redis_prefix: str = "smsbot:"
     lock_timeout: float = Field(10.0, gt=0, description="longest wait for a subscriber's lock, seconds")
     replay_ttl: int = Field(86_400, ge=60, description="how long a MessageSid's reply is kept for replays")
+    # Twilio waits 15 s for an answer, then gives up and tries the fallback URL: answer 503 before.
+    answer_within: float = Field(10.0, gt=0, le=14, description="longest time to answer a webhook, seconds")
 
 
 class ConfigFile(_Strict):
@@ -117,6 +119,7 @@ class Settings:
     redis_prefix: str
     lock_timeout: float
     replay_ttl: int
+    answer_within: float
     log_level: str
 
     @property
@@ -205,6 +208,7 @@ def load_settings(
         redis_prefix=env.get("SMSBOT_REDIS_PREFIX") or parsed.coordination.redis_prefix,
         lock_timeout=parsed.coordination.lock_timeout,
         replay_ttl=parsed.coordination.replay_ttl,
+        answer_within=parsed.coordination.answer_within,
         log_level=env.get("SMSBOT_LOG_LEVEL") or parsed.log_level,
     )
     return settings.replace(**{k: v for k, v in overrides.items() if v is not None})

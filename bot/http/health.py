@@ -16,10 +16,11 @@ async def healthz(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     checks: dict[str, str] = {}
 
-    async def database() -> None:
-        assert services.engine is not None
+    async def database() -> None:  # it answers reads, and it can take a write (not locked, not read-only)
+        assert services.engine is not None and services.writer is not None
         async with services.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+        await services.writer.probe()
 
     async def redis() -> None:
         assert services.redis is not None

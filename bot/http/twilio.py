@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -17,6 +19,7 @@ from bot.domain.inbound import BadInbound
 from bot.services import SERVICES, Services
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 SIGNATURES = web.AppKey("twilio_signatures", Signatures)
 
 
@@ -74,8 +77,20 @@ async def inbound_sms(request: web.Request) -> web.Response:
     def render(replies: Sequence[Reply]) -> str:
         return twiml.render(replies, public_url)
 
-    handled = await services.pipeline().handle(message, render)
+    handled = await within(services, services.pipeline().handle(message, render))
     return web.Response(text=handled.answer, content_type=twiml.CONTENT_TYPE)
+
+
+async def within(services: Services, work: Awaitable[T]) -> T:
+    """`work`, or a 503 the carrier fails over on, before its own timeout (Twilio waits 15 s)."""
+    try:
+        return await asyncio.wait_for(work, services.settings.answer_within)
+    except TimeoutError:
+        log.warning(
+            "no answer within %.0fs (database busy?): 503, the carrier retries",
+            services.settings.answer_within,
+        )
+        raise web.HTTPServiceUnavailable(text="busy; try again\n", headers={"Retry-After": "1"}) from None
 
 
 async def status_callback(request: web.Request) -> web.Response:
@@ -87,6 +102,6 @@ async def status_callback(request: web.Request) -> web.Response:
     except BadInbound as exc:
         raise Rejected(400, str(exc)) from exc
     assert services.writer is not None
-    if not await services.writer.report(report):
+    if not await within(services, services.writer.report(report)):
         log.info("status %s for unknown message %s", report.status, report.sid)
     return web.Response(text=twiml.EMPTY, content_type=twiml.CONTENT_TYPE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,12 +23,18 @@ from bot.domain.model import Program
 from bot.domain.outcome import Policy
 from bot.pipeline.apply import Applied, apply_batch
 from bot.pipeline.statuses import record_statuses
-from bot.store.db import WriteTransactions
+from bot.store.db import WriteTransactions, take_write_lock
 
 log = logging.getLogger(__name__)
 
 SLOW_BATCH = 0.05  # seconds; a commit slower than this holds up every webhook behind it
-Work = InboundMessage | StatusReport
+
+
+class Probe:
+    """A write that writes nothing: can the database take a write now? (`/healthz`)"""
+
+
+Work = InboundMessage | StatusReport | Probe
 _Item = tuple[Work, asyncio.Future[Any]]
 
 
@@ -72,6 +78,10 @@ class Writer:
         """Record a delivery report; False when it names no message of ours."""
         found: bool = await self._put(status)
         return found
+
+    async def probe(self) -> None:
+        """Return once a write transaction could be opened and committed (behind queued writes)."""
+        await self._put(Probe())
 
     async def _put(self, work: Work) -> Any:
         if self._task is None:
@@ -123,12 +133,21 @@ class Writer:
 def apply_work(
     conn: Connection, work: Sequence[Work], program: Program, policy: Policy, now: datetime
 ) -> list[Applied | bool]:
-    """One transaction for a batch: inbound messages in order, then delivery reports in order."""
+    """One transaction for a batch: inbound messages in order, then delivery reports in order; a
+    probe only takes the write lock."""
     inbound = [w for w in work if isinstance(w, InboundMessage)]
     reports = [w for w in work if isinstance(w, StatusReport)]
+    if len(inbound) + len(reports) < len(work):
+        take_write_lock(conn)
     applied = iter(apply_batch(conn, inbound, program, policy, now) if inbound else [])
     found = iter(record_statuses(conn, reports, now) if reports else [])
-    return [next(applied) if isinstance(w, InboundMessage) else next(found) for w in work]
+    return [_result(w, applied, found) for w in work]
+
+
+def _result(work: Work, applied: Iterator[Applied], found: Iterator[bool]) -> Applied | bool:
+    if isinstance(work, InboundMessage):
+        return next(applied)
+    return next(found) if isinstance(work, StatusReport) else True  # a probe: the write could be taken
 
 
 def _fail(future: asyncio.Future[Any]) -> None:
