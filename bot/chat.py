@@ -158,7 +158,7 @@ async def _skip(services: Services, phone: str, out: Callable[[str], None]) -> N
                 await sender.send(OutboundMessage(c.ref, c.to, c.body, c.media_urls)) for c in claims.ready
             ]
             await transactions.run(
-                sending.record_results, list(zip(claims.ready, results, strict=True)), now, 1
+                sending.record_results, list(zip(claims.ready, results, strict=True)), now, 1, NO_LEASE
             )
             for claimed in claims.ready:
                 if claimed.body:

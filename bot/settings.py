@@ -68,6 +68,7 @@ class SendingFile(_Strict):
     worker: Literal["in_server", "separate"] = "in_server"
     max_attempts: int = Field(5, ge=1)
     lease: float = Field(30.0, gt=0, description="seconds before a dead worker's work is taken over")
+    api_timeout: float = Field(15.0, gt=0, description="longest wait for the carrier's API, seconds")
 
 
 class CoordinationFile(_Strict):
@@ -116,6 +117,7 @@ class Settings:
     embedded_worker: bool  # `serve` runs the worker itself (no separate `smsbot worker`)
     max_attempts: int
     send_lease: float
+    api_timeout: float  # a call unanswered by then may still have reached the carrier: "unknown"
     redis_prefix: str
     lock_timeout: float
     replay_ttl: int
@@ -205,6 +207,7 @@ def load_settings(
         embedded_worker=parsed.sending.worker == "in_server",
         max_attempts=parsed.sending.max_attempts,
         send_lease=parsed.sending.lease,
+        api_timeout=parsed.sending.api_timeout,
         redis_prefix=env.get("SMSBOT_REDIS_PREFIX") or parsed.coordination.redis_prefix,
         lock_timeout=parsed.coordination.lock_timeout,
         replay_ttl=parsed.coordination.replay_ttl,

@@ -27,6 +27,7 @@ class FakeTwilio:
     opted_out: set[str] = field(default_factory=set)  # numbers that texted STOP at the carrier
     fail_next: list[int] = field(default_factory=list)  # HTTP statuses to answer next, in order
     delay: float = 0.0  # seconds before answering a create, as a busy API would
+    create_after: float = 0.0  # seconds before a create is taken at all (until then, not listed)
     created: list[dict[str, Any]] = field(default_factory=list)  # every message accepted, as listed
     # Cleared: creates are accepted but not answered (a stuck API; the sender dies waiting).
     answering: asyncio.Event = field(default_factory=asyncio.Event)
@@ -133,6 +134,8 @@ class FakeTwilio:
             "media_urls": params.get("MediaUrl") or [],  # not in Twilio's resource; for tests
             "status_callback": params.get("StatusCallback"),  # likewise
         }
+        if self.create_after:
+            await asyncio.sleep(self.create_after)  # a slow API: not taken, nor listed, until now
         self.created.append(resource)  # accepted: from here on it would reach the handset
         if self.delay:
             await asyncio.sleep(self.delay)  # the answer is slow; the message is already taken

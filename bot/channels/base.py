@@ -32,8 +32,9 @@ class SendResult:
     status: str  # the carrier's first status ("queued", "accepted"), "simulated", or "failed"
     error_code: int | None = None
     error_message: str | None = None
-    retry: bool = False  # a temporary failure: the same message may be tried again later
+    retry: bool = False  # a temporary failure: the carrier did not take it; try again later
     opted_out: bool = False  # the carrier refuses: the number opted out there
+    unknown: bool = False  # no answer (a timeout, a connection lost mid-call): it may have been taken
 
 
 @dataclass(frozen=True)

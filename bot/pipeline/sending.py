@@ -65,7 +65,8 @@ _OUTBOX_ROWS = (
 
 
 def claim(conn: Connection, ids: Sequence[int], quiet: QuietHours, now: datetime, lease: timedelta) -> Claims:
-    """Move each message that may go out now to `dispatching`; say when to look at the others."""
+    """Move each message that may go out now to `dispatching`; say when to look at the others.
+    A message `dispatching` for longer than `lease` without a sign of life is taken over."""
     query = _OUTBOX_ROWS
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(of=messages)  # a STOP's cancel waits for us, or we for it
@@ -126,10 +127,24 @@ class Recorded:
     opted_out: int  # subscribers the carrier reported as opted out
 
 
+def renew(conn: Connection, ids: Sequence[int], now: datetime) -> None:
+    """A living worker's hand-overs are still under way: their lease starts again now."""
+    conn.execute(
+        update(messages)
+        .where(messages.c.id.in_(list(ids)), messages.c.status == DISPATCHING)
+        .values(updated_at=now)
+    )
+
+
 def record_results(
-    conn: Connection, results: Sequence[tuple[Claimed, SendResult]], now: datetime, max_attempts: int
+    conn: Connection,
+    results: Sequence[tuple[Claimed, SendResult]],
+    now: datetime,
+    max_attempts: int,
+    lease: timedelta,
 ) -> Recorded:
-    """Store what the carrier said about each message handed over."""
+    """Store what the carrier said about each message handed over. One it never answered stays
+    `dispatching`: after a lease it is looked up at the carrier, never simply sent again."""
     retry_at: dict[int, datetime] = {}
     refused: list[tuple[int, int | None]] = []  # (message id, error code): opted out at the carrier
     ids = [claimed.id for claimed, _ in results]
@@ -142,6 +157,8 @@ def record_results(
             # A status callback may already have told more than the API's first answer.
             if moves_forward(result.status, current.get(claimed.id)):
                 values["status"] = result.status
+        elif result.unknown:
+            retry_at[claimed.id] = now + lease  # values: updated_at=now, the lease starts again
         elif result.retry and claimed.attempts + 1 < max_attempts:
             retry_at[claimed.id] = now + timedelta(seconds=min(RETRY_MAX, RETRY_BASE * 2**claimed.attempts))
             values.update(status=PENDING, send_after=retry_at[claimed.id])

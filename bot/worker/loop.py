@@ -250,23 +250,42 @@ class Worker:
             await self.rate.refund(self.number, grant.granted)
             return [], None
         claims = await self._transactions.run(
-            sending.claim, ids, self.settings.quiet_hours, now, timedelta(seconds=self.lease)
+            sending.claim, ids, self.settings.quiet_hours, now, self.takeover
         )
         await self.rate.refund(self.number, grant.granted - len(claims.ready))
         await self.outbox.add(claims.later)
         await self.outbox.remove(claims.dropped)
         return claims.ready, None
 
+    @property
+    def takeover(self) -> timedelta:
+        """How long a hand-over may go without a sign of life before another worker looks it up at
+        the carrier: the lease, plus the API call's own timeout, so that a dead worker's last call
+        is long over (answered, or given up) and the carrier's listing shows what it took."""
+        return timedelta(seconds=self.lease + self.settings.api_timeout)
+
     async def _deliver(self, claims: list[sending.Claimed]) -> None:
-        results = await asyncio.gather(*(self._hand_over(c) for c in claims))
+        renewing = asyncio.create_task(self._renew(claims))
+        try:
+            results = await asyncio.gather(*(self._hand_over(c) for c in claims))
+        finally:
+            renewing.cancel()
         recorded = await self._transactions.run(
             sending.record_results,
             list(zip(claims, results, strict=True)),
             self.clock(),
             self.settings.max_attempts,
+            self.takeover,
         )
         await self.outbox.add(recorded.retry_at)
         await self.outbox.remove(c.id for c in claims if c.id not in recorded.retry_at)
+
+    async def _renew(self, claims: list[sending.Claimed]) -> None:
+        """While this worker's calls are on the wire, it is alive: nobody else takes them over."""
+        ids = [c.id for c in claims]
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            await self._transactions.run(sending.renew, ids, self.clock())
 
     async def _outbox_due(self, now: datetime) -> bool:
         first = await self.outbox.next_due()

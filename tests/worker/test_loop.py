@@ -321,7 +321,7 @@ async def dispatched_then_died(app: Any, worker: Worker, now: datetime) -> sendi
     [_row] = await sent_by_worker(app)
     ids = [row_id for (row_id,) in await _outbox_ids(app)]
     claims = await worker._transactions.run(
-        sending.claim, ids, worker.settings.quiet_hours, now, timedelta(seconds=worker.lease)
+        sending.claim, ids, worker.settings.quiet_hours, now, worker.takeover
     )
     [claimed] = claims.ready
     return claimed
@@ -345,7 +345,7 @@ async def test_a_message_the_carrier_took_before_the_worker_died_is_not_sent_aga
     await dying.sender.send(  # the API accepted it; the worker died before storing the sid
         outbox_message(claimed)
     )
-    clock.advance(seconds=dying.lease + 1)
+    clock.advance(seconds=dying.takeover.total_seconds() + 1)
     await make_worker(clock).tick()
     assert len(api.accepted()) == 1
     [stored] = await sent_by_worker(app)
@@ -360,6 +360,8 @@ async def test_a_message_lost_with_its_worker_before_the_carrier_took_it_is_sent
     await dispatched_then_died(app, make_worker(clock), clock())
     assert (await make_worker(clock).tick()).sent == 0  # within its lease: maybe still on its way
     clock.advance(seconds=31)
+    assert (await make_worker(clock).tick()).sent == 0  # its call may still be on the wire, unanswered
+    clock.advance(seconds=15)
     await make_worker(clock).tick()
     assert [m["body"] for m in api.accepted()] == [SHOE_DAY]
 
@@ -391,3 +393,64 @@ async def test_a_redis_flush_loses_no_due_step(app: Any, api: FakeTwilio, make_w
     fresh = make_worker(clock)
     await fresh.tick()
     assert [m["body"] for m in api.accepted()] == [SHOE_DAY]
+
+
+async def test_a_slow_api_holds_the_living_workers_lease_and_the_step_goes_out_once(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    await joined(app)
+    await make_due_now(app)
+    api.create_after = 6.0  # longer than the lease: the call is still on the wire when it ends
+    worker = make_worker(lambda: datetime.now(UTC), send_lease=3.0, api_timeout=10.0)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if api.accepted():
+                break
+        await asyncio.sleep(4)  # a takeover, if there were one, would have sent again by now
+    finally:
+        stop.set()
+        await running
+    assert [m["body"] for m in api.accepted()] == [SHOE_DAY]
+    assert len(api.received) == 1  # one call, never repeated
+    [stored] = await sent_by_worker(app)
+    assert stored["sid"] == api.accepted()[0]["sid"]
+
+
+async def test_a_worker_that_dies_mid_call_to_a_slow_api_is_looked_up_not_sent_again(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    await joined(app)
+    clock = Clock(await due_at(app))
+    dying = make_worker(clock, send_lease=3.0, api_timeout=2.0)
+    claimed = await dispatched_then_died(app, dying, clock())
+    api.create_after = 1.0  # its call is taken a second after it was made; the worker is gone by then
+    call = asyncio.create_task(dying.sender.send(outbox_message(claimed)))
+    clock.advance(seconds=3.5)  # past the lease, within the call's own timeout: still unknown
+    successor = make_worker(clock, send_lease=3.0, api_timeout=2.0)
+    assert (await successor.tick()).sent == 0 and api.accepted() == []
+    await call  # the API takes it
+    clock.advance(seconds=2)  # the dead worker's call is long over: the carrier's listing is final
+    await successor.tick()
+    assert len(api.accepted()) == 1 and len(api.received) == 1
+    [stored] = await sent_by_worker(app)
+    assert stored["sid"] == api.accepted()[0]["sid"]
+
+
+async def test_a_call_that_times_out_is_looked_up_after_the_lease_not_sent_again(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    await joined(app)
+    clock = Clock(await due_at(app))
+    api.delay = 2.0  # taken at once, answered too late
+    worker = make_worker(clock, send_lease=3.0, api_timeout=0.5)
+    await worker.tick()  # the call times out: unknown, not failed
+    [stored] = await sent_by_worker(app)
+    assert stored["status"] == "dispatching" and len(api.accepted()) == 1
+    clock.advance(seconds=4)
+    await worker.tick()
+    assert len(api.received) == 1
+    [stored] = await sent_by_worker(app)
+    assert stored["sid"] == api.accepted()[0]["sid"]

@@ -29,6 +29,7 @@ def make_sender(settings: Settings) -> Sender:
         messaging_service_sid=settings.messaging_service_sid,
         api_url=settings.twilio_api_url,
         public_url=settings.public_url,
+        timeout=settings.api_timeout,
     )
 
 

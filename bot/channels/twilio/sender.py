@@ -7,6 +7,7 @@ carrier; 429, 5xx and network errors: try again later).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import aiohttp
@@ -39,7 +40,9 @@ class TwilioSender:
     ) -> None:
         if not (from_number or messaging_service_sid):
             raise ValueError("a sending number or a Messaging Service SID is required")
-        self._client = Client(account_sid, auth_token, http_client=AsyncTwilioHttpClient(timeout=timeout))
+        # The SDK's async client takes a timeout but never applies it: ours is kept here and enforced.
+        self._client = Client(account_sid, auth_token, http_client=AsyncTwilioHttpClient())
+        self._timeout = timeout
         self._client.api.base_url = api_url.rstrip("/")
         self._from = from_number
         self._service = messaging_service_sid
@@ -59,22 +62,29 @@ class TwilioSender:
 
     async def send(self, message: OutboundMessage) -> SendResult:
         try:
-            sent = await self._client.messages.create_async(**self._options(message))
+            sent = await asyncio.wait_for(
+                self._client.messages.create_async(**self._options(message)), self._timeout
+            )
         except TwilioRestException as exc:
             retry = exc.status == 429 or exc.status >= 500
             log.warning("send %s to %s failed: %s %s", message.ref, mask_phone(message.to), exc.code, exc.msg)
             opted_out = exc.code == OPTED_OUT_AT_CARRIER
             return SendResult(None, "failed", exc.code, str(exc.msg), retry=retry, opted_out=opted_out)
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except aiohttp.ClientConnectorError as exc:  # never reached the API: safe to try again
             log.warning("send %s to %s: %s", message.ref, mask_phone(message.to), type(exc).__name__)
             return SendResult(None, "failed", None, type(exc).__name__, retry=True)
+        except (aiohttp.ClientError, TimeoutError) as exc:  # sent, unanswered: it may have been taken
+            log.warning(
+                "send %s to %s: %s; looked up later", message.ref, mask_phone(message.to), type(exc).__name__
+            )
+            return SendResult(None, "dispatching", None, type(exc).__name__, unknown=True)
         return SendResult(sent.sid, str(sent.status or "queued"))
 
     async def recent(self, to: str) -> list[Found]:
         options: dict[str, object] = {"to": to, "limit": 50}
         if self._from:
             options["from_"] = self._from
-        listed = await self._client.messages.list_async(**options)
+        listed = await asyncio.wait_for(self._client.messages.list_async(**options), self._timeout)
         return [Found(m.sid or "", m.body or "", str(m.status or ""), m.date_created) for m in listed]
 
     async def close(self) -> None:

@@ -115,3 +115,15 @@ async def test_recent_lists_what_the_carrier_took_for_a_number_newest_first(
     await sender.close()
     assert [(m.sid, m.body) for m in found] == [(second.sid, "two"), (first.sid, "one")]
     assert all(m.created is not None for m in found)
+
+
+async def test_an_api_that_does_not_answer_in_time_is_unknown_not_failed(
+    twilio: tuple[FakeTwilio, str],
+) -> None:
+    fake, url = twilio
+    fake.delay = 2.0  # it takes the message, then answers too late
+    sender = TwilioSender(ACCOUNT, TOKEN, from_number="+15005550006", api_url=url, timeout=0.3)
+    result = await sender.send(message())
+    await sender.close()
+    assert (result.sid, result.unknown, result.retry) == (None, True, False)
+    assert len(fake.accepted()) == 1  # which is why it must be looked up, not sent again
