@@ -14,7 +14,7 @@ from bot.coord.claims import Coordinator
 from bot.coord.client import redis_client
 from bot.coord.rate import RateLimiter
 from bot.domain.model import Program
-from bot.http.errors import no_500
+from bot.http.errors import no_500, quiet_callers_faults
 from bot.http.routes import setup_routes
 from bot.pipeline.handle import Inbound
 from bot.pipeline.writer import Writer
@@ -44,6 +44,7 @@ def create_app(
         program = loaded.program
     services = Services(settings=settings, program=ProgramHolder(program))
 
+    quiet_callers_faults()
     app = web.Application(middlewares=[no_500], client_max_size=MAX_REQUEST)
     app[SERVICES] = services
     app.cleanup_ctx.append(_redis)

@@ -7,9 +7,35 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
 log = logging.getLogger(__name__)
+_CALLERS_FAULTS = (HttpProcessingError, RequestPayloadError, ConnectionResetError)
+
+
+class CallersFaults(logging.Filter):
+    """aiohttp logs a request it cannot parse or decode (a corrupt gzip body, a bad header) at ERROR
+    with a traceback, after answering it 400: the caller's fault, not ours. Anyone could fill the
+    error log that way, so such records are kept at INFO without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, _CALLERS_FAULTS) or isinstance(
+            getattr(error, "__cause__", None), _CALLERS_FAULTS
+        ):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg = f"{record.msg}: {type(error).__name__} (the caller's)"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_callers_faults() -> None:
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, CallersFaults) for f in server.filters):
+        server.addFilter(CallersFaults())
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
