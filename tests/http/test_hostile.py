@@ -155,3 +155,19 @@ def test_a_client_that_resets_the_connection_mid_body_is_not_logged_as_our_error
     finally:
         server.stop()
     assert " ERROR " not in server.log.read_text()
+
+
+@pytest.mark.parametrize(
+    ("form", "query"),
+    [
+        ({"MessageSid": "SM\x00\x1b", "MessageStatus": "delivered"}, ""),
+        ({"MessageSid": "SM1", "MessageStatus": "deli\x00vered"}, ""),
+        ({"MessageSid": "SM1", "MessageStatus": "delivered"}, "?ref=SM1.0%00"),
+    ],
+)
+async def test_a_status_callback_with_malformed_ids_is_a_400(
+    app: Any, form: dict[str, str], query: str
+) -> None:
+    signature = sign(f"{PUBLIC_URL}/twilio/status{query}", form)
+    response = await app.post(f"/twilio/status{query}", data=form, headers={"X-Twilio-Signature": signature})
+    assert response.status == 400, await response.text()

@@ -11,7 +11,9 @@ from bot.channels.twilio.errors import OPTED_OUT_AT_CARRIER
 from bot.domain.inbound import BadInbound, InboundMessage, Media, safe_text
 from bot.domain.phones import to_e164
 
-_SID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_SID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_REF = re.compile(r"[A-Za-z0-9_.-]{1,100}")  # ours: "<MessageSid>.<n>", "r<run>.<step>.<n>.<hex>"
+_STATUS = re.compile(r"[a-z_-]{1,20}")
 OPT_OUT_TYPES = frozenset({"STOP", "HELP", "START"})  # Advanced Opt-Out's classification
 MAX_MEDIA = 10  # Twilio delivers at most ten media items with one message
 
@@ -21,7 +23,7 @@ def parse_form(form: Mapping[str, str], received_at: datetime) -> InboundMessage
     sid = (form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid") or "").strip()
     if not sid:
         raise BadInbound("MessageSid is missing")
-    if not _SID.match(sid):
+    if not _SID.fullmatch(sid):
         raise BadInbound("MessageSid is malformed")
     raw_from = form.get("From")
     if not raw_from:
@@ -59,6 +61,10 @@ def parse_status(form: Mapping[str, str], ref: str | None) -> StatusReport:
     status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
     if not sid or not status:
         raise BadInbound("MessageSid and MessageStatus are required")
+    if not _SID.fullmatch(sid) or not _STATUS.fullmatch(status):
+        raise BadInbound("MessageSid or MessageStatus is malformed")
+    if ref and not _REF.fullmatch(ref):
+        raise BadInbound("ref is malformed")
     try:
         error_code = int(form["ErrorCode"]) if form.get("ErrorCode") else None
     except ValueError as exc:
