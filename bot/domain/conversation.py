@@ -54,7 +54,18 @@ def decide(
     start = _flow_to_start(found, model, subscriber, program)
     if start and start not in flows.active:
         effects.start(start)
-    return _outcome(found, model.status, tuple(model.changes), [*said, *effects.said], effects)
+    consent = (*model.changes, *_asked(found, model.status))
+    return _outcome(found, model.status, consent, [*said, *effects.said], effects)
+
+
+def _asked(found: Match, status: Status) -> tuple[ConsentChange, ...]:
+    """An unclear opt-out sentence we asked about goes in the consent log, for the marketer to see."""
+    if found.intent is not Intent.UNCLEAR_OPT_OUT or status not in _ASKED:
+        return ()
+    return (ConsentChange(Action.OPT_OUT_ASKED, status, status, None, "sentence"),)
+
+
+_ASKED = (Status.SUBSCRIBED, Status.PENDING)
 
 
 def step_due(

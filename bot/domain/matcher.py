@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain.compliance import CONFIRM_WORDS, Intent, is_opt_out_sentence
+from bot.domain.compliance import CONFIRM_WORDS, Intent
 from bot.domain.model import Keyword, MatchMode, Program
+from bot.domain.opt_out import Reading, read
 from bot.domain.subscription import Status
 from bot.domain.text import fold
 
@@ -43,12 +44,15 @@ def match(body: str, program: Program, status: Status, opt_out_type: str | None 
         return Match(known.intent, known.word, known.language)
 
     tokens = folded.split()
-    if tokens and is_opt_out_sentence(tokens):
-        return Match(Intent.OPT_OUT, "STOP", "en")
+    said = read(body[:MAX_BODY], program.opt_out_phrases)
+    if said.reading is Reading.REQUEST:
+        return Match(Intent.OPT_OUT, "STOP", said.language)
 
     keyword = _keyword(folded, tokens, program)
     if keyword is not None:
         return Match(Intent.KEYWORD, keyword.name, keyword.language, keyword)
+    if said.reading is Reading.UNCLEAR:
+        return Match(Intent.UNCLEAR_OPT_OUT, None, said.language)
     return OTHER
 
 

@@ -113,6 +113,8 @@ class Program:
     flows: Mapping[str, Flow] = field(default_factory=dict)
     compliance: Mapping[str, ComplianceWord] = field(default_factory=lambda: DEFAULT_TABLE)
     typos: TypoIndex | None = None  # over the words that accept typos
+    # A program's own opt-out phrases per language, folded (program.compliance.<lang>.opt_out_phrases)
+    opt_out_phrases: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     fingerprint: str = ""  # hash of the files it came from
 
     @cached_property  # read for every message that may advertise it

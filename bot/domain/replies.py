@@ -50,6 +50,7 @@ NOT_SUBSCRIBED_NO_KEYWORD = N_("{brand}: Reply HELP for help.")
 PREFERENCE_SAVED = N_("{brand}: Got it, your preferences are saved. Reply HELP for help, STOP to opt out.")
 LANGUAGE_SET = N_("{brand}: You will get our messages in English. Reply HELP for help, STOP to opt out.")
 CARD_LINK = N_("{brand}: Save our contact card so you know it's us: {url}")
+ASK_OPT_OUT = N_("{brand}: Reply STOP to stop getting texts from {program}.")
 FALLBACK = N_("{brand}: Sorry, we did not understand that. Reply HELP for help, STOP to opt out.")
 
 

@@ -51,6 +51,10 @@ def respond(a: Answering) -> list[str]:
         return []
     if found.intent is Intent.HELP:
         return [voice.say(replies.HELP)]
+    if found.intent is Intent.UNCLEAR_OPT_OUT:
+        if a.status in (Status.SUBSCRIBED, Status.PENDING):
+            return [voice.say(replies.ASK_OPT_OUT)]  # one short question, no marketing
+        return _unrecognised(a)
     if found.intent is Intent.CONFIRM:
         return _confirmed(a)
     if found.intent is Intent.OPT_IN:

@@ -27,6 +27,7 @@ class Action(StrEnum):
     OPT_IN_REQUESTED = "opt_in_requested"
     OPT_IN_CONFIRMED = "opt_in_confirmed"
     OPT_OUT = "opt_out"
+    OPT_OUT_ASKED = "opt_out_asked"  # an unclear opt-out sentence: we asked; no change (not a transition)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,29 @@ def compliance_table(c: Compiling, doc: YamlDoc, settings: ProgramSection) -> di
     return table
 
 
+def opt_out_phrases(
+    c: Compiling, doc: YamlDoc, settings: ProgramSection, book: KeywordBook
+) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """A program's own opt-out phrases per language, folded; each must have words and be no keyword."""
+    found: dict[str, tuple[tuple[str, ...], ...]] = {}
+    for language, words in settings.compliance.items():
+        phrases = []
+        for i, phrase in enumerate(words.opt_out_phrases):
+            where: Loc = ["program", "compliance", language, "opt_out_phrases", i]
+            folded = fold(phrase)
+            if not folded:
+                c.error(doc, where, f"opt-out phrase {phrase!r} has no letters or digits to match")
+            elif folded in book.index:
+                c.error(
+                    doc, where, f"opt-out phrase {phrase!r} is keyword {book.index[folded].name}; choose one"
+                )
+            else:
+                phrases.append(tuple(folded.split()))
+        if phrases:
+            found[language] = tuple(phrases)
+    return found
+
+
 def declare_property(c: Compiling, doc: YamlDoc, name: str, spec: PropertyType | PropertySection) -> None:
     loc: Loc = ["properties", name]
     if name in BUILT_IN:

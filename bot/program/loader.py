@@ -26,6 +26,7 @@ from bot.program.keywords import (
     compliance_table,
     declare_property,
     note_close_words,
+    opt_out_phrases,
 )
 from bot.program.messages import compile_message
 from bot.program.schema import KeywordFile, KeywordSection, ProgramSection
@@ -145,6 +146,7 @@ def _compile(
     for file_doc, data in parsed:
         for name, body in data.keywords.items():
             compile_keyword(c, book, file_doc, name, body or KeywordSection())
+    phrases = opt_out_phrases(c, doc, section, book)
     typos = book.typo_index(blocked=[w for w in c.table if " " not in w])
     note_close_words(c, book, typos)
     cards = _cards(c, parsed)
@@ -164,6 +166,7 @@ def _compile(
         contact_cards=cards,
         flows=flows,
         typos=typos,
+        opt_out_phrases=phrases,
         fingerprint=fingerprint,
     )
 

@@ -18,9 +18,10 @@ Text = str | dict[str, str]  # one text, or one per language: {en: "...", es: ".
 
 
 class ComplianceSection(_Strict):
-    opt_out: list[str] = Field(default_factory=list)
+    opt_out: list[str] = Field(default_factory=list)  # whole-message words
     help: list[str] = Field(default_factory=list)
     opt_in: list[str] = Field(default_factory=list)
+    opt_out_phrases: list[str] = Field(default_factory=list)  # a request wherever it stands in a message
 
 
 class ProgramSection(_Strict):

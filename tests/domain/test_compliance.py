@@ -1,6 +1,6 @@
 import pytest
 
-from bot.domain.compliance import Intent, is_opt_out_sentence
+from bot.domain.compliance import Intent
 from bot.domain.matcher import match
 from bot.domain.subscription import Status
 from bot.domain.text import fold, words
@@ -119,4 +119,3 @@ def test_folding() -> None:
     assert fold("ÚNETE") == "unete"
     assert fold("ＪＯＩＮ") == "join"
     assert words("") == []
-    assert not is_opt_out_sentence([])
