@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.domain.text import fold
@@ -64,6 +64,20 @@ class Rules:
     unclear: tuple[tuple[str, ...], ...]  # may mean it: ask
     wants: frozenset[str] = frozenset()  # "want": a negation, a want and what we send is a request
     delight: frozenset[str] = frozenset()  # "Stop! These are amazing": a bare stop beside these is asked
+    # Built from the above: words without which a clause cannot be a request nor unclear, and the
+    # request phrases by their first word (matching costs a lookup per word, not a scan per phrase).
+    triggers: frozenset[str] = field(init=False)
+    by_first: Mapping[str, tuple[tuple[str, ...], ...]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        phrases = [*self.requests, *self.unclear]
+        words = {w for phrase in phrases for w in phrase if w != "*"}
+        first: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in self.requests:
+            first.setdefault(phrase[0], []).append(phrase)
+        words = words - self.negations - self.polite - self.going  # too common to tell anything
+        object.__setattr__(self, "triggers", frozenset(words | self.stops | self.wants))
+        object.__setattr__(self, "by_first", {w: tuple(p) for w, p in first.items()})
 
 
 ENGLISH = Rules(
@@ -543,13 +557,15 @@ def _negated(tokens: list[str], start: int, rules: Rules) -> bool:
 
 
 def _clause(tokens: list[str], rules: Rules) -> _Clause:
+    if rules.triggers.isdisjoint(tokens):
+        return _Clause.SILENT  # most messages: nothing here could be an opt-out
     about_other = any(t in rules.not_ours for t in tokens) and not any(t in rules.ours for t in tokens)
-    for phrase in rules.requests:
-        i = _at(tokens, phrase)
-        if i is None:
-            continue
-        negated = phrase[0] not in rules.negations and _negated(tokens, i, rules)
-        return _Clause.NOT if about_other or negated else _Clause.REQUEST
+    for i, token in enumerate(tokens):
+        for phrase in rules.by_first.get(token, ()):
+            if _at(tokens[i : i + len(phrase)], phrase) is None:
+                continue
+            negated = phrase[0] not in rules.negations and _negated(tokens, i, rules)
+            return _Clause.NOT if about_other or negated else _Clause.REQUEST
     if _refuses_ours(tokens, rules) and not about_other:
         return _Clause.REQUEST  # I don't want any more messages, no deseo recibir mensajes
     readings = [_stop_verb(tokens, i, rules, about_other) for i, t in enumerate(tokens) if t in rules.stops]
