@@ -82,4 +82,4 @@ def built_in_tags(info: ProgramInfo, join: str | None, language: str, phone: str
 
 
 NOTHING_TEXTED = Match(Intent.OTHER)
-_COMPLIANCE = frozenset({Intent.OPT_OUT, Intent.HELP, Intent.OPT_IN})
+_COMPLIANCE = frozenset({Intent.OPT_OUT, Intent.HELP, Intent.OPT_IN, Intent.UNCLEAR_OPT_OUT})

@@ -108,3 +108,10 @@ def test_a_program_adds_its_own_phrases_per_language(keywords_copy: Path) -> Non
         load_program(keywords_copy)
     errors = [p.message for p in caught.value.problems if p.severity == "error"]
     assert any("no letters" in e for e in errors) and any("is keyword JOIN" in e for e in errors)
+
+
+def test_the_question_is_asked_in_the_language_of_the_sentence() -> None:
+    outcome = decided("no estoy interesado")
+    assert outcome.replies == (
+        "Acme Outfitters: Responde ALTO para dejar de recibir mensajes de Acme Outfitters Alerts.",
+    )
