@@ -113,5 +113,5 @@ def test_a_program_adds_its_own_phrases_per_language(keywords_copy: Path) -> Non
 def test_the_question_is_asked_in_the_language_of_the_sentence() -> None:
     outcome = decided("no estoy interesado")
     assert outcome.replies == (
-        "Acme Outfitters: Responde ALTO para dejar de recibir mensajes de Acme Outfitters Alerts.",
+        "Acme Outfitters: Responde ALTO para dejar de recibir mensajes de Alertas de Acme Outfitters.",
     )
