@@ -129,8 +129,10 @@ def _stop_verb(tokens: list[str], i: int, rules: Rules, about_other: bool) -> _C
     after = tokens[i + 1 : i + 3]
     if about_other or _negated(tokens, i, rules):
         return _Clause.NOT  # stop my order; don't stop the deals
-    if any(t in rules.ours for t in after):
-        return _Clause.REQUEST  # stop texting, stop these messages
+    if len(after) > 1 and after[0] in rules.reflexive and after[1] in rules.going:
+        return _Clause.NOT  # arrêtez-vous au comptoir: a visit
+    if any(t in rules.ours or t in rules.pointers for t in after):
+        return _Clause.REQUEST  # stop texting, stop these messages, stop this
     if after and after[0] in rules.polite and (i == 0 or tokens[i - 1] in rules.polite):
         return _Clause.REQUEST  # stop please (whatever follows), please stop now
     if not after and i > 0 and tokens[i - 1] == "to":

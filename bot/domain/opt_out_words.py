@@ -30,6 +30,8 @@ class Rules:
     negations: frozenset[str]
     unclear: tuple[tuple[str, ...], ...]  # may mean it: ask
     wants: frozenset[str] = frozenset()  # "want": a negation, a want and what we send is a request
+    pointers: frozenset[str] = frozenset()  # "these", "ça": our texts only right after a stop verb
+    reflexive: frozenset[str] = frozenset()  # "arrêtez-vous au comptoir": a visit, like "stop by"
     delight: frozenset[str] = frozenset()  # "Stop! These are amazing": a bare stop beside these is asked
     # Built from the above: words without which a clause cannot be a request nor unclear, and the
     # request phrases by their first word (matching costs a lookup per word, not a scan per phrase).
@@ -62,6 +64,9 @@ ENGLISH = Rules(
         "delete my number",
         "remove my number",
         "take my number off",
+        "take this number off",
+        "remove this number",
+        "delete this number",
         "erase me",
         "do not text",
         "dont text",
@@ -125,6 +130,7 @@ ENGLISH = Rules(
     ),
     stops=frozenset({"stop", "quit", "cancel", "end", "unsubscribe", "halt", "remove", "delete"}),
     everyday=frozenset({"end", "quit", "remove", "delete"}),
+    pointers=frozenset({"these", "them", "this", "that"}),
     ours=frozenset(
         {
             "texting",
@@ -139,9 +145,6 @@ ENGLISH = Rules(
             "contacting",
             "alerts",
             "alert",
-            "these",
-            "them",
-            "this",
             "spam",
             "notifications",
         }
@@ -322,6 +325,10 @@ SPANISH = Rules(
         "quitenme de",
         "quitame de",
         "borren mi numero",
+        "saquen mi numero",
+        "quiten mi numero",
+        "saca mi numero",
+        "quita mi numero",
         "eliminen mi numero",
         "dejen de enviarme",
         "dejen de escribirme",
@@ -357,7 +364,8 @@ SPANISH = Rules(
         }
     ),
     everyday=frozenset({"alto", "para", "baja", "deja", "dejen", "basta"}),
-    ours=frozenset({"mensajes", "mensaje", "textos", "sms", "envios", "notificaciones", "alertas", "esto"}),
+    ours=frozenset({"mensajes", "mensaje", "textos", "sms", "envios", "notificaciones", "alertas"}),
+    pointers=frozenset({"esto", "eso"}),
     polite=frozenset(
         {"por", "favor", "porfavor", "porfa", "ya", "gracias", "todo", "alto", "basta", "ahora"}
     ),
@@ -410,6 +418,10 @@ FRENCH = Rules(
         "plus de textos",
         "plus de sms",
         "retirez moi de",
+        "etre retire",
+        "etre retiree",
+        "etre desabonne",
+        "etre desinscrit",
         "retire moi de",
         "enlevez moi de",
         "supprimez moi de",
@@ -436,9 +448,9 @@ FRENCH = Rules(
     ),
     stops=frozenset({"arret", "arrete", "arretez", "stop", "annuler", "annulez", "cessez", "assez"}),
     everyday=frozenset({"arret", "assez", "arrete"}),
-    ours=frozenset(
-        {"messages", "message", "textos", "texto", "sms", "envois", "notifications", "alertes", "ca"}
-    ),
+    ours=frozenset({"messages", "message", "textos", "texto", "sms", "envois", "notifications", "alertes"}),
+    pointers=frozenset({"ca", "cela"}),
+    reflexive=frozenset({"vous", "toi", "nous"}),
     polite=frozenset(
         {"svp", "sil", "vous", "plait", "merci", "maintenant", "tout", "stop", "arret", "stp", "tous"}
     ),

@@ -37,11 +37,20 @@ def test_requests_are_honoured_and_ordinary_replies_are_not_unsubscribed() -> No
     assert found["wrongly unsubscribed"] <= 0.02, found
 
 
-@pytest.mark.parametrize("name", ["opt_out_held_out.tsv", "opt_out_fresh.tsv"])
-def test_sets_the_rules_were_not_tuned_on_stay_near_the_mark(name: str) -> None:
-    """Looser bounds: these measure how the rules carry over (the README quotes them)."""
+@pytest.mark.parametrize(
+    ("name", "honoured", "unsubscribed"),
+    [
+        ("opt_out_held_out.tsv", 0.95, 0.0),
+        ("opt_out_fresh.tsv", 0.93, 0.04),
+        ("opt_out_fourth.tsv", 0.76, 0.0),
+    ],
+)
+def test_sets_written_after_the_rules_keep_their_measured_figures(
+    name: str, honoured: float, unsubscribed: float
+) -> None:
+    """Sets written after the rules (the README quotes them): a change that reads them worse fails."""
     found = figures(examples(DATA / name), PROGRAM)
-    assert found["honoured"] >= 0.8 and found["wrongly unsubscribed"] <= 0.1, found
+    assert found["honoured"] >= honoured and found["wrongly unsubscribed"] <= unsubscribed, found
 
 
 @pytest.mark.parametrize(
