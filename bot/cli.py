@@ -1,4 +1,4 @@
-"""smsbot serve | worker | chat | db upgrade | check."""
+"""smsbot serve | worker | chat | segments | db upgrade | check."""
 
 from __future__ import annotations
 
@@ -181,6 +181,42 @@ def chat(config: Path | None, phone: str) -> None:
     except FileProblems as exc:
         _report(exc)
         sys.exit(1)
+
+
+@main.command()
+@config_option
+def segments(config: Path | None) -> None:
+    """Each segment of the program with its live count: members, and of them subscribed."""
+    from datetime import UTC, datetime
+
+    from bot.program.loader import load_program
+    from bot.store import db as store_db
+    from bot.store.segments import count
+
+    settings = _settings(config)
+    try:
+        program = load_program(settings.keywords_dir).program
+    except FileProblems as exc:
+        _report(exc)
+        sys.exit(1)
+
+    async def counts() -> list[tuple[str, int, int]]:
+        engine = store_db.create_engine(settings.database_url)
+        try:
+            await store_db.upgrade(engine)
+            async with engine.connect() as conn:
+                now = datetime.now(UTC)
+                found = []
+                for name, segment in program.segments.items():
+                    members, subscribed = await conn.run_sync(count, segment, program.segments, now)
+                    found.append((name, members, subscribed))
+                return found
+        finally:
+            await engine.dispose()
+
+    click.echo(f"{'segment':<28} {'members':>9} {'subscribed':>11}")
+    for name, members, subscribed in asyncio.run(counts()):
+        click.echo(f"{name:<28} {members:>9,} {subscribed:>11,}")
 
 
 @main.group()

@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,25 @@ def test_serve_refuses_a_public_address_without_a_token(tmp_path: Path) -> None:
         "serve", "--host", "0.0.0.0", env={"SMSBOT_DATA_DIR": str(tmp_path), "TWILIO_AUTH_TOKEN": ""}
     )
     assert result.returncode == 2 and "refusing to listen on 0.0.0.0" in result.stderr
+
+
+def test_segments_lists_each_segment_with_its_live_count(tmp_path: Path, database_url: str) -> None:
+    env = {"DATABASE_URL": database_url, "SMSBOT_DATA_DIR": str(tmp_path / "var")}
+    chat = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "+14155550123"],
+        input="JOIN\n",
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env, "REDIS_URL": ""},
+    )
+    assert chat.returncode == 0, chat.stderr
+    result = smsbot("segments", env=env)
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[1:]}
+    assert (
+        rows["all_subscribers"] == ["1", "1"]
+        and rows["texted_join"] == ["1", "1"]
+        and rows["vip"] == ["0", "0"]
+    )

@@ -11,6 +11,7 @@ from typing import Any
 from bot.domain.compliance import DEFAULT_TABLE, ComplianceWord
 from bot.domain.flows import Flow
 from bot.domain.properties import PropertySpec
+from bot.domain.segments import Segment
 from bot.domain.templates import LocalizedMessage
 from bot.domain.typos import TypoIndex
 
@@ -111,6 +112,7 @@ class Program:
     languages: tuple[str, ...] = ("en",)  # the languages it speaks, the default first
     contact_cards: Mapping[str, ContactCard] = field(default_factory=dict)
     flows: Mapping[str, Flow] = field(default_factory=dict)
+    segments: Mapping[str, Segment] = field(default_factory=dict)
     compliance: Mapping[str, ComplianceWord] = field(default_factory=lambda: DEFAULT_TABLE)
     typos: TypoIndex | None = None  # over the words that accept typos
     # A program's own opt-out phrases per language, folded (program.compliance.<lang>.opt_out_phrases)

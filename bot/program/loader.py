@@ -30,6 +30,7 @@ from bot.program.keywords import (
 )
 from bot.program.messages import compile_message
 from bot.program.schema import KeywordFile, KeywordSection, ProgramSection
+from bot.program.segments import compile_segments
 from bot.program.vcards import compile_card
 from bot.program.yamlfile import FileProblems, Problem, YamlDoc
 
@@ -152,6 +153,7 @@ def _compile(
     cards = _cards(c, parsed)
     flows = _flows(c, parsed, cards)
     _check_keyword_flows(c, parsed, flows)
+    segments = compile_segments(c, [(d, data.segments) for d, data in parsed], book.keywords)
     return Program(
         info=c.info,
         keywords=book.keywords,
@@ -165,6 +167,7 @@ def _compile(
         languages=c.languages,
         contact_cards=cards,
         flows=flows,
+        segments=segments,
         typos=typos,
         opt_out_phrases=phrases,
         fingerprint=fingerprint,

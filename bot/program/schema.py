@@ -82,3 +82,6 @@ class KeywordFile(_Strict):
     flows: dict[str, Any] = Field(default_factory=dict)  # checked step by step by program/flows.py
     properties: dict[str, PropertyType | PropertySection] = Field(default_factory=dict)
     keywords: dict[str, KeywordSection | None] = Field(default_factory=dict)
+    segments: dict[str, Any] = Field(
+        default_factory=dict
+    )  # checked condition by condition by program/segments.py

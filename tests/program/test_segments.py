@@ -1,0 +1,47 @@
+"""Segments in the YAML: what `smsbot check` refuses, with file:line."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.domain.segments import All, InSegment, Not, Op, Property
+from bot.program.loader import load_program
+from bot.program.yamlfile import FileProblems
+from tests.conftest import KEYWORDS
+
+
+def test_the_shipped_segments_compile() -> None:
+    segments = load_program(KEYWORDS).program.segments
+    assert segments["shoe_fans"].condition == Property("interests", Op.CONTAINS, "shoes")
+    assert segments["shoe_fans_not_vip"].condition == All((InSegment("shoe_fans"), Not(InSegment("vip"))))
+
+
+def errors(folder: Path, yaml: str) -> list[str]:
+    (folder / "segments.yaml").write_text("segments:\n" + yaml)
+    with pytest.raises(FileProblems) as caught:
+        load_program(folder)
+    return [str(p) for p in caught.value.problems if p.severity == "error"]
+
+
+@pytest.mark.parametrize(
+    ("yaml", "expected"),
+    [
+        ("  a: {property: shoe_size, equals: 9}\n", "property shoe_size: not declared"),
+        ("  a: {property: vip, equals: maybe}\n", "vip is true or false"),
+        ("  a: {property: vip, contains: x}\n", "contains works on list properties"),
+        ("  a: {property: first_name, greater: 3}\n", "works on numbers and dates"),
+        ("  a: {texted: JIONN}\n", "texted JIONN: no such keyword"),
+        ("  a: {segment: nowhere}\n", "no segment nowhere"),
+        ("  a: {segment: b}\n  b: {segment: a}\n", "it includes itself"),
+        ("  a: {colour: red}\n", "a condition needs exactly one of"),
+        ("  a: {texted: JOIN, within_days: 0}\n", "within_days"),
+    ],
+)
+def test_mistakes_are_refused_with_file_and_line(keywords_copy: Path, yaml: str, expected: str) -> None:
+    found = errors(keywords_copy, yaml)
+    assert any(expected in e and "segments.yaml:2:" in e for e in found), found
+
+
+def test_more_than_a_hundred_conditions_is_refused(keywords_copy: Path) -> None:
+    many = ", ".join(["{status: subscribed}"] * 101)
+    assert any("more than 100 conditions" in e for e in errors(keywords_copy, f"  a: {{any: [{many}]}}\n"))
