@@ -53,7 +53,7 @@ def _property(condition: Property, dialect: str) -> Where:
     element = subscribers.c.properties[condition.name]
     op, value = condition.op, condition.value
     if op is Op.IS_SET:
-        present: Where = element.as_string().is_not(None) | element.as_float().is_not(None)
+        present: Where = element.as_string().is_not(None)  # ->> and json_extract: any type, no cast
         return present if value else not_(present)
     if op is Op.CONTAINS:
         return _contains(condition.name, element, value, dialect)

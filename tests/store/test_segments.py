@@ -26,7 +26,7 @@ PEOPLE: list[dict[str, Any]] = [
         "status": "subscribed",
         "language": None,
         "opt_in_keyword": "UNETE",
-        "properties": {"interests": ["events"], "vcard_received": True},
+        "properties": {"interests": ["events"], "vcard_received": True, "first_name": "Ana"},
     },
     {
         "phone": "+14155550003",
@@ -101,3 +101,14 @@ async def test_texted_within_days_and_at_least(stored: Any) -> None:
     async with stored.connect() as conn:
         assert await conn.run_sync(count, recent, {}, NOW) == (1, 0)  # only the one who texted 2 days ago
         assert await conn.run_sync(count, twice, {}, NOW) == (0, 0)
+
+
+async def test_is_set_works_on_every_type_of_property(stored: Any) -> None:
+    from bot.domain.segments import Op, Property, Segment
+
+    async with stored.connect() as conn:
+        for name, members in (("vip", 2), ("interests", 4), ("vcard_received", 1), ("first_name", 1)):
+            has = Segment("has", Property(name, Op.IS_SET, True))
+            lacks = Segment("lacks", Property(name, Op.IS_SET, False))
+            assert (await conn.run_sync(count, has, {}, NOW))[0] == members, name
+            assert (await conn.run_sync(count, lacks, {}, NOW))[0] == len(PEOPLE) - members, name
