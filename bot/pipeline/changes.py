@@ -8,6 +8,7 @@ added by the caller: replies in the webhook's answer, or the worker's outbox.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,8 +24,18 @@ from bot.store.statements import (
     INSERT_KEYWORD_EVENTS,
     INSERT_MESSAGES,
     SUBSCRIBER_FIELDS,
+    SUBSCRIBERS_BY_ID,
     UPDATE_SUBSCRIBER,
 )
+
+
+def lock_subscribers(conn: Connection, subscriber_ids: Iterable[int]) -> dict[int, rows.Row]:
+    """These subscribers' rows by id, locked for this transaction on PostgreSQL (the same rows the
+    webhook locks: one writer per subscriber); SQLite's BEGIN IMMEDIATE already serialises."""
+    query = SUBSCRIBERS_BY_ID
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {row["id"]: dict(row) for row in conn.execute(query, {"ids": sorted(subscriber_ids)}).mappings()}
 
 
 @dataclass(slots=True)

@@ -19,10 +19,9 @@ from bot.domain.conversation import card_delivered, opted_out_at_carrier
 from bot.domain.delivery import moves_forward
 from bot.domain.outcome import Outcome
 from bot.domain.voice import SubscriberState
-from bot.pipeline.changes import Cause, Changes
+from bot.pipeline.changes import Cause, Changes, lock_subscribers
 from bot.store import rows
 from bot.store.schema import messages
-from bot.store.statements import SUBSCRIBERS_BY_ID
 
 _OUTBOUND = select(
     messages.c.id, messages.c.status, messages.c.sid, messages.c.subscriber_id, messages.c.media_urls
@@ -82,11 +81,7 @@ def _decide(conn: Connection, decisions: Sequence[tuple[int, Decision]], now: da
     """Take each decision on its subscriber (locked), in order, and write them; how many changed status."""
     if not decisions:
         return 0
-    query = SUBSCRIBERS_BY_ID.with_for_update() if conn.dialect.name == "postgresql" else SUBSCRIBERS_BY_ID
-    people = {
-        row["id"]: dict(row)
-        for row in conn.execute(query, {"ids": sorted({s for s, _ in decisions})}).mappings()
-    }
+    people = lock_subscribers(conn, {s for s, _ in decisions})
     changes = Changes(now)
     changed = 0
     for subscriber_id, decision in decisions:

@@ -19,9 +19,9 @@ from bot.domain.conversation import step_due
 from bot.domain.model import Program
 from bot.domain.outcome import Outcome, Policy
 from bot.domain.quiet_hours import QuietHours
-from bot.pipeline.changes import Cause, Changes
+from bot.pipeline.changes import Cause, Changes, lock_subscribers
 from bot.store import rows
-from bot.store.statements import NEW_OUTBOX_IDS, RUNS_BY_ID, SUBSCRIBERS_BY_ID
+from bot.store.statements import NEW_OUTBOX_IDS, RUNS_BY_ID
 
 
 @dataclass(frozen=True)
@@ -31,13 +31,6 @@ class Stepped:
     runs: dict[int, datetime | None]  # run id -> next due (None: ended, cancelled, gone)
     messages: dict[int, datetime]  # new outbox message id -> send after
     started: int = 0  # flows started by `start` steps (due now; the feeder queues them)
-
-
-def lock_subscribers(conn: Connection, subscriber_ids: Sequence[int]) -> dict[int, rows.Row]:
-    query = SUBSCRIBERS_BY_ID
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()  # the same rows the webhook locks: one writer per subscriber
-    return {row["id"]: dict(row) for row in conn.execute(query, {"ids": list(subscriber_ids)}).mappings()}
 
 
 def run_due_steps(
@@ -51,7 +44,7 @@ def run_due_steps(
     """Advance every due run among `run_ids` to its next pause, writing the messages it sends."""
     # Read in full before anything below writes to the same rows; only active runs are stepped.
     runs = [run for run in conn.execute(RUNS_BY_ID, {"ids": list(run_ids)}).mappings().all()]
-    people = lock_subscribers(conn, sorted({run["subscriber_id"] for run in runs})) if runs else {}
+    people = lock_subscribers(conn, {run["subscriber_id"] for run in runs}) if runs else {}
     changes = Changes(now)
     changes.load_runs(conn, list(people))
     nexts: dict[int, datetime | None] = dict.fromkeys(run_ids)
