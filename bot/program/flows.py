@@ -26,6 +26,7 @@ from typing import Any
 from bot.domain.flows import SPLIT_ON_BUILT_IN, Flow, Step, StepKind
 from bot.domain.model import ContactCard
 from bot.program.context import Compiling, Loc
+from bot.program.graphs import on_cycles, reachable
 from bot.program.messages import compile_message
 from bot.program.yamlfile import YamlDoc
 
@@ -248,14 +249,8 @@ def _successors(flow: Flow, i: int) -> list[int]:
 
 
 def _reachable(flow: Flow) -> set[int]:
-    seen: set[int] = set()
-    todo = [0] if flow.steps else []
-    while todo:
-        i = todo.pop()
-        if i not in seen:
-            seen.add(i)
-            todo.extend(_successors(flow, i))
-    return seen
+    steps = range(len(flow.steps))
+    return reachable({i: _successors(flow, i) for i in steps}, [0] if flow.steps else [])
 
 
 def _spinning(flows: Mapping[str, Flow]) -> list[str]:
@@ -271,21 +266,4 @@ def _spinning(flows: Mapping[str, Flow]) -> list[str]:
             if starts is not None and starts.steps and starts.steps[0].kind not in pausing:
                 edges.append((starts.name, 0))
             nodes[(flow.name, i)] = edges
-    spinning: set[str] = set()
-    state: dict[tuple[str, int], int] = {}  # 1: on the path, 2: done
-
-    def visit(node: tuple[str, int], path: list[tuple[str, int]]) -> None:
-        state[node] = 1
-        path.append(node)
-        for nxt in nodes.get(node, []):
-            if state.get(nxt) == 1:
-                spinning.update(name for name, _ in path[path.index(nxt) :])
-            elif nxt not in state:
-                visit(nxt, path)
-        path.pop()
-        state[node] = 2
-
-    for node in nodes:
-        if node not in state:
-            visit(node, [])
-    return sorted(spinning)
+    return sorted({name for name, _ in on_cycles(nodes)})

@@ -38,6 +38,7 @@ from bot.domain.segments import (
     size,
 )
 from bot.program.context import Compiling, Loc
+from bot.program.graphs import on_cycles
 from bot.program.yamlfile import YamlDoc
 
 _NUMERIC = (PropertyType.NUMBER, PropertyType.DATE)
@@ -64,6 +65,7 @@ def compile_segments(
 
 
 def _check_links(c: Compiling, segments: dict[str, Segment], where: Mapping[str, YamlDoc]) -> None:
+    looping = on_cycles({name: members(segment.condition) for name, segment in segments.items()})
     for name, segment in list(segments.items()):
         loc: Loc = ["segments", name]
         unknown = sorted(members(segment.condition) - set(where))
@@ -71,22 +73,9 @@ def _check_links(c: Compiling, segments: dict[str, Segment], where: Mapping[str,
             c.error(where[name], loc, f"segment {name}: no segment {', '.join(unknown)}")
         if size(segment.condition) > MAX_CONDITIONS:
             c.error(where[name], loc, f"segment {name}: more than {MAX_CONDITIONS} conditions")
-        if _cycles(name, segments):
+        if name in looping:
             c.error(where[name], loc, f"segment {name}: it includes itself through segment:")
             segments.pop(name)
-
-
-def _cycles(start: str, segments: Mapping[str, Segment]) -> bool:
-    todo, seen = [start], set()
-    while todo:
-        name = todo.pop()
-        for inner in members(segments[name].condition) if name in segments else ():
-            if inner == start:
-                return True
-            if inner not in seen:
-                seen.add(inner)
-                todo.append(inner)
-    return False
 
 
 def _read(

@@ -45,3 +45,9 @@ def test_mistakes_are_refused_with_file_and_line(keywords_copy: Path, yaml: str,
 def test_more_than_a_hundred_conditions_is_refused(keywords_copy: Path) -> None:
     many = ", ".join(["{status: subscribed}"] * 101)
     assert any("more than 100 conditions" in e for e in errors(keywords_copy, f"  a: {{any: [{many}]}}\n"))
+
+
+def test_every_segment_of_a_cycle_is_named(keywords_copy: Path) -> None:
+    found = errors(keywords_copy, "  a: {segment: b}\n  b: {segment: a}\n")
+    assert [e for e in found if "segment a: it includes itself" in e]
+    assert [e for e in found if "segment b: it includes itself" in e]
