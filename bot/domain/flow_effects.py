@@ -26,7 +26,7 @@ from bot.domain.flow_runner import (
     answer,
     timed_out,
 )
-from bot.domain.model import Program
+from bot.domain.model import Program, card_path
 from bot.domain.outcome import Policy, RunChange
 from bot.domain.phones import region_of
 from bot.domain.subscription import Status
@@ -121,7 +121,7 @@ _HANDLERS: dict[type[Action], Callable[[FlowEffects, Action], None]] = {
 
 def card_message(name: str, phone: str, policy: Policy, voice: Voice) -> Said:
     """A contact card as (text, media): MMS where the carrier delivers it, else a link or nothing."""
-    url = f"{policy.public_url or ''}/vcards/{name}.vcf"
+    url = f"{policy.public_url or ''}{card_path(name)}"
     if policy.public_url and region_of(phone) in policy.mms_countries:
         return ("", (url,))  # MMS: the card itself
     if policy.card_elsewhere == "skip":

@@ -74,9 +74,22 @@ class ProgramInfo:
         }
 
 
+CARD_PATH = "/vcards/{name}.vcf"  # where a contact card is served (an aiohttp route as written)
+
+
+def card_path(name: str) -> str:
+    return CARD_PATH.format(name=name)
+
+
+def is_card_path(url: str) -> bool:
+    """Is this (a URL ending in) the path of a contact card?"""
+    head, _, tail = CARD_PATH.partition("{name}")
+    return head in url and url.endswith(tail)
+
+
 @dataclass(frozen=True)
 class ContactCard:
-    name: str  # the card's key, as in /vcards/{name}.vcf
+    name: str  # the card's key, as in CARD_PATH
     text: str  # the serialized vCard, built once when the program loads
 
     @property

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.domain.model import CARD_PATH
 from bot.http import admin, health, twilio, vcards
 
 
 def setup_routes(app: web.Application) -> None:
     twilio.setup(app)
     app.router.add_get("/healthz", health.healthz)
-    app.router.add_get("/vcards/{name}.vcf", vcards.contact_card)
+    app.router.add_get(CARD_PATH, vcards.contact_card)
     app.router.add_get("/api/subscribers/{phone}", admin.get_subscriber)
     app.router.add_get("/api/subscribers/{phone}/messages", admin.get_messages)

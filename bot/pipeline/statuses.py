@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from bot.channels.base import StatusReport
 from bot.domain.conversation import card_delivered, opted_out_at_carrier
 from bot.domain.delivery import moves_forward
+from bot.domain.model import is_card_path
 from bot.domain.outcome import Outcome
 from bot.domain.voice import SubscriberState
 from bot.pipeline.changes import Cause, Changes, lock_subscribers
@@ -44,7 +45,7 @@ def record_statuses(conn: Connection, reports: Sequence[StatusReport], now: date
         conn.execute(update(messages).where(messages.c.id == row.id).values(_status_values(row, report, now)))
         if report.opted_out:
             decisions.append((row.subscriber_id, _carrier_opt_out(report.error_code, now)))
-        elif report.status == "delivered" and any(_is_card(url) for url in row.media_urls or ()):
+        elif report.status == "delivered" and any(is_card_path(url) for url in row.media_urls or ()):
             decisions.append((row.subscriber_id, card_delivered))
     _decide(conn, decisions, now)
     return found
@@ -91,7 +92,3 @@ def _decide(conn: Connection, decisions: Sequence[tuple[int, Decision]], now: da
         changes.record(person, outcome, Cause(now, "carrier"))
     changes.write(conn)
     return changed
-
-
-def _is_card(url: str) -> bool:
-    return "/vcards/" in url and url.endswith(".vcf")
