@@ -37,7 +37,7 @@ def create_app(
 ) -> web.Application:
     """The webhook app; with `run_worker`, the flow worker runs in this process too."""
     if program is None:
-        loaded = load_program(settings.keywords_dir)
+        loaded = load_program(settings.keywords_dir, settings.short_link_base)
         for warning in loaded.warnings:
             if warning.severity == "warning":
                 log.warning("%s", warning)

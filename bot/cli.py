@@ -256,7 +256,7 @@ def check(config: Path | None, as_json: bool) -> None:
     warnings = []
     try:
         settings = load_settings(config)
-        loaded = load_program(settings.keywords_dir)
+        loaded = load_program(settings.keywords_dir, settings.short_link_base)
         warnings = loaded.warnings
         summary = f"{len(loaded.program.keywords)} keywords, program {loaded.program.info.name!r}"
     except FileProblems as exc:

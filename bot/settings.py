@@ -10,7 +10,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -79,6 +79,20 @@ class CoordinationFile(_Strict):
     answer_within: float = Field(10.0, gt=0, le=14, description="longest time to answer a webhook, seconds")
 
 
+class LinksFile(_Strict):
+    # A short domain that forwards /l/{code} to this server ("https://acme.link"); default: public_url.
+    short_url: str | None = None
+    expire_after_days: int = Field(365, ge=1, description="a tracked link older than this answers 404")
+
+
+class CampaignsFile(_Strict):
+    price_per_segment: float = Field(0.0083, ge=0, description="what a segment costs, for estimates")
+    currency: str = "USD"
+    # A scheduled time further in the past than this (after downtime, in a copied campaign) does
+    # not send by itself: it waits for an explicit `smsbot campaign send`.
+    late_after_minutes: float = Field(10.0, gt=0)
+
+
 class ConfigFile(_Strict):
     keywords: str = "keywords"
     data_dir: str | None = None
@@ -88,6 +102,8 @@ class ConfigFile(_Strict):
     compliance: ComplianceFile = ComplianceFile()
     sending: SendingFile = SendingFile()
     coordination: CoordinationFile = CoordinationFile()
+    links: LinksFile = LinksFile()
+    campaigns: CampaignsFile = CampaignsFile()
     log_level: str = "INFO"
 
 
@@ -123,12 +139,24 @@ class Settings:
     replay_ttl: int
     answer_within: float
     log_level: str
+    short_url: str | None = None  # where tracked links point; None: the public URL
+    link_lifetime_days: int = 365
+    price_per_segment: float = 0.0083
+    currency: str = "USD"
+    late_after_minutes: float = 10.0
+
+    @property
+    def short_link_base(self) -> str | None:
+        """The base of tracked links (`{base}/l/{code}`); None: links are sent untracked."""
+        return self.short_url or self.public_url
 
     @property
     def policy(self) -> Policy:
         return Policy(
             carrier_sends_confirmations=self.carrier_sends_confirmations,
             public_url=self.public_url,
+            link_base=self.short_link_base,
+            link_lifetime=timedelta(days=self.link_lifetime_days),
             mms_countries=frozenset(self.mms_countries),
             card_elsewhere=self.card_elsewhere,
         )
@@ -177,10 +205,7 @@ def load_settings(
         keywords_dir = (Path.cwd() if "SMSBOT_KEYWORDS_DIR" in env else base) / keywords_dir
 
     database_url = env.get("DATABASE_URL") or parsed.database_url or f"sqlite:///{data_dir / 'smsbot.db'}"
-    public_url = env.get("SMSBOT_PUBLIC_URL") or parsed.server.public_url
-    if public_url:
-        _check_public_url(public_url, config_path)
-        public_url = public_url.rstrip("/")
+    public_url = _base_url(env.get("SMSBOT_PUBLIC_URL") or parsed.server.public_url, config_path)
 
     settings = Settings(
         config_path=config_path,
@@ -213,6 +238,7 @@ def load_settings(
         replay_ttl=parsed.coordination.replay_ttl,
         answer_within=parsed.coordination.answer_within,
         log_level=env.get("SMSBOT_LOG_LEVEL") or parsed.log_level,
+        **_links_and_campaigns(parsed, env, config_path),
     )
     return settings.replace(**{k: v for k, v in overrides.items() if v is not None})
 
@@ -272,6 +298,26 @@ def _refuse_secrets(doc: yamlfile.YamlDoc) -> None:
     walk(doc.data, [])
     if problems:
         raise FileProblems(problems)
+
+
+def _links_and_campaigns(
+    parsed: ConfigFile, env: Mapping[str, str], config_path: Path | None
+) -> dict[str, Any]:
+    return {
+        "short_url": _base_url(env.get("SMSBOT_SHORT_URL") or parsed.links.short_url, config_path),
+        "link_lifetime_days": parsed.links.expire_after_days,
+        "price_per_segment": parsed.campaigns.price_per_segment,
+        "currency": parsed.campaigns.currency,
+        "late_after_minutes": parsed.campaigns.late_after_minutes,
+    }
+
+
+def _base_url(url: str | None, config_path: Path | None) -> str | None:
+    """A public base URL (ours, or the short-link domain's), checked, without its trailing slash."""
+    if not url:
+        return None
+    _check_public_url(url, config_path)
+    return url.rstrip("/")
 
 
 def _check_public_url(url: str, config_path: Path | None) -> None:

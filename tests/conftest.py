@@ -33,6 +33,7 @@ from bot.program.reload import ProgramWatcher
 from bot.services import SERVICES, Services
 from bot.settings import Settings, load_settings
 from bot.store import db
+from bot.store.schema import metadata
 from tests.fake_twilio import FakeTwilio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,9 +141,8 @@ def database_url(_database_template: tuple[str, str], tmp_path: Path) -> str:
 
         url = make_url(where).set(drivername="postgresql").render_as_string(hide_password=False)
         conn = await asyncpg.connect(url)
-        await conn.execute(
-            "TRUNCATE messages, consent_events, keyword_events, flow_runs, subscribers RESTART IDENTITY CASCADE"
-        )
+        tables = ", ".join(table.name for table in metadata.sorted_tables)  # every table, new ones too
+        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         await conn.close()
 
     asyncio.run(truncate())

@@ -106,7 +106,9 @@ def advance(program: Program, state: RunState, subscriber: SubscriberState, now:
             return Advanced(None, tuple(actions))
         if step.kind is StepKind.SEND:
             assert step.message is not None
-            actions.append(Send(voice.message(step.message, subscriber.properties), step.media))
+            actions.append(
+                Send(voice.message(step.message, subscriber.properties, f"flow:{flow.name}"), step.media)
+            )
         elif step.kind is StepKind.SEND_VCARD:
             actions.append(SendCard(str(step.card)))
         elif step.kind is StepKind.START:
@@ -120,7 +122,7 @@ def advance(program: Program, state: RunState, subscriber: SubscriberState, now:
             return Advanced(RunState(flow.name, index + 1, due_at=due), tuple(actions))
         elif step.kind is StepKind.ASK:
             assert step.message is not None and step.wait is not None
-            actions.append(Send(voice.message(step.message, subscriber.properties)))
+            actions.append(Send(voice.message(step.message, subscriber.properties, f"flow:{flow.name}")))
             return Advanced(RunState(flow.name, index, waiting=True, due_at=now + step.wait), tuple(actions))
         index += 1
     raise RuntimeError(f"flow {flow.name} ran {MAX_STEPS} steps without a pause")
@@ -143,7 +145,9 @@ def answer(
         if not state.asked_again:
             message = step.invalid or step.message
             assert message is not None
-            again = Voice.to(subscriber, program).message(message, subscriber.properties)
+            again = Voice.to(subscriber, program).message(
+                message, subscriber.properties, f"flow:{state.flow}"
+            )
             return Advanced(replace(state, asked_again=True), (Send(again),))
         return _move_on(program, state, subscriber, now, ())
     stored = SetProperty(spec.name, value)

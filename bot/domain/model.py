@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.domain.compliance import DEFAULT_TABLE, ComplianceWord
 from bot.domain.flows import Flow
@@ -62,7 +63,12 @@ class ProgramInfo:
     help_contact: str
     frequency: str
     default_language: str = "en"
+    timezone: str = "UTC"  # the brand's zone (IANA name): campaign times, "today" in segments
     translated: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # language -> {name, frequency}
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     def context(self, language: str | None = None) -> dict[str, Any]:
         words = self.translated.get(language or "", {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from bot.domain.compliance import Intent
@@ -17,6 +18,8 @@ class Policy:
 
     carrier_sends_confirmations: bool = False
     public_url: str | None = None  # for links to contact cards
+    link_base: str | None = None  # where tracked links point; None: links go out untracked
+    link_lifetime: timedelta = timedelta(days=365)  # a tracked link older than this answers 404
     mms_countries: frozenset[str] = frozenset({"US", "CA"})  # where a card goes as MMS, not as a link
     card_elsewhere: str = "link"  # outside mms_countries: "link" to the card, or "skip" the step
 

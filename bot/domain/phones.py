@@ -41,11 +41,18 @@ def to_e164(raw: str) -> str:
 
 @lru_cache(maxsize=65536)
 def region_of(phone: str) -> str | None:
-    """The ISO region of a number ("US", "CA", "GB"), or None when it cannot be placed."""
+    """The ISO country of a number ("US", "CA", "GB"), or None when it cannot be placed."""
     try:
-        return phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))
+        number = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
         return None
+    # A number outside the ranges in use (a test range, a new block) still has its country code:
+    # the code's main country ("+44 7700 900…", Ofcom's drama range, is GB).
+    region = phonenumbers.region_code_for_number(number) or phonenumbers.region_code_for_country_code(
+        number.country_code or 0
+    )
+    # "001" for the world's non-geographic numbers, "ZZ" for unknown: no country
+    return region if region and region.isalpha() and region != "ZZ" else None
 
 
 def mask_phone(phone: str) -> str:

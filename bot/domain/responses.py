@@ -94,7 +94,7 @@ def _keyword(a: Answering, keyword: Keyword) -> list[str]:
             return _unrecognised(a)  # no marketing, and no profile, before an opt-in
         properties = _changed(a, keyword)
         if keyword.reply is not None:
-            return [voice.message(keyword.reply, properties)]
+            return [voice.message(keyword.reply, properties, f"keyword:{keyword.name}")]
         return [voice.say(replies.PREFERENCE_SAVED)]
     if a.status is Status.SUBSCRIBED:
         _changed(a, keyword)
@@ -135,7 +135,7 @@ def _changed(a: Answering, keyword: Keyword | None) -> dict[str, Any]:
 
 def _confirmation(keyword: Keyword | None, properties: Mapping[str, Any], voice: Voice) -> str:
     if keyword is not None and keyword.reply is not None:
-        return voice.message(keyword.reply, properties)
+        return voice.message(keyword.reply, properties, f"keyword:{keyword.name}")
     return voice.say(replies.OPTED_IN)
 
 

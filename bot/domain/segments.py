@@ -32,6 +32,7 @@ class Field(StrEnum):
     LANGUAGE = "language"
     OPT_IN_SOURCE = "opt_in_source"
     OPT_IN_KEYWORD = "opt_in_keyword"
+    COUNTRY = "country"  # from the number: "US", "CA"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Op(StrEnum):
     CONTAINS = "contains"  # a list property holds the value
     GREATER = "greater"
     LESS = "less"
+    BETWEEN = "between"  # [low, high], both included
     IS_SET = "is_set"  # value True: has a value; False: has none
 
 
@@ -53,7 +55,56 @@ class Op(StrEnum):
 class Property:
     name: str
     op: Op
-    value: Any  # already coerced to the property's type (a tuple for one_of)
+    value: Any  # already coerced to the property's type (a tuple for one_of and between)
+
+
+@dataclass(frozen=True)
+class DateWithin:
+    """A date property within the last (days < 0) or next (days > 0) N days of today, today
+    included; `ignore_year` compares the month and day only (birthdays, anniversaries)."""
+
+    name: str
+    days: int
+    ignore_year: bool = False
+
+
+@dataclass(frozen=True)
+class Subscribed:
+    """When they subscribed: after / before a date (ISO, the brand's zone), or within N days."""
+
+    after: str | None = None
+    before: str | None = None
+    within_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Engaged:
+    """Texted us or clicked a tracked link (link previews do not count) within N days."""
+
+    within_days: int
+
+
+@dataclass(frozen=True)
+class Clicked:
+    """Clicked a tracked link, of one campaign or flow if named, ever or within N days."""
+
+    within_days: int | None = None
+    campaign: str | None = None
+    flow: str | None = None
+
+
+@dataclass(frozen=True)
+class ReceivedCampaign:
+    """A campaign's message (any round of it) was handed to the carrier for them."""
+
+    campaign: str
+    within_days: int | None = None
+
+
+@dataclass(frozen=True)
+class InFlow:
+    flow: str
+    finished: bool = False  # False: running now; True: ran to its end at least once
 
 
 @dataclass(frozen=True)
@@ -68,7 +119,21 @@ class InSegment:
     name: str
 
 
-Condition = All | AnyOf | Not | IsOneOf | Property | Texted | InSegment
+Condition = (
+    All
+    | AnyOf
+    | Not
+    | IsOneOf
+    | Property
+    | DateWithin
+    | Subscribed
+    | Texted
+    | Engaged
+    | Clicked
+    | ReceivedCampaign
+    | InFlow
+    | InSegment
+)
 
 
 @dataclass(frozen=True)
@@ -86,10 +151,21 @@ def size(condition: Condition) -> int:
     return 1
 
 
+def leaves(condition: Condition) -> list[Condition]:
+    """The conditions inside all/any/not, in order."""
+    if isinstance(condition, All | AnyOf):
+        return [leaf for c in condition.conditions for leaf in leaves(c)]
+    if isinstance(condition, Not):
+        return leaves(condition.condition)
+    return [condition]
+
+
 def members(condition: Condition) -> set[str]:
     """The segments a condition refers to."""
-    if isinstance(condition, All | AnyOf):
-        return set().union(*(members(c) for c in condition.conditions))
-    if isinstance(condition, Not):
-        return members(condition.condition)
-    return {condition.name} if isinstance(condition, InSegment) else set()
+    return {leaf.name for leaf in leaves(condition) if isinstance(leaf, InSegment)}
+
+
+def campaigns_named(condition: Condition) -> set[str]:
+    """The campaigns a condition refers to (received, clicked)."""
+    named = {leaf.campaign for leaf in leaves(condition) if isinstance(leaf, ReceivedCampaign | Clicked)}
+    return {name for name in named if name}

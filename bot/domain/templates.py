@@ -21,6 +21,8 @@ from babel.numbers import format_currency, format_decimal
 from jinja2 import TemplateSyntaxError, Undefined, meta, pass_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from bot.domain.links import mark
+
 log = logging.getLogger(__name__)
 LOCALE_KEY = "locale"  # the render context's formatting locale, e.g. "fr_CA"
 # The one list of built-in tags a message may use besides the declared properties. `smsbot check`
@@ -28,6 +30,7 @@ LOCALE_KEY = "locale"  # the render context's formatting locale, e.g. "fr_CA"
 PROGRAM_TAGS = frozenset({"program", "brand", "help_contact", "frequency", "join"})  # the same for all
 SUBSCRIBER_TAGS = frozenset({"phone", LOCALE_KEY})  # the subscriber's own number and formatting locale
 BUILT_IN_TAGS = PROGRAM_TAGS | SUBSCRIBER_TAGS
+FUNCTIONS = frozenset({"link"})  # {{ link("https://...") }}: a tracked short link (domain/links.py)
 
 # A property a subscriber has not given yet renders empty (use `| default("there")`); a name no
 # one declared is an error of `smsbot check`, not of the message.
@@ -61,6 +64,7 @@ def _plural(context: Any, count: Any, one: str, other: str) -> str:
 
 
 _ENV.filters.update(currency=_currency, number=_number, date=_date, plural=_plural)
+_ENV.globals["link"] = mark  # a voice passes its own, which knows the origin
 _SIMPLE_TAG = re.compile(
     r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*"
     r"(?:\|\s*default\(\s*(?:\"([^\"\\{}]*)\"|'([^'\\{}]*)')\s*\)\s*)?\}\}"
@@ -92,7 +96,7 @@ class MessageTemplate:
         except Exception:
             log.exception("message %r could not be rendered", self.source[:60])
         try:
-            return self.render_strict({k: v for k, v in context.items() if k in BUILT_IN_TAGS})
+            return self.render_strict({k: v for k, v in context.items() if k in BUILT_IN_TAGS | FUNCTIONS})
         except Exception:
             return ""
 

@@ -9,6 +9,7 @@ from typing import Any
 from bot.domain import replies
 from bot.domain.compliance import Intent
 from bot.domain.i18n import SOURCE_LANGUAGE, locale_for, negotiate, translations
+from bot.domain.links import linker
 from bot.domain.matcher import Match
 from bot.domain.model import Program, ProgramInfo
 from bot.domain.subscription import Status
@@ -65,10 +66,12 @@ class Voice:
         language = self.language
         return replies.render(template, self.program.info, translations(language).gettext, language, **extra)
 
-    def message(self, message: LocalizedMessage, properties: Mapping[str, Any]) -> str:
+    def message(self, message: LocalizedMessage, properties: Mapping[str, Any], origin: str = "") -> str:
+        """A marketer's message in the subscriber's language; its `link(...)`s marked with `origin`
+        ("flow:welcome", "keyword:JOIN"), so the pipeline can track each one."""
         language = self.language
         tags = built_in_tags(self.program.info, self.program.join_word, language, self.subscriber.phone)
-        return message.render({**properties, **tags}, language)
+        return message.render({**properties, **tags, "link": linker(origin)}, language)
 
 
 def built_in_tags(info: ProgramInfo, join: str | None, language: str, phone: str) -> dict[str, Any]:

@@ -3,14 +3,19 @@ that cannot be read (corrupt encoding) is the caller's 400, and a client that ha
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
+from bot.services import Services
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _CALLERS_FAULTS = (HttpProcessingError, RequestPayloadError, ConnectionResetError)
 
 
@@ -62,3 +67,15 @@ async def no_500(request: web.Request, handler: Handler) -> web.StreamResponse:
         return web.Response(
             status=503, text="temporarily unable to handle this message\n", headers={"Retry-After": "1"}
         )
+
+
+async def within(services: Services, work: Awaitable[T]) -> T:
+    """`work`, or a 503 before the caller gives up (Twilio waits 15 s, then fails over)."""
+    try:
+        return await asyncio.wait_for(work, services.settings.answer_within)
+    except TimeoutError:
+        log.warning(
+            "no answer within %.0fs (database busy?): 503, the carrier retries",
+            services.settings.answer_within,
+        )
+        raise web.HTTPServiceUnavailable(text="busy; try again\n", headers={"Retry-After": "1"}) from None

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.domain.links import LINK_PATH
 from bot.domain.model import CARD_PATH
-from bot.http import admin, health, twilio, vcards
+from bot.http import admin, health, links, twilio, vcards
 
 
 def setup_routes(app: web.Application) -> None:
     twilio.setup(app)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get(CARD_PATH, vcards.contact_card)
+    app.router.add_get(LINK_PATH, links.follow)  # and HEAD, which previews use
     app.router.add_get("/api/subscribers/{phone}", admin.get_subscriber)
     app.router.add_get("/api/subscribers/{phone}/messages", admin.get_messages)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -16,10 +14,10 @@ from bot.channels.twilio import twiml
 from bot.channels.twilio.inbound import parse_form, parse_status
 from bot.channels.twilio.signature import HEADER, Signatures
 from bot.domain.inbound import BadInbound
+from bot.http.errors import within
 from bot.services import SERVICES, Services
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 SIGNATURES = web.AppKey("twilio_signatures", Signatures)
 
 
@@ -79,18 +77,6 @@ async def inbound_sms(request: web.Request) -> web.Response:
 
     handled = await within(services, services.pipeline().handle(message, render))
     return web.Response(text=handled.answer, content_type=twiml.CONTENT_TYPE)
-
-
-async def within(services: Services, work: Awaitable[T]) -> T:
-    """`work`, or a 503 the carrier fails over on, before its own timeout (Twilio waits 15 s)."""
-    try:
-        return await asyncio.wait_for(work, services.settings.answer_within)
-    except TimeoutError:
-        log.warning(
-            "no answer within %.0fs (database busy?): 503, the carrier retries",
-            services.settings.answer_within,
-        )
-        raise web.HTTPServiceUnavailable(text="busy; try again\n", headers={"Retry-After": "1"}) from None
 
 
 async def status_callback(request: web.Request) -> web.Response:

@@ -61,16 +61,19 @@ def _apply(
     book = changes.book(subscriber_id)
     outcome = decide(message, rows.subscriber_state(person), program, policy, book.flows())
     changes.messages.append(rows.inbound_message(subscriber_id, message, outcome.intent.value, changes.now))
-    sent = tuple(
-        Reply(reply_ref(sid, i), body, outcome.media.get(i, ())) for i, body in enumerate(outcome.replies)
-    )
+    origin = f"keyword:{outcome.keyword}" if outcome.keyword else "reply:reply"
+    sent: list[Reply] = []
+    for i, body in enumerate(outcome.replies):
+        ref = reply_ref(sid, i)
+        tracked = changes.tracked(body, subscriber_id, ref, origin, policy.link_base)
+        sent.append(Reply(ref, tracked, outcome.media.get(i, ())))
     status = "simulated" if message.simulated else "queued"
     for reply in sent:
         changes.messages.append(
             rows.reply(subscriber_id, reply.ref, reply.body, reply.media_urls, sid, status, changes.now)
         )
     changes.record(person, outcome, Cause(message.received_at, sid, message.body, sid))
-    return Applied(sid, sent, duplicate=False, outcome=outcome)
+    return Applied(sid, tuple(sent), duplicate=False, outcome=outcome)
 
 
 def load_subscribers(conn: Connection, phones: Sequence[str], now: datetime) -> dict[str, rows.Row]:

@@ -17,11 +17,13 @@ from sqlalchemy.engine import Connection
 
 from bot.domain.outcome import Outcome
 from bot.domain.subscription import Status
+from bot.pipeline.links import track
 from bot.pipeline.runs import RunBook, load_books, write_books
 from bot.store import rows
 from bot.store.statements import (
     INSERT_CONSENT,
     INSERT_KEYWORD_EVENTS,
+    INSERT_LINKS,
     INSERT_MESSAGES,
     SUBSCRIBER_FIELDS,
     SUBSCRIBERS_BY_ID,
@@ -55,6 +57,7 @@ class Changes:
     messages: list[rows.Row] = field(default_factory=list)
     consent: list[rows.Row] = field(default_factory=list)
     keywords: list[rows.Row] = field(default_factory=list)
+    links: list[rows.Row] = field(default_factory=list)  # tracked links in the messages
     subscribers: dict[int, rows.Row] = field(default_factory=dict)  # changed subscribers by id
     started: int = 0  # runs started, once written
 
@@ -82,6 +85,27 @@ class Changes:
                 subscriber[key] = value.value if isinstance(value, Status) else value
             self.subscribers[sid] = subscriber
 
+    def tracked(
+        self,
+        body: str,
+        subscriber_id: int,
+        ref: str,
+        origin: str,
+        base: str | None,
+        campaign_id: int | None = None,
+    ) -> str:
+        """A message's tracked links shortened, their rows written with the message."""
+        return track(
+            body,
+            self.links,
+            base=base,
+            subscriber_id=subscriber_id,
+            ref=ref,
+            origin=origin,
+            now=self.now,
+            campaign_id=campaign_id,
+        )
+
     def write(self, conn: Connection) -> None:
         if self.messages:
             conn.execute(INSERT_MESSAGES, self.messages)
@@ -89,6 +113,8 @@ class Changes:
             conn.execute(INSERT_CONSENT, self.consent)
         if self.keywords:
             conn.execute(INSERT_KEYWORD_EVENTS, self.keywords)
+        if self.links:
+            conn.execute(INSERT_LINKS, self.links)
         self.started = write_books(conn, self.books, self.now)
         if self.subscribers:
             conn.execute(UPDATE_SUBSCRIBER, [self._update(row) for row in self.subscribers.values()])

@@ -59,7 +59,7 @@ def run_due_steps(
         outcome = step_due(
             rows.run_state(run), rows.subscriber_state(person), program, policy, book.flows(), now
         )
-        _to_outbox(changes, person, run, outcome, quiet)
+        _to_outbox(changes, person, run, outcome, quiet, policy.link_base)
         changes.record(person, outcome, Cause(now, f"flow:{run['flow']}"))
         state = book.current.get(run["flow"])
         nexts[run["id"]] = state.due_at if state is not None else None
@@ -68,13 +68,19 @@ def run_due_steps(
 
 
 def _to_outbox(
-    changes: Changes, person: rows.Row, run: Mapping[Any, Any], outcome: Outcome, quiet: QuietHours
+    changes: Changes,
+    person: rows.Row,
+    run: Mapping[Any, Any],
+    outcome: Outcome,
+    quiet: QuietHours,
+    link_base: str | None,
 ) -> None:
     """Each message the step says goes to the outbox, held by quiet hours in the subscriber's zone."""
     send_after = quiet.next_allowed(changes.now, person["phone"])
     for n, body in enumerate(outcome.replies):
         ref = f"r{run['id']}.{run['step']}.{n}.{secrets.token_hex(4)}"
         media = outcome.media.get(n, ())
+        body = changes.tracked(body, person["id"], ref, f"flow:{run['flow']}", link_base)
         changes.messages.append(
             rows.outbox_message(
                 person["id"], ref, body, media, run["id"], run["due_at"], send_after, changes.now

@@ -22,6 +22,7 @@ from bot.domain.inbound import InboundMessage
 from bot.domain.model import Program
 from bot.domain.outcome import Policy
 from bot.pipeline.apply import Applied, apply_batch
+from bot.pipeline.clicks import Click, record_clicks
 from bot.pipeline.statuses import record_statuses
 from bot.store.db import WriteTransactions, take_write_lock
 
@@ -34,7 +35,7 @@ class Probe:
     """A write that writes nothing: can the database take a write now? (`/healthz`)"""
 
 
-Work = InboundMessage | StatusReport | Probe
+Work = InboundMessage | StatusReport | Click | Probe
 _Item = tuple[Work, asyncio.Future[Any]]
 
 
@@ -78,6 +79,11 @@ class Writer:
         """Record a delivery report; False when it names no message of ours."""
         found: bool = await self._put(status)
         return found
+
+    async def click(self, tap: Click) -> str | None:
+        """Record a tap on a tracked link; its target, or None for an unknown or expired code."""
+        target: str | None = await self._put(tap)
+        return target
 
     async def probe(self) -> None:
         """Return once a write transaction could be opened and committed (behind queued writes)."""
@@ -132,22 +138,21 @@ class Writer:
 
 def apply_work(
     conn: Connection, work: Sequence[Work], program: Program, policy: Policy, now: datetime
-) -> list[Applied | bool]:
-    """One transaction for a batch: inbound messages in order, then delivery reports in order; a
-    probe only takes the write lock."""
+) -> list[Applied | bool | str | None]:
+    """One transaction for a batch: inbound messages in order, then delivery reports, then clicks;
+    a probe only takes the write lock."""
     inbound = [w for w in work if isinstance(w, InboundMessage)]
     reports = [w for w in work if isinstance(w, StatusReport)]
-    if len(inbound) + len(reports) < len(work):
+    taps = [w for w in work if isinstance(w, Click)]
+    if any(isinstance(w, Probe) for w in work):
         take_write_lock(conn)
-    applied = iter(apply_batch(conn, inbound, program, policy, now) if inbound else [])
-    found = iter(record_statuses(conn, reports, now) if reports else [])
-    return [_result(w, applied, found) for w in work]
-
-
-def _result(work: Work, applied: Iterator[Applied], found: Iterator[bool]) -> Applied | bool:
-    if isinstance(work, InboundMessage):
-        return next(applied)
-    return next(found) if isinstance(work, StatusReport) else True  # a probe: the write could be taken
+    results: dict[type, Iterator[Any]] = {
+        InboundMessage: iter(apply_batch(conn, inbound, program, policy, now) if inbound else []),
+        StatusReport: iter(record_statuses(conn, reports, now) if reports else []),
+        Click: iter(record_clicks(conn, taps, policy.link_lifetime) if taps else []),
+        Probe: iter(lambda: True, None),  # a probe: the write could be taken
+    }
+    return [next(results[type(w)]) for w in work]
 
 
 def _fail(future: asyncio.Future[Any]) -> None:

@@ -16,10 +16,14 @@ from bot.program.yamlfile import Problem, YamlDoc
 Loc = list[str | int]
 
 
+SAMPLE_LINK_BASE = "https://sms.example.com"  # when no public URL is configured
+
+
 @dataclass
 class Compiling:
     info: ProgramInfo
     languages: tuple[str, ...]  # the languages the program speaks, the default first
+    link_base: str = SAMPLE_LINK_BASE  # where short links point: their length counts in segments
     table: dict[str, ComplianceWord] = field(default_factory=dict)  # folded word -> compliance meaning
     properties: dict[str, PropertySpec] = field(default_factory=lambda: dict(BUILT_IN))
     errors: list[Problem] = field(default_factory=list)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
@@ -18,7 +19,7 @@ from bot.domain.flows import Flow
 from bot.domain.i18n import negotiate
 from bot.domain.model import ContactCard, Program, ProgramInfo
 from bot.program import yamlfile
-from bot.program.context import Compiling
+from bot.program.context import SAMPLE_LINK_BASE, Compiling
 from bot.program.flows import compile_flow, link_flows
 from bot.program.keywords import (
     KeywordBook,
@@ -30,7 +31,7 @@ from bot.program.keywords import (
 )
 from bot.program.messages import compile_message
 from bot.program.schema import KeywordFile, KeywordSection, ProgramSection
-from bot.program.segments import compile_segments
+from bot.program.segments import Known, compile_segments
 from bot.program.vcards import compile_card
 from bot.program.yamlfile import FileProblems, Problem, YamlDoc
 
@@ -47,14 +48,15 @@ def keyword_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.y*ml") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def load_program(directory: Path) -> Loaded:
-    """Compile the program in `directory`; raise FileProblems listing every error."""
+def load_program(directory: Path, link_base: str | None = None) -> Loaded:
+    """Compile the program in `directory`; raise FileProblems listing every error. `link_base` is
+    where tracked links will point (the public URL): their length counts in messages' segments."""
     files = keyword_files(directory)
     if not files:
         raise FileProblems([Problem(str(directory), 1, "no keyword files (*.yaml) found")])
     parsed, fingerprint = _parse(files)
     doc, section = _program_section(parsed)
-    c = Compiling(_info(section), _languages(section))
+    c = Compiling(_info(section), _languages(section), link_base=link_base or SAMPLE_LINK_BASE)
     _check_program_section(c, doc, section)
     program = _compile(c, parsed, doc, section, fingerprint)
     if c.errors:  # with the warnings and notes, so one run of `check` shows everything
@@ -113,6 +115,7 @@ def _info(section: ProgramSection) -> ProgramInfo:
         help_contact=section.help_contact,
         frequency=frequency.get(default, "") if isinstance(frequency, dict) else frequency,
         default_language=default,
+        timezone=section.timezone,
         translated=translated,
     )
 
@@ -123,6 +126,15 @@ def _languages(section: ProgramSection) -> tuple[str, ...]:
 
 def _check_program_section(c: Compiling, doc: YamlDoc, section: ProgramSection) -> None:
     default = section.default_language
+    try:
+        ZoneInfo(section.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        c.error(
+            doc,
+            ["program", "timezone"],
+            f"program.timezone: no time zone {section.timezone!r}; "
+            "expected a name such as America/New_York or Europe/Paris",
+        )
     for field_name, value in (("name", section.name), ("frequency", section.frequency)):
         if isinstance(value, dict) and default not in value:
             c.error(doc, ["program", field_name], f"program.{field_name}: needs a {default} text")
@@ -153,7 +165,8 @@ def _compile(
     cards = _cards(c, parsed)
     flows = _flows(c, parsed, cards)
     _check_keyword_flows(c, parsed, flows)
-    segments = compile_segments(c, [(d, data.segments) for d, data in parsed], book.keywords)
+    known = Known(book.keywords, frozenset(flows))
+    segments = compile_segments(c, [(d, data.segments) for d, data in parsed], known)
     return Program(
         info=c.info,
         keywords=book.keywords,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from bot.domain.links import CODE_LENGTH, short_url, swap
 from bot.domain.templates import (
     BUILT_IN_TAGS,
+    FUNCTIONS,
     LocalizedMessage,
     MessageTemplate,
     TemplateProblem,
@@ -77,7 +79,7 @@ def _variant(c: Compiling, doc: YamlDoc, here: Loc, language: str, text: str) ->
     except TemplateProblem as exc:
         c.error(doc, here, f"{where}: {exc}")
         return None
-    unknown = sorted(template.names - BUILT_IN_TAGS - set(c.properties))
+    unknown = sorted(template.names - BUILT_IN_TAGS - FUNCTIONS - set(c.properties))
     if unknown:
         c.error(
             doc,
@@ -91,7 +93,8 @@ def _variant(c: Compiling, doc: YamlDoc, here: Loc, language: str, text: str) ->
 def sample_text(c: Compiling, template: MessageTemplate, language: str) -> str:
     """The message as a subscriber with no properties would get it (raises if it cannot render)."""
     tags = built_in_tags(c.info, "JOIN", language or c.info.default_language, SAMPLE_PHONE)
-    return template.render_strict(tags)
+    sample_link = short_url(c.link_base, "x" * CODE_LENGTH)  # what a link(...) costs once sent
+    return swap(template.render_strict(tags), lambda _: sample_link)
 
 
 def _count_segments(c: Compiling, doc: YamlDoc, loc: Loc, template: MessageTemplate, language: str) -> None:

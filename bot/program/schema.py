@@ -30,6 +30,7 @@ class ProgramSection(_Strict):
     help_contact: str = Field(min_length=1)
     frequency: Text = "Msg frequency varies"
     default_language: str = "en"
+    timezone: str = "UTC"  # the brand's: campaign dates and times, "today" in segments
     languages: list[str] = Field(default_factory=list)  # the languages it speaks (default: the default one)
     compliance: dict[str, ComplianceSection] = Field(
         default_factory=dict

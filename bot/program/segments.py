@@ -4,19 +4,28 @@
       vip: {property: vip, equals: true}
       shoe_fans: {property: interests, contains: shoes}
       spanish: {any: [{language: es}, {opt_in_keyword: UNETE}]}
+      north_america: {country: [US, CA]}
       texted_join: {texted: JOIN, within_days: 30}
+      birthday_week: {property: birthday, in_next_days: 7, ignore_year: true}
+      engaged_30: {engaged: {within_days: 30}}
       everyone_but_vip: {not: {segment: vip}}
 
-A condition is one mapping: `all:` / `any:` (a list), `not:` (one condition), `status:`,
-`language:`, `opt_in_source:`, `opt_in_keyword:` (a value or a list), `property:` with one of
-equals, one_of, contains, greater, less, is_set; `texted:` a keyword (within_days, at_least);
-`segment:` another segment. The checker refuses unknown properties and keywords, values the
-property's type refuses, cycles, and segments of more than MAX_CONDITIONS conditions.
+A condition is one mapping: `all:` / `any:` (a list), `not:` (one condition); `status:`,
+`language:`, `opt_in_source:`, `opt_in_keyword:`, `country:` (a value or a list); `subscribed:`
+(after, before, within_days); `property:` with one of equals, one_of, contains, greater, less,
+between, is_set, in_last_days, in_next_days; `texted:` a keyword (within_days, at_least);
+`engaged:`, `clicked:` (within_days, campaign, flow), `received_campaign:` (within_days),
+`in_flow:`, `finished_flow:`; `segment:` another segment. The checker refuses unknown properties,
+keywords and flows, values the property's type refuses, cycles, and segments of more than
+MAX_CONDITIONS conditions. Campaigns named in a condition are checked with the campaigns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from bot.domain.model import Keyword
@@ -25,14 +34,20 @@ from bot.domain.segments import (
     MAX_CONDITIONS,
     All,
     AnyOf,
+    Clicked,
     Condition,
+    DateWithin,
+    Engaged,
     Field,
+    InFlow,
     InSegment,
     IsOneOf,
     Not,
     Op,
     Property,
+    ReceivedCampaign,
     Segment,
+    Subscribed,
     Texted,
     members,
     size,
@@ -42,10 +57,34 @@ from bot.program.graphs import on_cycles
 from bot.program.yamlfile import YamlDoc
 
 _NUMERIC = (PropertyType.NUMBER, PropertyType.DATE)
+_COUNTRY = re.compile(r"[A-Z]{2}")
+MAX_DAYS = 3660  # ten years: a window longer than that is a typo
+
+
+@dataclass(frozen=True)
+class Known:
+    """What a condition may name besides properties and other segments."""
+
+    keywords: Mapping[str, Keyword]
+    flows: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _At:
+    c: Compiling
+    doc: YamlDoc
+    loc: Loc
+    known: Known
+
+    def error(self, key: str | int | None, message: str) -> None:
+        self.c.error(self.doc, self.loc if key is None else [*self.loc, key], message)
+
+    def at(self, *keys: str | int) -> _At:
+        return _At(self.c, self.doc, [*self.loc, *keys], self.known)
 
 
 def compile_segments(
-    c: Compiling, parsed: list[tuple[YamlDoc, Mapping[str, Any]]], keywords: Mapping[str, Keyword]
+    c: Compiling, parsed: list[tuple[YamlDoc, Mapping[str, Any]]], known: Known
 ) -> dict[str, Segment]:
     """Every file's `segments:`, checked; a segment with an error is left out."""
     segments: dict[str, Segment] = {}
@@ -57,7 +96,7 @@ def compile_segments(
                 c.error(doc, loc, f"segment {name} is defined twice")
                 continue
             where[name] = doc
-            condition = _read(c, doc, loc, body, keywords)
+            condition = _read(_At(c, doc, loc, known), body)
             if condition is not None:
                 segments[name] = Segment(name, condition)
     _check_links(c, segments, where)
@@ -78,72 +117,66 @@ def _check_links(c: Compiling, segments: dict[str, Segment], where: Mapping[str,
             segments.pop(name)
 
 
-def _read(
-    c: Compiling, doc: YamlDoc, loc: Loc, body: Any, keywords: Mapping[str, Keyword]
-) -> Condition | None:
+def _read(at: _At, body: Any) -> Condition | None:
     if not isinstance(body, Mapping):
-        c.error(doc, loc, "a condition is a mapping such as {property: vip, equals: true}")
+        at.error(None, "a condition is a mapping such as {property: vip, equals: true}")
         return None
     kinds = [key for key in body if key in _KINDS]
     if len(kinds) != 1:
         got = ", ".join(map(str, body))
-        c.error(doc, loc, f"a condition needs exactly one of {', '.join(_KINDS)}; got {got}")
+        at.error(None, f"a condition needs exactly one of {', '.join(_KINDS)}; got {got}")
         return None
-    kind = kinds[0]
-    if kind in ("all", "any", "not"):
-        return _combined(c, doc, loc, body, keywords)
-    if kind == "texted":
-        return _texted(c, doc, loc, body, keywords)
-    if kind == "property":
-        return _property(c, doc, loc, body)
-    if kind == "segment":
-        return InSegment(str(body["segment"]))
-    return _field(c, doc, loc, body)
+    return _KINDS[kinds[0]](at, body)
 
 
-def _combined(
-    c: Compiling, doc: YamlDoc, loc: Loc, body: Mapping[str, Any], keywords: Mapping[str, Keyword]
-) -> Condition | None:
+def _combined(at: _At, body: Mapping[str, Any]) -> Condition | None:
     if "not" in body:
-        inner = _read(c, doc, [*loc, "not"], body["not"], keywords)
+        inner = _read(at.at("not"), body["not"])
         return Not(inner) if inner is not None else None
     kind = "all" if "all" in body else "any"
     items = body[kind]
     if not isinstance(items, list):
-        c.error(doc, [*loc, kind], f"{kind}: expects a list of conditions")
+        at.error(kind, f"{kind}: expects a list of conditions")
         return None
-    read = [_read(c, doc, [*loc, kind, i], item, keywords) for i, item in enumerate(items)]
+    read = [_read(at.at(kind, i), item) for i, item in enumerate(items)]
     if any(r is None for r in read):
         return None
     conditions = tuple(r for r in read if r is not None)
     return All(conditions) if kind == "all" else AnyOf(conditions)
 
 
-def _field(c: Compiling, doc: YamlDoc, loc: Loc, body: Mapping[str, Any]) -> Condition | None:
+def _field(at: _At, body: Mapping[str, Any]) -> Condition | None:
     [key] = [k for k in body if k in Field.__members__.values()]
     raw = body[key]
     values = raw if isinstance(raw, list) else [raw]
     if not values or not all(isinstance(v, str) and v for v in values):
-        c.error(doc, [*loc, key], f"{key}: expects a value or a list of values")
+        at.error(key, f"{key}: expects a value or a list of values")
         return None
+    if key == Field.COUNTRY:
+        values = [v.upper() for v in values]
+        if not all(_COUNTRY.fullmatch(v) for v in values):
+            at.error(key, "country: expects two-letter ISO codes such as US, CA, GB")
+            return None
     return IsOneOf(Field(key), tuple(values))
 
 
-def _property(c: Compiling, doc: YamlDoc, loc: Loc, body: Mapping[str, Any]) -> Condition | None:
+def _property(at: _At, body: Mapping[str, Any]) -> Condition | None:
     name = str(body["property"])
-    spec = c.properties.get(name)
-    ops = [key for key in body if key in Op.__members__.values()]
+    spec = at.c.properties.get(name)
     if spec is None:
-        c.error(doc, [*loc, "property"], f"property {name}: not declared under properties:")
+        at.error("property", f"property {name}: not declared under properties:")
         return None
+    if "in_last_days" in body or "in_next_days" in body:
+        return _date_within(at, body, spec)
+    ops = [key for key in body if key in Op.__members__.values()]
     if len(ops) != 1:
-        c.error(doc, loc, f"property {name}: needs exactly one of {', '.join(Op)}")
+        at.error(None, f"property {name}: needs exactly one of {', '.join([*Op, *_DATE_OPS])}")
         return None
     op = Op(ops[0])
     try:
         return Property(name, op, _value(spec, op, body[op.value]))
     except ValueError as exc:
-        c.error(doc, [*loc, op.value], f"property {name}: {exc}")
+        at.error(op.value, f"property {name}: {exc}")
         return None
 
 
@@ -156,30 +189,155 @@ def _value(spec: PropertySpec, op: Op, raw: Any) -> Any:
         if spec.type is not PropertyType.LIST:
             raise ValueError(f"contains works on list properties; {spec.name} is {spec.type.value}")
         return spec.coerce([raw])[0]
-    if op in (Op.GREATER, Op.LESS) and spec.type not in _NUMERIC:
+    if op in (Op.GREATER, Op.LESS, Op.BETWEEN) and spec.type not in _NUMERIC:
         raise ValueError(f"{op.value} works on numbers and dates; {spec.name} is {spec.type.value}")
     if spec.type is PropertyType.LIST:
         raise ValueError(f"{spec.name} is a list: use contains")
+    if op is Op.BETWEEN:
+        if not isinstance(raw, list) or len(raw) != 2:
+            raise ValueError("between: expects [low, high]")
+        low, high = spec.coerce(raw[0]), spec.coerce(raw[1])
+        if low > high:
+            raise ValueError(f"between: {raw[0]} is above {raw[1]}")
+        return (low, high)
     if op is Op.ONE_OF:
         return tuple(spec.coerce(v) for v in (raw if isinstance(raw, list) else [raw]))
     return spec.coerce(raw)
 
 
-def _texted(
-    c: Compiling, doc: YamlDoc, loc: Loc, body: Mapping[str, Any], keywords: Mapping[str, Keyword]
-) -> Condition | None:
+def _date_within(at: _At, body: Mapping[str, Any], spec: PropertySpec) -> Condition | None:
+    key = "in_last_days" if "in_last_days" in body else "in_next_days"
+    if spec.type is not PropertyType.DATE:
+        at.error(key, f"{key} works on date properties; {spec.name} is {spec.type.value}")
+        return None
+    days = _days(at, body, key)
+    ignore_year = body.get("ignore_year", False)
+    if not isinstance(ignore_year, bool):
+        at.error("ignore_year", "ignore_year: expects true or false")
+        return None
+    if days is None:
+        return None
+    return DateWithin(spec.name, -days if key == "in_last_days" else days, ignore_year)
+
+
+def _days(at: _At, body: Mapping[str, Any], key: str) -> int | None:
+    """A whole number of days, 1 to MAX_DAYS (the caller knows the key is there or optional)."""
+    days = body.get(key)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        at.error(key, f"{key}: expects a whole number of days, 1 to {MAX_DAYS}")
+        return None
+    return days
+
+
+def _optional_days(at: _At, body: Mapping[str, Any]) -> tuple[bool, int | None]:
+    """(valid, within_days or None)."""
+    if "within_days" not in body:
+        return True, None
+    days = _days(at, body, "within_days")
+    return days is not None, days
+
+
+def _options(at: _At, body: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
+    """The mapping under `kind:` ({engaged: {within_days: 30}}), or the condition's own keys."""
+    inner = body[kind]
+    if isinstance(inner, Mapping):
+        return inner
+    if inner is None or inner is True:
+        return {}
+    at.error(kind, f"{kind}: expects options such as {{within_days: 30}}")
+    return None
+
+
+def _texted(at: _At, body: Mapping[str, Any]) -> Condition | None:
     keyword = str(body["texted"])
-    if keyword not in keywords:
-        c.error(doc, [*loc, "texted"], f"texted {keyword}: no such keyword")
+    if keyword not in at.known.keywords:
+        at.error("texted", f"texted {keyword}: no such keyword")
         return None
-    within, at_least = body.get("within_days"), body.get("at_least", 1)
-    if within is not None and (not isinstance(within, int) or within < 1):
-        c.error(doc, [*loc, "within_days"], "within_days: expects a whole number of days, 1 or more")
+    ok, within = _optional_days(at, body)
+    at_least = body.get("at_least", 1)
+    if isinstance(at_least, bool) or not isinstance(at_least, int) or at_least < 1:
+        at.error("at_least", "at_least: expects a whole number, 1 or more")
         return None
-    if not isinstance(at_least, int) or at_least < 1:
-        c.error(doc, [*loc, "at_least"], "at_least: expects a whole number, 1 or more")
-        return None
-    return Texted(keyword, within, at_least)
+    return Texted(keyword, within, at_least) if ok else None
 
 
-_KINDS = ("all", "any", "not", *(field.value for field in Field), "property", "texted", "segment")
+def _subscribed(at: _At, body: Mapping[str, Any]) -> Condition | None:
+    options = _options(at, body, "subscribed")
+    if options is None:
+        return None
+    inner = at.at("subscribed")
+    ok, within = _optional_days(inner, options)
+    dates: dict[str, str | None] = {}
+    for key in ("after", "before"):
+        raw = options.get(key)
+        try:
+            dates[key] = None if raw is None else date.fromisoformat(str(raw)).isoformat()
+        except ValueError:
+            inner.error(key, f"{key}: expects a date, YYYY-MM-DD")
+            ok = False
+    if ok and within is None and not any(dates.values()):
+        inner.error(None, "subscribed: expects after, before or within_days")
+        ok = False
+    return Subscribed(dates["after"], dates["before"], within) if ok else None
+
+
+def _engaged(at: _At, body: Mapping[str, Any]) -> Condition | None:
+    options = _options(at, body, "engaged")
+    if options is None:
+        return None
+    days = _days(at.at("engaged"), options, "within_days")
+    return Engaged(days) if days is not None else None
+
+
+def _clicked(at: _At, body: Mapping[str, Any]) -> Condition | None:
+    options = _options(at, body, "clicked")
+    if options is None:
+        return None
+    inner = at.at("clicked")
+    ok, within = _optional_days(inner, options)
+    flow = options.get("flow")
+    if flow is not None and str(flow) not in at.known.flows:
+        inner.error("flow", f"clicked: no flow {flow}")
+        ok = False
+    campaign = options.get("campaign")
+    if ok:
+        return Clicked(
+            within, None if campaign is None else str(campaign), None if flow is None else str(flow)
+        )
+    return None
+
+
+def _received(at: _At, body: Mapping[str, Any]) -> Condition | None:
+    ok, within = _optional_days(at, body)
+    return ReceivedCampaign(str(body["received_campaign"]), within) if ok else None
+
+
+def _in_flow(at: _At, body: Mapping[str, Any]) -> Condition | None:
+    key = "in_flow" if "in_flow" in body else "finished_flow"
+    flow = str(body[key])
+    if flow not in at.known.flows:
+        at.error(key, f"{key} {flow}: no such flow")
+        return None
+    return InFlow(flow, finished=key == "finished_flow")
+
+
+def _segment(at: _At, body: Mapping[str, Any]) -> Condition | None:
+    return InSegment(str(body["segment"]))
+
+
+_DATE_OPS = ("in_last_days", "in_next_days")
+_KINDS: dict[str, Callable[[_At, Mapping[str, Any]], Condition | None]] = {
+    "all": _combined,
+    "any": _combined,
+    "not": _combined,
+    **{field.value: _field for field in Field},
+    "subscribed": _subscribed,
+    "property": _property,
+    "texted": _texted,
+    "engaged": _engaged,
+    "clicked": _clicked,
+    "received_campaign": _received,
+    "in_flow": _in_flow,
+    "finished_flow": _in_flow,
+    "segment": _segment,
+}

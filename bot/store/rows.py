@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.domain.flow_runner import RunState
 from bot.domain.inbound import InboundMessage
+from bot.domain.phones import region_of
 from bot.domain.subscription import ConsentChange, Status
 from bot.domain.voice import SubscriberState
 
@@ -29,6 +30,7 @@ def new_subscriber(phone: str, now: datetime) -> Row:
     return {
         "phone": phone,
         "status": Status.NEW.value,
+        "country": region_of(phone),
         "properties": {},
         "created_at": now,
         "updated_at": now,
@@ -145,4 +147,26 @@ def new_run(subscriber_id: int, flow: str, state: RunState | None, started_by: s
         "started_at": now,
         "updated_at": now,
         **run_values(state, now),
+    }
+
+
+def link(
+    code: str,
+    url: str,
+    subscriber_id: int,
+    message_ref: str,
+    origin: str,
+    origin_name: str,
+    campaign_id: int | None,
+    now: datetime,
+) -> Row:
+    return {
+        "code": code,
+        "url": url,
+        "subscriber_id": subscriber_id,
+        "message_ref": message_ref,
+        "origin": origin[:16],
+        "origin_name": origin_name[:100],
+        "campaign_id": campaign_id,
+        "created_at": now,
     }

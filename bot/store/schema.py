@@ -65,6 +65,7 @@ subscribers = Table(
     Column("language_source", String(120)),  # "keyword:UNETE", "keyword:ESPAÑOL", "property"
     Column("opt_in_source", String(100)),
     Column("opt_in_keyword", String(100)),
+    Column("country", String(2)),  # ISO region from the number ("US"); None when it cannot be placed
     Column("properties", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -161,8 +162,22 @@ messages = Table(
     Column("send_after", UTCDateTime),  # not before (quiet hours, retries)
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("handed_at", UTCDateTime),  # when the carrier's API accepted it
+    Column("campaign_id", Id),  # a campaign's message (else a flow step's or a reply)
     Index(None, "subscriber_id", "id"),
     Index(None, "reply_to"),
+    Index(  # segments: who texted us lately (engaged)
+        "ix_messages_inbound",
+        "created_at",
+        "subscriber_id",
+        sqlite_where=text("direction = 'inbound'"),
+        postgresql_where=text("direction = 'inbound'"),
+    ),
+    Index(  # reports and segments: a campaign's messages
+        "ix_messages_campaign",
+        "campaign_id",
+        sqlite_where=text("campaign_id IS NOT NULL"),
+        postgresql_where=text("campaign_id IS NOT NULL"),
+    ),
     Index(
         "ix_messages_outbox",
         "send_after",
@@ -172,8 +187,85 @@ messages = Table(
 )
 
 
+# A tracked link: `{{ link("https://...") }}` in a message becomes /l/{code}, one per recipient
+# and message. Its clicks are kept apart, each with whether a link-preview fetcher made it.
+links = Table(
+    "links",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("subscriber_id", Id, ForeignKey("subscribers.id"), nullable=False),
+    Column("message_ref", String(100)),
+    Column("origin", String(16), nullable=False),  # campaign | flow | keyword
+    Column("origin_name", String(100), nullable=False),  # utm_campaign
+    Column("campaign_id", Id),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "campaign_id"),
+)
+
+clicks = Table(
+    "clicks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("link_id", Id, ForeignKey("links.id"), nullable=False),
+    Column("subscriber_id", Id, nullable=False),  # the link's, kept here for segments
+    Column("campaign_id", Id),
+    Column("preview", Boolean, nullable=False),  # a link-preview fetcher, not a person
+    Column("user_agent", String(300)),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "subscriber_id", "at"),
+    Index(None, "at"),
+    Index(None, "link_id"),
+    Index(None, "campaign_id"),
+)
+
+# A campaign sent (or being sent): what was decided when sending started, kept whatever the YAML
+# says later. `round` counts explicit sends again of one name; a name is sent once per round.
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # sending | paused | cancelled | finished
+    Column("fingerprint", String(64), nullable=False),  # what was sent: a rename sends nothing again
+    Column("definition", JSON, nullable=False),  # the frozen messages and options
+    Column("audience", Integer, nullable=False),
+    Column("started_by", String(100), nullable=False),  # cli, api from an address, schedule
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Index("uq_campaigns_name_round", "name", "round", unique=True),
+    Index(None, "fingerprint"),
+)
+
+campaign_recipients = Table(
+    "campaign_recipients",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("campaign_id", Id, ForeignKey("campaigns.id"), nullable=False),
+    Column("subscriber_id", Id, ForeignKey("subscribers.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | queued | skipped
+    Column("reason", String(40)),  # why skipped: unsubscribed, smart_sending, no_message, cancelled
+    Column("send_after", UTCDateTime, nullable=False),
+    Column("attempt", Integer, nullable=False, server_default="0"),
+    Column("message_id", Id),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("uq_campaign_recipients", "campaign_id", "subscriber_id", unique=True),
+    Index(
+        "ix_campaign_recipients_pending",
+        "campaign_id",
+        "send_after",
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
+    Index(None, "message_id"),
+)
+
 # The conditions of the two partial indexes, written out as literals: PostgreSQL's generic plan
 # for a prepared statement (asyncpg prepares them all) uses a partial index only when the query
 # names the index's own constants, and otherwise scans every run or every message ever stored.
 RUN_IS_ACTIVE = flow_runs.c.status == literal_column("'active'")
 IN_OUTBOX = messages.c.status.in_([literal_column("'pending'"), literal_column("'dispatching'")])
+RECIPIENT_IS_PENDING = campaign_recipients.c.status == literal_column("'pending'")

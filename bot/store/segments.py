@@ -1,20 +1,26 @@
 """Segments compiled to SQL: a WHERE clause over `subscribers`, the same meaning on SQLite and
-PostgreSQL (properties are JSON: read with json_extract on SQLite, ->> on PostgreSQL)."""
+PostgreSQL (properties are JSON: read with json_extract on SQLite, ->> on PostgreSQL).
+
+"Today" is the brand's day (the program's time zone): a birthday is today in Austin, not in UTC.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
     cast,
     exists,
     false,
     func,
     literal,
+    literal_column,
     not_,
     or_,
     select,
@@ -23,51 +29,172 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
-from bot.domain.segments import All, AnyOf, Condition, InSegment, IsOneOf, Not, Op, Property, Segment, Texted
-from bot.store.schema import keyword_events, subscribers
+from bot.domain.segments import (
+    All,
+    AnyOf,
+    Clicked,
+    Condition,
+    DateWithin,
+    Engaged,
+    InFlow,
+    InSegment,
+    IsOneOf,
+    Not,
+    Op,
+    Property,
+    ReceivedCampaign,
+    Segment,
+    Subscribed,
+    Texted,
+)
+from bot.store.schema import campaigns, clicks, flow_runs, keyword_events, links, messages, subscribers
 
 Where = ColumnElement[bool]
 
 
-def where(condition: Condition, dialect: str, segments: Mapping[str, Segment], now: datetime) -> Where:
-    """The condition as a WHERE clause over `subscribers`."""
-    if isinstance(condition, All):
-        return and_(true(), *(where(c, dialect, segments, now) for c in condition.conditions))
-    if isinstance(condition, AnyOf):
-        return or_(false(), *(where(c, dialect, segments, now) for c in condition.conditions))
-    if isinstance(condition, Not):
-        # Someone without the property is not in "vip = true": so they are in not: {vip}. SQL's
-        # NULL would leave them out of both.
-        return not_(func.coalesce(where(condition.condition, dialect, segments, now), false()))
-    if isinstance(condition, IsOneOf):
-        return subscribers.c[condition.field.value].in_(condition.values)
-    if isinstance(condition, Property):
-        return _property(condition, dialect)
-    if isinstance(condition, Texted):
-        return _texted(condition, now)
-    assert isinstance(condition, InSegment)
-    return where(segments[condition.name].condition, dialect, segments, now)
+@dataclass(frozen=True)
+class Compiler:
+    dialect: str
+    segments: Mapping[str, Segment]
+    now: datetime
+    zone: tzinfo = UTC  # the brand's
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+    def since(self, days: int) -> datetime:
+        return self.now - timedelta(days=days)
+
+    def where(self, condition: Condition) -> Where:
+        """The condition as a WHERE clause over `subscribers`."""
+        if isinstance(condition, All):
+            return and_(true(), *(self.where(c) for c in condition.conditions))
+        if isinstance(condition, AnyOf):
+            return or_(false(), *(self.where(c) for c in condition.conditions))
+        if isinstance(condition, Not):
+            # Someone without the property is not in "vip = true": so they are in not: {vip}. SQL's
+            # NULL would leave them out of both.
+            return not_(func.coalesce(self.where(condition.condition), false()))
+        if isinstance(condition, IsOneOf):
+            return subscribers.c[condition.field.value].in_(condition.values)
+        if isinstance(condition, InSegment):
+            return self.where(self.segments[condition.name].condition)
+        return _LEAVES[type(condition)](self, condition)
+
+    def _property(self, condition: Condition) -> Where:
+        assert isinstance(condition, Property)
+        element = subscribers.c.properties[condition.name]
+        op, value = condition.op, condition.value
+        if op is Op.IS_SET:
+            present: Where = element.as_string().is_not(None)  # ->> and json_extract: any type, no cast
+            return present if value else not_(present)
+        if op is Op.CONTAINS:
+            return self._contains(condition.name, element, value)
+        sample = value[0] if op in (Op.ONE_OF, Op.BETWEEN) and value else value
+        typed: ColumnElement[Any] = _typed(element, sample)
+        compared: Where
+        if op is Op.ONE_OF:
+            compared = typed.in_(value)
+        elif op is Op.BETWEEN:
+            compared = typed.between(value[0], value[1])
+        elif op is Op.GREATER:
+            compared = typed > value
+        elif op is Op.LESS:
+            compared = typed < value
+        else:
+            compared = typed == value
+        return compared
+
+    def _contains(self, name: str, element: Any, value: str) -> Where:
+        """A list property holds `value`: JSONB containment on PostgreSQL, json_each on SQLite."""
+        if self.dialect == "postgresql":
+            return cast(element, JSONB).contains(cast(literal([value], JSONB), JSONB))
+        path = '$."' + name.replace('"', '\\"') + '"'
+        items = func.json_each(subscribers.c.properties, path).table_valued("value")
+        return exists(select(literal(1)).select_from(items).where(items.c.value == value))
+
+    def _date_within(self, condition: Condition) -> Where:
+        assert isinstance(condition, DateWithin)
+        value: ColumnElement[str] = subscribers.c.properties[condition.name].as_string()
+        first, last = sorted((self.today, self.today + timedelta(days=condition.days)))
+        if not condition.ignore_year:  # ISO dates compare as text; "--05-17" (no year) never matches
+            return value.between(first.isoformat(), last.isoformat())
+        days = {(first + timedelta(days=n)).strftime("%m-%d") for n in range((last - first).days + 1)}
+        month_day: Where = func.substr(value, func.length(value) - 4).in_(sorted(days))
+        return month_day
+
+    def _subscribed(self, condition: Condition) -> Where:
+        assert isinstance(condition, Subscribed)
+        at = subscribers.c.subscribed_at
+        parts: list[Where] = [at.is_not(None)]
+        if condition.after is not None:
+            parts.append(at >= self._midnight(condition.after))
+        if condition.before is not None:
+            parts.append(at < self._midnight(condition.before))
+        if condition.within_days is not None:
+            parts.append(at >= self.since(condition.within_days))
+        return and_(*parts)
+
+    def _midnight(self, day: str) -> datetime:
+        return datetime.combine(date.fromisoformat(day), time(), tzinfo=self.zone).astimezone(UTC)
+
+    def _texted(self, condition: Condition) -> Where:
+        assert isinstance(condition, Texted)
+        matching = [
+            keyword_events.c.subscriber_id == subscribers.c.id,
+            keyword_events.c.keyword == condition.keyword,
+        ]
+        if condition.within_days is not None:
+            matching.append(keyword_events.c.at >= self.since(condition.within_days))
+        times = select(func.count()).where(*matching).scalar_subquery()
+        return times >= condition.at_least
+
+    # Behaviour: a semi-join (id IN the subscribers who did it), read once from an index on time
+    # or on the campaign, rather than a look per subscriber.
+
+    def _engaged(self, condition: Condition) -> Where:
+        assert isinstance(condition, Engaged)
+        texted = select(messages.c.subscriber_id).where(
+            messages.c.direction == literal_column("'inbound'"),
+            messages.c.created_at >= self.since(condition.within_days),
+        )
+        return or_(subscribers.c.id.in_(texted), self._clicked(Clicked(condition.within_days)))
+
+    def _clicked(self, condition: Condition) -> Where:
+        assert isinstance(condition, Clicked)
+        query = select(clicks.c.subscriber_id).where(clicks.c.preview.is_(False))
+        if condition.within_days is not None:
+            query = query.where(clicks.c.at >= self.since(condition.within_days))
+        if condition.campaign is not None:
+            query = query.where(clicks.c.campaign_id.in_(_campaign_ids(condition.campaign)))
+        if condition.flow is not None:
+            query = query.join(links, links.c.id == clicks.c.link_id).where(
+                links.c.origin == "flow", links.c.origin_name == condition.flow
+            )
+        return subscribers.c.id.in_(query)
+
+    def _received(self, condition: Condition) -> Where:
+        assert isinstance(condition, ReceivedCampaign)
+        query = select(messages.c.subscriber_id).where(
+            messages.c.campaign_id.in_(_campaign_ids(condition.campaign)),
+            messages.c.handed_at.is_not(None),
+        )
+        if condition.within_days is not None:
+            query = query.where(messages.c.handed_at >= self.since(condition.within_days))
+        return subscribers.c.id.in_(query)
+
+    def _in_flow(self, condition: Condition) -> Where:
+        assert isinstance(condition, InFlow)
+        runs = select(flow_runs.c.subscriber_id).where(
+            flow_runs.c.flow == condition.flow,
+            flow_runs.c.status == ("ended" if condition.finished else "active"),
+        )
+        return subscribers.c.id.in_(runs)
 
 
-def _property(condition: Property, dialect: str) -> Where:
-    element = subscribers.c.properties[condition.name]
-    op, value = condition.op, condition.value
-    if op is Op.IS_SET:
-        present: Where = element.as_string().is_not(None)  # ->> and json_extract: any type, no cast
-        return present if value else not_(present)
-    if op is Op.CONTAINS:
-        return _contains(condition.name, element, value, dialect)
-    typed: ColumnElement[Any] = _typed(element, value[0] if op is Op.ONE_OF and value else value)
-    compared: Where
-    if op is Op.ONE_OF:
-        compared = typed.in_(value)
-    elif op is Op.GREATER:
-        compared = typed > value
-    elif op is Op.LESS:
-        compared = typed < value
-    else:
-        compared = typed == value
-    return compared
+def _campaign_ids(name: str) -> Select[Any]:
+    return select(campaigns.c.id).where(campaigns.c.name == name)
 
 
 def _typed(element: Any, sample: Any) -> Any:
@@ -78,31 +205,30 @@ def _typed(element: Any, sample: Any) -> Any:
     return element.as_string()
 
 
-def _contains(name: str, element: Any, value: str, dialect: str) -> Where:
-    """A list property holds `value`: JSONB containment on PostgreSQL, json_each on SQLite."""
-    if dialect == "postgresql":
-        return cast(element, JSONB).contains(cast(literal([value], JSONB), JSONB))
-    path = '$."' + name.replace('"', '\\"') + '"'
-    items = func.json_each(subscribers.c.properties, path).table_valued("value")
-    return exists(select(literal(1)).select_from(items).where(items.c.value == value))
+_LEAVES = {
+    Property: Compiler._property,
+    DateWithin: Compiler._date_within,
+    Subscribed: Compiler._subscribed,
+    Texted: Compiler._texted,
+    Engaged: Compiler._engaged,
+    Clicked: Compiler._clicked,
+    ReceivedCampaign: Compiler._received,
+    InFlow: Compiler._in_flow,
+}
 
 
-def _texted(condition: Texted, now: datetime) -> Where:
-    matching = [
-        keyword_events.c.subscriber_id == subscribers.c.id,
-        keyword_events.c.keyword == condition.keyword,
-    ]
-    if condition.within_days is not None:
-        matching.append(keyword_events.c.at >= now - timedelta(days=condition.within_days))
-    times = select(func.count()).where(*matching).scalar_subquery()
-    return times >= condition.at_least
+def where(
+    condition: Condition, dialect: str, segments: Mapping[str, Segment], now: datetime, zone: tzinfo = UTC
+) -> Where:
+    """The condition as a WHERE clause over `subscribers`."""
+    return Compiler(dialect, segments, now, zone).where(condition)
 
 
 def count(
-    conn: Connection, segment: Segment, segments: Mapping[str, Segment], now: datetime
+    conn: Connection, segment: Segment, segments: Mapping[str, Segment], now: datetime, zone: tzinfo = UTC
 ) -> tuple[int, int]:
     """(members, of them subscribed): campaigns only ever reach the subscribed."""
-    member = where(segment.condition, conn.dialect.name, segments, now)
+    member = where(segment.condition, conn.dialect.name, segments, now, zone)
     subscribed = subscribers.c.status == "subscribed"
     found = conn.execute(
         select(func.count(), func.count().filter(subscribed)).select_from(subscribers).where(member)

@@ -12,6 +12,7 @@ from bot.store.schema import (
     consent_events,
     flow_runs,
     keyword_events,
+    links,
     messages,
     subscribers,
 )
@@ -54,6 +55,7 @@ REPLIES = (
 INSERT_MESSAGES = messages.insert()
 INSERT_CONSENT = consent_events.insert()
 INSERT_KEYWORD_EVENTS = keyword_events.insert()
+INSERT_LINKS = links.insert()
 # Whatever the worker has not yet handed to the carrier stays unsent once they opt out.
 CANCEL_OUTBOX = (
     update(messages)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.segments import All, InSegment, Not, Op, Property
+from bot.domain.segments import All, DateWithin, Engaged, Field, InSegment, IsOneOf, Not, Op, Property
 from bot.program.loader import load_program
 from bot.program.yamlfile import FileProblems
 from tests.conftest import KEYWORDS
@@ -12,6 +12,9 @@ from tests.conftest import KEYWORDS
 
 def test_the_shipped_segments_compile() -> None:
     segments = load_program(KEYWORDS).program.segments
+    assert segments["north_america"].condition == IsOneOf(Field.COUNTRY, ("US", "CA"))
+    assert segments["engaged_30_days"].condition == Engaged(30)
+    assert segments["birthday_this_week"].condition == DateWithin("birthday", 7, ignore_year=True)
     assert segments["shoe_fans"].condition == Property("interests", Op.CONTAINS, "shoes")
     assert segments["shoe_fans_not_vip"].condition == All((InSegment("shoe_fans"), Not(InSegment("vip"))))
 
@@ -35,6 +38,15 @@ def errors(folder: Path, yaml: str) -> list[str]:
         ("  a: {segment: b}\n  b: {segment: a}\n", "it includes itself"),
         ("  a: {colour: red}\n", "a condition needs exactly one of"),
         ("  a: {texted: JOIN, within_days: 0}\n", "within_days"),
+        ("  a: {country: USA}\n", "two-letter ISO codes"),
+        ("  a: {subscribed: {after: yesterday}}\n", "after: expects a date"),
+        ("  a: {subscribed: {}}\n", "expects after, before or within_days"),
+        ("  a: {property: first_name, in_last_days: 30}\n", "in_last_days works on date properties"),
+        ("  a: {property: birthday, in_next_days: 0}\n", "in_next_days: expects a whole number of days"),
+        ("  a: {property: vip, between: [1, 2]}\n", "works on numbers and dates"),
+        ("  a: {engaged: {}}\n", "within_days: expects a whole number of days"),
+        ("  a: {clicked: {flow: nowhere}}\n", "clicked: no flow nowhere"),
+        ("  a: {in_flow: nowhere}\n", "in_flow nowhere: no such flow"),
     ],
 )
 def test_mistakes_are_refused_with_file_and_line(keywords_copy: Path, yaml: str, expected: str) -> None:
