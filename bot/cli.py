@@ -1,4 +1,4 @@
-"""smsbot serve | worker | chat | segments | db upgrade | check."""
+"""smsbot serve | worker | chat | segments | campaign | db upgrade | check."""
 
 from __future__ import annotations
 
@@ -9,28 +9,15 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
+from bot.campaign_commands import campaign
+from bot.cli_options import _report, _settings, config_option
 from bot.program.yamlfile import FileProblems
 from bot.settings import SIGNING_SECRET, Settings, load_settings
 
 log = logging.getLogger("bot")
-
-
-def _report(exc: FileProblems) -> None:
-    for problem in exc.problems:
-        if problem.severity != "info":
-            click.echo(str(problem), err=True)
-
-
-def _settings(config: Path | None, **overrides: Any) -> Settings:
-    try:
-        return load_settings(config, **overrides)
-    except FileProblems as exc:
-        _report(exc)
-        sys.exit(1)
 
 
 def _logging(level: str) -> None:
@@ -54,14 +41,6 @@ def _loopback(host: str) -> bool:
 @click.group()
 def main() -> None:
     """smsbot: conversational SMS keyword programs, self-hosted."""
-
-
-config_option = click.option(
-    "--config",
-    "config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="config file (default: config.yaml)",
-)
 
 
 @main.command()
@@ -283,3 +262,6 @@ def check(config: Path | None, as_json: bool) -> None:
         counts = f"{len(problems)} errors, {cautions} warnings, {len(warnings) - cautions} notes"
         click.echo(counts + (f"; {summary}" if summary else ""))
     sys.exit(1 if problems else 0)
+
+
+main.add_command(campaign)

@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.campaigns import Campaign
 from bot.domain.compliance import DEFAULT_TABLE, ComplianceWord
 from bot.domain.flows import Flow
 from bot.domain.properties import PropertySpec
@@ -132,6 +133,7 @@ class Program:
     contact_cards: Mapping[str, ContactCard] = field(default_factory=dict)
     flows: Mapping[str, Flow] = field(default_factory=dict)
     segments: Mapping[str, Segment] = field(default_factory=dict)
+    campaigns: Mapping[str, Campaign] = field(default_factory=dict)
     compliance: Mapping[str, ComplianceWord] = field(default_factory=lambda: DEFAULT_TABLE)
     typos: TypoIndex | None = None  # over the words that accept typos
     # A program's own opt-out phrases per language, folded (program.compliance.<lang>.opt_out_phrases)

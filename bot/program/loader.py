@@ -19,6 +19,7 @@ from bot.domain.flows import Flow
 from bot.domain.i18n import negotiate
 from bot.domain.model import ContactCard, Program, ProgramInfo
 from bot.program import yamlfile
+from bot.program.campaigns import compile_campaigns
 from bot.program.context import SAMPLE_LINK_BASE, Compiling
 from bot.program.flows import compile_flow, link_flows
 from bot.program.keywords import (
@@ -165,8 +166,10 @@ def _compile(
     cards = _cards(c, parsed)
     flows = _flows(c, parsed, cards)
     _check_keyword_flows(c, parsed, flows)
-    known = Known(book.keywords, frozenset(flows))
+    named = frozenset(name for _, data in parsed for name in data.campaigns)
+    known = Known(book.keywords, frozenset(flows), named)
     segments = compile_segments(c, [(d, data.segments) for d, data in parsed], known)
+    campaigns = compile_campaigns(c, [(d, data.campaigns) for d, data in parsed], segments)
     return Program(
         info=c.info,
         keywords=book.keywords,
@@ -181,6 +184,7 @@ def _compile(
         contact_cards=cards,
         flows=flows,
         segments=segments,
+        campaigns=campaigns,
         typos=typos,
         opt_out_phrases=phrases,
         fingerprint=fingerprint,

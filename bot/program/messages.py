@@ -55,12 +55,13 @@ def compile_message(
     if not variants:
         return None
     missing = [lang for lang in c.languages if lang not in variants]
+    fallback = c.info.default_language if c.info.default_language in variants else next(iter(variants))
     if missing:
         c.note(
             doc,
             loc,
             f"{where}: no {', '.join(missing)} translation; {'they' if len(missing) > 1 else 'it'} "
-            f"will get the {c.info.default_language} text",
+            f"will get the {fallback} text",
         )
     return LocalizedMessage(variants, c.info.default_language)
 

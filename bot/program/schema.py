@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -77,12 +78,24 @@ class ContactCardSection(_Strict):
     logo: str | None = None  # an image file beside the YAML, or an http(s) URL
 
 
+class CampaignSection(_Strict):
+    segment: str = Field(min_length=1)
+    message: Text
+    media: list[str] = Field(default_factory=list)  # https:// URLs: sent as MMS
+    send_at: datetime | None = None  # "2026-12-05 10:00", the brand's wall clock (or each subscriber's)
+    local_time: bool = False  # send_at in each subscriber's own zone
+    smart_sending: float | bool = 24  # hours: skip whoever got marketing this recently; false: off
+    spread_over_minutes: float = Field(0, ge=0, le=7 * 24 * 60)
+    max_segments: int = Field(3, ge=1, le=10)  # a longer message is an error
+
+
 class KeywordFile(_Strict):
     program: ProgramSection | None = None
     contact_cards: dict[str, ContactCardSection] = Field(default_factory=dict)
     flows: dict[str, Any] = Field(default_factory=dict)  # checked step by step by program/flows.py
     properties: dict[str, PropertyType | PropertySection] = Field(default_factory=dict)
     keywords: dict[str, KeywordSection | None] = Field(default_factory=dict)
+    campaigns: dict[str, CampaignSection] = Field(default_factory=dict)
     segments: dict[str, Any] = Field(
         default_factory=dict
     )  # checked condition by condition by program/segments.py

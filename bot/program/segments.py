@@ -67,6 +67,7 @@ class Known:
 
     keywords: Mapping[str, Keyword]
     flows: frozenset[str]
+    campaigns: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,9 @@ def _clicked(at: _At, body: Mapping[str, Any]) -> Condition | None:
         inner.error("flow", f"clicked: no flow {flow}")
         ok = False
     campaign = options.get("campaign")
+    if campaign is not None and str(campaign) not in at.known.campaigns:
+        inner.error("campaign", f"clicked: no campaign {campaign}")
+        ok = False
     if ok:
         return Clicked(
             within, None if campaign is None else str(campaign), None if flow is None else str(flow)
@@ -309,6 +313,9 @@ def _clicked(at: _At, body: Mapping[str, Any]) -> Condition | None:
 
 def _received(at: _At, body: Mapping[str, Any]) -> Condition | None:
     ok, within = _optional_days(at, body)
+    if str(body["received_campaign"]) not in at.known.campaigns:
+        at.error("received_campaign", f"received_campaign: no campaign {body['received_campaign']}")
+        ok = False
     return ReceivedCampaign(str(body["received_campaign"]), within) if ok else None
 
 

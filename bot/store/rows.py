@@ -47,6 +47,7 @@ def _message(subscriber_id: int, direction: str, body: str, media: list[str], no
         "ref": None,
         "reply_to": None,
         "intent": None,
+        "campaign_id": None,
         "created_at": now,
         "updated_at": now,
     }

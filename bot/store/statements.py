@@ -3,7 +3,7 @@ on a small batch. Parameters of `update` statements are prefixed `b_`, never a c
 
 from __future__ import annotations
 
-from sqlalchemy import Insert, bindparam, select, text, update
+from sqlalchemy import Insert, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.store.schema import (
@@ -65,6 +65,8 @@ CANCEL_OUTBOX = (
 NEW_OUTBOX_IDS = select(messages.c.id, messages.c.send_after).where(
     messages.c.ref.in_(bindparam("refs", expanding=True))
 )
+# Campaign messages waiting in the outbox: a campaign queues more only while this is short.
+CAMPAIGN_BACKLOG = select(func.count()).where(IN_OUTBOX, messages.c.campaign_id.is_not(None))
 DUE_MESSAGES = (
     select(messages.c.id, messages.c.send_after)
     .where(IN_OUTBOX, messages.c.send_after <= bindparam("until"))

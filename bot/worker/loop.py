@@ -26,11 +26,11 @@ from bot.coord.due import DueQueue
 from bot.coord.rate import RateLimiter
 from bot.domain.model import Program
 from bot.domain.phones import mask_phone
-from bot.pipeline import sending
+from bot.pipeline import campaigns, sending
 from bot.pipeline.steps import run_due_steps
 from bot.settings import Settings
 from bot.store.db import WriteTransactions
-from bot.store.statements import DUE_MESSAGES, DUE_RUNS
+from bot.store.statements import CAMPAIGN_BACKLOG, DUE_MESSAGES, DUE_RUNS
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -39,6 +39,7 @@ MAX_BATCHES_IN_FLIGHT = 8
 BATCH = 200  # messages claimed at most at once; runs stepped per transaction: a quarter of it
 FEED_EVERY = 1.0  # seconds between two looks at SQL for due work
 LOOKAHEAD = 5.0  # seconds: the feeder queues work due this soon
+CAMPAIGN_AHEAD = 5.0  # seconds of sending at the rate: how many campaign messages wait in the outbox
 
 
 async def _rest(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
@@ -62,6 +63,7 @@ def utc_now() -> datetime:
 @dataclass
 class Tick:
     stepped: int = 0  # runs looked at
+    queued: int = 0  # campaign messages put in the outbox
     sent: int = 0  # messages handed to the carrier
     wait: float | None = None  # seconds until the rate allows the next message
 
@@ -113,6 +115,7 @@ class Worker:
         try:
             await asyncio.gather(
                 self._forever(stop, self._stepping, None),
+                self._forever(stop, self._campaigning, None),
                 self._forever(stop, lambda: self._sending(in_flight), self._mail),
             )
         finally:
@@ -150,6 +153,9 @@ class Worker:
         until_feed = self._fed_at + FEED_EVERY - now
         return max(0.0, min(IDLE, until_feed, first - now if first is not None else IDLE))
 
+    async def _campaigning(self) -> float | None:
+        return None if await self.queue_campaigns() else IDLE
+
     async def _sending(self, in_flight: set[asyncio.Task[None]]) -> float | None:
         if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:
             await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
@@ -178,6 +184,7 @@ class Worker:
         await self._feed_if_due()
         tick = Tick()
         tick.stepped = await self.step_runs()
+        tick.queued = await self.queue_campaigns()
         tick.sent, tick.wait = await self.send_due()
         return tick
 
@@ -230,6 +237,38 @@ class Worker:
         if stepped.started:
             await self.feed(force=True)  # flows begun by a `start` step are due now
         return len(ids)
+
+    # -- campaigns ----------------------------------------------------------------------------
+
+    @property
+    def campaign_backlog(self) -> int:
+        """Campaign messages kept in the outbox at most: a few seconds at the rate, so flow steps
+        falling due meanwhile wait behind a few seconds of a campaign, not all of it."""
+        return max(self.batch, int(self.settings.send_rate * CAMPAIGN_AHEAD))
+
+    async def queue_campaigns(self) -> int:
+        """Start the campaigns whose time has come; queue due recipients while the backlog is short."""
+        now, program = self.clock(), self.program()
+        if program.campaigns:
+            late = timedelta(minutes=self.settings.late_after_minutes)
+            started = await self._transactions.run(
+                campaigns.start_scheduled, program, self.settings.quiet_hours, now, late
+            )
+            for begun in started:
+                log.info("campaign started by its schedule: %d recipients", begun.audience)
+        async with self.engine.connect() as conn:
+            backlog = (await conn.execute(CAMPAIGN_BACKLOG)).scalar_one()
+        room = min(self.batch, self.campaign_backlog - backlog)
+        if room <= 0:
+            return 0
+        until = now + timedelta(seconds=LOOKAHEAD)
+        queued = await self._transactions.run(
+            campaigns.queue_due, program, self.settings.policy, now, until, room
+        )
+        if queued.messages:
+            await self.outbox.add(queued.messages)
+            self._mail.set()
+        return len(queued.messages)
 
     # -- sending ------------------------------------------------------------------------------
 

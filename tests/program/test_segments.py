@@ -39,6 +39,8 @@ def errors(folder: Path, yaml: str) -> list[str]:
         ("  a: {colour: red}\n", "a condition needs exactly one of"),
         ("  a: {texted: JOIN, within_days: 0}\n", "within_days"),
         ("  a: {country: USA}\n", "two-letter ISO codes"),
+        ("  a: {received_campaign: nowhere}\n", "no campaign nowhere"),
+        ("  a: {clicked: {campaign: nowhere}}\n", "clicked: no campaign nowhere"),
         ("  a: {subscribed: {after: yesterday}}\n", "after: expects a date"),
         ("  a: {subscribed: {}}\n", "expects after, before or within_days"),
         ("  a: {property: first_name, in_last_days: 30}\n", "in_last_days works on date properties"),

@@ -1,0 +1,233 @@
+"""smsbot campaign preview | send | pause | resume | cancel | retry | status | report NAME."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.cli_options import _report, _settings, config_option
+from bot.domain.campaigns import Campaign
+from bot.domain.model import Program
+from bot.pipeline import campaign_reports, campaigns
+from bot.program.yamlfile import FileProblems
+from bot.settings import Settings
+
+T = TypeVar("T")
+json_option = click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+
+
+@click.group()
+def campaign() -> None:
+    """Campaigns: try one (preview), send it, follow it (status, report), stop it."""
+
+
+def _program(settings: Settings) -> Program:
+    from bot.program.loader import load_program
+
+    try:
+        return load_program(settings.keywords_dir, settings.short_link_base).program
+    except FileProblems as exc:
+        _report(exc)
+        sys.exit(1)
+
+
+def _campaign(program: Program, name: str) -> Campaign:
+    found = program.campaigns.get(name)
+    if found is None:
+        known = ", ".join(sorted(program.campaigns)) or "none"
+        raise click.ClickException(f"no campaign {name} in the program (campaigns: {known})")
+    return found
+
+
+def _with_database(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    from bot.store import db
+
+    async def run() -> T:
+        engine = db.create_engine(settings.database_url)
+        try:
+            await db.upgrade(engine)
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except campaigns.CampaignProblem as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _write(settings: Settings, change: Callable[..., T], *args: Any) -> T:
+    """One write transaction (behind the SQLite writers' lock, like the server's)."""
+    from bot.store.db import WriteTransactions
+
+    async def work(engine: AsyncEngine) -> T:
+        transactions = WriteTransactions(engine, settings.database_url, name="cli-db")
+        try:
+            return await transactions.run(change, *args)
+        finally:
+            transactions.close()
+
+    return _with_database(settings, work)
+
+
+def _read(settings: Settings, query: Callable[..., T], *args: Any) -> T:
+    async def work(engine: AsyncEngine) -> T:
+        async with engine.connect() as conn:
+            return await conn.run_sync(query, *args)
+
+    return _with_database(settings, work)
+
+
+def _echo(found: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(found, indent=2, default=str))
+        return
+    for key, value in found.items():
+        if isinstance(value, dict):
+            click.echo(f"{key}:")
+            for inner, count in value.items():
+                click.echo(f"  {inner:<28} {count}")
+        else:
+            click.echo(f"{key:<16} {value}")
+
+
+@campaign.command()
+@config_option
+@click.argument("name")
+@json_option
+def preview(config: Path | None, name: str, as_json: bool) -> None:
+    """Who would get it and what they would read; nothing is sent."""
+    settings = _settings(config)
+    program = _program(settings)
+    chosen = _campaign(program, name)
+    now = datetime.now(UTC)
+    found = _read(
+        settings,
+        campaign_reports.preview,
+        chosen,
+        program,
+        now,
+        settings.short_link_base,
+        settings.price_per_segment,
+        settings.currency,
+    )
+    shown = dataclasses.asdict(found)
+    if as_json:
+        click.echo(json.dumps(shown, indent=2))
+        return
+    samples, warnings = shown.pop("samples"), shown.pop("warnings")
+    _echo(shown, as_json=False)
+    for sample in samples:
+        click.echo(f"\n{sample['phone']} ({sample['language']}):\n  {sample['message']}")
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo("\nnothing was sent; to send: smsbot campaign send " + name)
+
+
+@campaign.command()
+@config_option
+@click.argument("name")
+@click.option("--again", is_flag=True, help="send a campaign sent before to its audience again (a new round)")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def send(config: Path | None, name: str, again: bool, yes: bool) -> None:
+    """Fix the audience now and start sending (the worker sends, at the number's rate)."""
+    settings = _settings(config)
+    program = _program(settings)
+    chosen = _campaign(program, name)
+    now = datetime.now(UTC)
+    if not yes:
+        found = _read(
+            settings,
+            campaign_reports.preview,
+            chosen,
+            program,
+            now,
+            settings.short_link_base,
+            settings.price_per_segment,
+            settings.currency,
+        )
+        click.echo(
+            f"{name}: {found.recipients:,} recipients, about {found.billed_segments:,} segments "
+            f"({found.estimated_cost:,.2f} {found.currency})"
+        )
+        click.confirm("send it now?", abort=True)
+    started = _write(settings, _start, chosen, program, settings.quiet_hours, now, again)
+    click.echo(f"{name}: sending to {started.audience:,} recipients (round {started.round})")
+
+
+def _start(
+    conn: Any, chosen: Campaign, program: Program, quiet: Any, now: datetime, again: bool
+) -> campaigns.Started:
+    return campaigns.start(conn, chosen, program, quiet, now, "cli", again=again)
+
+
+def _change(name: str, change: Callable[..., Any], done: str) -> Callable[[Path | None], None]:
+    def command(config: Path | None) -> None:
+        settings = _settings(config)
+        _write(settings, change, name, datetime.now(UTC))
+        click.echo(f"{name}: {done}")
+
+    return command
+
+
+@campaign.command()
+@config_option
+@click.argument("name")
+def pause(config: Path | None, name: str) -> None:
+    """Stop sending for now; what is not yet with the carrier waits."""
+    _change(name, campaigns.pause, "paused; smsbot campaign resume to go on")(config)
+
+
+@campaign.command()
+@config_option
+@click.argument("name")
+def resume(config: Path | None, name: str) -> None:
+    """Go on sending a paused campaign."""
+    _change(name, campaigns.resume, "sending again")(config)
+
+
+@campaign.command()
+@config_option
+@click.argument("name")
+def cancel(config: Path | None, name: str) -> None:
+    """Stop for good: whoever has not been sent it will not be."""
+    _change(name, campaigns.cancel, "cancelled")(config)
+
+
+@campaign.command()
+@config_option
+@click.argument("name")
+def retry(config: Path | None, name: str) -> None:
+    """Send again to the recipients whose message failed."""
+    settings = _settings(config)
+    count = _write(settings, campaigns.retry_failed, name, datetime.now(UTC))
+    click.echo(f"{name}: {count} failed recipients queued again")
+
+
+@campaign.command()
+@config_option
+@click.argument("name")
+@json_option
+def status(config: Path | None, name: str, as_json: bool) -> None:
+    """Where sending stands: each recipient's outcome, counted."""
+    settings = _settings(config)
+    _echo(_read(settings, campaign_reports.status, name), as_json)
+
+
+@campaign.command()
+@config_option
+@click.argument("name")
+@json_option
+def report(config: Path | None, name: str, as_json: bool) -> None:
+    """Sent, delivered, failed by error code, clicks, click rate (unique clickers / delivered), opt-outs."""
+    settings = _settings(config)
+    _echo(_read(settings, campaign_reports.report, name), as_json)

@@ -1,0 +1,232 @@
+"""What the marketer sees of a campaign: a preview before sending (nothing is sent), its status
+while sending, and its report. Read-only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, distinct, func, select
+from sqlalchemy.engine import Connection
+
+from bot.domain.campaigns import Campaign
+from bot.domain.i18n import negotiate
+from bot.domain.links import CODE_LENGTH, linker, short_url, swap
+from bot.domain.model import Program
+from bot.domain.phones import mask_phone
+from bot.domain.voice import Voice, built_in_tags
+from bot.pipeline.campaigns import audience_where, latest
+from bot.program.encoding import segments as billed
+from bot.program.messages import SAMPLE_PHONE
+from bot.store import rows
+from bot.store.schema import campaign_recipients, clicks, consent_events, messages, subscribers
+
+SAMPLES = 3
+OPT_OUT_WINDOW = timedelta(hours=24)
+
+
+@dataclass
+class Preview:
+    name: str
+    segment: str
+    recipients: int
+    by_language: dict[str, int]
+    by_country: dict[str, int]
+    variants: dict[str, str]  # language -> "GSM-7, 1 segment"
+    samples: list[dict[str, str]]  # masked phone, language, the message as they would get it
+    billed_segments: int
+    estimated_cost: float
+    currency: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def preview(
+    conn: Connection,
+    campaign: Campaign,
+    program: Program,
+    now: datetime,
+    link_base: str | None,
+    price: float,
+    currency: str,
+) -> Preview:
+    audience = audience_where(campaign, program, conn.dialect.name, now)
+    by_language, by_country = _counts(conn, audience, program.info.default_language)
+    sample_link = short_url(link_base or "https://sms.example.com", "x" * CODE_LENGTH)
+    variants, costs = _variants(campaign, program, sample_link)
+    warnings = [
+        f"{count} recipients speak {language}: there is no {language} text, they get the "
+        f"{_variant_of(campaign, language)} one"
+        for language, count in by_language.items()
+        if language not in campaign.message.variants
+    ]
+    billed_segments = sum(
+        count * costs[_variant_of(campaign, language)] for language, count in by_language.items()
+    )
+    total = sum(by_language.values())
+    if total == 0:
+        warnings.append(f"segment {campaign.segment} has no subscribed member: nothing would be sent")
+    return Preview(
+        campaign.name,
+        campaign.segment,
+        total,
+        by_language,
+        by_country,
+        variants,
+        _samples(conn, audience, campaign, program, sample_link),
+        billed_segments,
+        round(billed_segments * price, 2),
+        currency,
+        warnings,
+    )
+
+
+def _counts(conn: Connection, audience: Any, default: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Recipients by the language they will be spoken to in, and by country."""
+    by_language: dict[str, int] = {}
+    for language, count in conn.execute(
+        select(subscribers.c.language, func.count()).where(audience).group_by(subscribers.c.language)
+    ):
+        spoken = negotiate(language, default)
+        by_language[spoken] = by_language.get(spoken, 0) + int(count)
+    by_country = {
+        (country or "unknown"): int(count)
+        for country, count in conn.execute(
+            select(subscribers.c.country, func.count()).where(audience).group_by(subscribers.c.country)
+        )
+    }
+    return by_language, by_country
+
+
+def _variants(
+    campaign: Campaign, program: Program, sample_link: str
+) -> tuple[dict[str, str], dict[str, int]]:
+    """Each language's text: its encoding and segments, links counted at their short length."""
+    described: dict[str, str] = {}
+    costs: dict[str, int] = {}
+    for language, template in campaign.message.variants.items():
+        tags = built_in_tags(program.info, program.join_word, language, SAMPLE_PHONE)
+        found = billed(swap(template.render({**tags, "link": linker("")}), lambda _: sample_link))
+        described[language] = found.describe()
+        costs[language] = found.segments
+    return described, costs
+
+
+def _samples(
+    conn: Connection, audience: Any, campaign: Campaign, program: Program, sample_link: str
+) -> list[dict[str, str]]:
+    """The message as the first few recipients would read it (numbers masked)."""
+    people = conn.execute(select(subscribers).where(audience).order_by(subscribers.c.id).limit(SAMPLES))
+    samples = []
+    for person in people.mappings():
+        state = rows.subscriber_state(dict(person))
+        text = Voice.to(state, program).message(campaign.message, state.properties)
+        samples.append(
+            {
+                "phone": mask_phone(state.phone),
+                "language": negotiate(state.language, program.info.default_language),
+                "message": swap(text, lambda _: sample_link),
+            }
+        )
+    return samples
+
+
+def _variant_of(campaign: Campaign, language: str) -> str:
+    """The language whose text a speaker of `language` gets."""
+    chosen = campaign.message.template(language)
+    return next(lang for lang, template in campaign.message.variants.items() if template is chosen)
+
+
+def status(conn: Connection, name: str) -> dict[str, Any]:
+    """The latest round's state and each recipient's outcome, counted."""
+    found = latest(conn, name)
+    outcomes: dict[str, int] = {}
+    query = (
+        select(campaign_recipients.c.status, campaign_recipients.c.reason, messages.c.status, func.count())
+        .select_from(
+            campaign_recipients.outerjoin(messages, messages.c.id == campaign_recipients.c.message_id)
+        )
+        .where(campaign_recipients.c.campaign_id == found.id)
+        .group_by(campaign_recipients.c.status, campaign_recipients.c.reason, messages.c.status)
+    )
+    for recipient, reason, message, count in conn.execute(query):
+        key = _outcome(recipient, reason, message)
+        outcomes[key] = outcomes.get(key, 0) + int(count)
+    return {
+        "name": found.name,
+        "round": found.round,
+        "status": found.status,
+        "audience": found.audience,
+        "started_at": found.started_at.isoformat(),
+        "started_by": found.started_by,
+        "finished_at": found.finished_at.isoformat() if found.finished_at else None,
+        "recipients": dict(sorted(outcomes.items())),
+    }
+
+
+def _outcome(recipient: str, reason: str | None, message: str | None) -> str:
+    if recipient == "skipped":
+        return f"skipped: {reason}"
+    if recipient == "pending" or message is None:
+        return "pending"
+    if message in ("pending", "dispatching"):
+        return "sending"
+    if message == "cancelled":
+        return "skipped: unsubscribed"  # a STOP between queueing and sending
+    return message  # queued, sent, delivered, undelivered, failed (the carrier's word)
+
+
+def report(conn: Connection, name: str) -> dict[str, Any]:
+    """Recipients, sent, delivered, failed by error code, clicks and click rate, opt-outs within
+    24 h of delivery. Click rate = unique clickers / delivered."""
+    found = latest(conn, name)
+    ours = messages.c.campaign_id == found.id
+    sent = conn.execute(select(func.count()).where(ours, messages.c.handed_at.is_not(None))).scalar_one()
+    delivered = conn.execute(select(func.count()).where(ours, messages.c.status == "delivered")).scalar_one()
+    failures = {
+        str(code or "unknown"): int(count)
+        for code, count in conn.execute(
+            select(messages.c.error_code, func.count())
+            .where(ours, messages.c.status.in_(("failed", "undelivered")))
+            .group_by(messages.c.error_code)
+        )
+    }
+    people = clicks.c.campaign_id == found.id
+    counted = and_(people, clicks.c.preview.is_(False))
+    unique_clicks = conn.execute(
+        select(func.count(distinct(clicks.c.subscriber_id))).where(counted)
+    ).scalar_one()
+    total_clicks = conn.execute(select(func.count()).where(counted)).scalar_one()
+    previews = conn.execute(select(func.count()).where(people, clicks.c.preview.is_(True))).scalar_one()
+    opted_out = _opted_out_after(conn, found.id)
+    return {
+        "name": found.name,
+        "round": found.round,
+        "recipients": found.audience,
+        "sent": int(sent),
+        "delivered": int(delivered),
+        "failed": failures,
+        "unique_clicks": int(unique_clicks),
+        "total_clicks": int(total_clicks),
+        "link_previews": int(previews),
+        "click_rate": round(unique_clicks / delivered, 4) if delivered else None,
+        "opt_outs_24h": int(opted_out),
+        "opt_out_rate": round(opted_out / delivered, 4) if delivered else None,
+    }
+
+
+def _opted_out_after(conn: Connection, campaign_id: int) -> int:
+    """Recipients who opted out within OPT_OUT_WINDOW of the campaign's message reaching the carrier."""
+    after = conn.execute(
+        select(consent_events.c.subscriber_id, consent_events.c.at, messages.c.handed_at)
+        .select_from(
+            consent_events.join(messages, messages.c.subscriber_id == consent_events.c.subscriber_id)
+        )
+        .where(
+            messages.c.campaign_id == campaign_id,
+            messages.c.handed_at.is_not(None),
+            consent_events.c.to_status == "unsubscribed",
+            consent_events.c.at >= messages.c.handed_at,
+        )
+    )
+    return len({who for who, at, handed in after if at <= handed + OPT_OUT_WINDOW})

@@ -1,0 +1,216 @@
+"""Campaigns end to end: sent with `smsbot campaign`, drained by the worker through the local Twilio
+API, on the real database and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.settings import Settings
+from tests.conftest import (
+    ACCOUNT_SID,
+    ADMIN_TOKEN,
+    FROM_NUMBER,
+    PUBLIC_URL,
+    TOKEN,
+    ClientFactory,
+    Phone,
+    services_of,
+)
+from tests.fake_twilio import FakeTwilio
+from tests.worker.conftest import ALWAYS_OPEN, Clock, WorkerFactory
+
+HELLO = """
+campaigns:
+  hello:
+    segment: all_subscribers
+    message: 'Acme: winter sale {{ link("https://acme.example/winter") }} Reply STOP to opt out'
+    smart_sending: false
+"""
+ANA, BEN, CLEO = "+14155550101", "+14155550102", "+14155550103"
+
+
+@pytest.fixture
+def program_dir(keywords_copy: Path) -> Path:
+    (keywords_copy / "test_campaigns.yaml").write_text(HELLO)
+    return keywords_copy
+
+
+@pytest.fixture
+async def app(make_client: ClientFactory, twilio_api: tuple[FakeTwilio, str], program_dir: Path) -> Any:
+    return await make_client(
+        keywords_dir=program_dir,
+        admin_token=ADMIN_TOKEN,
+        twilio_auth_token=TOKEN,
+        public_url=PUBLIC_URL,
+        twilio_account_sid=ACCOUNT_SID,
+        from_number=FROM_NUMBER,
+        twilio_api_url=twilio_api[1],
+        send_rate=100.0,
+        quiet_hours=ALWAYS_OPEN,
+    )
+
+
+async def smsbot(settings: Settings, *args: str) -> str:
+    """Run the smsbot command against the test's database and program; its output."""
+    env = {
+        "DATABASE_URL": settings.database_url,
+        "SMSBOT_KEYWORDS_DIR": str(settings.keywords_dir),
+        "SMSBOT_PUBLIC_URL": PUBLIC_URL,
+        "SMSBOT_DATA_DIR": str(settings.data_dir),
+    }
+    result = await asyncio.to_thread(CliRunner().invoke, main, list(args), env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+async def failing(settings: Settings, *args: str) -> str:
+    env = {"DATABASE_URL": settings.database_url, "SMSBOT_KEYWORDS_DIR": str(settings.keywords_dir)}
+    result = await asyncio.to_thread(CliRunner().invoke, main, list(args), env=env, catch_exceptions=False)
+    assert result.exit_code != 0, result.output
+    return result.output
+
+
+async def subscribe(app: Any, *numbers: str) -> None:
+    for number in numbers:
+        await Phone(app, number, token=TOKEN, public_url=PUBLIC_URL).text("JOIN")
+
+
+def campaign_texts(api: FakeTwilio) -> list[dict[str, Any]]:
+    return [m for m in api.accepted() if "winter sale" in m["body"]]
+
+
+async def drain(worker: Any, clock: Clock, rounds: int = 10) -> None:
+    for _ in range(rounds):
+        clock.advance(seconds=1)
+        await worker.tick()
+
+
+async def test_send_fixes_the_audience_and_each_subscriber_gets_one_tracked_link(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    settings = services_of(app).settings
+    await subscribe(app, ANA, BEN)
+    assert "2 recipients" in await smsbot(settings, "campaign", "send", "hello", "--yes")
+    await subscribe(app, CLEO)  # joined after sending started: not in this campaign
+    clock = Clock(datetime.now(UTC))
+    await drain(make_worker(clock), clock)
+    texts = campaign_texts(api)
+    assert sorted(m["to"] for m in texts) == [ANA, BEN]
+    links = [word for m in texts for word in m["body"].split() if word.startswith(f"{PUBLIC_URL}/l/")]
+    assert len(set(links)) == 2  # one short link per recipient
+    status = json.loads(await smsbot(settings, "campaign", "status", "hello", "--json"))
+    assert status["audience"] == 2 and status["status"] == "finished"
+    assert status["recipients"] == {"queued": 2}  # handed over; the carrier has not reported yet
+
+
+async def test_a_campaign_is_sent_once_unless_sent_again_on_purpose(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    settings = services_of(app).settings
+    await subscribe(app, ANA)
+    await smsbot(settings, "campaign", "send", "hello", "--yes")
+    assert "already sent" in await failing(settings, "campaign", "send", "hello", "--yes")
+    assert "round 2" in await smsbot(settings, "campaign", "send", "hello", "--yes", "--again")
+
+
+async def test_stop_in_the_middle_of_a_campaign_sends_nothing_after_the_stop(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    settings = services_of(app).settings
+    await subscribe(app, ANA, BEN)
+    await smsbot(settings, "campaign", "send", "hello", "--yes")
+    clock = Clock(datetime.now(UTC))
+    worker = make_worker(clock, send_rate=0.001)  # the rate holds every message back
+    await worker.queue_campaigns()  # both messages wait in the outbox
+    await Phone(app, BEN, token=TOKEN, public_url=PUBLIC_URL).text("STOP")
+    await drain(make_worker(clock), clock)
+    assert [m["to"] for m in campaign_texts(api)] == [ANA]
+    status = json.loads(await smsbot(settings, "campaign", "status", "hello", "--json"))
+    assert status["recipients"] == {"queued": 1, "skipped: unsubscribed": 1}
+
+
+async def test_pause_holds_what_is_not_yet_sent_and_resume_sends_it_once(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    settings = services_of(app).settings
+    await subscribe(app, ANA, BEN)
+    await smsbot(settings, "campaign", "send", "hello", "--yes")
+    clock = Clock(datetime.now(UTC))
+    await make_worker(clock, send_rate=0.001).queue_campaigns()
+    await smsbot(settings, "campaign", "pause", "hello")
+    await drain(make_worker(clock), clock, rounds=3)
+    assert campaign_texts(api) == []
+    await smsbot(settings, "campaign", "resume", "hello")
+    await drain(make_worker(clock), clock)
+    assert sorted(m["to"] for m in campaign_texts(api)) == [ANA, BEN]
+
+
+async def test_cancel_sends_nothing_more(app: Any, api: FakeTwilio, make_worker: WorkerFactory) -> None:
+    settings = services_of(app).settings
+    await subscribe(app, ANA, BEN)
+    await smsbot(settings, "campaign", "send", "hello", "--yes")
+    await smsbot(settings, "campaign", "cancel", "hello")
+    clock = Clock(datetime.now(UTC))
+    await drain(make_worker(clock), clock)
+    assert campaign_texts(api) == []
+    assert json.loads(await smsbot(settings, "campaign", "status", "hello", "--json"))["recipients"] == {
+        "skipped: cancelled": 2
+    }
+
+
+async def test_editing_the_yaml_after_sending_started_changes_nothing_already_decided(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory, program_dir: Path
+) -> None:
+    settings = services_of(app).settings
+    await subscribe(app, ANA)
+    await smsbot(settings, "campaign", "send", "hello", "--yes")
+    (program_dir / "test_campaigns.yaml").write_text(HELLO.replace("winter sale", "spring sale"))
+    await services_of(app).watcher.reload()
+    clock = Clock(datetime.now(UTC))
+    await drain(make_worker(clock), clock)
+    [text] = campaign_texts(api)
+    assert text["to"] == ANA
+
+
+async def test_a_schedule_long_past_does_not_send_by_itself(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory, program_dir: Path
+) -> None:
+    await subscribe(app, ANA)
+    past = (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")
+    soon = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")
+    scheduled = (
+        HELLO
+        + f'    send_at: "{past}"\n'
+        + HELLO.replace("campaigns:\n", "")
+        .replace("hello:", "just_now:")
+        .replace("winter sale", "winter sale now")
+        + f'    send_at: "{soon}"\n'
+    )
+    (program_dir / "test_campaigns.yaml").write_text(scheduled)
+    await services_of(app).watcher.reload()
+    clock = Clock(datetime.now(UTC))
+    await drain(make_worker(clock), clock, rounds=3)
+    assert [m["body"].split(" http")[0] for m in campaign_texts(api)] == ["Acme: winter sale now"]
+
+
+async def test_preview_shows_recipients_and_the_message_and_sends_nothing(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    settings = services_of(app).settings
+    await subscribe(app, ANA, BEN)
+    found = json.loads(await smsbot(settings, "campaign", "preview", "hello", "--json"))
+    assert found["recipients"] == 2 and found["by_language"] == {"en": 2} and found["by_country"] == {"US": 2}
+    assert found["variants"] == {"en": "GSM-7, 1 segment"} and found["billed_segments"] == 2
+    assert [s["phone"] for s in found["samples"]] == ["+14*******01", "+14*******02"]
+    assert all(f"{PUBLIC_URL}/l/xxxxxxxx" in s["message"] for s in found["samples"])
+    clock = Clock(datetime.now(UTC))
+    await drain(make_worker(clock), clock, rounds=2)
+    assert campaign_texts(api) == []
