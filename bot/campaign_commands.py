@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,11 +13,11 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cli_options import _report, _settings, config_option
+from bot.cli_options import _settings, config_option, load_program_or_exit
 from bot.domain.campaigns import Campaign
 from bot.domain.model import Program
 from bot.pipeline import campaign_reports, campaigns
-from bot.program.yamlfile import FileProblems
+from bot.program.yamlfile import Problem
 from bot.settings import Settings
 
 T = TypeVar("T")
@@ -30,16 +29,6 @@ def campaign() -> None:
     """Campaigns: try one (preview), send it, follow it (status, report), stop it."""
 
 
-def _program(settings: Settings) -> Program:
-    from bot.program.loader import load_program
-
-    try:
-        return load_program(settings.keywords_dir, settings.short_link_base).program
-    except FileProblems as exc:
-        _report(exc)
-        sys.exit(1)
-
-
 def _campaign(program: Program, name: str) -> Campaign:
     found = program.campaigns.get(name)
     if found is None:
@@ -48,13 +37,16 @@ def _campaign(program: Program, name: str) -> Campaign:
     return found
 
 
-def _with_database(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+def _with_database(
+    settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]], upgrade: bool = True
+) -> T:
     from bot.store import db
 
     async def run() -> T:
         engine = db.create_engine(settings.database_url)
         try:
-            await db.upgrade(engine)
+            if upgrade:
+                await db.upgrade(engine)
             return await work(engine)
         finally:
             await engine.dispose()
@@ -79,12 +71,12 @@ def _write(settings: Settings, change: Callable[..., T], *args: Any) -> T:
     return _with_database(settings, work)
 
 
-def _read(settings: Settings, query: Callable[..., T], *args: Any) -> T:
+def _read(settings: Settings, query: Callable[..., T], *args: Any, upgrade: bool = True) -> T:
     async def work(engine: AsyncEngine) -> T:
         async with engine.connect() as conn:
             return await conn.run_sync(query, *args)
 
-    return _with_database(settings, work)
+    return _with_database(settings, work, upgrade)
 
 
 def _echo(found: dict[str, Any], as_json: bool) -> None:
@@ -100,6 +92,47 @@ def _echo(found: dict[str, Any], as_json: bool) -> None:
             click.echo(f"{key:<16} {value}")
 
 
+def edits_after_sending(settings: Settings, program: Program) -> list[Problem]:
+    """For `smsbot check`: campaigns already sent whose YAML changed since, which changes nothing
+    already decided. Quiet when there is no database yet."""
+    from sqlalchemy import make_url, select
+
+    from bot.store.db import is_sqlite
+    from bot.store.schema import campaigns as table
+
+    if not program.campaigns:
+        return []
+    where = make_url(settings.database_url).database
+    if is_sqlite(settings.database_url) and not (where and Path(where).exists()):
+        return []
+
+    def sent(conn: Any) -> list[Any]:
+        query = select(table.c.name, table.c.fingerprint, table.c.status, table.c.started_at)
+        return list(conn.execute(query.where(table.c.name.in_(list(program.campaigns)))).all())
+
+    try:
+        rounds = _read(settings, sent, upgrade=False)  # `check` changes nothing, the schema neither
+    except Exception:  # no database to ask (not migrated, not reachable): nothing to say
+        return []
+    problems = []
+    latest = {row.name: row for row in sorted(rounds, key=lambda row: row.started_at)}
+    for name, row in latest.items():
+        chosen = program.campaigns[name]
+        if row.fingerprint != chosen.fingerprint:
+            file, line = chosen.defined_at
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    f"campaign {name} was sent on {row.started_at:%Y-%m-%d %H:%M} UTC ({row.status}): "
+                    f"this edit changes nothing it sent or is sending; to send the new text, "
+                    f"smsbot campaign send {name} --again",
+                    "warning",
+                )
+            )
+    return problems
+
+
 @campaign.command()
 @config_option
 @click.argument("name")
@@ -107,7 +140,7 @@ def _echo(found: dict[str, Any], as_json: bool) -> None:
 def preview(config: Path | None, name: str, as_json: bool) -> None:
     """Who would get it and what they would read; nothing is sent."""
     settings = _settings(config)
-    program = _program(settings)
+    program = load_program_or_exit(settings)
     chosen = _campaign(program, name)
     now = datetime.now(UTC)
     found = _read(
@@ -141,7 +174,7 @@ def preview(config: Path | None, name: str, as_json: bool) -> None:
 def send(config: Path | None, name: str, again: bool, yes: bool) -> None:
     """Fix the audience now and start sending (the worker sends, at the number's rate)."""
     settings = _settings(config)
-    program = _program(settings)
+    program = load_program_or_exit(settings)
     chosen = _campaign(program, name)
     now = datetime.now(UTC)
     if not yes:

@@ -9,11 +9,12 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from bot.campaign_commands import campaign
-from bot.cli_options import _report, _settings, config_option
+from bot.campaign_commands import campaign, edits_after_sending
+from bot.cli_options import _report, _settings, config_option, load_program_or_exit
 from bot.program.yamlfile import FileProblems
 from bot.settings import SIGNING_SECRET, Settings, load_settings
 
@@ -198,6 +199,67 @@ def segments(config: Path | None) -> None:
         click.echo(f"{name:<28} {members:>9,} {subscribed:>11,}")
 
 
+@main.command()
+@config_option
+@click.argument("name")
+@click.option(
+    "--export", type=click.Path(path_type=Path, dir_okay=False), help="every member to this CSV file"
+)
+def segment(config: Path | None, name: str, export: Path | None) -> None:
+    """One segment: its count and a sample of members (numbers masked), or every member as CSV."""
+    from datetime import UTC, datetime
+
+    from bot.domain.phones import mask_phone
+    from bot.pipeline.segment_members import members_page
+    from bot.store import db as store_db
+    from bot.store.segments import count
+
+    settings = _settings(config)
+    program = load_program_or_exit(settings)
+    if name not in program.segments:
+        raise click.ClickException(f"no segment {name} (segments: {', '.join(program.segments) or 'none'})")
+    now = datetime.now(UTC)
+
+    async def run() -> tuple[tuple[int, int], list[dict[str, Any]]]:
+        engine = store_db.create_engine(settings.database_url)
+        try:
+            await store_db.upgrade(engine)
+            async with engine.connect() as conn:
+                if export is not None:
+                    await conn.run_sync(_export, export, program, name, now)
+                chosen = program.segments[name]
+                counted = await conn.run_sync(count, chosen, program.segments, now, program.info.zone)
+                return counted, await conn.run_sync(members_page, program, name, now, 0, 5)
+        finally:
+            await engine.dispose()
+
+    (members, subscribed), sample = asyncio.run(run())
+    click.echo(f"{name}: {members:,} members, {subscribed:,} of them subscribed")
+    for m in sample:
+        click.echo(
+            f"  {mask_phone(m['phone'])}  {m['status']:<12} {m['language'] or '-':<3} {m['country'] or '-'}"
+        )
+    if export is not None:
+        click.echo(f"every member written to {export}")
+
+
+def _export(conn: Any, path: Path, program: Any, name: str, now: Any) -> None:
+    """Every member of the segment to a CSV file, a page at a time."""
+    from bot.pipeline.segment_members import PAGE, csv_lines, members_page
+
+    def pages() -> Any:
+        after = 0
+        while True:
+            page = members_page(conn, program, name, now, after, PAGE)
+            yield page
+            if len(page) < PAGE:
+                return
+            after = page[-1]["id"]
+
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.writelines(csv_lines(pages(), sorted(program.properties)))
+
+
 @main.group()
 def db() -> None:
     """Database schema."""
@@ -236,7 +298,7 @@ def check(config: Path | None, as_json: bool) -> None:
     try:
         settings = load_settings(config)
         loaded = load_program(settings.keywords_dir, settings.short_link_base)
-        warnings = loaded.warnings
+        warnings = [*loaded.warnings, *edits_after_sending(settings, loaded.program)]
         summary = f"{len(loaded.program.keywords)} keywords, program {loaded.program.info.name!r}"
     except FileProblems as exc:
         problems = [p for p in exc.problems if p.severity == "error"]

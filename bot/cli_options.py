@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from bot.domain.model import Program
 from bot.program.yamlfile import FileProblems
 from bot.settings import Settings, load_settings
 
@@ -32,3 +33,14 @@ config_option = click.option(
     type=click.Path(path_type=Path, dir_okay=False),
     help="config file (default: config.yaml)",
 )
+
+
+def load_program_or_exit(settings: Settings) -> Program:
+    """The keyword program, or its problems on stderr and exit 1."""
+    from bot.program.loader import load_program
+
+    try:
+        return load_program(settings.keywords_dir, settings.short_link_base).program
+    except FileProblems as exc:
+        _report(exc)
+        sys.exit(1)

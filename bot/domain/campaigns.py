@@ -40,6 +40,7 @@ class Campaign:
     smart_sending_hours: float | None = 24.0  # skip whoever got marketing this recently; None: off
     spread_minutes: float = 0.0  # spread the sends over this long
     max_segments: int = 3  # a longer message is refused by the checker
+    defined_at: tuple[str, int] = ("", 0)  # file and line, for what `smsbot check` says of it
 
     def definition(self) -> dict[str, Any]:
         """What is fixed when sending starts: kept with the campaign, whatever the YAML says later."""

@@ -3,7 +3,8 @@ checks them; `store/segments` compiles them to SQL, the same meaning on SQLite a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
@@ -169,3 +170,19 @@ def campaigns_named(condition: Condition) -> set[str]:
     """The campaigns a condition refers to (received, clicked)."""
     named = {leaf.campaign for leaf in leaves(condition) if isinstance(leaf, ReceivedCampaign | Clicked)}
     return {name for name in named if name}
+
+
+def describe(condition: Condition) -> dict[str, Any]:
+    """The condition as plain data (for the API): its kind and its fields, nested."""
+    kind = re.sub(r"(?<!^)(?=[A-Z])", "_", type(condition).__name__).lower()
+    described: dict[str, Any] = {"kind": kind}
+    for item in fields(condition):
+        value = getattr(condition, item.name)
+        if isinstance(value, tuple) and value and not isinstance(value[0], str | int | float | bool):
+            value = [describe(inner) for inner in value]
+        elif isinstance(value, All | AnyOf | Not | IsOneOf | Property | Texted | InSegment):
+            value = describe(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        described[item.name] = value.value if isinstance(value, StrEnum) else value
+    return described

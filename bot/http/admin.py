@@ -18,7 +18,7 @@ T = TypeVar("T")
 Query = Callable[[AsyncEngine, str], Awaitable[T | None]]
 
 
-def _authorise(request: web.Request, services: Services) -> None:
+def authorise(request: web.Request, services: Services) -> None:
     expected = services.settings.admin_token
     given = request.headers.get("Authorization", "")
     scheme, _, token = given.partition(" ")
@@ -48,7 +48,7 @@ def _phone(request: web.Request) -> str:
 async def _subscribers(request: web.Request, query: Query[T]) -> T:
     """`query` for the subscriber the URL names, behind the token; 404 when there is none."""
     services = request.app[SERVICES]
-    _authorise(request, services)
+    authorise(request, services)
     assert services.engine is not None
     found = await query(services.engine, _phone(request))
     if found is None:

@@ -4,7 +4,7 @@ from aiohttp import web
 
 from bot.domain.links import LINK_PATH
 from bot.domain.model import CARD_PATH
-from bot.http import admin, health, links, twilio, vcards
+from bot.http import admin, campaigns, health, links, segments, twilio, vcards
 
 
 def setup_routes(app: web.Application) -> None:
@@ -14,3 +14,8 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get(LINK_PATH, links.follow)  # and HEAD, which previews use
     app.router.add_get("/api/subscribers/{phone}", admin.get_subscriber)
     app.router.add_get("/api/subscribers/{phone}/messages", admin.get_messages)
+    app.router.add_get("/api/segments", segments.list_segments)
+    app.router.add_get("/api/segments/{name}", segments.get_segment)
+    app.router.add_get("/api/segments/{name}/members", segments.get_members)
+    app.router.add_get("/api/segments/{name}/members.csv", segments.export_members)
+    campaigns.setup(app)

@@ -17,6 +17,7 @@ links counted at their short length), media that is not an https:// URL, a send_
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 
 from bot.domain.campaigns import Campaign, Timing
 from bot.domain.segments import Segment
@@ -26,6 +27,8 @@ from bot.program.encoding import segments as billed
 from bot.program.messages import compile_message, sample_text
 from bot.program.schema import CampaignSection
 from bot.program.yamlfile import YamlDoc
+
+LATE = timedelta(minutes=10)  # as the worker's default (campaigns.late_after_minutes)
 
 
 def compile_campaigns(
@@ -65,7 +68,7 @@ def _compile(
         return None
     timing = Timing.MANUAL if body.send_at is None else Timing.LOCAL if body.local_time else Timing.AT
     smart = body.smart_sending
-    return Campaign(
+    campaign = Campaign(
         name=name,
         segment=body.segment,
         message=message,
@@ -75,7 +78,20 @@ def _compile(
         smart_sending_hours=None if smart is False else 24.0 if smart is True else float(smart),
         spread_minutes=body.spread_over_minutes,
         max_segments=body.max_segments,
+        defined_at=(str(doc.path), doc.line_of(loc)),
     )
+    try:
+        starts = campaign.starts_at(c.info.zone)
+    except (ValueError, KeyError):  # an unknown program.timezone: reported with the program section
+        return campaign
+    if starts is not None and starts < datetime.now(UTC) - LATE:
+        c.note(
+            doc,
+            [*loc, "send_at"],
+            f"campaign {name}: send_at {body.send_at:%Y-%m-%d %H:%M} has passed; it will not send by "
+            f"itself (a copied date, or downtime): send it on purpose with smsbot campaign send {name}",
+        )
+    return campaign
 
 
 def _fits(c: Compiling, doc: YamlDoc, loc: Loc, message: LocalizedMessage, most: int) -> bool:

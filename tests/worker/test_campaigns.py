@@ -214,3 +214,14 @@ async def test_preview_shows_recipients_and_the_message_and_sends_nothing(
     clock = Clock(datetime.now(UTC))
     await drain(make_worker(clock), clock, rounds=2)
     assert campaign_texts(api) == []
+
+
+async def test_check_warns_that_an_edit_after_sending_changes_nothing(app: Any, program_dir: Path) -> None:
+    settings = services_of(app).settings
+    await subscribe(app, ANA)
+    await smsbot(settings, "campaign", "send", "hello", "--yes")
+    assert "changes nothing" not in await smsbot(settings, "check")
+    (program_dir / "test_campaigns.yaml").write_text(HELLO.replace("winter sale", "spring sale"))
+    said = await smsbot(settings, "check")
+    assert "test_campaigns.yaml:3: warning: campaign hello was sent on" in said
+    assert "smsbot campaign send hello --again" in said
