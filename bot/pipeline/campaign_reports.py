@@ -161,7 +161,13 @@ def status(conn: Connection, name: str) -> dict[str, Any]:
         "started_by": found.started_by,
         "finished_at": found.finished_at.isoformat() if found.finished_at else None,
         "recipients": dict(sorted(outcomes.items())),
+        "clicked": _clickers(conn, found.id),  # of the recipients above, those who tapped its link
     }
+
+
+def _clickers(conn: Connection, campaign_id: int) -> int:
+    counted = and_(clicks.c.campaign_id == campaign_id, clicks.c.preview.is_(False))
+    return int(conn.execute(select(func.count(distinct(clicks.c.subscriber_id))).where(counted)).scalar_one())
 
 
 def _outcome(recipient: str, reason: str | None, message: str | None) -> str:
@@ -193,9 +199,7 @@ def report(conn: Connection, name: str) -> dict[str, Any]:
     }
     people = clicks.c.campaign_id == found.id
     counted = and_(people, clicks.c.preview.is_(False))
-    unique_clicks = conn.execute(
-        select(func.count(distinct(clicks.c.subscriber_id))).where(counted)
-    ).scalar_one()
+    unique_clicks = _clickers(conn, found.id)
     total_clicks = conn.execute(select(func.count()).where(counted)).scalar_one()
     previews = conn.execute(select(func.count()).where(people, clicks.c.preview.is_(True))).scalar_one()
     opted_out = _opted_out_after(conn, found.id)

@@ -193,7 +193,7 @@ links = Table(
     "links",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("code", String(16), nullable=False, unique=True),
+    Column("code", String(16), nullable=False),
     Column("url", Text, nullable=False),
     Column("subscriber_id", Id, ForeignKey("subscribers.id"), nullable=False),
     Column("message_ref", String(100)),
@@ -201,6 +201,7 @@ links = Table(
     Column("origin_name", String(100), nullable=False),  # utm_campaign
     Column("campaign_id", Id),
     Column("created_at", UTCDateTime, nullable=False),
+    Index("uq_links_code", "code", unique=True),
     Index(None, "campaign_id"),
 )
 

@@ -66,7 +66,9 @@ NEW_OUTBOX_IDS = select(messages.c.id, messages.c.send_after).where(
     messages.c.ref.in_(bindparam("refs", expanding=True))
 )
 # Campaign messages waiting in the outbox: a campaign queues more only while this is short.
-CAMPAIGN_BACKLOG = select(func.count()).where(IN_OUTBOX, messages.c.campaign_id.is_not(None))
+# Not a condition on campaign_id itself: that index holds every campaign message ever sent, the
+# outbox's only what waits (coalesce keeps SQLite from choosing the first).
+CAMPAIGN_BACKLOG = select(func.count()).where(IN_OUTBOX, func.coalesce(messages.c.campaign_id, 0) != 0)
 DUE_MESSAGES = (
     select(messages.c.id, messages.c.send_after)
     .where(IN_OUTBOX, messages.c.send_after <= bindparam("until"))

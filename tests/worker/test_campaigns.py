@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import update
 
 from bot.cli import main
 from bot.settings import Settings
+from bot.store.schema import messages
 from tests.conftest import (
     ACCOUNT_SID,
     ADMIN_TOKEN,
@@ -109,6 +111,7 @@ async def test_send_fixes_the_audience_and_each_subscriber_gets_one_tracked_link
     status = json.loads(await smsbot(settings, "campaign", "status", "hello", "--json"))
     assert status["audience"] == 2 and status["status"] == "finished"
     assert status["recipients"] == {"queued": 2}  # handed over; the carrier has not reported yet
+    assert status["clicked"] == 0
 
 
 async def test_a_campaign_is_sent_once_unless_sent_again_on_purpose(
@@ -225,3 +228,52 @@ async def test_check_warns_that_an_edit_after_sending_changes_nothing(app: Any, 
     said = await smsbot(settings, "check")
     assert "test_campaigns.yaml:3: warning: campaign hello was sent on" in said
     assert "smsbot campaign send hello --again" in said
+
+
+async def test_the_report_counts_deliveries_failures_people_who_tapped_and_previews_apart(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    from urllib.parse import urlsplit
+
+    settings = services_of(app).settings
+    await subscribe(app, ANA, BEN, CLEO)
+    await smsbot(settings, "campaign", "send", "hello", "--yes")
+    clock = Clock(datetime.now(UTC))
+    await drain(make_worker(clock), clock)
+    texts = {m["to"]: m for m in campaign_texts(api)}
+    carrier = Phone(app, ANA, token=TOKEN, public_url=PUBLIC_URL)
+    for number, status, code in (
+        (ANA, "delivered", None),
+        (BEN, "delivered", None),
+        (CLEO, "undelivered", "30003"),
+    ):
+        callback = urlsplit(texts[number]["status_callback"])
+        form = {"MessageSid": texts[number]["sid"], "MessageStatus": status, "AccountSid": ACCOUNT_SID}
+        if code:
+            form["ErrorCode"] = code
+        assert (await carrier.post(form, f"{callback.path}?{callback.query}")).status == 200
+    link = next(w for w in texts[ANA]["body"].split() if w.startswith(PUBLIC_URL))
+    path = urlsplit(link).path
+    person = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148"}
+    for headers in (person, person, {"User-Agent": "facebookexternalhit/1.1 Facebot Twitterbot/1.0"}):
+        assert (await app.get(path, headers=headers, allow_redirects=False)).status == 302
+    async with services_of(app).engine.begin() as conn:  # the worker's clock ran ahead: sent a minute ago
+        await conn.execute(update(messages).values(handed_at=datetime.now(UTC) - timedelta(minutes=1)))
+    await Phone(app, BEN, token=TOKEN, public_url=PUBLIC_URL).text("STOP")
+    report = json.loads(await smsbot(settings, "campaign", "report", "hello", "--json"))
+    assert report == {
+        "name": "hello",
+        "round": 1,
+        "recipients": 3,
+        "sent": 3,
+        "delivered": 2,
+        "failed": {"30003": 1},
+        "unique_clicks": 1,
+        "total_clicks": 2,
+        "link_previews": 1,
+        "click_rate": 0.5,  # unique clickers / delivered
+        "opt_outs_24h": 1,
+        "opt_out_rate": 0.5,
+    }
+    status = json.loads(await smsbot(settings, "campaign", "status", "hello", "--json"))
+    assert status["recipients"] == {"delivered": 2, "undelivered": 1} and status["clicked"] == 1

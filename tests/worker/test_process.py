@@ -163,3 +163,101 @@ async def wait_until(condition: Callable[[], bool], app: Any, log: Path) -> None
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"stuck at {await outbox_counts(app)}\n{await asyncio.to_thread(log.read_text)}")
+
+
+CAMPAIGN = """
+campaigns:
+  flash_sale:
+    segment: all_subscribers
+    message: 'Acme: flash sale {{ link("https://acme.example/flash") }} Reply STOP to opt out'
+    smart_sending: false
+"""
+
+
+async def test_sigkill_mid_campaign_and_a_redis_flush_send_each_recipient_exactly_once(
+    tmp_path: Path,
+    keywords_copy: Path,
+    make_client: ClientFactory,
+    twilio_api: tuple[FakeTwilio, str],
+    database_url: str,
+    redis_url: str,
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.pipeline.campaigns import start
+    from bot.store.db import WriteTransactions
+    from bot.store.rows import new_subscriber
+    from bot.store.schema import subscribers
+
+    api, api_url = twilio_api
+    (keywords_copy / "campaigns.yaml").write_text(CAMPAIGN)
+    app = await make_client(public_url=PUBLIC_URL, keywords_dir=keywords_copy, send_rate=RATE)
+    services = services_of(app)
+    now = datetime.now(UTC)
+    numbers = [f"+1415555{n:04d}" for n in range(SUBSCRIBERS)]
+    async with services.engine.begin() as conn:
+        await conn.execute(
+            subscribers.insert(),
+            [{**new_subscriber(n, now), "status": "subscribed", "subscribed_at": now} for n in numbers],
+        )
+    program = services.program.current
+    writes = WriteTransactions(services.engine, database_url, name="test-db")
+    try:
+        started = await writes.run(
+            start, program.campaigns["flash_sale"], program, services.settings.quiet_hours, now, "test"
+        )
+    finally:
+        writes.close()
+    assert started.audience == SUBSCRIBERS
+
+    config = worker_config(tmp_path, keywords_copy, api_url)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SMSBOT_REDIS_PREFIX": services.settings.redis_prefix,
+        "SMSBOT_DATA_DIR": str(tmp_path / "var"),
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+    }
+    log = tmp_path / "workers.log"
+    first = await start_worker(config, env, log)
+    workers = [first]
+    try:
+        await wait_until(lambda: len(api.accepted()) >= SUBSCRIBERS // 4, app, log)
+        api.answering.clear()  # in flight now: taken by the carrier, never answered
+        held = len(api.accepted())
+        await wait_until(lambda: len(api.accepted()) > held, app, log)
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+        api.answering.set()
+        assert len(api.accepted()) < SUBSCRIBERS, "the kill came after the campaign: nothing was tested"
+        async with aioredis.from_url(redis_url) as client:
+            await client.flushdb()
+        workers = [await start_worker(config, env, log) for _ in range(2)]
+        for _ in range(1200):
+            if await campaign_done(app):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"campaign not drained\n{log.read_text()}")
+    finally:
+        for worker in workers:
+            if worker.returncode is None:
+                worker.send_signal(signal.SIGTERM)
+                await worker.wait()
+
+    sent_to = Counter(m["to"] for m in api.accepted() if "flash sale" in m["body"])
+    assert [n for n, times in sent_to.items() if times > 1] == []
+    assert set(sent_to) == set(numbers)
+
+
+async def campaign_done(app: Any) -> bool:
+    from bot.store.schema import campaign_recipients
+
+    async with services_of(app).engine.connect() as conn:
+        waiting = await conn.scalar(
+            select(func.count()).where(messages.c.status.in_(("pending", "dispatching")))
+        )
+        unqueued = await conn.scalar(select(func.count()).where(campaign_recipients.c.status == "pending"))
+    return waiting == 0 and unqueued == 0

@@ -74,11 +74,11 @@ def _links_and_clicks() -> None:
         sa.Column("campaign_id", Id),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_links"),
-        sa.UniqueConstraint("code", name="uq_links_code"),
         sa.ForeignKeyConstraint(
             ["subscriber_id"], ["subscribers.id"], name="fk_links_subscriber_id_subscribers"
         ),
     )
+    op.create_index("uq_links_code", "links", ["code"], unique=True)
     op.create_index("ix_links_campaign_id", "links", ["campaign_id"])
     op.create_table(
         "clicks",
