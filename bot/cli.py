@@ -245,19 +245,14 @@ def segment(config: Path | None, name: str, export: Path | None) -> None:
 
 def _export(conn: Any, path: Path, program: Any, name: str, now: Any) -> None:
     """Every member of the segment to a CSV file, a page at a time."""
-    from bot.pipeline.segment_members import PAGE, csv_lines, members_page
+    from bot.pipeline.segment_members import csv_header, csv_page
 
-    def pages() -> Any:
-        after = 0
-        while True:
-            page = members_page(conn, program, name, now, after, PAGE)
-            yield page
-            if len(page) < PAGE:
-                return
-            after = page[-1]["id"]
-
+    after: int | None = 0
     with path.open("w", encoding="utf-8", newline="") as out:
-        out.writelines(csv_lines(pages(), sorted(program.properties)))
+        out.write(csv_header(program))
+        while after is not None:
+            text, after = csv_page(conn, program, name, now, after)
+            out.write(text)
 
 
 @main.group()

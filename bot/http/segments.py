@@ -12,7 +12,7 @@ from aiohttp import web
 from bot.domain.model import Program
 from bot.domain.segments import describe
 from bot.http.admin import authorise
-from bot.pipeline.segment_members import PAGE, csv_lines, members_page
+from bot.pipeline.segment_members import csv_header, csv_page, members_page
 from bot.services import SERVICES, Services
 from bot.store.segments import count
 
@@ -91,19 +91,12 @@ async def export_members(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
-    now, after = datetime.now(UTC), 0
-    properties = sorted(program.properties)
-    header = True
-    while True:
-        async with services.engine.connect() as conn:
-            page = await conn.run_sync(members_page, program, name, now, after, PAGE)
-        lines = csv_lines(iter([page]), properties)
-        if not header:
-            next(lines)
-        header = False
-        await response.write("".join(lines).encode())
-        if len(page) < PAGE:
-            break
-        after = page[-1]["id"]
+    now = datetime.now(UTC)
+    after: int | None = 0
+    await response.write(csv_header(program).encode())
+    while after is not None:
+        async with services.engine.connect() as conn:  # one short read per page
+            text, after = await conn.run_sync(csv_page, program, name, now, after)
+        await response.write(text.encode())
     await response.write_eof()
     return response

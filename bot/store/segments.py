@@ -141,14 +141,15 @@ class Compiler:
 
     def _texted(self, condition: Condition) -> Where:
         assert isinstance(condition, Texted)
-        matching = [
-            keyword_events.c.subscriber_id == subscribers.c.id,
-            keyword_events.c.keyword == condition.keyword,
-        ]
+        matching: list[Where] = [keyword_events.c.keyword == condition.keyword]
         if condition.within_days is not None:
             matching.append(keyword_events.c.at >= self.since(condition.within_days))
-        times = select(func.count()).where(*matching).scalar_subquery()
-        return times >= condition.at_least
+        texted = select(keyword_events.c.subscriber_id).where(*matching)  # one read of the keyword's index
+        if condition.at_least > 1:
+            texted = texted.group_by(keyword_events.c.subscriber_id).having(
+                func.count() >= condition.at_least
+            )
+        return subscribers.c.id.in_(texted)
 
     # Behaviour: a semi-join (id IN the subscribers who did it), read once from an index on time
     # or on the campaign, rather than a look per subscriber.

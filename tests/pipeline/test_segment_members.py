@@ -1,23 +1,35 @@
-"""CSV rows a spreadsheet opens safely."""
+"""CSV rows a spreadsheet opens safely, the same on both databases."""
 
-from bot.pipeline.segment_members import csv_lines
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.pipeline.segment_members import csv_header, csv_page
+from bot.program.loader import load_program
+from bot.store import db
+from bot.store.rows import new_subscriber
+from bot.store.schema import subscribers
+from tests.conftest import KEYWORDS
+
+NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 
 
-def test_a_formula_typed_as_a_name_is_kept_as_text() -> None:
-    member = {
-        "phone": "+14155550100",
+async def test_a_formula_typed_as_a_name_is_kept_as_text(database_url: str) -> None:
+    program = load_program(KEYWORDS).program
+    engine = db.create_engine(database_url)
+    properties = {"first_name": '=HYPERLINK("http://evil.example","x")', "interests": ["shoes", "sales"]}
+    row: dict[str, Any] = {
+        **new_subscriber("+14155550100", NOW),
         "status": "subscribed",
-        "language": "en",
-        "country": "US",
-        "opt_in_source": "JOIN",
-        "opt_in_keyword": "JOIN",
-        "subscribed_at": None,
-        "properties": {
-            "first_name": '=HYPERLINK("http://evil.example","x")',
-            "interests": ["shoes", "sales"],
-        },
+        "subscribed_at": NOW,
+        "properties": properties,
     }
-    header, line = list(csv_lines(iter([[member]]), ["first_name", "interests"]))
-    assert header.startswith("phone,status,")
-    assert line.startswith("+14155550100,subscribed,")  # a phone number stays a phone number
-    assert "'=HYPERLINK" in line and "shoes;sales" in line
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(subscribers.insert().values(row))
+            text, after = await conn.run_sync(csv_page, program, "all_subscribers", NOW, 0)
+    finally:
+        await engine.dispose()
+    assert csv_header(program).startswith("phone,status,language,country,")
+    assert after is None
+    assert text.startswith("+14155550100,subscribed,,US,,,2026-11-26 12:00:00+00:00,")
+    assert "'=HYPERLINK" in text and "shoes;sales" in text
