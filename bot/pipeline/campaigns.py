@@ -100,16 +100,22 @@ def start(
     return Started(campaign_id, round_, audience)
 
 
+def due_by_schedule(program: Program, now: datetime, late_after: timedelta) -> list[Campaign]:
+    """The campaigns whose scheduled time has come and is not yet `late_after` old (pure: the worker
+    opens a transaction only when there is one)."""
+    return [
+        c
+        for c in program.campaigns.values()
+        if (at := c.starts_at(program.info.zone)) is not None and at <= now < at + late_after
+    ]
+
+
 def start_scheduled(
     conn: Connection, program: Program, quiet: QuietHours, now: datetime, late_after: timedelta
 ) -> list[Started]:
     """Start each campaign whose time has come (not one whose time passed longer than `late_after`
     ago: that waits for an explicit send). Never one sent before, under this name or another."""
-    due = [
-        c
-        for c in program.campaigns.values()
-        if (at := c.starts_at(program.info.zone)) is not None and at <= now < at + late_after
-    ]
+    due = due_by_schedule(program, now, late_after)
     if not due:
         return []
     names = {c.name for c in due}
@@ -184,6 +190,7 @@ class Queued:
 
 
 _SENDING = select(campaigns.c.id, campaigns.c.definition).where(campaigns.c.status == Status.SENDING.value)
+ANY_SENDING = select(campaigns.c.id).where(campaigns.c.status == Status.SENDING.value).limit(1)
 _DUE = (
     select(
         campaign_recipients.c.id,

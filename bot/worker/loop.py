@@ -93,6 +93,7 @@ class Worker:
         self._fed_at = float("-inf")
         self._transactions = WriteTransactions(engine, settings.database_url, name="worker-db")
         self._mail = asyncio.Event()  # a flow step queued a message: the sending loop wakes
+        self._scheduled: set[tuple[str, str]] = set()  # (name, fingerprint) of schedules already handled
 
     def close(self) -> None:
         self._transactions.close()
@@ -249,14 +250,18 @@ class Worker:
     async def queue_campaigns(self) -> int:
         """Start the campaigns whose time has come; queue due recipients while the backlog is short."""
         now, program = self.clock(), self.program()
-        if program.campaigns:
-            late = timedelta(minutes=self.settings.late_after_minutes)
+        late = timedelta(minutes=self.settings.late_after_minutes)
+        due = {(c.name, c.fingerprint) for c in campaigns.due_by_schedule(program, now, late)}
+        if due - self._scheduled:
             started = await self._transactions.run(
                 campaigns.start_scheduled, program, self.settings.quiet_hours, now, late
             )
+            self._scheduled |= due  # started now, or found sent already: not looked at again
             for begun in started:
                 log.info("campaign started by its schedule: %d recipients", begun.audience)
-        async with self.engine.connect() as conn:
+        async with self.engine.connect() as conn:  # reads only, unless a campaign is sending
+            if (await conn.execute(campaigns.ANY_SENDING)).first() is None:
+                return 0
             backlog = (await conn.execute(CAMPAIGN_BACKLOG)).scalar_one()
         room = min(self.batch, self.campaign_backlog - backlog)
         if room <= 0:

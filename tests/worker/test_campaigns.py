@@ -187,8 +187,9 @@ async def test_a_schedule_long_past_does_not_send_by_itself(
     app: Any, api: FakeTwilio, make_worker: WorkerFactory, program_dir: Path
 ) -> None:
     await subscribe(app, ANA)
-    past = (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")
-    soon = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")
+    brand = services_of(app).program.current.info.zone  # send_at is the brand's wall clock
+    past = (datetime.now(brand) - timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")
+    soon = (datetime.now(brand) - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")
     scheduled = (
         HELLO
         + f'    send_at: "{past}"\n'
