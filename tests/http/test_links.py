@@ -99,3 +99,29 @@ async def test_without_a_public_url_the_link_goes_out_as_written(
     phone = Phone(app)
     await phone.text("JOIN")
     assert "https://acme.example/sale?ref=text" in await phone.text("SALE")
+
+
+LOOKBOOK = """
+keywords:
+  LOOK:
+    type: preference
+    flow: lookbook
+flows:
+  lookbook:
+    steps:
+      - send: 'The lookbook: {{ link("https://acme.example/lookbook") }}'
+"""
+
+
+async def test_a_link_in_a_flow_step_is_tracked_as_the_flows(
+    make_client: ClientFactory, keywords_copy: Path
+) -> None:
+    (keywords_copy / "look.yaml").write_text(LOOKBOOK)
+    app = await make_client(keywords_dir=keywords_copy, public_url=PUBLIC_URL)
+    phone = Phone(app)
+    await phone.text("JOIN")
+    reply = await phone.text("LOOK")
+    [link] = [word for word in reply.split() if word.startswith(PUBLIC_URL)]
+    response = await app.get(urlsplit(link).path, headers={"User-Agent": IPHONE}, allow_redirects=False)
+    query = parse_qs(urlsplit(response.headers["Location"]).query)
+    assert (query["utm_medium"], query["utm_campaign"]) == (["flow"], ["lookbook"])
