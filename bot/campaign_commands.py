@@ -92,45 +92,75 @@ def _echo(found: dict[str, Any], as_json: bool) -> None:
             click.echo(f"{key:<16} {value}")
 
 
-def edits_after_sending(settings: Settings, program: Program) -> list[Problem]:
-    """For `smsbot check`: campaigns already sent whose YAML changed since, which changes nothing
-    already decided. Quiet when there is no database yet."""
-    from sqlalchemy import make_url, select
+def campaign_notes(settings: Settings, program: Program) -> list[Problem]:
+    """For `smsbot check`, from the database when there is one (quiet otherwise): campaigns already
+    sent whose YAML changed since (which changes nothing already decided), and campaigns not yet sent
+    whose segment has no subscribed member."""
+    from sqlalchemy import make_url
 
     from bot.store.db import is_sqlite
-    from bot.store.schema import campaigns as table
 
     if not program.campaigns:
         return []
     where = make_url(settings.database_url).database
     if is_sqlite(settings.database_url) and not (where and Path(where).exists()):
         return []
-
-    def sent(conn: Any) -> list[Any]:
-        query = select(table.c.name, table.c.fingerprint, table.c.status, table.c.started_at)
-        return list(conn.execute(query.where(table.c.name.in_(list(program.campaigns)))).all())
-
-    try:
-        rounds = _read(settings, sent, upgrade=False)  # `check` changes nothing, the schema neither
+    try:  # `check` changes nothing, the schema neither
+        rounds, empty = _read(settings, _sent_and_empty, program, upgrade=False)
     except Exception:  # no database to ask (not migrated, not reachable): nothing to say
         return []
+    return [*_edited(program, rounds), *_unreachable(program, empty)]
+
+
+def _sent_and_empty(conn: Any, program: Program) -> tuple[list[Any], list[str]]:
+    from sqlalchemy import func, select
+
+    from bot.store.schema import campaigns as table
+    from bot.store.schema import subscribers
+
+    query = select(table.c.name, table.c.fingerprint, table.c.status, table.c.started_at)
+    rounds = list(conn.execute(query.where(table.c.name.in_(list(program.campaigns)))).all())
+    sent = {row.name for row in rounds}
+    now = datetime.now(UTC)
+    empty = [
+        name
+        for name, chosen in program.campaigns.items()
+        if name not in sent
+        and not conn.execute(
+            select(func.count())
+            .select_from(subscribers)
+            .where(campaigns.audience_where(chosen, program, conn.dialect.name, now))
+        ).scalar_one()
+    ]
+    return rounds, empty
+
+
+def _edited(program: Program, rounds: list[Any]) -> list[Problem]:
     problems = []
     latest = {row.name: row for row in sorted(rounds, key=lambda row: row.started_at)}
     for name, row in latest.items():
         chosen = program.campaigns[name]
         if row.fingerprint != chosen.fingerprint:
             file, line = chosen.defined_at
-            problems.append(
-                Problem(
-                    file,
-                    line,
-                    f"campaign {name} was sent on {row.started_at:%Y-%m-%d %H:%M} UTC ({row.status}): "
-                    f"this edit changes nothing it sent or is sending; to send the new text, "
-                    f"smsbot campaign send {name} --again",
-                    "warning",
-                )
+            said = (
+                f"campaign {name} was sent on {row.started_at:%Y-%m-%d %H:%M} UTC ({row.status}): this "
+                "edit changes nothing it sent or is sending; to send the new text, "
+                f"smsbot campaign send {name} --again"
             )
+            problems.append(Problem(file, line, said, "warning"))
     return problems
+
+
+def _unreachable(program: Program, empty: list[str]) -> list[Problem]:
+    return [
+        Problem(
+            *program.campaigns[name].defined_at,
+            f"campaign {name}: segment {program.campaigns[name].segment} has no subscribed member now; "
+            "sent today it would reach nobody",
+            "warning",
+        )
+        for name in empty
+    ]
 
 
 @campaign.command()

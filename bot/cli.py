@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from bot.campaign_commands import campaign, edits_after_sending
+from bot.campaign_commands import campaign, campaign_notes
 from bot.cli_options import _report, _settings, config_option, load_program_or_exit
 from bot.program.yamlfile import FileProblems
 from bot.settings import SIGNING_SECRET, Settings, load_settings
@@ -293,7 +293,7 @@ def check(config: Path | None, as_json: bool) -> None:
     try:
         settings = load_settings(config)
         loaded = load_program(settings.keywords_dir, settings.short_link_base)
-        warnings = [*loaded.warnings, *edits_after_sending(settings, loaded.program)]
+        warnings = [*loaded.warnings, *campaign_notes(settings, loaded.program)]
         summary = f"{len(loaded.program.keywords)} keywords, program {loaded.program.info.name!r}"
     except FileProblems as exc:
         problems = [p for p in exc.problems if p.severity == "error"]

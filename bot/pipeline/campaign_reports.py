@@ -16,7 +16,7 @@ from bot.domain.links import CODE_LENGTH, linker, short_url, swap
 from bot.domain.model import Program
 from bot.domain.phones import mask_phone
 from bot.domain.voice import Voice, built_in_tags
-from bot.pipeline.campaigns import audience_where, latest
+from bot.pipeline.campaigns import FAILED, audience_where, latest
 from bot.program.encoding import segments as billed
 from bot.program.messages import SAMPLE_PHONE
 from bot.store import rows
@@ -142,15 +142,26 @@ def status(conn: Connection, name: str) -> dict[str, Any]:
     found = latest(conn, name)
     outcomes: dict[str, int] = {}
     query = (
-        select(campaign_recipients.c.status, campaign_recipients.c.reason, messages.c.status, func.count())
+        select(
+            campaign_recipients.c.status,
+            campaign_recipients.c.reason,
+            messages.c.status,
+            messages.c.error_code,
+            func.count(),
+        )
         .select_from(
             campaign_recipients.outerjoin(messages, messages.c.id == campaign_recipients.c.message_id)
         )
         .where(campaign_recipients.c.campaign_id == found.id)
-        .group_by(campaign_recipients.c.status, campaign_recipients.c.reason, messages.c.status)
+        .group_by(
+            campaign_recipients.c.status,
+            campaign_recipients.c.reason,
+            messages.c.status,
+            messages.c.error_code,
+        )
     )
-    for recipient, reason, message, count in conn.execute(query):
-        key = _outcome(recipient, reason, message)
+    for recipient, reason, message, code, count in conn.execute(query):
+        key = _outcome(recipient, reason, message, code)
         outcomes[key] = outcomes.get(key, 0) + int(count)
     return {
         "name": found.name,
@@ -170,7 +181,7 @@ def _clickers(conn: Connection, campaign_id: int) -> int:
     return int(conn.execute(select(func.count(distinct(clicks.c.subscriber_id))).where(counted)).scalar_one())
 
 
-def _outcome(recipient: str, reason: str | None, message: str | None) -> str:
+def _outcome(recipient: str, reason: str | None, message: str | None, code: int | None) -> str:
     if recipient == "skipped":
         return f"skipped: {reason}"
     if recipient == "pending" or message is None:
@@ -179,6 +190,8 @@ def _outcome(recipient: str, reason: str | None, message: str | None) -> str:
         return "sending"
     if message == "cancelled":
         return "skipped: unsubscribed"  # a STOP between queueing and sending
+    if message in FAILED and code is not None:
+        return f"{message}: {code}"  # with the carrier's error code
     return message  # queued, sent, delivered, undelivered, failed (the carrier's word)
 
 

@@ -277,4 +277,15 @@ async def test_the_report_counts_deliveries_failures_people_who_tapped_and_previ
         "opt_out_rate": 0.5,
     }
     status = json.loads(await smsbot(settings, "campaign", "status", "hello", "--json"))
-    assert status["recipients"] == {"delivered": 2, "undelivered": 1} and status["clicked"] == 1
+    assert status["recipients"] == {"delivered": 2, "undelivered: 30003": 1} and status["clicked"] == 1
+
+
+async def test_check_warns_of_a_campaign_whose_segment_reaches_nobody(app: Any) -> None:
+    settings = services_of(app).settings
+    await subscribe(app, ANA)  # a database with one subscriber, in no VIP segment
+    said = await smsbot(settings, "check")
+    assert (
+        "campaigns.yaml:8: warning: campaign shoe_sale: segment engaged_shoe_fans has no subscribed member"
+        in said
+    )
+    assert "campaign hello:" not in said  # all_subscribers reaches Ana
