@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -146,8 +146,7 @@ def _fix_audience(
     conn: Connection, campaign_id: int, campaign: Campaign, program: Program, quiet: QuietHours, now: datetime
 ) -> int:
     audience = audience_where(campaign, program, conn.dialect.name, now)
-    total = conn.execute(select(func.count()).select_from(subscribers).where(audience)).scalar_one()
-    pace = Pace.of(campaign.definition(), now, total)
+    pace = Pace.of(campaign.definition(), now, 0)
     if pace.uniform:  # everyone now: one INSERT ... SELECT, however large the audience
         chosen = select(
             literal(campaign_id),
@@ -156,15 +155,16 @@ def _fix_audience(
             literal(now, UTCDateTime()),
             literal(now, UTCDateTime()),
         ).where(audience)
-        conn.execute(
+        inserted = conn.execute(
             insert(campaign_recipients).from_select(
                 ["campaign_id", "subscriber_id", "status", "send_after", "updated_at"], chosen
             )
         )
-        return int(total)
+        return int(inserted.rowcount)
     people = conn.execute(
         select(subscribers.c.id, subscribers.c.phone).where(audience).order_by(subscribers.c.id)
-    )
+    ).all()
+    pace = replace(pace, total=len(people))
     batch = [
         {
             "campaign_id": campaign_id,
@@ -236,12 +236,11 @@ def queue_due(
     refs: dict[str, int] = {}  # message ref -> recipient id
     finished = 0
     for campaign_id, definition in conn.execute(_SENDING).all():
-        if limit - len(marks) <= 0:
+        room = limit - len(marks) - len(refs)  # recipients decided so far: skipped, or queued
+        if room <= 0:
             break
         query = _DUE.with_for_update(skip_locked=True) if conn.dialect.name == "postgresql" else _DUE
-        due = conn.execute(
-            query, {"campaign": campaign_id, "until": until, "limit": limit - len(marks)}
-        ).all()
+        due = conn.execute(query, {"campaign": campaign_id, "until": until, "limit": room}).all()
         if not due and conn.execute(_ANY_PENDING, {"campaign": campaign_id}).first() is None:
             _set_status(conn, campaign_id, Status.FINISHED, now)
             finished += 1

@@ -289,3 +289,22 @@ async def test_check_warns_of_a_campaign_whose_segment_reaches_nobody(app: Any) 
         in said
     )
     assert "campaign hello:" not in said  # all_subscribers reaches Ana
+
+
+async def test_a_campaign_spread_over_an_hour_gives_each_recipient_a_later_time(
+    app: Any, program_dir: Path
+) -> None:
+    from sqlalchemy import select
+
+    from bot.store.schema import campaign_recipients
+
+    (program_dir / "test_campaigns.yaml").write_text(HELLO + "    spread_over_minutes: 60\n")
+    await services_of(app).watcher.reload()
+    settings = services_of(app).settings
+    await subscribe(app, ANA, BEN, CLEO)
+    await smsbot(settings, "campaign", "send", "hello", "--yes")
+    async with services_of(app).engine.connect() as conn:
+        times = list(
+            await conn.scalars(select(campaign_recipients.c.send_after).order_by(campaign_recipients.c.id))
+        )
+    assert [round((t - times[0]).total_seconds() / 60) for t in times] == [0, 20, 40]
