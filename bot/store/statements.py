@@ -65,10 +65,15 @@ CANCEL_OUTBOX = (
 NEW_OUTBOX_IDS = select(messages.c.id, messages.c.send_after).where(
     messages.c.ref.in_(bindparam("refs", expanding=True))
 )
-# Campaign messages waiting in the outbox: a campaign queues more only while this is short.
+# Campaign messages due in the outbox soon: a campaign queues more only while these are few. Those
+# held for later (quiet hours in their zone) do not count, or they would stop everyone else's.
 # Not a condition on campaign_id itself: that index holds every campaign message ever sent, the
 # outbox's only what waits (coalesce keeps SQLite from choosing the first).
-CAMPAIGN_BACKLOG = select(func.count()).where(IN_OUTBOX, func.coalesce(messages.c.campaign_id, 0) != 0)
+CAMPAIGN_BACKLOG = select(func.count()).where(
+    IN_OUTBOX,
+    messages.c.send_after <= bindparam("until"),
+    func.coalesce(messages.c.campaign_id, 0) != 0,
+)
 DUE_MESSAGES = (
     select(messages.c.id, messages.c.send_after)
     .where(IN_OUTBOX, messages.c.send_after <= bindparam("until"))

@@ -262,11 +262,11 @@ class Worker:
         async with self.engine.connect() as conn:  # reads only, unless a campaign is sending
             if (await conn.execute(campaigns.ANY_SENDING)).first() is None:
                 return 0
-            backlog = (await conn.execute(CAMPAIGN_BACKLOG)).scalar_one()
+            until = now + timedelta(seconds=LOOKAHEAD)
+            backlog = (await conn.execute(CAMPAIGN_BACKLOG, {"until": until})).scalar_one()
         room = min(self.batch, self.campaign_backlog - backlog)
         if room <= 0:
             return 0
-        until = now + timedelta(seconds=LOOKAHEAD)
         queued = await self._transactions.run(
             campaigns.queue_due, program, self.settings.policy, now, until, room
         )

@@ -308,3 +308,28 @@ async def test_a_campaign_spread_over_an_hour_gives_each_recipient_a_later_time(
             await conn.scalars(select(campaign_recipients.c.send_after).order_by(campaign_recipients.c.id))
         )
     assert [round((t - times[0]).total_seconds() / 60) for t in times] == [0, 20, 40]
+
+
+async def test_quiet_hours_hold_one_zone_without_holding_up_the_others(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.domain.quiet_hours import QuietHours, Window
+
+    london = datetime.now(ZoneInfo("Europe/London"))
+    night = (london + timedelta(hours=12)).time().replace(second=0, microsecond=0)
+    closed_in_london = Window(night, (datetime.combine(london.date(), night) + timedelta(minutes=30)).time())
+    if not closed_in_london.start < closed_in_london.end:
+        pytest.skip("the half hour crosses midnight in London")
+    quiet = QuietHours(default=ALWAYS_OPEN.default, per_country={"GB": closed_in_london})
+    settings = services_of(app).settings
+    await subscribe(app, "+447700900123", ANA)  # London first: its message is queued first
+    await smsbot(settings, "campaign", "send", "hello", "--yes")
+    clock = Clock(datetime.now(UTC))
+    worker = make_worker(clock, quiet_hours=quiet, send_rate=0.1)  # room for one campaign message
+    worker.batch = 1
+    for _ in range(4):
+        clock.advance(seconds=1)
+        await worker.tick()
+    assert [m["to"] for m in campaign_texts(api)] == [ANA]  # London's waits for its window, Ana's went
