@@ -10,10 +10,11 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, Text, select, type_coerce
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from bot.domain.model import Program
+from bot.domain.properties import PropertyType
 from bot.store.schema import subscribers
 from bot.store.segments import where
 
@@ -52,13 +53,25 @@ def csv_page(
     conn: Connection, program: Program, name: str, now: datetime, after: int = 0, limit: int = PAGE
 ) -> tuple[str, int | None]:
     """The next page of members after id `after` as CSV lines, and the id to go on after (None: the
-    last page). Read raw (no per-row conversions): an export runs at a hundred thousand rows a second."""
+    last page). The database extracts each property (no JSON decoded here, no per-row objects): an
+    export runs at a hundred thousand rows a second."""
     segment = program.segments[name]
     member = where(segment.condition, conn.dialect.name, program.segments, now, program.info.zone)
-    query = select(*_RAW).where(member, subscribers.c.id > after).order_by(subscribers.c.id).limit(limit)
+    specs = [program.properties[p] for p in sorted(program.properties)]
+    query = (
+        select(*_RAW, *(subscribers.c.properties[spec.name].as_string() for spec in specs))
+        .where(member, subscribers.c.id > after)
+        .order_by(subscribers.c.id)
+        .limit(limit)
+    )
     found = conn.execute(query).all()
-    properties = sorted(program.properties)
-    text = _csv(_raw_row(row, properties) for row in found)
+    shown = [_SHOWN.get(spec.type, _safe) for spec in specs]
+    fields = len(_RAW)
+    text = _csv(
+        [*row[1 : fields - 1], _when(row[fields - 1])]
+        + [show(value) for show, value in zip(shown, row[fields:], strict=True)]
+        for row in found
+    )
     return text, (found[-1][0] if len(found) == limit else None)
 
 
@@ -66,15 +79,24 @@ _RAW = [
     subscribers.c.id,
     *(subscribers.c[name] for name in FIELDS if name != "subscribed_at"),
     type_coerce(subscribers.c.subscribed_at, String),
-    type_coerce(subscribers.c.properties, Text),
 ]
 
 
-def _raw_row(row: Any, properties: Sequence[str]) -> list[Any]:
-    """Our own fields as stored (E.164 numbers, statuses, the program's words); what subscribers
-    typed (properties) made safe to open."""
-    given = json.loads(row[-1]) if isinstance(row[-1], str) else (row[-1] or {})
-    return [*row[1:-2], _when(row[-2])] + [_safe(_cell(given.get(name))) for name in properties]
+def _boolean(value: Any) -> str:
+    """SQLite's json_extract gives 1/0, PostgreSQL's ->> 'true'/'false': one form in the file."""
+    if value is None:
+        return ""
+    return "true" if value in (1, "true", True) else "false"
+
+
+def _listed(value: Any) -> str:
+    """A list property, as its JSON text from the database, written "shoes;sales"."""
+    if value is None:
+        return ""
+    return _safe(";".join(map(str, json.loads(value)))) if str(value).startswith("[") else _safe(value)
+
+
+_SHOWN = {PropertyType.BOOLEAN: _boolean, PropertyType.LIST: _listed}
 
 
 def _when(value: Any) -> str:
@@ -90,14 +112,6 @@ def _csv(rows: Iterable[Sequence[Any]]) -> str:
     out = io.StringIO()
     csv.writer(out).writerows(rows)
     return out.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, list):
-        return ";".join(map(str, value))
-    if isinstance(value, dict):
-        return json.dumps(value)
-    return value
 
 
 def _safe(value: Any) -> str:

@@ -229,9 +229,27 @@ def count(
     conn: Connection, segment: Segment, segments: Mapping[str, Segment], now: datetime, zone: tzinfo = UTC
 ) -> tuple[int, int]:
     """(members, of them subscribed): campaigns only ever reach the subscribed."""
+    for_segments(conn)
     member = where(segment.condition, conn.dialect.name, segments, now, zone)
     subscribed = subscribers.c.status == "subscribed"
     found = conn.execute(
         select(func.count(), func.count().filter(subscribed)).select_from(subscribers).where(member)
     ).one()
     return int(found[0]), int(found[1])
+
+
+# PostgreSQL answers "id IN (the subscribers who did X)" under an OR or a NOT with a hashed subplan
+# only when the set fits in work_mem (4 MB by default: some 100,000 subscribers); past that it runs
+# the subquery again for every subscriber, and a million-subscriber count takes minutes instead of a
+# second. Parallel workers would each build the same hash again, so they are off for these queries.
+_POSTGRESQL_SEGMENT_SETTINGS = (
+    "SET LOCAL work_mem = '256MB'",
+    "SET LOCAL max_parallel_workers_per_gather = 0",
+)
+
+
+def for_segments(conn: Connection) -> None:
+    """Settings for evaluating segments on this connection's transaction (PostgreSQL only)."""
+    if conn.dialect.name == "postgresql":
+        for statement in _POSTGRESQL_SEGMENT_SETTINGS:
+            conn.exec_driver_sql(statement)
