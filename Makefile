@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint check bench bench-deps clean catalogs
+.PHONY: install run test lint check bench bench-campaigns bench-deps clean catalogs
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "smsbot needs Python 3.11 or newer")'
@@ -45,6 +45,12 @@ bench: bench-deps
 	$(BIN)/python bench/keywords.py
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/worker.py
+
+# Segments and campaigns: a million-subscriber list (SQLite, and PostgreSQL where DATABASE_URL
+# points), then a 100,000-recipient campaign. Long: the list alone takes ten minutes to build.
+bench-campaigns: bench-deps
+	$(BIN)/python bench/segments.py
+	$(BIN)/python bench/campaign.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
