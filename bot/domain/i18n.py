@@ -75,14 +75,17 @@ def negotiate(preferred: str | None, default: str) -> str:
     return SOURCE_LANGUAGE
 
 
-@lru_cache(maxsize=4096)
-def locale_for(language: str, phone: str | None = None) -> str:
-    """A formatting locale: the language with the phone number's country (fr + a +1 514 number -> fr_CA)."""
+def locale_for(language: str, phone: str | None = None, country: str | None = None) -> str:
+    """A formatting locale: the language with the phone number's country (fr + a +1 514 number ->
+    fr_CA). `country`, when the caller has it stored, spares parsing the number (tens of µs)."""
+    return _locale_in(language, country or (region_of(phone) if phone else None))
+
+
+@lru_cache(maxsize=4096)  # languages x countries: small, and every subscriber shares it
+def _locale_in(language: str, region: str | None) -> str:
     base = _parse(language) or Locale.parse(SOURCE_LANGUAGE)
-    if base.territory is None and phone:
-        region = region_of(phone)
-        if region:
-            candidate = _parse(f"{base.language}_{region}")
-            if candidate is not None:
-                return str(candidate)
+    if base.territory is None and region:
+        candidate = _parse(f"{base.language}_{region}")
+        if candidate is not None:
+            return str(candidate)
     return str(base)

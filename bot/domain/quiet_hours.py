@@ -63,20 +63,23 @@ class QuietHours:
     def zones(self, phone: str) -> list[ZoneInfo]:
         return list(_zones(phone) or (ZoneInfo(self.fallback_zone),))
 
-    def window(self, phone: str) -> Window:
-        return self.per_country.get(region_of(phone) or "", self.default)
+    def window(self, phone: str, country: str | None = None) -> Window:
+        """The window of the number's country (`country` as stored spares parsing the number)."""
+        if not self.per_country:
+            return self.default
+        return self.per_country.get(country or region_of(phone) or "", self.default)
 
-    def allows(self, now: datetime, phone: str) -> bool:
-        window = self.window(phone)
+    def allows(self, now: datetime, phone: str, country: str | None = None) -> bool:
+        window = self.window(phone, country)
         return all(window.contains(now.astimezone(zone).time()) for zone in self.zones(phone))
 
-    def next_allowed(self, now: datetime, phone: str) -> datetime:
+    def next_allowed(self, now: datetime, phone: str, country: str | None = None) -> datetime:
         """`now` if marketing may go out now, else when the window next opens everywhere the number may be."""
         if now.tzinfo is None:
             raise ValueError("next_allowed needs an aware datetime")
-        if self.allows(now, phone):
+        if self.allows(now, phone, country):
             return now
-        window = self.window(phone)
+        window = self.window(phone, country)
         candidates = []
         for zone in self.zones(phone):
             local = now.astimezone(zone)
@@ -85,7 +88,7 @@ class QuietHours:
                 if opening > now:
                     candidates.append(opening.astimezone(UTC))
         for candidate in sorted(candidates):
-            if self.allows(candidate, phone):
+            if self.allows(candidate, phone, country):
                 return candidate
         # The zones' windows never overlap (a rare area code): open at the earliest of them.
         return min(candidates)

@@ -26,6 +26,7 @@ class SubscriberState:
     opt_in_source: str | None = None
     opt_in_keyword: str | None = None
     properties: Mapping[str, Any] = field(default_factory=dict)
+    country: str | None = None  # as stored (from the number): spares parsing the number again
 
 
 class Voice:
@@ -70,17 +71,22 @@ class Voice:
         """A marketer's message in the subscriber's language; its `link(...)`s marked with `origin`
         ("flow:welcome", "keyword:JOIN"), so the pipeline can track each one."""
         language = self.language
-        tags = built_in_tags(self.program.info, self.program.join_word, language, self.subscriber.phone)
+        subscriber = self.subscriber
+        tags = built_in_tags(
+            self.program.info, self.program.join_word, language, subscriber.phone, subscriber.country
+        )
         return message.render({**properties, **tags, "link": linker(origin)}, language)
 
 
-def built_in_tags(info: ProgramInfo, join: str | None, language: str, phone: str) -> dict[str, Any]:
+def built_in_tags(
+    info: ProgramInfo, join: str | None, language: str, phone: str, country: str | None = None
+) -> dict[str, Any]:
     """The value of every tag in `BUILT_IN_TAGS`, for one subscriber in one language."""
     return {
         **info.context(language),
         "join": join or "",
         "phone": phone,
-        LOCALE_KEY: locale_for(language, phone),
+        LOCALE_KEY: locale_for(language, phone, country),
     }
 
 

@@ -57,6 +57,7 @@ _OUTBOX_ROWS = (
         messages.c.send_after,
         messages.c.updated_at,
         subscribers.c.phone,
+        subscribers.c.country,
         subscribers.c.status.label("subscriber_status"),
     )
     .join(subscribers, subscribers.c.id == messages.c.subscriber_id)
@@ -102,9 +103,9 @@ def _claim_one(
         claims.later[row.id] = row.updated_at + lease  # another worker is handing it over right now
     elif row.send_after is not None and row.send_after > now:
         claims.later[row.id] = row.send_after
-    elif row.marketing and not quiet.allows(now, row.phone):
+    elif row.marketing and not quiet.allows(now, row.phone, row.country):
         # Held by the rate until the window closed: wait for it to open again.
-        claims.later[row.id] = quiet.next_allowed(now, row.phone)
+        claims.later[row.id] = quiet.next_allowed(now, row.phone, row.country)
         conn.execute(update(messages).where(messages.c.id == row.id).values(send_after=claims.later[row.id]))
     else:
         claims.ready.append(

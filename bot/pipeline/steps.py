@@ -76,7 +76,7 @@ def _to_outbox(
     link_base: str | None,
 ) -> None:
     """Each message the step says goes to the outbox, held by quiet hours in the subscriber's zone."""
-    send_after = quiet.next_allowed(changes.now, person["phone"])
+    send_after = quiet.next_allowed(changes.now, person["phone"], person.get("country"))
     for n, body in enumerate(outcome.replies):
         ref = f"r{run['id']}.{run['step']}.{n}.{secrets.token_hex(4)}"
         media = outcome.media.get(n, ())

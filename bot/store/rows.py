@@ -23,6 +23,7 @@ def subscriber_state(row: Row) -> SubscriberState:
         opt_in_source=row["opt_in_source"],
         opt_in_keyword=row["opt_in_keyword"],
         properties=row["properties"] or {},
+        country=row.get("country"),
     )
 
 
