@@ -81,6 +81,11 @@ def test_the_formatting_locale_takes_the_country_from_the_phone_number() -> None
     assert i18n.locale_for("es_MX", "+14155550123") == "es_MX"
 
 
+def test_a_stored_country_is_used_as_is_without_parsing_the_number() -> None:
+    assert i18n.locale_for("fr", "+15145550123", "FR") == "fr_FR"  # the stored country wins
+    assert i18n.locale_for("fr", None, "CA") == "fr_CA"
+
+
 @pytest.mark.parametrize(
     ("locale", "currency", "number", "when", "plural"),
     [
