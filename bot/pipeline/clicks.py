@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from bot.domain.links import with_utm
+from bot.domain.text import clean_answer
 from bot.store.schema import clicks, links
 
 MAX_USER_AGENT = 300
@@ -53,7 +54,8 @@ def record_clicks(conn: Connection, taps: Sequence[Click], expire_after: timedel
                 "subscriber_id": link.subscriber_id,
                 "campaign_id": link.campaign_id,
                 "preview": tap.preview,
-                "user_agent": (tap.user_agent or "")[:MAX_USER_AGENT] or None,
+                # without control characters: PostgreSQL stores no NUL, and a log shows no escapes
+                "user_agent": clean_answer(tap.user_agent or "")[:MAX_USER_AGENT] or None,
                 "at": tap.at,
             }
         )
