@@ -40,6 +40,7 @@ class Campaign:
     smart_sending_hours: float | None = 24.0  # skip whoever got marketing this recently; None: off
     spread_minutes: float = 0.0  # spread the sends over this long
     max_segments: int = 3  # a longer message is refused by the checker
+    draft: bool = False  # its schedule is not followed: sent only when told
     defined_at: tuple[str, int] = ("", 0)  # file and line, for what `smsbot check` says of it
 
     def definition(self) -> dict[str, Any]:
@@ -63,7 +64,7 @@ class Campaign:
 
     def starts_at(self, brand: tzinfo) -> datetime | None:
         """When sending starts by itself (the audience is fixed then); None: only when told."""
-        if self.send_at is None or self.timing is Timing.MANUAL:
+        if self.send_at is None or self.timing is Timing.MANUAL or self.draft:
             return None
         if self.timing is Timing.AT:
             return self.send_at.replace(tzinfo=brand).astimezone(UTC)

@@ -78,8 +78,16 @@ def _compile(
         smart_sending_hours=None if smart is False else 24.0 if smart is True else float(smart),
         spread_minutes=body.spread_over_minutes,
         max_segments=body.max_segments,
+        draft=body.draft,
         defined_at=(str(doc.path), doc.line_of(loc)),
     )
+    if body.draft and body.send_at is not None:
+        c.note(
+            doc,
+            [*loc, "draft"],
+            f"campaign {name}: a draft; its send_at is not followed until draft: false",
+            "info",
+        )
     try:
         starts = campaign.starts_at(c.info.zone)
     except (ValueError, KeyError):  # an unknown program.timezone: reported with the program section

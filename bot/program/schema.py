@@ -84,6 +84,7 @@ class CampaignSection(_Strict):
     media: list[str] = Field(default_factory=list)  # https:// URLs: sent as MMS
     send_at: datetime | None = None  # "2026-12-05 10:00", the brand's wall clock (or each subscriber's)
     local_time: bool = False  # send_at in each subscriber's own zone
+    draft: bool = False  # true: the schedule is not followed (sent only with `smsbot campaign send`)
     smart_sending: float | bool = 24  # hours: skip whoever got marketing this recently; false: off
     spread_over_minutes: float = Field(0, ge=0, le=7 * 24 * 60)
     max_segments: int = Field(3, ge=1, le=10)  # a longer message is an error

@@ -36,6 +36,7 @@ def test_a_local_time_campaign_starts_when_the_first_zone_reaches_it() -> None:
     at_brand = replace(SALE, timing=Timing.AT)
     assert at_brand.starts_at(NEW_YORK) == datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
     assert replace(SALE, timing=Timing.MANUAL).starts_at(NEW_YORK) is None
+    assert replace(SALE, draft=True).starts_at(NEW_YORK) is None  # a draft's schedule is not followed
 
 
 def test_spreading_gives_each_recipient_a_later_slot() -> None:

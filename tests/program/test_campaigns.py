@@ -1,6 +1,7 @@
 """Campaigns in the YAML: what `smsbot check` refuses or warns of, with file:line."""
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,6 +18,7 @@ def test_the_shipped_campaigns_compile() -> None:
     sale = campaigns["shoe_sale"]
     assert (sale.segment, sale.timing, sale.smart_sending_hours) == ("engaged_shoe_fans", Timing.LOCAL, 24.0)
     assert set(sale.message.variants) == {"en", "es", "fr"}
+    assert sale.draft and sale.starts_at(ZoneInfo("America/New_York")) is None  # an example only
     assert campaigns["ofertas_de_invierno"].timing is Timing.MANUAL
 
 
