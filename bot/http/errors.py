@@ -72,7 +72,8 @@ async def no_500(request: web.Request, handler: Handler) -> web.StreamResponse:
 async def within(services: Services, work: Awaitable[T]) -> T:
     """`work`, or a 503 before the caller gives up (Twilio waits 15 s, then fails over)."""
     try:
-        return await asyncio.wait_for(work, services.settings.answer_within)
+        async with asyncio.timeout(services.settings.answer_within):  # no task of its own, unlike wait_for
+            return await work
     except TimeoutError:
         log.warning(
             "no answer within %.0fs (database busy?): 503, the carrier retries",
