@@ -4,9 +4,9 @@ checks them; `store/segments` compiles them to SQL, the same meaning on SQLite a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 MAX_CONDITIONS = 100  # per segment, as Klaviyo caps them: a segment is read by people
 
@@ -175,14 +175,12 @@ def campaigns_named(condition: Condition) -> set[str]:
 def describe(condition: Condition) -> dict[str, Any]:
     """The condition as plain data (for the API): its kind and its fields, nested."""
     kind = re.sub(r"(?<!^)(?=[A-Z])", "_", type(condition).__name__).lower()
-    described: dict[str, Any] = {"kind": kind}
-    for item in fields(condition):
-        value = getattr(condition, item.name)
-        if isinstance(value, tuple) and value and not isinstance(value[0], str | int | float | bool):
-            value = [describe(inner) for inner in value]
-        elif isinstance(value, All | AnyOf | Not | IsOneOf | Property | Texted | InSegment):
-            value = describe(value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        described[item.name] = value.value if isinstance(value, StrEnum) else value
-    return described
+    return {"kind": kind, **{item.name: _plain(getattr(condition, item.name)) for item in fields(condition)}}
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value):
+        return describe(cast(Condition, value))  # a condition inside all/any/not
+    if isinstance(value, tuple):
+        return [_plain(inner) for inner in value]
+    return value.value if isinstance(value, StrEnum) else value
