@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,7 +12,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cli_options import _settings, config_option, load_program_or_exit
+from bot.cli_options import _settings, config_option, load_program_or_exit, read_database, with_database
 from bot.domain.campaigns import Campaign
 from bot.domain.model import Program
 from bot.pipeline import campaign_reports, campaigns
@@ -37,26 +36,6 @@ def _campaign(program: Program, name: str) -> Campaign:
     return found
 
 
-def _with_database(
-    settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]], upgrade: bool = True
-) -> T:
-    from bot.store import db
-
-    async def run() -> T:
-        engine = db.create_engine(settings.database_url)
-        try:
-            if upgrade:
-                await db.upgrade(engine)
-            return await work(engine)
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(run())
-    except campaigns.CampaignProblem as exc:
-        raise click.ClickException(str(exc)) from None
-
-
 def _write(settings: Settings, change: Callable[..., T], *args: Any) -> T:
     """One write transaction (behind the SQLite writers' lock, like the server's)."""
     from bot.store.db import WriteTransactions
@@ -68,15 +47,17 @@ def _write(settings: Settings, change: Callable[..., T], *args: Any) -> T:
         finally:
             transactions.close()
 
-    return _with_database(settings, work)
+    try:
+        return with_database(settings, work)
+    except campaigns.CampaignProblem as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _read(settings: Settings, query: Callable[..., T], *args: Any, upgrade: bool = True) -> T:
-    async def work(engine: AsyncEngine) -> T:
-        async with engine.connect() as conn:
-            return await conn.run_sync(query, *args)
-
-    return _with_database(settings, work, upgrade)
+    try:
+        return read_database(settings, query, *args, upgrade=upgrade)
+    except campaigns.CampaignProblem as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _echo(found: dict[str, Any], as_json: bool) -> None:
@@ -233,13 +214,9 @@ def _start(
     return campaigns.start(conn, chosen, program, quiet, now, "cli", again=again)
 
 
-def _change(name: str, change: Callable[..., Any], done: str) -> Callable[[Path | None], None]:
-    def command(config: Path | None) -> None:
-        settings = _settings(config)
-        _write(settings, change, name, datetime.now(UTC))
-        click.echo(f"{name}: {done}")
-
-    return command
+def _change(config: Path | None, name: str, change: Callable[..., Any], done: str) -> None:
+    _write(_settings(config), change, name, datetime.now(UTC))
+    click.echo(f"{name}: {done}")
 
 
 @campaign.command()
@@ -247,7 +224,7 @@ def _change(name: str, change: Callable[..., Any], done: str) -> Callable[[Path 
 @click.argument("name")
 def pause(config: Path | None, name: str) -> None:
     """Stop sending for now; what is not yet with the carrier waits."""
-    _change(name, campaigns.pause, "paused; smsbot campaign resume to go on")(config)
+    _change(config, name, campaigns.pause, "paused; smsbot campaign resume to go on")
 
 
 @campaign.command()
@@ -255,7 +232,7 @@ def pause(config: Path | None, name: str) -> None:
 @click.argument("name")
 def resume(config: Path | None, name: str) -> None:
     """Go on sending a paused campaign."""
-    _change(name, campaigns.resume, "sending again")(config)
+    _change(config, name, campaigns.resume, "sending again")
 
 
 @campaign.command()
@@ -263,7 +240,7 @@ def resume(config: Path | None, name: str) -> None:
 @click.argument("name")
 def cancel(config: Path | None, name: str) -> None:
     """Stop for good: whoever has not been sent it will not be."""
-    _change(name, campaigns.cancel, "cancelled")(config)
+    _change(config, name, campaigns.cancel, "cancelled")
 
 
 @campaign.command()

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from bot.campaign_commands import campaign, campaign_notes
-from bot.cli_options import _report, _settings, config_option, load_program_or_exit
+from bot.cli_options import _report, _settings, config_option, load_program_or_exit, read_database
 from bot.program.yamlfile import FileProblems
 from bot.settings import SIGNING_SECRET, Settings, load_settings
 
@@ -167,36 +167,24 @@ def chat(config: Path | None, phone: str) -> None:
 @config_option
 def segments(config: Path | None) -> None:
     """Each segment of the program with its live count: members, and of them subscribed."""
+    settings = _settings(config)
+    program = load_program_or_exit(settings)
+    click.echo(f"{'segment':<28} {'members':>9} {'subscribed':>11}")
+    for name, (members, subscribed) in read_database(settings, _counts, program).items():
+        click.echo(f"{name:<28} {members:>9,} {subscribed:>11,}")
+
+
+def _counts(conn: Any, program: Any) -> dict[str, tuple[int, int]]:
+    """Every segment's (members, subscribed), on the brand's today."""
     from datetime import UTC, datetime
 
-    from bot.program.loader import load_program
-    from bot.store import db as store_db
     from bot.store.segments import count
 
-    settings = _settings(config)
-    try:
-        program = load_program(settings.keywords_dir).program
-    except FileProblems as exc:
-        _report(exc)
-        sys.exit(1)
-
-    async def counts() -> list[tuple[str, int, int]]:
-        engine = store_db.create_engine(settings.database_url)
-        try:
-            await store_db.upgrade(engine)
-            async with engine.connect() as conn:
-                now = datetime.now(UTC)
-                found = []
-                for name, segment in program.segments.items():
-                    members, subscribed = await conn.run_sync(count, segment, program.segments, now)
-                    found.append((name, members, subscribed))
-                return found
-        finally:
-            await engine.dispose()
-
-    click.echo(f"{'segment':<28} {'members':>9} {'subscribed':>11}")
-    for name, members, subscribed in asyncio.run(counts()):
-        click.echo(f"{name:<28} {members:>9,} {subscribed:>11,}")
+    now = datetime.now(UTC)
+    return {
+        name: count(conn, segment, program.segments, now, program.info.zone)
+        for name, segment in program.segments.items()
+    }
 
 
 @main.command()
@@ -210,30 +198,13 @@ def segment(config: Path | None, name: str, export: Path | None) -> None:
     from datetime import UTC, datetime
 
     from bot.domain.phones import mask_phone
-    from bot.pipeline.segment_members import members_page
-    from bot.store import db as store_db
-    from bot.store.segments import count
 
     settings = _settings(config)
     program = load_program_or_exit(settings)
     if name not in program.segments:
         raise click.ClickException(f"no segment {name} (segments: {', '.join(program.segments) or 'none'})")
     now = datetime.now(UTC)
-
-    async def run() -> tuple[tuple[int, int], list[dict[str, Any]]]:
-        engine = store_db.create_engine(settings.database_url)
-        try:
-            await store_db.upgrade(engine)
-            async with engine.connect() as conn:
-                if export is not None:
-                    await conn.run_sync(_export, export, program, name, now)
-                chosen = program.segments[name]
-                counted = await conn.run_sync(count, chosen, program.segments, now, program.info.zone)
-                return counted, await conn.run_sync(members_page, program, name, now, 0, 5)
-        finally:
-            await engine.dispose()
-
-    (members, subscribed), sample = asyncio.run(run())
+    (members, subscribed), sample = read_database(settings, _segment_figures, program, name, now, export)
     click.echo(f"{name}: {members:,} members, {subscribed:,} of them subscribed")
     for m in sample:
         click.echo(
@@ -241,6 +212,19 @@ def segment(config: Path | None, name: str, export: Path | None) -> None:
         )
     if export is not None:
         click.echo(f"every member written to {export}")
+
+
+def _segment_figures(
+    conn: Any, program: Any, name: str, now: Any, export: Path | None
+) -> tuple[tuple[int, int], list[dict[str, Any]]]:
+    """(members, subscribed) and a sample of five; with `export`, every member to that file first."""
+    from bot.pipeline.segment_members import members_page
+    from bot.store.segments import count
+
+    if export is not None:
+        _export(conn, export, program, name, now)
+    counted = count(conn, program.segments[name], program.segments, now, program.info.zone)
+    return counted, members_page(conn, program, name, now, 0, 5)
 
 
 def _export(conn: Any, path: Path, program: Any, name: str, now: Any) -> None:

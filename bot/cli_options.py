@@ -1,16 +1,24 @@
-"""What every command shares: the --config option and reading settings, with file:line errors."""
+"""What every command shares: the --config option, reading settings and the program with file:line
+errors, and one short visit to the database."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from bot.domain.model import Program
 from bot.program.yamlfile import FileProblems
 from bot.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+T = TypeVar("T")
 
 
 def _report(exc: FileProblems) -> None:
@@ -44,3 +52,29 @@ def load_program_or_exit(settings: Settings) -> Program:
     except FileProblems as exc:
         _report(exc)
         sys.exit(1)
+
+
+def with_database(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]], upgrade: bool = True) -> T:
+    """`work` on an engine opened for it (the schema migrated first, unless `upgrade` is False)."""
+    from bot.store import db
+
+    async def run() -> T:
+        engine = db.create_engine(settings.database_url)
+        try:
+            if upgrade:
+                await db.upgrade(engine)
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def read_database(settings: Settings, query: Callable[..., T], *args: Any, upgrade: bool = True) -> T:
+    """`query(conn, *args)` on one connection."""
+
+    async def work(engine: AsyncEngine) -> T:
+        async with engine.connect() as conn:
+            return await conn.run_sync(query, *args)
+
+    return with_database(settings, work, upgrade)

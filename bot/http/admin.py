@@ -10,6 +10,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.inbound import BadInbound
+from bot.domain.model import Program
 from bot.domain.phones import to_e164
 from bot.services import SERVICES, Services
 from bot.store.queries import subscriber_messages, subscriber_record
@@ -33,6 +34,14 @@ def authorise(request: web.Request, services: Services) -> None:
         raise web.HTTPUnauthorized(
             text="a valid Authorization: Bearer token is required\n", headers={"WWW-Authenticate": "Bearer"}
         )
+
+
+def authorised(request: web.Request) -> tuple[Services, Program]:
+    """The services and the current program, behind the admin token (a 401 without it)."""
+    services = request.app[SERVICES]
+    authorise(request, services)
+    assert services.engine is not None
+    return services, services.program.current
 
 
 def _phone(request: web.Request) -> str:

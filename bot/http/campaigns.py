@@ -21,20 +21,13 @@ from sqlalchemy import select
 
 from bot.domain.campaigns import Campaign
 from bot.domain.model import Program
-from bot.http.admin import authorise
+from bot.http.admin import authorised
 from bot.pipeline import campaign_reports, campaigns
-from bot.services import SERVICES, Services
+from bot.services import Services
 from bot.store.db import WriteTransactions
 from bot.store.schema import campaigns as table
 
 MAX_BODY = 4096
-
-
-def _services(request: web.Request) -> tuple[Services, Program]:
-    services = request.app[SERVICES]
-    authorise(request, services)
-    assert services.engine is not None
-    return services, services.program.current
 
 
 def _campaign(request: web.Request, program: Program) -> Campaign:
@@ -80,7 +73,7 @@ def _latest(conn: Any, names: list[str]) -> dict[str, dict[str, Any]]:
 
 
 async def list_campaigns(request: web.Request) -> web.Response:
-    services, program = _services(request)
+    services, program = authorised(request)
     sent = await _read(services, _latest, list(program.campaigns))
     listed = [
         {
@@ -96,19 +89,19 @@ async def list_campaigns(request: web.Request) -> web.Response:
 
 
 async def get_status(request: web.Request) -> web.Response:
-    services, program = _services(request)
+    services, program = authorised(request)
     found = _campaign(request, program)
     return web.json_response(await _read(services, campaign_reports.status, found.name))
 
 
 async def get_report(request: web.Request) -> web.Response:
-    services, program = _services(request)
+    services, program = authorised(request)
     found = _campaign(request, program)
     return web.json_response(await _read(services, campaign_reports.report, found.name))
 
 
 async def get_preview(request: web.Request) -> web.Response:
-    services, program = _services(request)
+    services, program = authorised(request)
     found = _campaign(request, program)
     settings = services.settings
     shown = await _read(
@@ -125,7 +118,7 @@ async def get_preview(request: web.Request) -> web.Response:
 
 
 async def send(request: web.Request) -> web.Response:
-    services, program = _services(request)
+    services, program = authorised(request)
     found = _campaign(request, program)
     options = await _options(request)
     started_by = f"api from {request.remote or 'unknown'}"
@@ -159,7 +152,7 @@ async def _options(request: web.Request) -> dict[str, Any]:
 
 def _action(change: Callable[..., Any]) -> Callable[[web.Request], Any]:
     async def handler(request: web.Request) -> web.Response:
-        services, program = _services(request)
+        services, program = authorised(request)
         found = _campaign(request, program)
         await _write(services, change, found.name, datetime.now(UTC))
         return web.json_response(await _read(services, campaign_reports.status, found.name))

@@ -11,19 +11,12 @@ from aiohttp import web
 
 from bot.domain.model import Program
 from bot.domain.segments import describe
-from bot.http.admin import authorise
+from bot.http.admin import authorised
 from bot.pipeline.segment_members import csv_header, csv_page, members_page
-from bot.services import SERVICES, Services
+from bot.services import Services
 from bot.store.segments import count
 
 MAX_PAGE = 1_000
-
-
-def _services(request: web.Request) -> tuple[Services, Program]:
-    services = request.app[SERVICES]
-    authorise(request, services)
-    assert services.engine is not None
-    return services, services.program.current
 
 
 def _name(request: web.Request, program: Program) -> str:
@@ -43,12 +36,12 @@ async def _counted(services: Services, program: Program, name: str) -> dict[str,
 
 
 async def list_segments(request: web.Request) -> web.Response:
-    services, program = _services(request)
+    services, program = authorised(request)
     return web.json_response({"segments": [await _counted(services, program, n) for n in program.segments]})
 
 
 async def get_segment(request: web.Request) -> web.Response:
-    services, program = _services(request)
+    services, program = authorised(request)
     name = _name(request, program)
     found = await _counted(services, program, name)
     return web.json_response({**found, "condition": describe(program.segments[name].condition)})
@@ -63,7 +56,7 @@ def _whole(request: web.Request, key: str, default: int, most: int) -> int:
 
 async def get_members(request: web.Request) -> web.Response:
     """?after=ID&limit=N: the next page; `next` is the `after` of the page that follows, or null."""
-    services, program = _services(request)
+    services, program = authorised(request)
     name = _name(request, program)
     after = _whole(request, "after", 0, 2**62)
     limit = _whole(request, "limit", 100, MAX_PAGE) or 1
@@ -81,7 +74,7 @@ def _dumps(value: Any) -> str:
 
 async def export_members(request: web.Request) -> web.StreamResponse:
     """Every member as CSV, streamed page by page: the memory stays flat whatever the segment's size."""
-    services, program = _services(request)
+    services, program = authorised(request)
     name = _name(request, program)
     assert services.engine is not None
     response = web.StreamResponse(

@@ -43,9 +43,10 @@ async def api(twilio_api: tuple[FakeTwilio, str]) -> FakeTwilio:
 
 
 async def sending_app(
-    make_client: ClientFactory, twilio_api: tuple[FakeTwilio, str], send_rate: float
+    make_client: ClientFactory, twilio_api: tuple[FakeTwilio, str], send_rate: float, **changes: Any
 ) -> Any:
-    """The server, sending from our number through the local Twilio API at `send_rate` a second."""
+    """The server, sending from our number through the local Twilio API at `send_rate` a second
+    (with any other settings `changes` names)."""
     return await make_client(
         admin_token=ADMIN_TOKEN,
         twilio_auth_token=TOKEN,
@@ -55,6 +56,7 @@ async def sending_app(
         twilio_api_url=twilio_api[1],
         send_rate=send_rate,
         quiet_hours=ALWAYS_OPEN,
+        **changes,
     )
 
 

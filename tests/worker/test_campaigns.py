@@ -18,8 +18,6 @@ from bot.settings import Settings
 from bot.store.schema import messages
 from tests.conftest import (
     ACCOUNT_SID,
-    ADMIN_TOKEN,
-    FROM_NUMBER,
     PUBLIC_URL,
     TOKEN,
     ClientFactory,
@@ -27,7 +25,7 @@ from tests.conftest import (
     services_of,
 )
 from tests.fake_twilio import FakeTwilio
-from tests.worker.conftest import ALWAYS_OPEN, Clock, WorkerFactory
+from tests.worker.conftest import ALWAYS_OPEN, Clock, WorkerFactory, sending_app
 
 HELLO = """
 campaigns:
@@ -47,17 +45,7 @@ def program_dir(keywords_copy: Path) -> Path:
 
 @pytest.fixture
 async def app(make_client: ClientFactory, twilio_api: tuple[FakeTwilio, str], program_dir: Path) -> Any:
-    return await make_client(
-        keywords_dir=program_dir,
-        admin_token=ADMIN_TOKEN,
-        twilio_auth_token=TOKEN,
-        public_url=PUBLIC_URL,
-        twilio_account_sid=ACCOUNT_SID,
-        from_number=FROM_NUMBER,
-        twilio_api_url=twilio_api[1],
-        send_rate=100.0,
-        quiet_hours=ALWAYS_OPEN,
-    )
+    return await sending_app(make_client, twilio_api, 100.0, keywords_dir=program_dir)
 
 
 async def smsbot(settings: Settings, *args: str) -> str:

@@ -61,6 +61,19 @@ log_level: INFO
     return config
 
 
+def worker_env(tmp_path: Path, database_url: str, redis_url: str, prefix: str) -> dict[str, str]:
+    """A worker process's environment: the test's database, Redis and key prefix, our credentials."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SMSBOT_REDIS_PREFIX": prefix,
+        "SMSBOT_DATA_DIR": str(tmp_path / "var"),
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+    }
+
+
 async def start_worker(config: Path, env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
     with log.open("a") as out:
         return await asyncio.create_subprocess_exec(
@@ -97,15 +110,7 @@ async def test_sigkill_of_a_worker_mid_burst_and_a_redis_flush_send_every_step_e
         await asyncio.gather(*(Phone(app, n).text("JOIN") for n in numbers[chunk : chunk + 50]))
 
     config = worker_config(tmp_path, keywords_copy, api_url)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "SMSBOT_REDIS_PREFIX": prefix,
-        "SMSBOT_DATA_DIR": str(tmp_path / "var"),
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-    }
+    env = worker_env(tmp_path, database_url, redis_url, prefix)
     log = tmp_path / "workers.log"
     expected = SUBSCRIBERS * WORKER_STEPS
     first = await start_worker(config, env, log)
@@ -211,15 +216,7 @@ async def test_sigkill_mid_campaign_and_a_redis_flush_send_each_recipient_exactl
     assert started.audience == SUBSCRIBERS
 
     config = worker_config(tmp_path, keywords_copy, api_url)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "SMSBOT_REDIS_PREFIX": services.settings.redis_prefix,
-        "SMSBOT_DATA_DIR": str(tmp_path / "var"),
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-    }
+    env = worker_env(tmp_path, database_url, redis_url, services.settings.redis_prefix)
     log = tmp_path / "workers.log"
     first = await start_worker(config, env, log)
     workers = [first]
