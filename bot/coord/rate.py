@@ -44,9 +44,18 @@ class RateLimiter:
     def _key(self, number: str) -> str:
         return f"{self._prefix}rate:{number}"
 
-    async def take(self, number: str, wanted: int, now: float) -> Grant:
+    @property
+    def burst_slots(self) -> int:
+        return max(1, int(self._burst_ms // self.interval_ms))
+
+    async def take(self, number: str, wanted: int, now: float, least: int = 1) -> Grant:
+        """Up to `wanted` slots, and none until `least` are free (a batch worth a transaction);
+        `least` is capped at what the bucket can ever hold."""
+        least = min(least, self.burst_slots)
         granted, wait_ms = await self._call(
-            self._take, [self._key(number)], [int(now * 1000), self.interval_ms, self._burst_ms, wanted]
+            self._take,
+            [self._key(number)],
+            [int(now * 1000), self.interval_ms, self._burst_ms, wanted, least],
         )
         return Grant(int(granted), float(wait_ms) / 1000)
 

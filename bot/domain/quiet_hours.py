@@ -32,13 +32,16 @@ def _zones(phone: str) -> tuple[ZoneInfo, ...]:
         # phonenumbers gives every zone of the country when it cannot place a number (+1 500
         # lists 40, Guam to Newfoundland); no window is open in all of them, so treat it as unplaceable.
         names = ()
-    zones = []
-    for name in names:
-        try:
-            zones.append(ZoneInfo(name))
-        except (ZoneInfoNotFoundError, ValueError):  # "Etc/Unknown"
-            continue
-    return tuple(zones)
+    return tuple(zone for zone in map(_zone, names) if zone is not None)
+
+
+@lru_cache(maxsize=1024)
+def _zone(name: str) -> ZoneInfo | None:
+    """The zone of that name, or None ("Etc/Unknown"): looked for on disk once, not per number."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ MAX_BATCHES_IN_FLIGHT = 8
 BATCH = 200  # messages claimed at most at once; runs stepped per transaction: a quarter of it
 FEED_EVERY = 1.0  # seconds between two looks at SQL for due work
 LOOKAHEAD = 5.0  # seconds: the feeder queues work due this soon
+CLAIM_EVERY = 0.05  # seconds of the rate claimed at least at once under load (a message waits no longer)
 CAMPAIGN_AHEAD = 5.0  # seconds of sending at the rate: how many campaign messages wait in the outbox
 
 
@@ -286,7 +287,7 @@ class Worker:
 
     async def _claim_due(self) -> tuple[list[sending.Claimed], float | None]:
         now = self.clock()
-        grant = await self.rate.take(self.number, self.batch, now.timestamp())
+        grant = await self.rate.take(self.number, self.batch, now.timestamp(), self.least_claim)
         if not grant.granted:
             return [], grant.wait if await self._outbox_due(now) else None
         ids = await self.outbox.take(now.timestamp(), self.lease, grant.granted)
@@ -300,6 +301,12 @@ class Worker:
         await self.outbox.add(claims.later)
         await self.outbox.remove(claims.dropped)
         return claims.ready, None
+
+    @property
+    def least_claim(self) -> int:
+        """Messages claimed at least at once when sending at the full rate: CLAIM_EVERY seconds of
+        it, so that a transaction and its Redis calls serve a batch rather than one message or two."""
+        return max(1, min(self.batch, int(self.settings.send_rate * CLAIM_EVERY)))
 
     @property
     def takeover(self) -> timedelta:

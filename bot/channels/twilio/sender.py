@@ -62,9 +62,8 @@ class TwilioSender:
 
     async def send(self, message: OutboundMessage) -> SendResult:
         try:
-            sent = await asyncio.wait_for(
-                self._client.messages.create_async(**self._options(message)), self._timeout
-            )
+            async with asyncio.timeout(self._timeout):  # no task of its own per message, as wait_for
+                sent = await self._client.messages.create_async(**self._options(message))
         except TwilioRestException as exc:
             retry = exc.status == 429 or exc.status >= 500
             log.warning("send %s to %s failed: %s %s", message.ref, mask_phone(message.to), exc.code, exc.msg)
