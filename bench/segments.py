@@ -35,6 +35,7 @@ from bench.webhook import machine  # noqa: E402
 from bot.pipeline.segment_members import csv_header, csv_page  # noqa: E402
 from bot.program.loader import load_program  # noqa: E402
 from bot.store import db  # noqa: E402
+from bot.store.rows import keyword_texted  # noqa: E402
 from bot.store.segments import count  # noqa: E402
 
 NOW = datetime.now(UTC)
@@ -119,7 +120,7 @@ def messages(n: int, rng: random.Random, first_id: int) -> Iterator[tuple[Any, .
 
 SUBSCRIBER_COLUMNS = (
     "id, phone, status, language, opt_in_source, opt_in_keyword, country, properties, created_at, "
-    "updated_at, subscribed_at"
+    "updated_at, subscribed_at, engaged_at, keywords_texted"
 )
 KEYWORD_COLUMNS = "subscriber_id, keyword, text, message_sid, at"
 MESSAGE_COLUMNS = (
@@ -139,12 +140,23 @@ def batches(
         events: list[tuple[Any, ...]] = []
         sent: list[tuple[Any, ...]] = []
         for n in range(start, min(total, start + CHUNK)):
-            people.append(subscriber(n, rng))
-            events.extend(keyword_events(n, rng))
+            person = subscriber(n, rng)
+            texted = list(keyword_events(n, rng))
             theirs = list(messages(n, rng, next_message))
             next_message += len(theirs)
+            people.append((*person, *summaries(texted, theirs)))
+            events.extend(texted)
             sent.extend(theirs)
         yield people, events, sent
+
+
+def summaries(texted: list[tuple[Any, ...]], theirs: list[tuple[Any, ...]]) -> tuple[Any, str | None]:
+    """engaged_at and keywords_texted, as the pipeline keeps them while the events arrive."""
+    keywords: dict[str, Any] = {}
+    for _, keyword, _, _, at in sorted(texted, key=lambda event: event[4]):
+        keywords = keyword_texted(keywords, keyword, at)
+    inbound = [message[8] for message in theirs if message[2] == "inbound"]
+    return max(inbound, default=None), json.dumps(keywords) if keywords else None
 
 
 def _sqlite_value(value: Any) -> Any:

@@ -61,6 +61,7 @@ def _apply(
     book = changes.book(subscriber_id)
     outcome = decide(message, rows.subscriber_state(person), program, policy, book.flows())
     changes.messages.append(rows.inbound_message(subscriber_id, message, outcome.intent.value, changes.now))
+    changes.texted(person)
     origin = f"keyword:{outcome.keyword}" if outcome.keyword else "reply:reply"
     sent: list[Reply] = []
     for i, body in enumerate(outcome.replies):

@@ -75,6 +75,10 @@ class Changes:
             self.keywords.append(
                 rows.keyword_event(sid, outcome.keyword, cause.text or "", cause.message_sid, cause.at)
             )
+            subscriber["keywords_texted"] = rows.keyword_texted(
+                subscriber.get("keywords_texted"), outcome.keyword, cause.at
+            )
+            self.subscribers[sid] = subscriber
         book = self.book(sid)
         if outcome.cancel_flows:  # in order: an opt-out ends what ran and what this batch started
             book.cancel()
@@ -84,6 +88,11 @@ class Changes:
             for key, value in outcome.updates.items():
                 subscriber[key] = value.value if isinstance(value, Status) else value
             self.subscribers[sid] = subscriber
+
+    def texted(self, subscriber: rows.Row) -> None:
+        """They texted us: engaged now, as segments read it."""
+        subscriber["engaged_at"] = self.now
+        self.subscribers[subscriber["id"]] = subscriber
 
     def tracked(
         self,

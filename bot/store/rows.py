@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.flow_runner import RunState
@@ -113,6 +113,18 @@ def consent_event(
         "message_sid": message_sid,
         "at": at,
     }
+
+
+TEXTED_AT = "%Y-%m-%dT%H:%M:%SZ"  # UTC, to the second: compares as text in SQL on both databases
+
+
+def keyword_texted(summary: Mapping[str, Any] | None, keyword: str, at: datetime) -> dict[str, Any]:
+    """A subscriber's keywords_texted with one more text of `keyword` at `at` (a new dict)."""
+    found = dict(summary or {})
+    before = found.get(keyword) or {}
+    last = at.astimezone(UTC).strftime(TEXTED_AT)
+    found[keyword] = {"times": int(before.get("times", 0)) + 1, "last": max(last, before.get("last", last))}
+    return found
 
 
 def keyword_event(subscriber_id: int, keyword: str, text: str, message_sid: str, at: datetime) -> Row:

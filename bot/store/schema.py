@@ -20,6 +20,7 @@ from sqlalchemy import (
     literal_column,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -55,6 +56,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# What segments look inside: JSONB on PostgreSQL, read without parsing text for every row (a
+# million-subscriber count over a property takes a quarter of the time); JSON text on SQLite.
+Document = JSON().with_variant(JSONB(), "postgresql")
+
 subscribers = Table(
     "subscribers",
     metadata,
@@ -66,11 +71,17 @@ subscribers = Table(
     Column("opt_in_source", String(100)),
     Column("opt_in_keyword", String(100)),
     Column("country", String(2)),  # ISO region from the number ("US"); None when it cannot be placed
-    Column("properties", JSON, nullable=False),
+    Column("properties", Document, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("subscribed_at", UTCDateTime),
     Column("unsubscribed_at", UTCDateTime),
+    # Kept as messages and clicks arrive, so that a segment reads one row per subscriber rather than
+    # their history: the last time they texted us or clicked a tracked link (not a preview), and
+    # per canonical keyword how often they texted it and when last ({"JOIN": {"times": 2, "last":
+    # "2026-11-26T19:17:00Z"}}). keyword_events and messages stay the record.
+    Column("engaged_at", UTCDateTime),
+    Column("keywords_texted", Document),
 )
 
 consent_events = Table(
@@ -165,13 +176,6 @@ messages = Table(
     Column("campaign_id", Id),  # a campaign's message (else a flow step's or a reply)
     Index(None, "subscriber_id", "id"),
     Index(None, "reply_to"),
-    Index(  # segments: who texted us lately (engaged)
-        "ix_messages_inbound",
-        "created_at",
-        "subscriber_id",
-        sqlite_where=text("direction = 'inbound'"),
-        postgresql_where=text("direction = 'inbound'"),
-    ),
     Index(  # reports and segments: a campaign's messages
         "ix_messages_campaign",
         "campaign_id",

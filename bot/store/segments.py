@@ -20,7 +20,6 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    literal_column,
     not_,
     or_,
     select,
@@ -47,6 +46,7 @@ from bot.domain.segments import (
     Subscribed,
     Texted,
 )
+from bot.store.rows import TEXTED_AT
 from bot.store.schema import campaigns, clicks, flow_runs, keyword_events, links, messages, subscribers
 
 Where = ColumnElement[bool]
@@ -140,7 +140,25 @@ class Compiler:
         return datetime.combine(date.fromisoformat(day), time(), tzinfo=self.zone).astimezone(UTC)
 
     def _texted(self, condition: Condition) -> Where:
+        """From the subscriber's own summary (keywords_texted), unless the condition counts texts
+        within a window: those are counted in keyword_events."""
         assert isinstance(condition, Texted)
+        if condition.within_days is None:
+            times: Where = self._texted_field(condition.keyword, "times").as_float() >= condition.at_least
+            return times
+        if condition.at_least <= 1:
+            since = self.since(condition.within_days).astimezone(UTC).strftime(TEXTED_AT)
+            recent: Where = self._texted_field(condition.keyword, "last").as_string() >= since
+            return recent
+        return self._texted_in_window(condition)
+
+    def _texted_field(self, keyword: str, field: str) -> Any:
+        column = subscribers.c.keywords_texted
+        if self.dialect == "postgresql":
+            return column[keyword][field]  # -> then ->>: a path literal could not hold every keyword
+        return column[(keyword, field)]  # SQLite: one json_extract path
+
+    def _texted_in_window(self, condition: Texted) -> Where:
         matching: list[Where] = [keyword_events.c.keyword == condition.keyword]
         if condition.within_days is not None:
             matching.append(keyword_events.c.at >= self.since(condition.within_days))
@@ -155,12 +173,9 @@ class Compiler:
     # or on the campaign, rather than a look per subscriber.
 
     def _engaged(self, condition: Condition) -> Where:
+        """Texted us or clicked a tracked link: kept on the subscriber as both arrive."""
         assert isinstance(condition, Engaged)
-        texted = select(messages.c.subscriber_id).where(
-            messages.c.direction == literal_column("'inbound'"),
-            messages.c.created_at >= self.since(condition.within_days),
-        )
-        return or_(subscribers.c.id.in_(texted), self._clicked(Clicked(condition.within_days)))
+        return subscribers.c.engaged_at >= self.since(condition.within_days)
 
     def _clicked(self, condition: Condition) -> Where:
         assert isinstance(condition, Clicked)

@@ -3,7 +3,7 @@ on a small batch. Parameters of `update` statements are prefixed `b_`, never a c
 
 from __future__ import annotations
 
-from sqlalchemy import Insert, bindparam, func, select, text, update
+from sqlalchemy import Insert, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.store.schema import (
@@ -26,6 +26,8 @@ SUBSCRIBER_FIELDS = (  # what a decision may change on a subscriber
     "properties",
     "subscribed_at",
     "unsubscribed_at",
+    "engaged_at",
+    "keywords_texted",
 )
 
 # -- subscribers -----------------------------------------------------------------------------------
@@ -34,6 +36,15 @@ SUBSCRIBERS_BY_ID = (
     select(subscribers)
     .where(subscribers.c.id.in_(bindparam("ids", expanding=True)))
     .order_by(subscribers.c.id)
+)
+# A click: engaged then, unless they already were later (the webhook may have written since).
+ENGAGED = (
+    update(subscribers)
+    .where(
+        subscribers.c.id == bindparam("b_id"),
+        or_(subscribers.c.engaged_at.is_(None), subscribers.c.engaged_at < bindparam("b_at")),
+    )
+    .values(engaged_at=bindparam("b_at"))
 )
 INSERT_SUBSCRIBER: dict[str, Insert] = {
     "sqlite": sqlite.insert(subscribers).on_conflict_do_nothing(index_elements=["phone"]),

@@ -36,3 +36,26 @@ async def test_join_then_stop_in_one_batch_leaves_no_running_flow(database_url: 
 
 async def test_stop_then_join_in_one_batch_leaves_one_running_flow(database_url: str) -> None:
     assert await run(database_url, "STOP", "JOIN") == ("subscribed", ["active"])
+
+
+async def test_each_text_keeps_when_they_last_engaged_and_each_keyword_they_texted(database_url: str) -> None:
+    # "JION" is JOIN misspelled: it counts as JOIN, as keyword_events record it.
+    first = datetime(2026, 11, 20, 9, 30, 15, tzinfo=UTC)
+    later = datetime(2026, 11, 26, 18, 0, 5, 500_000, tzinfo=UTC)
+    engine = db.create_engine(database_url)
+    try:
+        for n, (body, at) in enumerate((("JOIN", first), ("SHOES", first), ("JION", later))):
+            async with engine.begin() as conn:
+                message = InboundMessage(f"SM{n}", "+14155550123", "55555", body, at)
+                await conn.run_sync(apply_batch, [message], PROGRAM, Policy(), at)
+        async with engine.connect() as conn:
+            engaged, texted = (
+                await conn.execute(select(subscribers.c.engaged_at, subscribers.c.keywords_texted))
+            ).one()
+    finally:
+        await engine.dispose()
+    assert engaged == later
+    assert texted == {
+        "JOIN": {"times": 2, "last": "2026-11-26T18:00:05Z"},
+        "SHOES": {"times": 1, "last": "2026-11-20T09:30:15Z"},
+    }

@@ -10,6 +10,7 @@ from bot.program.loader import load_program
 from bot.store import db
 from bot.store.schema import keyword_events, subscribers
 from bot.store.segments import count
+from bot.store.summaries import fill_summaries
 from tests.conftest import KEYWORDS
 
 PROGRAM = load_program(KEYWORDS).program
@@ -44,7 +45,12 @@ PEOPLE: list[dict[str, Any]] = [
         "properties": {"interests": ["shoes"], "vip": False},
     },
 ]
-TEXTED = [("+14155550001", "JOIN", 40), ("+14155550003", "JOIN", 2), ("+14155550004", "SHOES", 1)]
+TEXTED = [
+    ("+14155550001", "JOIN", 40),
+    ("+14155550003", "JOIN", 2),
+    ("+14155550003", "JOIN", 45),
+    ("+14155550004", "SHOES", 1),
+]
 
 
 @pytest.fixture
@@ -70,6 +76,7 @@ async def stored(database_url: str) -> Any:
                     at=NOW - timedelta(days=days_ago),
                 )
             )
+        await conn.run_sync(fill_summaries)  # what the pipeline keeps as the events arrive
     yield engine
     await engine.dispose()
 
@@ -97,11 +104,16 @@ async def test_each_shipped_segment_counts_its_members(
 async def test_texted_within_days_and_at_least(stored: Any) -> None:
     from bot.domain.segments import Segment, Texted
 
-    recent = Segment("recent", Texted("JOIN", within_days=30))
-    twice = Segment("twice", Texted("JOIN", at_least=2))
+    def texted(**options: int) -> Segment:
+        return Segment("texted", Texted("JOIN", **options))
+
     async with stored.connect() as conn:
-        assert await conn.run_sync(count, recent, {}, NOW) == (1, 0)  # only the one who texted 2 days ago
-        assert await conn.run_sync(count, twice, {}, NOW) == (0, 0)
+        assert await conn.run_sync(count, texted(within_days=30), {}, NOW) == (1, 0)  # texted 2 days ago
+        assert await conn.run_sync(count, texted(at_least=2), {}, NOW) == (1, 0)  # 2 and 45 days ago
+        assert await conn.run_sync(count, texted(at_least=3), {}, NOW) == (0, 0)
+        # Twice within a window is counted from the events themselves.
+        assert await conn.run_sync(count, texted(within_days=30, at_least=2), {}, NOW) == (0, 0)
+        assert await conn.run_sync(count, texted(within_days=50, at_least=2), {}, NOW) == (1, 0)
 
 
 async def test_is_set_works_on_every_type_of_property(stored: Any) -> None:
@@ -218,6 +230,7 @@ async def lives(database_url: str) -> Any:
                     updated_at=NOW,
                 )
             )
+        await conn.run_sync(fill_summaries)
     yield engine
     await engine.dispose()
 
