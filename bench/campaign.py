@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import signal
 import subprocess
@@ -236,7 +237,8 @@ def redirects(folder: Path, env: dict[str, str], seconds: float) -> dict[str, fl
         bare.stop()
     port = free_port()
     serve_env = {**env, "SMSBOT_PUBLIC_URL": f"http://127.0.0.1:{port}", "SMSBOT_LOG_LEVEL": "WARNING"}
-    server = Process([PY, "-m", "bot", "serve", "--port", str(port)], serve_env, port, folder / "serve.log")
+    argv = [PY, "-m", "bot", "serve", "--port", str(port)]
+    server = Process(argv, serve_env, port, folder / "serve.log", os.cpu_count() or 1)
     try:
         found["smsbot serve, GET /l/{code}"] = _wrk(f"http://127.0.0.1:{port}", paths, seconds)
     finally:

@@ -78,10 +78,28 @@ def make_requests(path: Path, url: str, count: int, senders: int, first_sender: 
             out.write(f"{validator.compute_signature(url, params)}\t{urlencode(params)}\n")
 
 
+def listening(port: int) -> int:
+    """Sockets listening on the port (IPv4 and IPv6), from the kernel's tables."""
+    found = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            found += state == "0A" and int(local.rsplit(":", 1)[1], 16) == port
+    return found
+
+
 class Process:
     running: ClassVar[list[Process]] = []  # stopped in main()'s finally, even when a run fails
 
-    def __init__(self, argv: list[str], env: dict[str, str], port: int, log: Path) -> None:
+    def __init__(
+        self, argv: list[str], env: dict[str, str], port: int, log: Path, listeners: int = 1
+    ) -> None:
+        """Start, and return once `listeners` sockets listen on the port (smsbot's web processes
+        each have their own): wrk's connections, made at once and kept, would all go to the first."""
         self.port = port
         self.log = log
         self.proc = subprocess.Popen(
@@ -99,9 +117,12 @@ class Process:
                 raise RuntimeError(f"{argv[:3]} exited:\n{log.read_text()[-2000:]}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    pass
+                if listening(port) >= listeners:
                     return
             except OSError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         raise RuntimeError(f"{argv[:3]} did not start:\n{log.read_text()[-2000:]}")
 
     def cpu_seconds(self) -> float:
@@ -176,7 +197,10 @@ def smsbot(data: Path, port: int) -> Process:
     for name in ("DATABASE_URL", "REDIS_URL", "SMSBOT_CONFIG"):
         env[name] = ""
     data.mkdir(parents=True, exist_ok=True)
-    return Process([PY, "-m", "bot", "serve", "--port", str(port)], env, port, data / "serve.log")
+    web_processes = os.cpu_count() or 1  # the default: one per core
+    return Process(
+        [PY, "-m", "bot", "serve", "--port", str(port)], env, port, data / "serve.log", web_processes
+    )
 
 
 def seed(data: Path, count: int) -> None:

@@ -16,6 +16,7 @@ from bot.coord.rate import RateLimiter
 from bot.domain.model import Program
 from bot.http.errors import no_500, quiet_callers_faults
 from bot.http.routes import setup_routes
+from bot.pipeline.clicks import Destinations
 from bot.pipeline.handle import Inbound
 from bot.pipeline.writer import Writer
 from bot.program.loader import load_program
@@ -76,6 +77,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     )
     writer.start()
     services.engine, services.writer = engine, writer
+    reads = db.Reads(engine, settings.database_url)
+    services.destinations = Destinations(reads)
     pipeline = app[_PIPELINE]
     coord = Coordinator(
         services.redis,
@@ -90,6 +93,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await writer.close()  # everything the carrier handed us is committed before we go
+        reads.close()
         await engine.dispose()
 
 

@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.pipeline.clicks import Destinations
 from bot.pipeline.handle import Inbound
 from bot.pipeline.writer import Writer
 from bot.program.reload import ProgramHolder, ProgramWatcher
@@ -25,6 +26,7 @@ class Services:
     engine: AsyncEngine | None = None
     redis: aioredis.Redis | None = None
     writer: Writer | None = None
+    destinations: Destinations | None = None  # tracked links by code
     inbound: Inbound | None = None
     watcher: ProgramWatcher | None = None
     worker: Worker | None = None  # the flow worker, when it runs in this process

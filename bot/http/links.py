@@ -1,5 +1,5 @@
-"""GET /l/{code}: a tracked link. 302 to its target with UTM parameters, the click recorded; a
-link-preview fetcher is sent on too, its visit kept apart. An unknown or expired code: plain 404."""
+"""GET /l/{code}: a tracked link. 302 to its target with UTM parameters, the click handed to the
+writer; a link-preview fetcher is sent on too, its visit kept apart. Unknown or expired: plain 404."""
 
 from __future__ import annotations
 
@@ -22,11 +22,16 @@ async def follow(request: web.Request) -> web.Response:
     if not _CODE.fullmatch(code):
         raise web.HTTPNotFound(text=NOT_FOUND)
     services = request.app[SERVICES]
-    assert services.writer is not None
-    agent = request.headers.get("User-Agent")
-    tap = Click(code, agent, is_preview(agent, request.method), datetime.now(UTC))
-    target = await within(services, services.writer.click(tap))
-    if target is None:
+    assert services.writer is not None and services.destinations is not None
+    now = datetime.now(UTC)
+    found = await within(services, services.destinations.find(code))
+    if found is None or not found.live(now, services.settings.policy.link_lifetime):
         raise web.HTTPNotFound(text=NOT_FOUND)
-    # Not cached: every tap is a click to count, and the target may carry what it was sent with.
-    raise web.HTTPFound(target, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    agent = request.headers.get("User-Agent")
+    await within(services, services.writer.click(Click(found, agent, is_preview(agent, request.method), now)))
+    # Returned, not raised as HTTPFound (which builds a body and an exception for every tap). Not
+    # cached: every tap is a click to count, and the target may carry what it was sent with.
+    return web.Response(status=302, headers={"Location": found.target, **_REDIRECT})
+
+
+_REDIRECT = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

@@ -1,7 +1,10 @@
-"""A tap on a tracked link: where it goes, and the click recorded (through the writer's batches)."""
+"""A tap on a tracked link: where it goes (read, and kept: a link never changes once sent) and the
+click recorded through the writer's batches, without the tap waiting for the commit."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,9 +14,12 @@ from sqlalchemy.engine import Connection
 
 from bot.domain.links import with_utm
 from bot.domain.text import clean_answer
+from bot.store.db import Reads
 from bot.store.schema import clicks, links
+from bot.store.statements import ENGAGED
 
 MAX_USER_AGENT = 300
+KEPT = 100_000  # links kept per process: a campaign's taps come in the hours after it goes out
 
 _LINKS_BY_CODE = select(
     links.c.id,
@@ -29,36 +35,107 @@ _INSERT_CLICKS = clicks.insert()
 
 
 @dataclass(frozen=True)
+class Destination:
+    """A tracked link: where a tap goes (UTM parameters added) and whose it is."""
+
+    link_id: int
+    subscriber_id: int
+    campaign_id: int | None
+    target: str
+    created_at: datetime
+
+    def live(self, at: datetime, lifetime: timedelta) -> bool:
+        return at <= self.created_at + lifetime
+
+
+@dataclass(frozen=True)
 class Click:
-    code: str
+    destination: Destination
     user_agent: str | None
     preview: bool  # a link-preview fetcher: recorded, never counted
     at: datetime
 
 
-def record_clicks(conn: Connection, taps: Sequence[Click], expire_after: timedelta) -> list[str | None]:
-    """Each tap's target (with UTM parameters), or None for a code unknown or expired; the clicks
-    on live links are stored."""
-    found = {row.code: row for row in conn.execute(_LINKS_BY_CODE, {"codes": sorted({t.code for t in taps})})}
-    targets: list[str | None] = []
-    stored = []
-    for tap in taps:
-        link = found.get(tap.code)
-        if link is None or link.created_at + expire_after < tap.at:
-            targets.append(None)
-            continue
-        targets.append(with_utm(link.url, link.origin, link.origin_name))
-        stored.append(
+class Destinations:
+    """Tracked links by code, read from the database once and kept (least recently tapped go
+    first). The codes asked for while a read is under way are read together in the next one. An
+    unknown code is never kept: a link made a moment later must work."""
+
+    def __init__(self, reads: Reads, capacity: int = KEPT) -> None:
+        self._reads = reads
+        self._capacity = capacity
+        self._kept: OrderedDict[str, Destination] = OrderedDict()
+        self._asked: dict[str, asyncio.Future[Destination | None]] = {}
+        self._reading: asyncio.Task[None] | None = None
+
+    async def find(self, code: str) -> Destination | None:
+        found = self._kept.get(code)
+        if found is not None:
+            self._kept.move_to_end(code)
+            return found
+        answer = self._asked.get(code)
+        if answer is None:
+            answer = self._asked[code] = asyncio.get_running_loop().create_future()
+            if self._reading is None:
+                self._reading = asyncio.create_task(self._read())
+        return await asyncio.shield(answer)  # one tap gone away must not cancel the others' answer
+
+    async def _read(self) -> None:
+        try:
+            while self._asked:
+                asked, self._asked = self._asked, {}
+                try:
+                    found = await self._reads.run(_destinations, sorted(asked))
+                except Exception as exc:  # the database is down: every tap asking is told
+                    for answer in asked.values():
+                        answer.set_exception(exc)
+                    continue
+                for code, answer in asked.items():
+                    answer.set_result(self._keep(code, found.get(code)))
+        finally:
+            self._reading = None
+
+    def _keep(self, code: str, found: Destination | None) -> Destination | None:
+        if found is not None:
+            self._kept[code] = found
+            if len(self._kept) > self._capacity:
+                self._kept.popitem(last=False)
+        return found
+
+
+def _destinations(conn: Connection, codes: list[str]) -> dict[str, Destination]:
+    return {
+        row.code: Destination(
+            row.id,
+            row.subscriber_id,
+            row.campaign_id,
+            with_utm(row.url, row.origin, row.origin_name),
+            row.created_at,
+        )
+        for row in conn.execute(_LINKS_BY_CODE, {"codes": codes})
+    }
+
+
+def record_clicks(conn: Connection, taps: Sequence[Click]) -> list[bool]:
+    """Store the clicks; a tap that is not a preview makes its subscriber engaged now."""
+    if not taps:
+        return []
+    conn.execute(
+        _INSERT_CLICKS,
+        [
             {
-                "link_id": link.id,
-                "subscriber_id": link.subscriber_id,
-                "campaign_id": link.campaign_id,
+                "link_id": tap.destination.link_id,
+                "subscriber_id": tap.destination.subscriber_id,
+                "campaign_id": tap.destination.campaign_id,
                 "preview": tap.preview,
                 # without control characters: PostgreSQL stores no NUL, and a log shows no escapes
                 "user_agent": clean_answer(tap.user_agent or "")[:MAX_USER_AGENT] or None,
                 "at": tap.at,
             }
-        )
-    if stored:
-        conn.execute(_INSERT_CLICKS, stored)
-    return targets
+            for tap in taps
+        ],
+    )
+    engaged = [{"b_id": t.destination.subscriber_id, "b_at": t.at} for t in taps if not t.preview]
+    if engaged:
+        conn.execute(ENGAGED, engaged)
+    return [True] * len(taps)

@@ -28,6 +28,7 @@ from bot.store.db import WriteTransactions, take_write_lock
 
 log = logging.getLogger(__name__)
 
+CLICK_BACKLOG = 2_000  # writes queued: past this, a tap waits for its click to be stored
 SLOW_BATCH = 0.05  # seconds; a commit slower than this holds up every webhook behind it
 
 
@@ -80,22 +81,30 @@ class Writer:
         found: bool = await self._put(status)
         return found
 
-    async def click(self, tap: Click) -> str | None:
-        """Record a tap on a tracked link; its target, or None for an unknown or expired code."""
-        target: str | None = await self._put(tap)
-        return target
+    async def click(self, tap: Click) -> None:
+        """Record a tap on a tracked link. The tap is answered without waiting for the commit
+        (nothing a carrier or a store retries hangs on it), unless the writer is behind by more than
+        CLICK_BACKLOG writes: then it waits its turn, and a flood of taps slows down, never piles up."""
+        future = self._enqueue(tap)
+        if self._queue.qsize() > CLICK_BACKLOG:
+            await asyncio.shield(future)
+        else:
+            future.add_done_callback(_retrieved)
 
     async def probe(self) -> None:
         """Return once a write transaction could be opened and committed (behind queued writes)."""
         await self._put(Probe())
 
     async def _put(self, work: Work) -> Any:
+        # Shielded: a caller that goes away (carrier hung up) must not cancel a commit under way.
+        return await asyncio.shield(self._enqueue(work))
+
+    def _enqueue(self, work: Work) -> asyncio.Future[Any]:
         if self._task is None:
             raise RuntimeError("writer is not running")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        await self._queue.put((work, future))
-        # Shielded: a caller that goes away (carrier hung up) must not cancel a commit under way.
-        return await asyncio.shield(future)
+        self._queue.put_nowait((work, future))
+        return future
 
     async def _run(self) -> None:
         stopping = False
@@ -149,10 +158,16 @@ def apply_work(
     results: dict[type, Iterator[Any]] = {
         InboundMessage: iter(apply_batch(conn, inbound, program, policy, now) if inbound else []),
         StatusReport: iter(record_statuses(conn, reports, now) if reports else []),
-        Click: iter(record_clicks(conn, taps, policy.link_lifetime) if taps else []),
+        Click: iter(record_clicks(conn, taps)),
         Probe: iter(lambda: True, None),  # a probe: the write could be taken
     }
     return [next(results[type(w)]) for w in work]
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """A write nobody waits for: its failure was logged where it happened."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _fail(future: asyncio.Future[Any]) -> None:

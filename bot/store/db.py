@@ -51,7 +51,7 @@ def create_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def create_sqlite_writer(raw_url: str) -> Engine:
-    """A synchronous engine for SQLite's writer thread: a whole batch in one thread hop."""
+    """A synchronous engine for a thread of SQLite's own (writer or reader): one hop per batch."""
     url = async_url(raw_url).set(drivername="sqlite+pysqlite")
     engine = sa_create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=1)
     _sqlite_setup(engine)
@@ -115,6 +115,38 @@ class WriteTransactions:
             self._sync.dispose()
         if self._file_lock is not None:
             self._file_lock.close()
+
+
+class Reads:
+    """Run a synchronous function on a read connection. SQLite: a plain engine on a thread of its
+    own, one thread hop for the whole function (aiosqlite hops for every statement, checkout and
+    rollback, and its threads take the GIL from the event loop each time). PostgreSQL: run_sync."""
+
+    def __init__(self, engine: AsyncEngine, raw_url: str, name: str = "sqlite-reader") -> None:
+        self._engine = engine
+        self._sync: Engine | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        if is_sqlite(raw_url):
+            self._sync = create_sqlite_writer(raw_url)
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        if self._sync is not None:
+            sync = self._sync
+
+            def run() -> T:
+                with sync.connect() as conn:
+                    return work(conn, *args)
+
+            return await asyncio.get_running_loop().run_in_executor(self._thread, run)
+        async with self._engine.connect() as conn:
+            return await conn.run_sync(work, *args)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+        if self._sync is not None:
+            self._sync.dispose()
 
 
 def take_write_lock(conn: Connection) -> None:

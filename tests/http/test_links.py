@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select, update
 
-from bot.store.schema import clicks, links
+from bot.store.schema import clicks, links, subscribers
 from tests.conftest import PUBLIC_URL, ClientFactory, Phone, services_of
 
 SALE = """
@@ -37,6 +37,7 @@ async def short_link(app: Any, phone: Phone) -> str:
 
 
 async def stored_clicks(app: Any) -> list[Any]:
+    await written(app)
     async with services_of(app).engine.connect() as conn:
         return list((await conn.execute(select(clicks).order_by(clicks.c.id))).all())
 
@@ -73,6 +74,31 @@ async def test_a_link_preview_fetcher_is_sent_on_but_not_counted(app: Any) -> No
     head = await app.head(path, headers={"User-Agent": IPHONE}, allow_redirects=False)
     assert preview.status == 302 and head.status == 302
     assert [c.preview for c in await stored_clicks(app)] == [True, True]
+
+
+async def written(app: Any) -> None:
+    """A tap is answered before its click is committed: wait for the writes queued so far."""
+    writer = services_of(app).services.writer
+    assert writer is not None
+    await writer.probe()
+
+
+async def engaged_at(app: Any) -> datetime:
+    await written(app)
+    async with services_of(app).engine.connect() as conn:
+        return (await conn.execute(select(subscribers.c.engaged_at))).scalar_one()  # type: ignore[no-any-return]
+
+
+async def test_a_tap_makes_the_subscriber_engaged_and_a_preview_does_not(app: Any) -> None:
+    path = urlsplit(await short_link(app, Phone(app))).path
+    long_ago = datetime.now(UTC) - timedelta(days=60)
+    async with services_of(app).engine.begin() as conn:  # their texts were two months ago
+        await conn.execute(update(subscribers).values(engaged_at=long_ago))
+    await app.get(path, headers={"User-Agent": IMESSAGE_PREVIEW}, allow_redirects=False)
+    assert await engaged_at(app) == long_ago
+    before = datetime.now(UTC)
+    await app.get(path, headers={"User-Agent": IPHONE}, allow_redirects=False)
+    assert await engaged_at(app) >= before
 
 
 @pytest.mark.parametrize("code", ["nothing1", "a" * 17, "abc%2F..", "ab-cd"])
