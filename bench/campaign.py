@@ -151,21 +151,23 @@ def wait_for(
         time.sleep(0.5)
 
 
-def drain(folder: Path, count: int, rate: float, api: Api) -> dict[str, Any]:
+def drain(folder: Path, count: int, rate: float, api: Api, workers: int = 1) -> dict[str, Any]:
     env = environment(folder)
     config = write_config(folder, api.url, rate)
     (folder / "keywords" / "bench_campaign.yaml").write_text(CAMPAIGN)
     subprocess.run([PY, "-m", "bot", "db", "upgrade", "--config", str(config)], env=env, check=True)
     seed(env["DATABASE_URL"], count)
-    proc = worker(config, env, folder / "worker.log")
+    procs = [worker(config, env, folder / "worker.log") for _ in range(workers)]
     try:
-        time.sleep(3)  # the worker is up and idle
+        time.sleep(3)  # the workers are up and idle
         took, audience, t0 = fix_audience(config, env)
-        wait_for(env["DATABASE_URL"], audience, max(120.0, 3 * audience / rate), proc)
+        wait_for(env["DATABASE_URL"], audience, max(120.0, 3 * audience / rate), procs[0])
         time.sleep(1)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(60)
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(60)
     times = handed(env["DATABASE_URL"])
     start_at = t0.timestamp()
     late = sorted(max(0.0, t.timestamp() - (start_at + k / rate)) * 1000 for k, t in enumerate(times))
@@ -279,16 +281,18 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--kill-recipients", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--workers", type=int, default=1, help="`smsbot worker` processes sharing the send")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     random.seed(7)
     api = start_api()
     try:
         with tempfile.TemporaryDirectory(prefix="smsbot-bench-campaign-") as tmp:
-            figures = drain(Path(tmp), args.recipients, args.rate, api)
+            figures = drain(Path(tmp), args.recipients, args.rate, api, args.workers)
             late = figures["late_beyond_rate_ms"]
             print(
-                f"{figures['recipients']:,} recipients: audience fixed in {figures['audience_fixed_s']} s; "
+                f"{figures['recipients']:,} recipients, {args.workers} worker(s): "
+                f"audience fixed in {figures['audience_fixed_s']} s; "
                 f"drained at {figures['drain_per_s']:,.0f} msg/s (rate {args.rate:g}/s); late beyond the "
                 f"rate p50 {late['p50']} ms, p99 {late['p99']} ms, max {late['max']} ms; "
                 f"lost {figures['lost']}, doubled {figures['doubled']}",

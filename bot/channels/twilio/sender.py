@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException
@@ -22,6 +24,27 @@ from bot.domain.phones import mask_phone
 
 log = logging.getLogger(__name__)
 TWILIO_API_URL = "https://api.twilio.com"
+
+
+class FormEncodedClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # the SDK has no types
+    """The SDK's async HTTP client, with its form encoded once as text: handed a dict, aiohttp
+    builds a multipart writer (with a random boundary) for every message before finding that the
+    form is plain and encoding it after all."""
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        **options: Any,
+    ) -> Any:
+        if data:
+            body = urlencode(data, doseq=True)  # repeated keys for lists, as Twilio reads MediaUrl
+            headers = {**(headers or {}), "Content-Type": "application/x-www-form-urlencoded"}
+            return await super().request(method, url, params, body, headers, **options)
+        return await super().request(method, url, params, data, headers, **options)
 
 
 class TwilioSender:
@@ -41,7 +64,7 @@ class TwilioSender:
         if not (from_number or messaging_service_sid):
             raise ValueError("a sending number or a Messaging Service SID is required")
         # The SDK's async client takes a timeout but never applies it: ours is kept here and enforced.
-        self._client = Client(account_sid, auth_token, http_client=AsyncTwilioHttpClient())
+        self._client = Client(account_sid, auth_token, http_client=FormEncodedClient())
         self._timeout = timeout
         self._client.api.base_url = api_url.rstrip("/")
         self._from = from_number

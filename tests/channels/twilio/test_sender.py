@@ -28,12 +28,13 @@ async def test_a_message_goes_out_through_the_sdk_with_everything_it_needs(
     sender = TwilioSender(
         ACCOUNT, TOKEN, from_number="+15005550006", api_url=url, public_url="https://sms.example.com"
     )
-    result = await sender.send(message(media_urls=("https://sms.example.com/vcards/acme.vcf",)))
+    card, logo = "https://sms.example.com/vcards/acme.vcf", "https://sms.example.com/logo.png"
+    result = await sender.send(message(media_urls=(card, logo)))
     await sender.close()
     assert result.sid is not None and result.sid.startswith("SM") and result.status == "queued"
     [sent] = fake.received
     assert sent["To"] == "+14155550123" and sent["From"] == "+15005550006" and sent["Body"] == "Acme: hello"
-    assert sent["MediaUrl"] == ["https://sms.example.com/vcards/acme.vcf"]
+    assert sent["MediaUrl"] == [card, logo]  # the form's repeated key, in order
     assert sent["StatusCallback"] == "https://sms.example.com/twilio/status?ref=SMabc.0"
 
 
