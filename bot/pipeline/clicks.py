@@ -19,7 +19,7 @@ from bot.store.schema import clicks, links
 from bot.store.statements import ENGAGED
 
 MAX_USER_AGENT = 300
-KEPT = 100_000  # links kept per process: a campaign's taps come in the hours after it goes out
+KEPT = 20_000  # links kept per web process (about 9 MB): a preview fetch and the tap come minutes apart
 
 _LINKS_BY_CODE = select(
     links.c.id,
