@@ -40,6 +40,7 @@ BATCH = 200  # messages claimed at most at once; runs stepped per transaction: a
 FEED_EVERY = 1.0  # seconds between two looks at SQL for due work
 LOOKAHEAD = 5.0  # seconds: the feeder queues work due this soon
 CLAIM_EVERY = 0.05  # seconds of the rate claimed at least at once under load (a message waits no longer)
+CAMPAIGN_LOOK = 0.2  # seconds between two looks for a campaign to send (one indexed read)
 CAMPAIGN_AHEAD = 5.0  # seconds of sending at the rate: how many campaign messages wait in the outbox
 
 
@@ -156,7 +157,7 @@ class Worker:
         return max(0.0, min(IDLE, until_feed, first - now if first is not None else IDLE))
 
     async def _campaigning(self) -> float | None:
-        return None if await self.queue_campaigns() else IDLE
+        return None if await self.queue_campaigns() else CAMPAIGN_LOOK
 
     async def _sending(self, in_flight: set[asyncio.Task[None]]) -> float | None:
         if len(in_flight) >= MAX_BATCHES_IN_FLIGHT:
@@ -168,11 +169,14 @@ class Worker:
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
             return None
+        if rate_wait:  # the rate holds back what is due: new mail could not go sooner, so no waking
+            await asyncio.sleep(min(IDLE, rate_wait))
+            return None
         now = self.clock().timestamp()
         first = await self.outbox.next_due()
         if first is None:
             return IDLE  # or until a flow step queues a message (the wake event)
-        return max(0.0, min(IDLE, max(first - now, rate_wait or 0.0)))
+        return max(0.0, min(IDLE, first - now))
 
     async def _deliver_logged(self, claims: list[sending.Claimed]) -> None:
         try:
