@@ -68,9 +68,7 @@ def csv_page(
     )
     cells = _cells_in_sql if dialect == "postgresql" else _cells_here
     found = cells(conn, page, specs)
-    out = io.StringIO()
-    csv.writer(out).writerows(row[1:] for row in found)  # None is an empty cell
-    return out.getvalue(), (found[-1][0] if len(found) == limit else None)
+    return _csv(row[1:] for row in found), (found[-1][0] if len(found) == limit else None)
 
 
 def _cells_in_sql(conn: Connection, page: Select[Any], specs: list[PropertySpec]) -> list[Any]:
@@ -143,6 +141,7 @@ _FORMULA_STARTS = "=+-@\t\r"  # a spreadsheet reads a cell starting so as a form
 
 
 def _csv(rows: Iterable[Sequence[Any]]) -> str:
+    """The rows as CSV lines; None is an empty cell."""
     out = io.StringIO()
     csv.writer(out).writerows(rows)
     return out.getvalue()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,7 +16,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -79,48 +80,13 @@ class WriterLock:
         os.close(self._fd)
 
 
-class WriteTransactions:
-    """Run a synchronous function inside one write transaction, the same way on both databases.
-
-    SQLite: a plain engine on a thread of its own, behind the cross-process writer lock, so a whole
-    batch costs one thread hop (aiosqlite would hop for every statement). PostgreSQL: run_sync.
-    """
-
-    def __init__(self, engine: AsyncEngine, raw_url: str, name: str = "sqlite-writer") -> None:
-        self._engine = engine.execution_options(**{WRITE: True})
-        self._sync: Engine | None = None
-        self._thread: ThreadPoolExecutor | None = None
-        self._file_lock: WriterLock | None = None
-        if is_sqlite(raw_url):
-            self._sync = create_sqlite_writer(raw_url).execution_options(**{WRITE: True})
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
-            self._file_lock = WriterLock(raw_url)
-
-    async def run(self, work: Callable[..., T], *args: Any) -> T:
-        if self._sync is not None and self._file_lock is not None:
-            sync, file_lock = self._sync, self._file_lock
-
-            def run() -> T:
-                with file_lock, sync.begin() as conn:
-                    return work(conn, *args)
-
-            return await asyncio.get_running_loop().run_in_executor(self._thread, run)
-        async with self._engine.begin() as conn:
-            return await conn.run_sync(work, *args)
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._thread.shutdown(wait=True)
-        if self._sync is not None:
-            self._sync.dispose()
-        if self._file_lock is not None:
-            self._file_lock.close()
-
-
 class Reads:
-    """Run a synchronous function on a read connection. SQLite: a plain engine on a thread of its
-    own, one thread hop for the whole function (aiosqlite hops for every statement, checkout and
-    rollback, and its threads take the GIL from the event loop each time). PostgreSQL: run_sync."""
+    """Run a synchronous function on one connection, the same way on both databases.
+
+    SQLite: a plain engine on a thread of its own, so the whole function costs one thread hop
+    (aiosqlite hops for every statement, checkout and rollback, and its threads take the GIL from
+    the event loop each time). PostgreSQL: run_sync.
+    """
 
     def __init__(self, engine: AsyncEngine, raw_url: str, name: str = "sqlite-reader") -> None:
         self._engine = engine
@@ -130,16 +96,22 @@ class Reads:
             self._sync = create_sqlite_writer(raw_url)
             self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
 
+    def _sqlite(self, sync: Engine) -> AbstractContextManager[Connection]:
+        return sync.connect()
+
+    def _async(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self._engine.connect()
+
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         if self._sync is not None:
             sync = self._sync
 
             def run() -> T:
-                with sync.connect() as conn:
+                with self._sqlite(sync) as conn:
                     return work(conn, *args)
 
             return await asyncio.get_running_loop().run_in_executor(self._thread, run)
-        async with self._engine.connect() as conn:
+        async with self._async() as conn:
             return await conn.run_sync(work, *args)
 
     def close(self) -> None:
@@ -147,6 +119,32 @@ class Reads:
             self._thread.shutdown(wait=True)
         if self._sync is not None:
             self._sync.dispose()
+
+
+class WriteTransactions(Reads):
+    """Run a synchronous function inside one write transaction, the same way on both databases:
+    on SQLite, on its own thread behind the cross-process writer lock (BEGIN IMMEDIATE)."""
+
+    def __init__(self, engine: AsyncEngine, raw_url: str, name: str = "sqlite-writer") -> None:
+        super().__init__(engine.execution_options(**{WRITE: True}), raw_url, name)
+        self._file_lock: WriterLock | None = None
+        if self._sync is not None:
+            self._sync = self._sync.execution_options(**{WRITE: True})
+            self._file_lock = WriterLock(raw_url)
+
+    @contextmanager
+    def _sqlite(self, sync: Engine) -> Iterator[Connection]:
+        assert self._file_lock is not None
+        with self._file_lock, sync.begin() as conn:
+            yield conn
+
+    def _async(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self._engine.begin()
+
+    def close(self) -> None:
+        super().close()
+        if self._file_lock is not None:
+            self._file_lock.close()
 
 
 def take_write_lock(conn: Connection) -> None:

@@ -115,14 +115,17 @@ def consent_event(
     }
 
 
-TEXTED_AT = "%Y-%m-%dT%H:%M:%SZ"  # UTC, to the second: compares as text in SQL on both databases
+def texted_at(at: datetime) -> str:
+    """A time as keywords_texted keeps it: UTC to the second, "2026-11-26T18:00:05Z", which compares
+    as text in SQL on both databases."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def keyword_texted(summary: Mapping[str, Any] | None, keyword: str, at: datetime) -> dict[str, Any]:
     """A subscriber's keywords_texted with one more text of `keyword` at `at` (a new dict)."""
     found = dict(summary or {})
     before = found.get(keyword) or {}
-    last = at.astimezone(UTC).strftime(TEXTED_AT)
+    last = texted_at(at)
     found[keyword] = {"times": int(before.get("times", 0)) + 1, "last": max(last, before.get("last", last))}
     return found
 

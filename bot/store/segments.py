@@ -46,7 +46,7 @@ from bot.domain.segments import (
     Subscribed,
     Texted,
 )
-from bot.store.rows import TEXTED_AT
+from bot.store.rows import texted_at
 from bot.store.schema import campaigns, clicks, flow_runs, keyword_events, links, messages, subscribers
 
 Where = ColumnElement[bool]
@@ -147,7 +147,7 @@ class Compiler:
             times: Where = self._texted_field(condition.keyword, "times").as_float() >= condition.at_least
             return times
         if condition.at_least <= 1:
-            since = self.since(condition.within_days).astimezone(UTC).strftime(TEXTED_AT)
+            since = texted_at(self.since(condition.within_days))
             recent: Where = self._texted_field(condition.keyword, "last").as_string() >= since
             return recent
         return self._texted_in_window(condition)

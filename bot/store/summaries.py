@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
-from bot.store.rows import TEXTED_AT
+from bot.store.rows import texted_at
 from bot.store.schema import clicks, keyword_events, messages, subscribers
 
 CHUNK = 10_000  # subscribers per round: each round's reads are ranges of the subscriber indexes
@@ -47,7 +47,7 @@ def _fill(conn: Connection, first: int, last: int) -> None:
         .where(keyword_events.c.subscriber_id.between(first, last))
         .group_by(keyword_events.c.subscriber_id, keyword_events.c.keyword)
     ):
-        summary = {"times": int(times), "last": _utc(at).strftime(TEXTED_AT)}
+        summary = {"times": int(times), "last": texted_at(_utc(at))}
         keywords.setdefault(subscriber_id, {})[keyword] = summary
     changed = [
         {"b_id": i, "b_engaged_at": engaged.get(i), "b_keywords_texted": keywords.get(i)}
