@@ -78,7 +78,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     writer.start()
     services.engine, services.writer = engine, writer
     reads = db.Reads(engine, settings.database_url)
-    services.destinations = Destinations(reads)
+    services.destinations = Destinations(reads, settings.answer_within)
     pipeline = app[_PIPELINE]
     coord = Coordinator(
         services.redis,

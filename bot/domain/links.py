@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 LINK_PATH = "/l/{code}"  # the short link's path on the public URL (an aiohttp route as written)
@@ -57,6 +58,7 @@ def short_url(base: str, code: str) -> str:
     return base.rstrip("/") + LINK_PATH.format(code=code)
 
 
+@lru_cache(maxsize=256)  # a campaign's links share their target: built once, not once per tap
 def with_utm(url: str, medium: str, campaign: str) -> str:
     """The target with utm_source=sms, utm_medium (campaign, flow, keyword) and utm_campaign (its
     name) added, unless the marketer set them in the URL already: their own tagging wins."""
@@ -83,4 +85,9 @@ def is_preview(user_agent: str | None, method: str = "GET") -> bool:
     """Is this request a link-preview fetcher or a robot, not a person tapping the link?"""
     if method == "HEAD" or not user_agent:
         return True  # a HEAD only asks what is there; a real browser always names itself
+    return _robot(user_agent)
+
+
+@lru_cache(maxsize=256)  # taps come from a few browsers: the search runs once per user agent
+def _robot(user_agent: str) -> bool:
     return bool(_PREVIEW_AGENTS.search(user_agent))

@@ -75,8 +75,12 @@ async def within(services: Services, work: Awaitable[T]) -> T:
         async with asyncio.timeout(services.settings.answer_within):  # no task of its own, unlike wait_for
             return await work
     except TimeoutError:
-        log.warning(
-            "no answer within %.0fs (database busy?): 503, the carrier retries",
-            services.settings.answer_within,
-        )
-        raise web.HTTPServiceUnavailable(text="busy; try again\n", headers={"Retry-After": "1"}) from None
+        raise busy(services) from None
+
+
+def busy(services: Services) -> web.HTTPServiceUnavailable:
+    """The 503 for an answer that did not come within `answer_within`: the caller retries."""
+    log.warning(
+        "no answer within %.0fs (database busy?): 503, the caller retries", services.settings.answer_within
+    )
+    return web.HTTPServiceUnavailable(text="busy; try again\n", headers={"Retry-After": "1"})

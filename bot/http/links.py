@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from bot.domain.links import is_preview
-from bot.http.errors import within
+from bot.http.errors import busy, within
 from bot.pipeline.clicks import Click
 from bot.services import SERVICES
 
@@ -24,11 +24,16 @@ async def follow(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     assert services.writer is not None and services.destinations is not None
     now = datetime.now(UTC)
-    found = await within(services, services.destinations.find(code))
+    try:
+        found = await services.destinations.find(code)
+    except TimeoutError:
+        raise busy(services) from None
     if found is None or not found.live(now, services.settings.policy.link_lifetime):
         raise web.HTTPNotFound(text=NOT_FOUND)
     agent = request.headers.get("User-Agent")
-    await within(services, services.writer.click(Click(found, agent, is_preview(agent, request.method), now)))
+    behind = services.writer.click(Click(found, agent, is_preview(agent, request.method), now))
+    if behind is not None:
+        await within(services, behind)
     # Returned, not raised as HTTPFound (which builds a body and an exception for every tap). Not
     # cached: every tap is a click to count, and the target may carry what it was sent with.
     return web.Response(status=302, headers={"Location": found.target, **_REDIRECT})

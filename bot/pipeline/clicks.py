@@ -58,11 +58,13 @@ class Click:
 
 class Destinations:
     """Tracked links by code, read from the database once and kept (least recently tapped go
-    first). The codes asked for while a read is under way are read together in the next one. An
+    first). The codes asked for while a read is under way are read together in the next one, given
+    `patience` seconds (TimeoutError for every tap asking: one timer a read, not one a tap). An
     unknown code is never kept: a link made a moment later must work."""
 
-    def __init__(self, reads: Reads, capacity: int = KEPT) -> None:
+    def __init__(self, reads: Reads, patience: float, capacity: int = KEPT) -> None:
         self._reads = reads
+        self._patience = patience
         self._capacity = capacity
         self._kept: OrderedDict[str, Destination] = OrderedDict()
         self._asked: dict[str, asyncio.Future[Destination | None]] = {}
@@ -85,8 +87,9 @@ class Destinations:
             while self._asked:
                 asked, self._asked = self._asked, {}
                 try:
-                    found = await self._reads.run(_destinations, sorted(asked))
-                except Exception as exc:  # the database is down: every tap asking is told
+                    async with asyncio.timeout(self._patience):
+                        found = await self._reads.run(_destinations, sorted(asked))
+                except Exception as exc:  # the database is down or slow: every tap asking is told
                     for answer in asked.values():
                         answer.set_exception(exc)
                     continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,15 +81,16 @@ class Writer:
         found: bool = await self._put(status)
         return found
 
-    async def click(self, tap: Click) -> None:
+    def click(self, tap: Click) -> Awaitable[Any] | None:
         """Record a tap on a tracked link. The tap is answered without waiting for the commit
         (nothing a carrier or a store retries hangs on it), unless the writer is behind by more than
-        CLICK_BACKLOG writes: then it waits its turn, and a flood of taps slows down, never piles up."""
+        CLICK_BACKLOG writes: then the tap waits for what this returns, its turn, and a flood of taps
+        slows down, never piles up."""
         future = self._enqueue(tap)
         if self._queue.qsize() > CLICK_BACKLOG:
-            await asyncio.shield(future)
-        else:
-            future.add_done_callback(_retrieved)
+            return asyncio.shield(future)
+        future.add_done_callback(_retrieved)
+        return None
 
     async def probe(self) -> None:
         """Return once a write transaction could be opened and committed (behind queued writes)."""

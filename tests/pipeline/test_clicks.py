@@ -22,7 +22,7 @@ async def test_a_link_is_found_by_its_code_with_its_utm_parameters_and_kept(data
             await conn.execute(subscribers.insert().values(new_subscriber("+14155550100", NOW)))
             row = link("Ab3dEf9h", "https://acme.example/x", 1, "r1", "campaign", "sale", 7, NOW)
             await conn.execute(links.insert().values(row))
-        destinations = Destinations(db.Reads(engine, database_url), capacity=10)
+        destinations = Destinations(db.Reads(engine, database_url), 5.0, capacity=10)
         found = await destinations.find("Ab3dEf9h")
         assert await destinations.find("nothing1") is None
         async with engine.begin() as conn:  # gone from the database: still known to this process
@@ -40,7 +40,7 @@ async def test_a_link_is_found_by_its_code_with_its_utm_parameters_and_kept(data
 async def test_an_unknown_code_is_looked_up_again_for_a_link_made_since(database_url: str) -> None:
     engine = db.create_engine(database_url)
     try:
-        destinations = Destinations(db.Reads(engine, database_url))
+        destinations = Destinations(db.Reads(engine, database_url), 5.0)
         assert await destinations.find("Ab3dEf9h") is None
         async with engine.begin() as conn:
             await conn.execute(subscribers.insert().values(new_subscriber("+14155550100", NOW)))
@@ -73,7 +73,7 @@ async def test_taps_arriving_together_are_looked_up_in_one_read(database_url: st
                 row = link(code, f"https://acme.example/{code}", 1, "r1", "campaign", "sale", None, NOW)
                 await conn.execute(links.insert().values(row))
         reads = CountedReads(engine, database_url)
-        destinations = Destinations(reads)
+        destinations = Destinations(reads, 5.0)
         found = await asyncio.gather(*(destinations.find(c) for c in [*codes, "nothing1", codes[0]]))
         reads.close()
     finally:
@@ -86,6 +86,45 @@ async def test_taps_arriving_together_are_looked_up_in_one_read(database_url: st
     ]
 
 
+class SlowReads(db.Reads):
+    """Real reads, the first of them late (a database too busy to answer in time)."""
+
+    def __init__(self, engine: Any, url: str) -> None:
+        super().__init__(engine, url)
+        self.late = True
+
+    async def run(self, work: Any, *args: Any) -> Any:
+        if self.late:
+            self.late = False
+            await asyncio.sleep(1.0)
+        return await super().run(work, *args)
+
+
+async def test_taps_waiting_on_a_late_read_are_told_in_time_and_the_next_read_answers(
+    database_url: str,
+) -> None:
+    engine = db.create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(subscribers.insert().values(new_subscriber("+14155550100", NOW)))
+            row = link("Ab3dEf9h", "https://acme.example/x", 1, "r1", "campaign", "sale", None, NOW)
+            await conn.execute(links.insert().values(row))
+        reads = SlowReads(engine, database_url)
+        destinations = Destinations(reads, 0.2)
+        asked = asyncio.get_running_loop().time()
+        late = await asyncio.gather(
+            *(destinations.find(c) for c in ["Ab3dEf9h", "nothing1"]), return_exceptions=True
+        )
+        waited = asyncio.get_running_loop().time() - asked
+        found = await destinations.find("Ab3dEf9h")
+        reads.close()
+    finally:
+        await engine.dispose()
+    assert [type(answer) for answer in late] == [TimeoutError, TimeoutError]
+    assert waited < 0.9
+    assert found is not None and found.target.startswith("https://acme.example/x?")
+
+
 async def test_control_characters_in_a_user_agent_are_not_stored(database_url: str) -> None:
     engine = db.create_engine(database_url)
     try:
@@ -93,7 +132,7 @@ async def test_control_characters_in_a_user_agent_are_not_stored(database_url: s
             await conn.execute(subscribers.insert().values(new_subscriber("+14155550100", NOW)))
             row = link("Ab3dEf9h", "https://acme.example/x", 1, "r1", "campaign", "sale", None, NOW)
             await conn.execute(links.insert().values(row))
-        found = await Destinations(db.Reads(engine, database_url)).find("Ab3dEf9h")
+        found = await Destinations(db.Reads(engine, database_url), 5.0).find("Ab3dEf9h")
         assert found is not None
         async with engine.begin() as conn:
             tap = Click(found, "Mozilla/5.0 (iPhone)\x00\x01 Mobile", False, NOW)
