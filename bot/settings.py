@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.domain.attribution import Windows
 from bot.domain.outcome import Policy
 from bot.domain.quiet_hours import QuietHours, Window
 from bot.program import yamlfile
@@ -25,7 +26,15 @@ from bot.program.yamlfile import FileProblems, Problem
 
 DEFAULT_CONFIG = Path("config.yaml")
 SIGNING_SECRET = "TWILIO_AUTH_TOKEN"  # the variable that holds the key webhooks are signed with
-SECRET_KEYS = {"auth_token", "twilio_auth_token", "admin_token", "password", "secret"}
+SECRET_KEYS = {
+    "auth_token",
+    "twilio_auth_token",
+    "admin_token",
+    "events_token",
+    "password",
+    "secret",
+    "webhook_secret",
+}
 
 
 class _Strict(BaseModel):
@@ -93,6 +102,15 @@ class CampaignsFile(_Strict):
     late_after_minutes: float = Field(10.0, gt=0)
 
 
+class StoreFile(_Strict):
+    # A phone a store sends without its country ("(415) 555-0123") is read as this country's.
+    default_country: str = Field("US", pattern=r"^[A-Za-z]{2}$")
+    # An order is attributed to the last message clicked within click_window_days, otherwise to
+    # the last one received within receipt_window_hours (Klaviyo: 5 days, 12 h; Postscript: 7 days, 24 h).
+    click_window_days: float = Field(5.0, gt=0, le=90)
+    receipt_window_hours: float = Field(24.0, gt=0, le=24 * 30)
+
+
 class ConfigFile(_Strict):
     keywords: str = "keywords"
     data_dir: str | None = None
@@ -104,6 +122,7 @@ class ConfigFile(_Strict):
     coordination: CoordinationFile = CoordinationFile()
     links: LinksFile = LinksFile()
     campaigns: CampaignsFile = CampaignsFile()
+    store: StoreFile = StoreFile()
     log_level: str = "INFO"
 
 
@@ -144,6 +163,10 @@ class Settings:
     price_per_segment: float = 0.0083
     currency: str = "USD"
     late_after_minutes: float = 10.0
+    store_country: str = "US"  # the country of a store's phone numbers written without one
+    attribution: Windows = field(default_factory=Windows)
+    events_token: str | None = field(default=None, repr=False)  # POST /api/events (or the admin token)
+    shopify_secret: str | None = field(default=None, repr=False)  # signs Shopify's webhooks
 
     @property
     def short_link_base(self) -> str | None:
@@ -159,6 +182,7 @@ class Settings:
             link_lifetime=timedelta(days=self.link_lifetime_days),
             mms_countries=frozenset(self.mms_countries),
             card_elsewhere=self.card_elsewhere,
+            attribution=self.attribution,
         )
 
     @property
@@ -239,6 +263,7 @@ def load_settings(
         answer_within=parsed.coordination.answer_within,
         log_level=env.get("SMSBOT_LOG_LEVEL") or parsed.log_level,
         **_links_and_campaigns(parsed, env, config_path),
+        **_store(parsed.store, env),
     )
     return settings.replace(**{k: v for k, v in overrides.items() if v is not None})
 
@@ -290,7 +315,8 @@ def _refuse_secrets(doc: yamlfile.YamlDoc) -> None:
                             str(doc.path),
                             doc.line_of(here),
                             f"{'.'.join(map(str, here))}: secrets are not read from files; "
-                            "set TWILIO_AUTH_TOKEN / SMSBOT_ADMIN_TOKEN in the environment",
+                            "set TWILIO_AUTH_TOKEN / SMSBOT_ADMIN_TOKEN / SMSBOT_EVENTS_TOKEN / "
+                            "SHOPIFY_WEBHOOK_SECRET in the environment",
                         )
                     )
                 walk(value, here)
@@ -309,6 +335,18 @@ def _links_and_campaigns(
         "price_per_segment": parsed.campaigns.price_per_segment,
         "currency": parsed.campaigns.currency,
         "late_after_minutes": parsed.campaigns.late_after_minutes,
+    }
+
+
+def _store(parsed: StoreFile, env: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "store_country": parsed.default_country.upper(),
+        "attribution": Windows(
+            click=timedelta(days=parsed.click_window_days),
+            receipt=timedelta(hours=parsed.receipt_window_hours),
+        ),
+        "events_token": env.get("SMSBOT_EVENTS_TOKEN") or None,
+        "shopify_secret": env.get("SHOPIFY_WEBHOOK_SECRET") or None,
     }
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.domain.attribution import Windows
 from bot.domain.compliance import Intent
 from bot.domain.flow_runner import RunState
 from bot.domain.subscription import ConsentChange, Status
@@ -22,6 +23,7 @@ class Policy:
     link_lifetime: timedelta = timedelta(days=365)  # a tracked link older than this answers 404
     mms_countries: frozenset[str] = frozenset({"US", "CA"})  # where a card goes as MMS, not as a link
     card_elsewhere: str = "link"  # outside mms_countries: "link" to the card, or "skip" the step
+    attribution: Windows = field(default_factory=Windows)  # how long a click or a message may earn an order
 
 
 @dataclass(frozen=True)

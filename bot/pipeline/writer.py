@@ -24,6 +24,7 @@ from bot.domain.outcome import Policy
 from bot.pipeline.apply import Applied, apply_batch
 from bot.pipeline.clicks import Click, record_clicks
 from bot.pipeline.statuses import record_statuses
+from bot.pipeline.store_events import EventBatch, Recorded, record_events
 from bot.store.db import WriteTransactions, take_write_lock
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class Probe:
     """A write that writes nothing: can the database take a write now? (`/healthz`)"""
 
 
-Work = InboundMessage | StatusReport | Click | Probe
+Work = InboundMessage | StatusReport | Click | EventBatch | Probe
 _Item = tuple[Work, asyncio.Future[Any]]
 
 
@@ -91,6 +92,11 @@ class Writer:
             return asyncio.shield(future)
         future.add_done_callback(_retrieved)
         return None
+
+    async def events(self, batch: EventBatch) -> Recorded:
+        """Store a store's events (one call, one webhook), after commit."""
+        recorded: Recorded = await self._put(batch)
+        return recorded
 
     async def probe(self) -> None:
         """Return once a write transaction could be opened and committed (behind queued writes)."""
@@ -149,17 +155,19 @@ class Writer:
 def apply_work(
     conn: Connection, work: Sequence[Work], program: Program, policy: Policy, now: datetime
 ) -> list[Applied | bool | str | None]:
-    """One transaction for a batch: inbound messages in order, then delivery reports, then clicks;
-    a probe only takes the write lock."""
+    """One transaction for a batch: inbound messages in order, then delivery reports, clicks and
+    store events; a probe only takes the write lock."""
     inbound = [w for w in work if isinstance(w, InboundMessage)]
     reports = [w for w in work if isinstance(w, StatusReport)]
     taps = [w for w in work if isinstance(w, Click)]
+    shops = [w for w in work if isinstance(w, EventBatch)]
     if any(isinstance(w, Probe) for w in work):
         take_write_lock(conn)
     results: dict[type, Iterator[Any]] = {
         InboundMessage: iter(apply_batch(conn, inbound, program, policy, now) if inbound else []),
         StatusReport: iter(record_statuses(conn, reports, now) if reports else []),
         Click: iter(record_clicks(conn, taps)),
+        EventBatch: iter([record_events(conn, b.events, policy.attribution, now) for b in shops]),
         Probe: iter(lambda: True, None),  # a probe: the write could be taken
     }
     return [next(results[type(w)]) for w in work]

@@ -268,6 +268,51 @@ campaign_recipients = Table(
     Index(None, "message_id"),
 )
 
+# What a store tells us (checkouts, orders, shipping, any type of its own), from POST /api/events or
+# Shopify's webhooks. `subscriber_id` is the subscriber the phone belonged to when it came (None: a
+# customer's event, never a reason to text them).
+store_events = Table(
+    "store_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(16), nullable=False),  # api | shopify
+    Column("external_id", String(200), nullable=False),  # the store's id: a retry stores nothing
+    Column("type", String(50), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("subscriber_id", Id),
+    Column("order_ref", String(200)),  # the order or checkout it is about
+    Column("value_minor", BigInteger),  # total_price in minor units (cents)
+    Column("currency", String(3)),
+    Column("properties", Document, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Index("uq_store_events_source_id", "source", "external_id", unique=True),
+    Index(None, "subscriber_id", "type", "occurred_at"),
+    Index(None, "type", "occurred_at"),
+    Index(None, "order_ref"),
+    Index(None, "phone"),
+)
+
+# An order attributed to the message that earned it: at most one per order.
+conversions = Table(
+    "conversions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_id", Id, ForeignKey("store_events.id"), nullable=False, unique=True),
+    Column("subscriber_id", Id, nullable=False),
+    Column("message_id", Id),
+    Column("via", String(8), nullable=False),  # click | receipt
+    Column("origin", String(16), nullable=False),  # campaign | flow
+    Column("origin_name", String(100), nullable=False),  # the campaign's or the flow's name
+    Column("campaign_id", Id),
+    Column("opt_in_source", String(100)),  # the keyword (or form) the subscriber joined through
+    Column("value_minor", BigInteger),
+    Column("currency", String(3)),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Index(None, "campaign_id"),
+    Index(None, "origin", "origin_name"),
+)
+
 # The conditions of the two partial indexes, written out as literals: PostgreSQL's generic plan
 # for a prepared statement (asyncpg prepares them all) uses a partial index only when the query
 # names the index's own constants, and otherwise scans every run or every message ever stored.
