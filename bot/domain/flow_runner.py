@@ -7,16 +7,20 @@ the actions; the pipeline stores the state and schedules `due_at`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
+from bot.domain.automations import EVENT_PREFIX, compare, event_value
 from bot.domain.flows import Flow, Step, StepKind
 from bot.domain.i18n import negotiate
 from bot.domain.model import Program
 from bot.domain.phones import region_of
 from bot.domain.properties import PropertyType
 from bot.domain.quiet_hours import QuietHours
+from bot.domain.templates import compile_template
 from bot.domain.voice import SubscriberState, Voice
 
 MAX_STEPS = 200  # per advance; the checker refuses loops without a pause, this is the backstop
@@ -29,6 +33,7 @@ class RunState:
     waiting: bool = False  # an ask is waiting for its answer
     asked_again: bool = False  # the ask already re-asked once after an invalid answer
     due_at: datetime | None = None  # when to advance again (end of a wait, or the ask's timeout)
+    event: Mapping[str, Any] | None = None  # the store event that started it (automations)
 
 
 @dataclass(frozen=True)
@@ -72,10 +77,14 @@ def _next_time_of_day(now: datetime, step: Step, subscriber: SubscriberState) ->
     return target
 
 
-def _branch(step: Step, subscriber: SubscriberState, program: Program) -> str | None:
+def _branch(
+    step: Step, subscriber: SubscriberState, program: Program, event: Mapping[str, Any] | None
+) -> str | None:
     on = step.split_on
-    if on == "country":
-        value: Any = region_of(subscriber.phone)
+    if on and on.startswith(EVENT_PREFIX):
+        value: Any = event_value(event, on)
+    elif on == "country":
+        value = region_of(subscriber.phone)
     elif on == "language":
         value = negotiate(subscriber.language, program.info.default_language)
     elif on == "opt_in_source":
@@ -83,9 +92,33 @@ def _branch(step: Step, subscriber: SubscriberState, program: Program) -> str | 
     else:
         value = subscriber.properties.get(on or "")
     for wanted, target in step.branches.items():
-        if (isinstance(value, list) and wanted in value) or (value is not None and str(value) == wanted):
+        passed = compare(value, wanted)  # "> 100": a comparison; else a value to match
+        if passed is None:
+            passed = (isinstance(value, list) and wanted in value) or (
+                value is not None and str(value) == wanted
+            )
+        if passed:
             return target
     return step.otherwise
+
+
+def _media(media: tuple[str, ...], seen: Mapping[str, Any]) -> tuple[str, ...]:
+    """Media URLs, a templated one filled in (`{{ event.line_items[0].image }}`: the product's
+    picture); one that comes out empty or not a URL is left out, and the message goes as SMS."""
+    if not any("{{" in url for url in media):
+        return media
+    filled = (_template(url).render(seen) if "{{" in url else url for url in media)
+    return tuple(url for url in filled if url.startswith(("https://", "http://")))
+
+
+_template = lru_cache(maxsize=256)(compile_template)
+
+
+def _seen(subscriber: SubscriberState, state: RunState) -> Mapping[str, Any]:
+    """What a message of the run may name: the subscriber's properties, and its event if any."""
+    if state.event is None:
+        return subscriber.properties
+    return {**subscriber.properties, "event": state.event}
 
 
 def advance(program: Program, state: RunState, subscriber: SubscriberState, now: datetime) -> Advanced:
@@ -97,6 +130,7 @@ def advance(program: Program, state: RunState, subscriber: SubscriberState, now:
         return Advanced(state, ())
     actions: list[Action] = []
     voice = Voice.to(subscriber, program)
+    seen = _seen(subscriber, state)
     index = state.step
     for _ in range(MAX_STEPS):
         if index >= len(flow.steps):
@@ -107,23 +141,24 @@ def advance(program: Program, state: RunState, subscriber: SubscriberState, now:
         if step.kind is StepKind.SEND:
             assert step.message is not None
             actions.append(
-                Send(voice.message(step.message, subscriber.properties, f"flow:{flow.name}"), step.media)
+                Send(voice.message(step.message, seen, f"flow:{flow.name}"), _media(step.media, seen))
             )
         elif step.kind is StepKind.SEND_VCARD:
             actions.append(SendCard(str(step.card)))
         elif step.kind is StepKind.START:
             actions.append(StartFlow(str(step.flow)))
         elif step.kind is StepKind.SPLIT:
-            target = _branch(step, subscriber, program)
+            target = _branch(step, subscriber, program, state.event)
             index = flow.index_of(target) if target else index + 1
             continue
         elif step.kind is StepKind.WAIT:
             due = now + step.wait if step.wait is not None else _next_time_of_day(now, step, subscriber)
-            return Advanced(RunState(flow.name, index + 1, due_at=due), tuple(actions))
+            return Advanced(RunState(flow.name, index + 1, due_at=due, event=state.event), tuple(actions))
         elif step.kind is StepKind.ASK:
             assert step.message is not None and step.wait is not None
-            actions.append(Send(voice.message(step.message, subscriber.properties, f"flow:{flow.name}")))
-            return Advanced(RunState(flow.name, index, waiting=True, due_at=now + step.wait), tuple(actions))
+            actions.append(Send(voice.message(step.message, seen, f"flow:{flow.name}")))
+            waiting = RunState(flow.name, index, waiting=True, due_at=now + step.wait, event=state.event)
+            return Advanced(waiting, tuple(actions))
         index += 1
     raise RuntimeError(f"flow {flow.name} ran {MAX_STEPS} steps without a pause")
 
@@ -146,7 +181,7 @@ def answer(
             message = step.invalid or step.message
             assert message is not None
             again = Voice.to(subscriber, program).message(
-                message, subscriber.properties, f"flow:{state.flow}"
+                message, _seen(subscriber, state), f"flow:{state.flow}"
             )
             return Advanced(replace(state, asked_again=True), (Send(again),))
         return _move_on(program, state, subscriber, now, ())
@@ -165,5 +200,5 @@ def timed_out(program: Program, state: RunState, subscriber: SubscriberState, no
 def _move_on(
     program: Program, state: RunState, subscriber: SubscriberState, now: datetime, done: tuple[Action, ...]
 ) -> Advanced:
-    after = advance(program, RunState(state.flow, state.step + 1), subscriber, now)
+    after = advance(program, RunState(state.flow, state.step + 1, event=state.event), subscriber, now)
     return Advanced(after.state, (*done, *after.actions))

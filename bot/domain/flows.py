@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from enum import StrEnum
 
+from bot.domain.automations import Automation
 from bot.domain.templates import LocalizedMessage
 
 SPLIT_ON_BUILT_IN = ("country", "language", "opt_in_source")
@@ -47,6 +48,7 @@ class Step:
 class Flow:
     name: str
     steps: tuple[Step, ...]
+    automation: Automation = field(default_factory=Automation)  # what store events do to it
 
     def index_of(self, step_id: str) -> int:
         return next(i for i, step in enumerate(self.steps) if step.id == step_id)

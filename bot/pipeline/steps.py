@@ -17,8 +17,9 @@ from sqlalchemy.engine import Connection
 
 from bot.domain.conversation import step_due
 from bot.domain.model import Program
-from bot.domain.outcome import Outcome, Policy
+from bot.domain.outcome import Outcome, Policy, RunChange
 from bot.domain.quiet_hours import QuietHours
+from bot.pipeline.automations import exited
 from bot.pipeline.changes import Cause, Changes, lock_subscribers
 from bot.store import rows
 from bot.store.statements import NEW_OUTBOX_IDS, RUNS_BY_ID
@@ -47,6 +48,7 @@ def run_due_steps(
     people = lock_subscribers(conn, {run["subscriber_id"] for run in runs}) if runs else {}
     changes = Changes(now)
     changes.load_runs(conn, list(people))
+    ended = exited(conn, runs, program.flows)  # read under the lock: an order stored meanwhile counts
     nexts: dict[int, datetime | None] = dict.fromkeys(run_ids)
     for run in sorted(runs, key=lambda run: (run["due_at"] or now, run["id"])):
         if run["status"] != "active":
@@ -56,10 +58,15 @@ def run_due_steps(
             continue
         person = people[run["subscriber_id"]]
         book = changes.book(person["id"])
+        if run["id"] in ended:  # its exit event came: it ends here, sending nothing
+            book.apply(RunChange(run["flow"], None, started=False), "exit")
+            continue
         outcome = step_due(
             rows.run_state(run), rows.subscriber_state(person), program, policy, book.flows(), now
         )
-        _to_outbox(changes, person, run, outcome, quiet, policy.link_base)
+        flow = program.flows.get(run["flow"])
+        held = quiet if flow is None or not flow.automation.transactional else None
+        _to_outbox(changes, person, run, outcome, held, policy.link_base)
         changes.record(person, outcome, Cause(now, f"flow:{run['flow']}"))
         state = book.current.get(run["flow"])
         nexts[run["id"]] = state.due_at if state is not None else None
@@ -72,20 +79,22 @@ def _to_outbox(
     person: rows.Row,
     run: Mapping[Any, Any],
     outcome: Outcome,
-    quiet: QuietHours,
+    quiet: QuietHours | None,
     link_base: str | None,
 ) -> None:
-    """Each message the step says goes to the outbox, held by quiet hours in the subscriber's zone."""
-    send_after = quiet.next_allowed(changes.now, person["phone"], person.get("country"))
+    """Each message the step says goes to the outbox, held by quiet hours in the subscriber's zone
+    (`quiet` None: a transactional flow's, an order's or a shipment's news, goes at once)."""
+    send_after = (
+        quiet.next_allowed(changes.now, person["phone"], person.get("country")) if quiet else changes.now
+    )
     for n, body in enumerate(outcome.replies):
         ref = f"r{run['id']}.{run['step']}.{n}.{secrets.token_hex(4)}"
         media = outcome.media.get(n, ())
         body = changes.tracked(body, person["id"], ref, f"flow:{run['flow']}", link_base)
-        changes.messages.append(
-            rows.outbox_message(
-                person["id"], ref, body, media, run["id"], run["due_at"], send_after, changes.now
-            )
+        message = rows.outbox_message(
+            person["id"], ref, body, media, run["id"], run["due_at"], send_after, changes.now
         )
+        changes.messages.append({**message, "marketing": quiet is not None})
 
 
 def _created(conn: Connection, changes: Changes) -> dict[int, datetime]:

@@ -4,7 +4,7 @@ each order attributed to the message that earned it, in the same transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +14,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from bot.domain.attribution import Touch, Windows, credit
+from bot.domain.flows import Flow
 from bot.domain.store_events import ORDER_PLACED, StoreEvent
+from bot.pipeline.automations import automate
 from bot.store.schema import (
     campaigns,
     clicks,
@@ -62,9 +64,10 @@ class Recorded:
 
 
 def record_events(
-    conn: Connection, events: Sequence[StoreEvent], windows: Windows, now: datetime
+    conn: Connection, events: Sequence[StoreEvent], flows: Mapping[str, Flow], windows: Windows, now: datetime
 ) -> Recorded:
-    """Store a batch (one call of the API, one webhook); attribute the orders among it."""
+    """Store a batch (one call of the API, one webhook); attribute the orders among it, and start
+    and end the automations it triggers."""
     owners = _owners(conn, {e.phone for e in events})
     fresh = _first_of_each_order(conn, events)
     rows = [_row(e, owners.get(e.phone), now) for e in fresh]
@@ -72,6 +75,9 @@ def record_events(
     ids = {row.external_id: row.id for row in stored}
     orders = [(ids[e.external_id], e) for e in fresh if e.type == ORDER_PLACED and e.external_id in ids]
     attributed = attribute(conn, [i for i, e in orders if owners.get(e.phone)], windows)
+    automate(
+        conn, [(e, owners[e.phone]) for e in fresh if e.external_id in ids and e.phone in owners], flows, now
+    )
     return Recorded(
         stored=len(ids),
         repeated=len(events) - len(ids),

@@ -167,7 +167,9 @@ def apply_work(
         InboundMessage: iter(apply_batch(conn, inbound, program, policy, now) if inbound else []),
         StatusReport: iter(record_statuses(conn, reports, now) if reports else []),
         Click: iter(record_clicks(conn, taps)),
-        EventBatch: iter([record_events(conn, b.events, policy.attribution, now) for b in shops]),
+        EventBatch: iter(
+            [record_events(conn, b.events, program.flows, policy.attribution, now) for b in shops]
+        ),
         Probe: iter(lambda: True, None),  # a probe: the write could be taken
     }
     return [next(results[type(w)]) for w in work]

@@ -26,6 +26,7 @@ class Compiling:
     link_base: str = SAMPLE_LINK_BASE  # where short links point: their length counts in segments
     table: dict[str, ComplianceWord] = field(default_factory=dict)  # folded word -> compliance meaning
     properties: dict[str, PropertySpec] = field(default_factory=lambda: dict(BUILT_IN))
+    scope: frozenset[str] = frozenset()  # names a message may use here besides properties ("event")
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # warnings and notes: the program still loads
 

@@ -17,26 +17,20 @@ undeclared properties, unknown cards, flows and step ids, and any loop that coul
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import time
 from typing import Any
 
+from bot.domain.automations import EVENT_PREFIX, Automation
 from bot.domain.flows import SPLIT_ON_BUILT_IN, Flow, Step, StepKind
 from bot.domain.model import ContactCard
+from bot.program.automations import compile_automation
 from bot.program.context import Compiling, Loc
+from bot.program.durations import duration
 from bot.program.graphs import on_cycles, reachable
-from bot.program.messages import compile_message
+from bot.program.messages import check_media, compile_message
 from bot.program.yamlfile import YamlDoc
-
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-def duration(text: Any) -> timedelta | None:
-    found = _DURATION.match(str(text))
-    return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))}) if found else None
 
 
 @dataclass(frozen=True)
@@ -68,12 +62,21 @@ def compile_flow(c: Compiling, doc: YamlDoc, name: str, body: Any) -> Flow | Non
     if not isinstance(steps_source, list) or not steps_source:
         c.error(doc, loc, f"flow {name}: expected steps: a list of steps")
         return None
+    automation = compile_automation(c, doc, loc, body) if isinstance(body, Mapping) else Automation()
+    scope = c.scope
+    if automation is not None and automation.trigger is not None:
+        c.scope = scope | {"event"}  # its messages and splits may name the event that started it
     steps = []
-    for i, raw in enumerate(steps_source):
-        step = _step(c, doc, [*loc, "steps", i], name, raw)
-        if step is not None:
-            steps.append(step)
-    return Flow(name, tuple(steps)) if len(steps) == len(steps_source) else None
+    try:
+        for i, raw in enumerate(steps_source):
+            step = _step(c, doc, [*loc, "steps", i], name, raw)
+            if step is not None:
+                steps.append(step)
+    finally:
+        c.scope = scope
+    if automation is None or len(steps) != len(steps_source):
+        return None
+    return Flow(name, tuple(steps), automation)
 
 
 def _step(c: Compiling, doc: YamlDoc, loc: Loc, flow: str, raw: Any) -> Step | None:
@@ -100,6 +103,8 @@ def _step(c: Compiling, doc: YamlDoc, loc: Loc, flow: str, raw: Any) -> Step | N
 def _send(c: Compiling, raw: _Raw) -> Step | None:
     message = compile_message(c, raw.doc, raw.here, raw.value)
     media = tuple(str(m) for m in raw.body.get("media", []) or [])
+    for n, url in enumerate(media):
+        check_media(c, raw.doc, [*raw.loc, "media", n], url)
     return Step(raw.kind, raw.id, message=message, media=media) if message else None
 
 
@@ -166,7 +171,14 @@ def _split(c: Compiling, raw: _Raw) -> Step | None:
         )
         return None
     on = str(value["on"])
-    if on not in c.properties and on not in SPLIT_ON_BUILT_IN:
+    if on.startswith(EVENT_PREFIX) and "event" not in c.scope:
+        c.error(
+            raw.doc,
+            [*raw.here, "on"],
+            f"flow {raw.flow}: split on {on}: only a flow with a trigger has an event",
+        )
+        return None
+    if on not in c.properties and on not in SPLIT_ON_BUILT_IN and not on.startswith(EVENT_PREFIX):
         c.error(raw.doc, [*raw.here, "on"], f"flow {raw.flow}: split on {on}: no such property")
         return None
     branches = {str(k): str(v) for k, v in (value.get("branches") or {}).items()}

@@ -19,6 +19,22 @@ from bot.program.encoding import segments
 from bot.program.yamlfile import YamlDoc
 
 SAMPLE_PHONE = "+15555550100"  # how long {{ phone }} is, for counting segments
+# What an automation's message is counted and tried with: an event as a store sends it.
+SAMPLE_EVENT = {
+    "type": "checkout_started",
+    "total_price": "129.95",
+    "currency": "USD",
+    "first_name": "Ana",
+    "line_items": [
+        {"title": "Trail runner", "quantity": 1, "price": "129.95", "image": "https://cdn.example/p.png"}
+    ],
+    "abandoned_checkout_url": "https://shop.example/cart/recover?key=0123456789abcdef",
+    "order_name": "#1001",
+    "order_status_url": "https://shop.example/orders/0123456789abcdef",
+    "tracking_company": "UPS",
+    "tracking_number": "1Z999AA10123456784",
+    "tracking_url": "https://www.ups.com/track?tracknum=1Z999AA10123456784",
+}
 _RATES = re.compile(r"msg\s*(&|and)\s*data\s+rates\s+may\s+apply", re.IGNORECASE)
 # What an opt-in confirmation must say, per language: the rates notice, a help word, an opt-out word.
 _CTIA: dict[str, tuple[re.Pattern[str], tuple[str, ...], tuple[str, ...]]] = {
@@ -80,7 +96,7 @@ def _variant(c: Compiling, doc: YamlDoc, here: Loc, language: str, text: str) ->
     except TemplateProblem as exc:
         c.error(doc, here, f"{where}: {exc}")
         return None
-    unknown = sorted(template.names - BUILT_IN_TAGS - FUNCTIONS - set(c.properties))
+    unknown = sorted(template.names - BUILT_IN_TAGS - FUNCTIONS - c.scope - set(c.properties))
     if unknown:
         c.error(
             doc,
@@ -91,9 +107,32 @@ def _variant(c: Compiling, doc: YamlDoc, here: Loc, language: str, text: str) ->
     return template
 
 
+def check_media(c: Compiling, doc: YamlDoc, loc: Loc, url: str) -> None:
+    """A media URL: as written, or a template of one (`{{ event.line_items[0].image }}`)."""
+    where = ".".join(map(str, loc))
+    if "{{" not in url:
+        if not url.startswith(("https://", "http://")):
+            c.error(doc, loc, f"{where}: {url!r}: expected an http(s) URL the carrier can fetch")
+        return
+    try:
+        template = compile_template(url)
+    except TemplateProblem as exc:
+        c.error(doc, loc, f"{where}: {exc}")
+        return
+    unknown = sorted(template.names - BUILT_IN_TAGS - c.scope - set(c.properties))
+    if unknown:
+        c.error(
+            doc,
+            loc,
+            f"{where}: uses {', '.join(unknown)}, which is neither a declared property nor the event",
+        )
+
+
 def sample_text(c: Compiling, template: MessageTemplate, language: str) -> str:
     """The message as a subscriber with no properties would get it (raises if it cannot render)."""
-    tags = built_in_tags(c.info, "JOIN", language or c.info.default_language, SAMPLE_PHONE)
+    tags: dict[str, object] = built_in_tags(c.info, "JOIN", language or c.info.default_language, SAMPLE_PHONE)
+    if "event" in c.scope:
+        tags["event"] = SAMPLE_EVENT
     sample_link = short_url(c.link_base, "x" * CODE_LENGTH)  # what a link(...) costs once sent
     return swap(template.render_strict(tags), lambda _: sample_link)
 

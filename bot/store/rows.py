@@ -141,7 +141,9 @@ def keyword_event(subscriber_id: int, keyword: str, text: str, message_sid: str,
 
 
 def run_state(row: Mapping[Any, Any]) -> RunState:
-    return RunState(row["flow"], row["step"], row["waiting"], row["asked_again"], row["due_at"])
+    return RunState(
+        row["flow"], row["step"], row["waiting"], row["asked_again"], row["due_at"], row.get("event")
+    )
 
 
 def run_values(state: RunState | None, now: datetime) -> Row:
@@ -163,6 +165,7 @@ def new_run(subscriber_id: int, flow: str, state: RunState | None, started_by: s
         "started_by": started_by,
         "started_at": now,
         "updated_at": now,
+        "event": dict(state.event) if state is not None and state.event is not None else None,
         **run_values(state, now),
     }
 

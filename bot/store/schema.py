@@ -127,7 +127,8 @@ flow_runs = Table(
     Column("waiting", Boolean, nullable=False),
     Column("asked_again", Boolean, nullable=False),
     Column("due_at", UTCDateTime),
-    Column("started_by", String(64)),  # the MessageSid that started it
+    Column("started_by", String(64)),  # the MessageSid that started it, "event:<type>", "flow:<name>"
+    Column("event", Document),  # the store event that started it (an automation): its messages see it
     Column("started_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("ended_at", UTCDateTime),

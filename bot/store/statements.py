@@ -100,6 +100,7 @@ ACTIVE_RUNS = select(
     flow_runs.c.waiting,
     flow_runs.c.asked_again,
     flow_runs.c.due_at,
+    flow_runs.c.event,
 ).where(flow_runs.c.subscriber_id.in_(bindparam("ids", expanding=True)), RUN_IS_ACTIVE)
 # By primary key alone: a status in the WHERE clause once led SQLite through an index of every
 # active run. The caller keeps the active ones.

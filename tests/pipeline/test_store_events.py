@@ -143,7 +143,7 @@ def placed(
 
 async def record(engine: AsyncEngine, *events: StoreEvent, windows: Windows = DEFAULTS) -> Recorded:
     async with engine.begin() as conn:
-        return await conn.run_sync(record_events, list(events), windows, ORDER_AT + timedelta(minutes=1))
+        return await conn.run_sync(record_events, list(events), {}, windows, ORDER_AT + timedelta(minutes=1))
 
 
 async def credited(engine: AsyncEngine) -> list[Any]:

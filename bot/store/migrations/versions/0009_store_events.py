@@ -1,5 +1,5 @@
 """Store events (checkouts, orders, shipping, a store's own types) and conversions: an order
-attributed to the message that earned it.
+attributed to the message that earned it; a flow run keeps the event that started it.
 
 Revision ID: 0009
 Revises: 0008
@@ -21,6 +21,7 @@ Document = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 def upgrade() -> None:
+    op.add_column("flow_runs", sa.Column("event", Document))
     op.create_table(
         "store_events",
         sa.Column("id", Id, primary_key=True, autoincrement=True),
@@ -73,3 +74,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("conversions")
     op.drop_table("store_events")
+    op.drop_column("flow_runs", "event")

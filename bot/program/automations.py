@@ -1,0 +1,112 @@
+"""A flow's automation keys compiled and checked: `trigger`, `exit_when`, `at_most`, `transactional`.
+
+trigger: {event: checkout_started, where: {total_price: {greater: 0}, currency: USD}}
+exit_when: {event: order_placed}              (or a list of events)
+at_most: once per 48h
+transactional: true                           (an order's news: not held by quiet hours)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.domain.automations import OPERATORS, Automation, EventCondition, Trigger
+from bot.domain.store_events import KNOWN_TYPES
+from bot.program.context import Compiling, Loc
+from bot.program.durations import duration
+from bot.program.yamlfile import YamlDoc
+
+FLOW_KEYS = ("steps", "trigger", "exit_when", "at_most", "transactional")
+_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+_ONCE_PER = re.compile(r"^\s*once\s+per\s+(.+)$", re.IGNORECASE)
+
+
+def compile_automation(c: Compiling, doc: YamlDoc, loc: Loc, body: Mapping[str, Any]) -> Automation | None:
+    """The flow's automation, or None after reporting what is wrong with it."""
+    unknown = [str(k) for k in body if k not in FLOW_KEYS]
+    if unknown:
+        c.error(
+            doc,
+            [*loc, unknown[0]],
+            f"{_name(loc)}: unknown {', '.join(unknown)}; expected {', '.join(FLOW_KEYS)}",
+        )
+        return None
+    errors = len(c.errors)
+    trigger = _trigger(c, doc, [*loc, "trigger"], body["trigger"]) if "trigger" in body else None
+    exits = _events(c, doc, [*loc, "exit_when"], body.get("exit_when"))
+    at_most = None
+    if "at_most" in body:
+        found = _ONCE_PER.match(str(body["at_most"]))
+        at_most = duration(found.group(1)) if found else None
+        if at_most is None:
+            c.error(
+                doc,
+                [*loc, "at_most"],
+                f"{_name(loc)}: at_most {body['at_most']!r}: expected once per 48h (or 30m, 2d)",
+            )
+    transactional = body.get("transactional", False)
+    if not isinstance(transactional, bool):
+        c.error(doc, [*loc, "transactional"], f"{_name(loc)}: transactional: expected true or false")
+    if trigger is None and (exits or at_most) and len(c.errors) == errors:
+        c.note(doc, loc, f"{_name(loc)}: exit_when and at_most only act on a flow with a trigger")
+    if len(c.errors) > errors:
+        return None
+    return Automation(trigger, frozenset(exits), at_most, bool(transactional))
+
+
+def _trigger(c: Compiling, doc: YamlDoc, loc: Loc, raw: Any) -> Trigger | None:
+    spec = {"event": raw} if isinstance(raw, str) else raw
+    if not isinstance(spec, Mapping) or set(spec) - {"event", "where"}:
+        c.error(doc, loc, f"{_name(loc)}: trigger: expected {{event: checkout_started, where: {{...}}}}")
+        return None
+    errors = len(c.errors)
+    named = _events(c, doc, loc, {"event": spec.get("event")})
+    event = named[0] if len(named) == 1 else None
+    if event is None and len(c.errors) == errors:
+        c.error(doc, loc, f"{_name(loc)}: trigger: expected one event, such as checkout_started")
+    where = spec.get("where") or {}
+    if not isinstance(where, Mapping):
+        c.error(doc, [*loc, "where"], f"{_name(loc)}: where: expected a mapping of event properties")
+        return None
+    conditions = [_condition(c, doc, [*loc, "where", str(k)], str(k), v) for k, v in where.items()]
+    if event is None or any(cond is None for cond in conditions):
+        return None
+    return Trigger(event, tuple(cond for cond in conditions if cond is not None))
+
+
+def _events(c: Compiling, doc: YamlDoc, loc: Loc, raw: Any) -> list[str]:
+    if raw is None:
+        return []
+    given = raw.get("event") if isinstance(raw, Mapping) else raw
+    names = given if isinstance(given, list) else [given]
+    for name in names:
+        if not isinstance(name, str) or not _TYPE.match(name):
+            c.error(doc, loc, f"{_name(loc)}: event {name!r}: expected an event type such as order_placed")
+            return []
+        if name not in KNOWN_TYPES:
+            c.note(
+                doc,
+                loc,
+                f"{_name(loc)}: {name} is not one of {', '.join(KNOWN_TYPES)}: your store must send it",
+                "info",
+            )
+    return [str(n) for n in names]
+
+
+def _condition(c: Compiling, doc: YamlDoc, loc: Loc, name: str, raw: Any) -> EventCondition | None:
+    if not isinstance(raw, Mapping):
+        return EventCondition(name, "one_of" if isinstance(raw, list) else "equals", raw)
+    if len(raw) != 1 or next(iter(raw)) not in OPERATORS:
+        c.error(doc, loc, f"{_name(loc)}: {name}: expected a value, or one of {', '.join(OPERATORS)}: value")
+        return None
+    operator, value = next(iter(raw.items()))
+    if operator == "one_of" and not isinstance(value, list):
+        c.error(doc, loc, f"{_name(loc)}: {name}: one_of: expected a list")
+        return None
+    return EventCondition(name, str(operator), value)
+
+
+def _name(loc: Loc) -> str:
+    return f"flow {loc[1]}"
