@@ -1,0 +1,87 @@
+"""Automations in the YAML: a flow's trigger, exit, limit and event-aware messages compiled, and each
+mistake `smsbot check` must catch, with file:line."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.domain.automations import EventCondition, Trigger
+from bot.program.loader import load_program
+from tests.conftest import KEYWORDS
+from tests.program.test_flows import errors, with_flows
+
+CART = """\
+  cart:
+    trigger: {event: checkout_started, where: {total_price: {greater: 20}, currency: [USD, CAD]}}
+    exit_when: {event: [order_placed, order_cancelled]}
+    at_most: once per 2d
+    steps:
+      - wait: 30m
+      - split: {on: event.total_price, branches: {">= 100": big}, else: small}
+      - id: big
+        send: "Your {{ event.line_items[0].title }} waits: {{ link(event.abandoned_checkout_url) }}"
+        media: ["{{ event.line_items[0].image }}"]
+      - end
+      - id: small
+        send: "Still thinking it over? {{ event.total_price | currency(event.currency) }}"
+"""
+
+
+def test_the_shipped_automations_compile() -> None:
+    flows = load_program(KEYWORDS).program.flows
+    cart = flows["abandoned_checkout"].automation
+    assert cart.trigger == Trigger("checkout_started")
+    assert cart.exit_when == {"order_placed"} and cart.at_most == timedelta(hours=48)
+    assert not cart.transactional
+    assert flows["order_confirmation"].automation.transactional
+    assert flows["shipping_confirmation"].automation.trigger == Trigger("order_fulfilled")
+    assert flows["welcome"].automation.trigger is None
+
+
+def test_a_flow_with_a_trigger_compiles_its_conditions_limit_and_event_aware_steps(
+    keywords_copy: Path,
+) -> None:
+    flow = load_program(with_flows(keywords_copy, CART)).program.flows["cart"]
+    assert flow.automation.trigger == Trigger(
+        "checkout_started",
+        (EventCondition("total_price", "greater", 20), EventCondition("currency", "one_of", ["USD", "CAD"])),
+    )
+    assert flow.automation.exit_when == {"order_placed", "order_cancelled"}
+    assert flow.automation.at_most == timedelta(days=2)
+    assert flow.steps[1].split_on == "event.total_price" and flow.steps[1].branches == {">= 100": "big"}
+
+
+@pytest.mark.parametrize(
+    ("flows", "says"),
+    [
+        ("  f:\n    triger: {event: order_placed}\n    steps: [end]\n", "unknown triger"),
+        ("  f:\n    trigger: {event: Order Placed}\n    steps: [end]\n", "expected an event type"),
+        ("  f:\n    trigger: {event: [a, b]}\n    steps: [end]\n", "expected one event"),
+        (
+            "  f:\n    trigger: {event: order_placed, where: {total_price: {above: 1}}}\n    steps: [end]\n",
+            "one of equals",
+        ),
+        (
+            "  f:\n    trigger: {event: order_placed}\n    at_most: twice a day\n    steps: [end]\n",
+            "once per 48h",
+        ),
+        (
+            "  f:\n    trigger: {event: order_placed}\n    transactional: maybe\n    steps: [end]\n",
+            "true or false",
+        ),
+        ("  f:\n    steps:\n      - send: 'Your {{ event.order_name }}'\n", "uses event"),
+        (
+            "  f:\n    steps:\n      - split: {on: event.total_price, else: x}\n      - id: x\n        send: hi\n",
+            "only a flow with a trigger",
+        ),
+        (
+            "  f:\n    trigger: order_placed\n    steps:\n      - send: hi\n        media: ['{{ basket }}']\n",
+            "uses basket",
+        ),
+        ("  f:\n    steps:\n      - send: hi\n        media: ['picture.png']\n", "expected an http(s) URL"),
+    ],
+)
+def test_each_automation_mistake_is_named_with_its_line(keywords_copy: Path, flows: str, says: str) -> None:
+    found = errors(with_flows(keywords_copy, flows))
+    assert any(says in problem and "test-flows.yaml:" in problem for problem in found), found
