@@ -120,6 +120,43 @@ class InSegment:
     name: str
 
 
+# Commerce, from store events (matched on the phone: orders placed before subscribing count too).
+# A cancelled order (an order_cancelled event for it) counts for none of them.
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    at_least: int = 1
+    within_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Spent:
+    """The total of their orders in `currency` (minor units), over and/or under a bound; only
+    customers who ordered (never ordering is `not: {placed_order: {}}`)."""
+
+    currency: str
+    over_minor: int | None = None
+    under_minor: int | None = None
+    within_days: int | None = None
+
+
+@dataclass(frozen=True)
+class StartedCheckout:
+    """Started a checkout within N days, and (without_order) placed no order in those days."""
+
+    within_days: int
+    without_order: bool = True
+
+
+@dataclass(frozen=True)
+class OrderedProduct:
+    """Ordered a product: a line item whose title, product id or SKU is `product`."""
+
+    product: str
+    within_days: int | None = None
+
+
 Condition = (
     All
     | AnyOf
@@ -134,6 +171,10 @@ Condition = (
     | ReceivedCampaign
     | InFlow
     | InSegment
+    | PlacedOrder
+    | Spent
+    | StartedCheckout
+    | OrderedProduct
 )
 
 

@@ -15,9 +15,11 @@ A condition is one mapping: `all:` / `any:` (a list), `not:` (one condition); `s
 (after, before, within_days); `property:` with one of equals, one_of, contains, greater, less,
 between, is_set, in_last_days, in_next_days; `texted:` a keyword (within_days, at_least);
 `engaged:`, `clicked:` (within_days, campaign, flow), `received_campaign:` (within_days),
-`in_flow:`, `finished_flow:`; `segment:` another segment. The checker refuses unknown properties,
-keywords and flows, values the property's type refuses, cycles, and segments of more than
-MAX_CONDITIONS conditions. Campaigns named in a condition are checked with the campaigns.
+`in_flow:`, `finished_flow:`; `segment:` another segment; from store events, `placed_order:`
+(at_least, within_days), `spent:` (over, under, currency, within_days), `started_checkout:`
+(within_days, without_order), `ordered_product:` a title, id or SKU (within_days). The checker
+refuses unknown properties, keywords and flows, values the property's type refuses, cycles, and
+segments of more than MAX_CONDITIONS conditions. Campaigns named in a condition are checked with the campaigns.
 """
 
 from __future__ import annotations
@@ -44,14 +46,19 @@ from bot.domain.segments import (
     IsOneOf,
     Not,
     Op,
+    OrderedProduct,
+    PlacedOrder,
     Property,
     ReceivedCampaign,
     Segment,
+    Spent,
+    StartedCheckout,
     Subscribed,
     Texted,
     members,
     size,
 )
+from bot.domain.store_events import EventProblem, money
 from bot.program.context import Compiling, Loc
 from bot.program.graphs import on_cycles
 from bot.program.yamlfile import YamlDoc
@@ -332,6 +339,61 @@ def _segment(at: _At, body: Mapping[str, Any]) -> Condition | None:
     return InSegment(str(body["segment"]))
 
 
+def _placed_order(at: _At, body: Mapping[str, Any]) -> Condition | None:
+    options = _options(at, body, "placed_order")
+    if options is None:
+        return None
+    inner = at.at("placed_order")
+    ok, within = _optional_days(inner, options)
+    at_least = options.get("at_least", 1)
+    if isinstance(at_least, bool) or not isinstance(at_least, int) or at_least < 1:
+        inner.error("at_least", "at_least: expects a whole number, 1 or more")
+        return None
+    return PlacedOrder(at_least, within) if ok else None
+
+
+def _spent(at: _At, body: Mapping[str, Any]) -> Condition | None:
+    options = _options(at, body, "spent")
+    if options is None:
+        return None
+    inner = at.at("spent")
+    ok, within = _optional_days(inner, options)
+    currency = str(options.get("currency", "USD")).upper()
+    bounds: dict[str, int | None] = {}
+    for key in ("over", "under"):
+        try:
+            bounds[key] = None if options.get(key) is None else money(options[key], currency, key).minor
+        except EventProblem as exc:
+            inner.error(key if key in options else "currency", f"spent: {exc}")
+            ok = False
+    if ok and bounds["over"] is None and bounds["under"] is None:
+        inner.error(None, "spent: expects over, under or both (an amount in the currency, default USD)")
+        ok = False
+    return Spent(currency, bounds["over"], bounds["under"], within) if ok else None
+
+
+def _started_checkout(at: _At, body: Mapping[str, Any]) -> Condition | None:
+    options = _options(at, body, "started_checkout")
+    if options is None:
+        return None
+    inner = at.at("started_checkout")
+    days = _days(inner, options, "within_days")
+    without = options.get("without_order", True)
+    if not isinstance(without, bool):
+        inner.error("without_order", "without_order: expects true or false")
+        return None
+    return StartedCheckout(days, without) if days is not None else None
+
+
+def _ordered_product(at: _At, body: Mapping[str, Any]) -> Condition | None:
+    product = body["ordered_product"]
+    if not isinstance(product, str | int) or isinstance(product, bool) or not str(product).strip():
+        at.error("ordered_product", "ordered_product: expects a product's title, id or SKU")
+        return None
+    ok, within = _optional_days(at, body)
+    return OrderedProduct(str(product).strip(), within) if ok else None
+
+
 _DATE_OPS = ("in_last_days", "in_next_days")
 _KINDS: dict[str, Callable[[_At, Mapping[str, Any]], Condition | None]] = {
     "all": _combined,
@@ -347,4 +409,8 @@ _KINDS: dict[str, Callable[[_At, Mapping[str, Any]], Condition | None]] = {
     "in_flow": _in_flow,
     "finished_flow": _in_flow,
     "segment": _segment,
+    "placed_order": _placed_order,
+    "spent": _spent,
+    "started_checkout": _started_checkout,
+    "ordered_product": _ordered_product,
 }

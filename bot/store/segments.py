@@ -40,14 +40,28 @@ from bot.domain.segments import (
     IsOneOf,
     Not,
     Op,
+    OrderedProduct,
+    PlacedOrder,
     Property,
     ReceivedCampaign,
     Segment,
+    Spent,
+    StartedCheckout,
     Subscribed,
     Texted,
 )
+from bot.domain.store_events import CHECKOUT_STARTED, ORDER_PLACED
 from bot.store.rows import texted_at
-from bot.store.schema import campaigns, clicks, flow_runs, keyword_events, links, messages, subscribers
+from bot.store.schema import (
+    campaigns,
+    clicks,
+    flow_runs,
+    keyword_events,
+    links,
+    messages,
+    store_events,
+    subscribers,
+)
 
 Where = ColumnElement[bool]
 
@@ -208,6 +222,73 @@ class Compiler:
         )
         return subscribers.c.id.in_(runs)
 
+    # Commerce, from store events: semi-joins on the phone (an order placed before subscribing
+    # counts), each read from the index of events by type and time.
+
+    def _orders(self, within_days: int | None) -> Select[Any]:
+        """The phones of orders placed (in the window), none cancelled since."""
+        cancelled = select(store_events.c.order_ref).where(
+            store_events.c.type == "order_cancelled", store_events.c.order_ref.is_not(None)
+        )
+        query = select(store_events.c.phone).where(
+            store_events.c.type == ORDER_PLACED,
+            or_(store_events.c.order_ref.is_(None), store_events.c.order_ref.not_in(cancelled)),
+        )
+        if within_days is not None:
+            query = query.where(store_events.c.occurred_at >= self.since(within_days))
+        return query
+
+    def _placed_order(self, condition: Condition) -> Where:
+        assert isinstance(condition, PlacedOrder)
+        orders = self._orders(condition.within_days)
+        if condition.at_least > 1:
+            orders = orders.group_by(store_events.c.phone).having(func.count() >= condition.at_least)
+        return subscribers.c.phone.in_(orders)
+
+    def _spent(self, condition: Condition) -> Where:
+        assert isinstance(condition, Spent)
+        total = func.sum(store_events.c.value_minor)
+        bounds = [total > condition.over_minor] if condition.over_minor is not None else []
+        if condition.under_minor is not None:
+            bounds.append(total < condition.under_minor)
+        orders = (
+            self._orders(condition.within_days)
+            .where(store_events.c.currency == condition.currency)
+            .group_by(store_events.c.phone)
+            .having(and_(*bounds))
+        )
+        return subscribers.c.phone.in_(orders)
+
+    def _started_checkout(self, condition: Condition) -> Where:
+        assert isinstance(condition, StartedCheckout)
+        checkouts = select(store_events.c.phone).where(
+            store_events.c.type == CHECKOUT_STARTED,
+            store_events.c.occurred_at >= self.since(condition.within_days),
+        )
+        started: Where = subscribers.c.phone.in_(checkouts)
+        if not condition.without_order:
+            return started
+        return and_(started, subscribers.c.phone.not_in(self._orders(condition.within_days)))
+
+    def _ordered_product(self, condition: Condition) -> Where:
+        assert isinstance(condition, OrderedProduct)
+        orders = self._orders(condition.within_days).where(self._has_line(condition.product))
+        return subscribers.c.phone.in_(orders)
+
+    def _has_line(self, product: str) -> Where:
+        """An order's line items hold one whose title, product id or SKU is `product`."""
+        if self.dialect == "postgresql":
+            lines = cast(store_events.c.properties["line_items"], JSONB)
+            return or_(
+                *(lines.contains(cast(literal([{key: product}], JSONB), JSONB)) for key in _PRODUCT_KEYS)
+            )
+        items = func.json_each(store_events.c.properties, "$.line_items").table_valued("value")
+        named = or_(*(func.json_extract(items.c.value, f"$.{key}") == product for key in _PRODUCT_KEYS))
+        return exists(select(literal(1)).select_from(items).where(named))
+
+
+_PRODUCT_KEYS = ("title", "product_id", "sku")
+
 
 def _campaign_ids(name: str) -> Select[Any]:
     return select(campaigns.c.id).where(campaigns.c.name == name)
@@ -230,6 +311,10 @@ _LEAVES = {
     Clicked: Compiler._clicked,
     ReceivedCampaign: Compiler._received,
     InFlow: Compiler._in_flow,
+    PlacedOrder: Compiler._placed_order,
+    Spent: Compiler._spent,
+    StartedCheckout: Compiler._started_checkout,
+    OrderedProduct: Compiler._ordered_product,
 }
 
 
