@@ -19,7 +19,8 @@ between, is_set, in_last_days, in_next_days; `texted:` a keyword (within_days, a
 (at_least, within_days), `spent:` (over, under, currency, within_days), `started_checkout:`
 (within_days, without_order), `ordered_product:` a title, id or SKU (within_days). The checker
 refuses unknown properties, keywords and flows, values the property's type refuses, cycles, and
-segments of more than MAX_CONDITIONS conditions. Campaigns named in a condition are checked with the campaigns.
+segments of more than MAX_CONDITIONS conditions. Campaigns named in a condition are checked with
+the campaigns.
 """
 
 from __future__ import annotations
