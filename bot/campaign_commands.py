@@ -10,9 +10,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cli_options import _settings, config_option, load_program_or_exit, read_database, with_database
+from bot.cli_options import (
+    _settings,
+    config_option,
+    echo_found,
+    json_option,
+    load_program_or_exit,
+    read_database,
+    write_database,
+)
 from bot.domain.campaigns import Campaign
 from bot.domain.model import Program
 from bot.pipeline import campaign_reports, campaigns
@@ -20,7 +27,6 @@ from bot.program.yamlfile import Problem
 from bot.settings import Settings
 
 T = TypeVar("T")
-json_option = click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 
 
 @click.group()
@@ -37,18 +43,8 @@ def _campaign(program: Program, name: str) -> Campaign:
 
 
 def _write(settings: Settings, change: Callable[..., T], *args: Any) -> T:
-    """One write transaction (behind the SQLite writers' lock, like the server's)."""
-    from bot.store.db import WriteTransactions
-
-    async def work(engine: AsyncEngine) -> T:
-        transactions = WriteTransactions(engine, settings.database_url, name="cli-db")
-        try:
-            return await transactions.run(change, *args)
-        finally:
-            transactions.close()
-
     try:
-        return with_database(settings, work)
+        return write_database(settings, change, *args)
     except campaigns.CampaignProblem as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -58,19 +54,6 @@ def _read(settings: Settings, query: Callable[..., T], *args: Any, upgrade: bool
         return read_database(settings, query, *args, upgrade=upgrade)
     except campaigns.CampaignProblem as exc:
         raise click.ClickException(str(exc)) from None
-
-
-def _echo(found: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(found, indent=2, default=str))
-        return
-    for key, value in found.items():
-        if isinstance(value, dict):
-            click.echo(f"{key}:")
-            for inner, count in value.items():
-                click.echo(f"  {inner:<28} {count}")
-        else:
-            click.echo(f"{key:<16} {value}")
 
 
 def campaign_notes(settings: Settings, program: Program) -> list[Problem]:
@@ -169,7 +152,7 @@ def preview(config: Path | None, name: str, as_json: bool) -> None:
         click.echo(json.dumps(shown, indent=2))
         return
     samples, warnings = shown.pop("samples"), shown.pop("warnings")
-    _echo(shown, as_json=False)
+    echo_found(shown, as_json=False)
     for sample in samples:
         click.echo(f"\n{sample['phone']} ({sample['language']}):\n  {sample['message']}")
     for warning in warnings:
@@ -260,7 +243,7 @@ def retry(config: Path | None, name: str) -> None:
 def status(config: Path | None, name: str, as_json: bool) -> None:
     """Where sending stands: each recipient's outcome, counted."""
     settings = _settings(config)
-    _echo(_read(settings, campaign_reports.status, name), as_json)
+    echo_found(_read(settings, campaign_reports.status, name), as_json)
 
 
 @campaign.command()
@@ -270,4 +253,4 @@ def status(config: Path | None, name: str, as_json: bool) -> None:
 def report(config: Path | None, name: str, as_json: bool) -> None:
     """Sent, delivered, failed by error code, clicks, click rate (unique clickers / delivered), opt-outs."""
     settings = _settings(config)
-    _echo(_read(settings, campaign_reports.report, name), as_json)
+    echo_found(_read(settings, campaign_reports.report, name), as_json)

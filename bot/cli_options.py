@@ -4,6 +4,7 @@ errors, and one short visit to the database."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -35,6 +36,7 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
         sys.exit(1)
 
 
+json_option = click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 config_option = click.option(
     "--config",
     "config",
@@ -78,3 +80,32 @@ def read_database(settings: Settings, query: Callable[..., T], *args: Any, upgra
             return await conn.run_sync(query, *args)
 
     return with_database(settings, work, upgrade)
+
+
+def write_database(settings: Settings, change: Callable[..., T], *args: Any) -> T:
+    """`change(conn, *args)` in one write transaction (behind the SQLite writers' lock, like the
+    server's)."""
+    from bot.store.db import WriteTransactions
+
+    async def work(engine: AsyncEngine) -> T:
+        transactions = WriteTransactions(engine, settings.database_url, name="cli-db")
+        try:
+            return await transactions.run(change, *args)
+        finally:
+            transactions.close()
+
+    return with_database(settings, work)
+
+
+def echo_found(found: dict[str, Any], as_json: bool) -> None:
+    """A report: as JSON, or a line per figure (a mapping's entries indented under it)."""
+    if as_json:
+        click.echo(json.dumps(found, indent=2, default=str))
+        return
+    for key, value in found.items():
+        if isinstance(value, dict):
+            click.echo(f"{key}:")
+            for inner, count in value.items():
+                click.echo(f"  {inner:<28} {count}")
+        else:
+            click.echo(f"{key:<16} {value}")

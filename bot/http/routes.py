@@ -4,7 +4,7 @@ from aiohttp import web
 
 from bot.domain.links import LINK_PATH
 from bot.domain.model import CARD_PATH
-from bot.http import admin, campaigns, events, health, links, segments, twilio, vcards
+from bot.http import admin, campaigns, events, flows, health, links, segments, twilio, vcards
 
 
 def setup_routes(app: web.Application) -> None:
@@ -18,5 +18,6 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/segments/{name}", segments.get_segment)
     app.router.add_get("/api/segments/{name}/members", segments.get_members)
     app.router.add_get("/api/segments/{name}/members.csv", segments.export_members)
+    app.router.add_get("/api/flows/{name}/report", flows.get_report)
     campaigns.setup(app)
     events.setup(app)

@@ -17,10 +17,11 @@ from bot.domain.model import Program
 from bot.domain.phones import mask_phone
 from bot.domain.voice import Voice, built_in_tags
 from bot.pipeline.campaigns import FAILED, audience_where, latest
+from bot.pipeline.conversion_reports import CAMPAIGN_BAND, earned
 from bot.program.encoding import segments as billed
 from bot.program.messages import SAMPLE_PHONE
 from bot.store import rows
-from bot.store.schema import campaign_recipients, clicks, consent_events, messages, subscribers
+from bot.store.schema import campaign_recipients, clicks, consent_events, conversions, messages, subscribers
 
 SAMPLES = 3
 OPT_OUT_WINDOW = timedelta(hours=24)
@@ -197,7 +198,8 @@ def _outcome(recipient: str, reason: str | None, message: str | None, code: int 
 
 def report(conn: Connection, name: str) -> dict[str, Any]:
     """Recipients, sent, delivered, failed by error code, clicks and click rate, opt-outs within
-    24 h of delivery. Click rate = unique clickers / delivered."""
+    24 h of delivery, conversions and revenue. Click rate = unique clickers / delivered; conversion
+    rate = conversions / sent (Klaviyo's conversions ÷ recipients)."""
     found = latest(conn, name)
     ours = messages.c.campaign_id == found.id
     sent = conn.execute(select(func.count()).where(ours, messages.c.handed_at.is_not(None))).scalar_one()
@@ -229,6 +231,7 @@ def report(conn: Connection, name: str) -> dict[str, Any]:
         "click_rate": round(unique_clicks / delivered, 4) if delivered else None,
         "opt_outs_24h": int(opted_out),
         "opt_out_rate": round(opted_out / delivered, 4) if delivered else None,
+        **earned(conn, conversions.c.campaign_id == found.id, int(sent), CAMPAIGN_BAND),
     }
 
 

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.store.schema import conversions, flow_runs
-from tests.conftest import PUBLIC_URL, TOKEN, ClientFactory, Phone, services_of
+from tests.conftest import ADMIN, PUBLIC_URL, TOKEN, ClientFactory, Phone, services_of
 from tests.fake_twilio import FakeTwilio
 from tests.worker.conftest import Clock, WorkerFactory, sending_app
+from tests.worker.test_campaigns import smsbot
 
 EVENTS_TOKEN = "events-secret"
 ANA, BEN = "+14155550101", "+14155550102"
@@ -216,3 +217,20 @@ async def test_a_shipment_is_announced_with_its_tracking_link(
     await run_until(make_worker(clock), clock, clock.at + timedelta(minutes=2))
     [note] = [m for m in api.accepted() if "on its way" in m["body"]]
     assert f"{PUBLIC_URL}/l/" in note["body"]
+
+
+async def test_the_flow_report_shows_what_the_reminder_earned_through_the_api_and_the_cli(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    await test_an_order_after_tapping_the_reminder_is_credited_to_the_reminder(app, api, make_worker)
+    response = await app.get("/api/flows/abandoned_checkout/report", headers=ADMIN)
+    assert response.status == 200
+    found = await response.json()
+    assert (found["recipients"], found["unique_clicks"], found["conversions"]) == (1, 1, 1)
+    assert found["conversion_rate"] == 1.0 and found["revenue"] == {"USD": "129.95"}
+    assert found["revenue_per_recipient"] == {"USD": "129.95"}
+    assert found["benchmark"] == {"band": [0.018, 0.022], "verdict": "above"}
+    assert found["conversions_by_opt_in_source"] == {"JOIN": 1}
+    assert (await app.get("/api/flows/nothing/report", headers=ADMIN)).status == 404
+    printed = await smsbot(services_of(app).settings, "flow", "report", "abandoned_checkout")
+    assert "conversions      1" in printed and "USD                          129.95" in printed

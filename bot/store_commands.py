@@ -1,0 +1,114 @@
+"""smsbot events import FILE | smsbot flow report NAME.
+
+`events import` reads a store's events (a JSON list, `{"events": [...]}`, or one JSON object per
+line) and stores them as POST /api/events does: every item checked first, nothing stored if any is
+wrong, then in batches of 1,000, each attributed and automated in its transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.cli_options import (
+    _settings,
+    config_option,
+    echo_found,
+    json_option,
+    load_program_or_exit,
+    read_database,
+    write_database,
+)
+from bot.domain.store_events import MAX_BATCH, EventProblem, StoreEvent, from_api
+from bot.pipeline import flow_reports
+from bot.pipeline.store_events import Recorded, record_events
+
+
+@click.group()
+def events() -> None:
+    """A store's events: checkouts, orders, shipments (also POST /api/events, Shopify's webhooks)."""
+
+
+@events.command("import")
+@config_option
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@json_option
+def import_events(config: Path | None, file: Path, as_json: bool) -> None:
+    """Store the events in FILE (JSON or JSON lines), as the API would."""
+    settings = _settings(config)
+    program = load_program_or_exit(settings)
+    found, problems = _parse(_items(file), settings.store_country)
+    if problems:
+        for problem in problems:
+            click.echo(f"{file}:{problem}", err=True)
+        raise click.ClickException(f"{len(problems)} events are wrong: nothing stored")
+    totals = Recorded(0, 0, 0, 0)
+    for start in range(0, len(found), MAX_BATCH):
+        batch = found[start : start + MAX_BATCH]
+        done = write_database(
+            settings, record_events, batch, program.flows, settings.attribution, datetime.now(UTC)
+        )
+        totals = Recorded(
+            *(a + b for a, b in zip(dataclasses.astuple(totals), dataclasses.astuple(done), strict=True))
+        )
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(totals)))
+    else:
+        click.echo(
+            f"{totals.stored} stored, {totals.repeated} already stored, {totals.customers} of customers "
+            f"who are not subscribers, {totals.attributed} orders attributed"
+        )
+
+
+def _items(file: Path) -> list[tuple[int, Any]]:
+    """(line, item) of each event in the file."""
+    text = file.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return [(n, _line(file, n, line)) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    items = data.get("events") if isinstance(data, dict) and "events" in data else data
+    return list(enumerate(items if isinstance(items, list) else [items], 1))
+
+
+def _line(file: Path, n: int, line: str) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError as exc:
+        raise click.ClickException(f"{file}:{n}: not JSON: {exc}") from None
+
+
+def _parse(items: list[tuple[int, Any]], country: str) -> tuple[list[StoreEvent], list[str]]:
+    found: list[StoreEvent] = []
+    problems: list[str] = []
+    for n, item in items:
+        try:
+            found.append(from_api(item, country))
+        except EventProblem as exc:
+            problems.append(f"{n}: {exc}")
+    return found, problems
+
+
+@click.group()
+def flow() -> None:
+    """Flows: how each one does."""
+
+
+@flow.command()
+@config_option
+@click.argument("name")
+@json_option
+def report(config: Path | None, name: str, as_json: bool) -> None:
+    """Runs, recipients, clicks, conversions and revenue of a flow, beside Klaviyo's benchmark."""
+    settings = _settings(config)
+    program = load_program_or_exit(settings)
+    if name not in program.flows:
+        raise click.ClickException(
+            f"no flow {name} in the program (flows: {', '.join(sorted(program.flows))})"
+        )
+    echo_found(read_database(settings, flow_reports.report, name), as_json)
