@@ -14,6 +14,8 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from bot.cli import main
+from bot.domain.store_events import from_api
+from bot.pipeline.store_events import EventBatch
 from bot.settings import Settings
 from bot.store.schema import messages
 from tests.conftest import (
@@ -75,6 +77,21 @@ async def subscribe(app: Any, *numbers: str) -> None:
 
 def campaign_texts(api: FakeTwilio) -> list[dict[str, Any]]:
     return [m for m in api.accepted() if "winter sale" in m["body"]]
+
+
+async def ordered(app: Any, phone: str, total: str) -> None:
+    """The store says `phone` placed an order just now (as POST /api/events would)."""
+    writer = services_of(app).services.writer
+    assert writer is not None
+    properties = {"order_id": "o1", "total_price": total, "currency": "USD"}
+    order = {
+        "id": "o1",
+        "phone": phone,
+        "type": "order_placed",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "properties": properties,
+    }
+    await writer.events(EventBatch((from_api(order, "US"),)))
 
 
 async def drain(worker: Any, clock: Clock, rounds: int = 10) -> None:
@@ -249,6 +266,7 @@ async def test_the_report_counts_deliveries_failures_people_who_tapped_and_previ
     async with services_of(app).engine.begin() as conn:  # the worker's clock ran ahead: sent a minute ago
         await conn.execute(update(messages).values(handed_at=datetime.now(UTC) - timedelta(minutes=1)))
     await Phone(app, BEN, token=TOKEN, public_url=PUBLIC_URL).text("STOP")
+    await ordered(app, ANA, "89.50")  # after tapping: the campaign earned it
     report = json.loads(await smsbot(settings, "campaign", "report", "hello", "--json"))
     assert report == {
         "name": "hello",
@@ -263,6 +281,12 @@ async def test_the_report_counts_deliveries_failures_people_who_tapped_and_previ
         "click_rate": 0.5,  # unique clickers / delivered
         "opt_outs_24h": 1,
         "opt_out_rate": 0.5,
+        "conversions": 1,
+        "conversion_rate": 0.3333,  # conversions / recipients sent to
+        "revenue": {"USD": "89.50"},
+        "revenue_per_recipient": {"USD": "29.83"},
+        "conversions_by_opt_in_source": {"JOIN": 1},
+        "benchmark": {"band": [0.012, 0.022], "verdict": "above"},  # Klaviyo's campaign band
     }
     status = json.loads(await smsbot(settings, "campaign", "status", "hello", "--json"))
     assert status["recipients"] == {"delivered": 2, "undelivered: 30003": 1} and status["clicked"] == 1
