@@ -6,7 +6,8 @@
   so every checkout starts the cart reminder and every order the confirmation) answering wrk (32
   connections) posting pre-made events: POST /api/events with 1 and with 100 events a call, and
   Shopify's signed `checkouts/create` webhooks; events a second, p50 and p99 of each call, beside
-  bare aiohttp answering the same calls with a constant 200 in the same run;
+  bare aiohttp reading the same calls' JSON and answering a constant 200 in the same run
+  (`bench/reference_events.py`);
 - attribution: 100,000 orders of 100,000 subscribers over 1,000,000 campaign and flow messages and
   100,000 clicks, credited by the same function the writer runs (`attribute`), 1,000 orders a
   transaction, on SQLite and (with --postgresql) on PostgreSQL.
@@ -112,10 +113,10 @@ def ingest(work: Path, count: int, seconds: float) -> list[tuple[str, float, dic
     for name, requests, path, per_call, auth in runs:
         port = free_port()
         bare = Process(
-            [PY, str(ROOT / "bench" / "reference_bare.py"), str(port)], {}, port, work / "bare.log"
+            [PY, str(ROOT / "bench" / "reference_events.py"), str(port)], {}, port, work / "bare.log"
         )
         try:
-            reference = wrk(f"http://127.0.0.1:{port}", requests, "/twilio/sms", seconds, auth)
+            reference = wrk(f"http://127.0.0.1:{port}", requests, path, seconds, auth)
         finally:
             bare.stop()
         found = _served(data, requests, path, seconds, auth)

@@ -146,6 +146,9 @@ flow_runs = Table(
         sqlite_where=text("status = 'active'"),
         postgresql_where=text("status = 'active'"),
     ),
+    # An automation's at_most: a subscriber's last run of the flow. Led by the flow, so that a
+    # subscriber's active runs are still read from the partial index above.
+    Index(None, "flow", "subscriber_id", "started_at"),
 )
 
 messages = Table(
@@ -290,7 +293,7 @@ store_events = Table(
     Index("uq_store_events_source_id", "source", "external_id", unique=True),
     Index(None, "subscriber_id", "type", "occurred_at"),
     Index(None, "type", "occurred_at"),
-    Index(None, "order_ref"),
+    Index(None, "order_ref", "type"),
     Index(None, "phone"),
 )
 

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ClauseElement, Executable
 
-from bot.pipeline import campaigns, clicks
+from bot.pipeline import automations, campaigns, clicks, store_events
 from bot.store import db, statements
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -67,6 +67,36 @@ HOT = [
             "b_now": NOW,
         },
         "uq_flow_runs_active",
+    ),
+    (
+        "an order already stored",
+        store_events._ORDERS_STORED,
+        {"refs": ["1001"]},
+        "ix_store_events_order_ref_type",
+    ),
+    (
+        "the store's phones' subscribers",
+        store_events._SUBSCRIBERS,
+        {"phones": ["+14155550123"]},
+        "sqlite_autoindex_subscribers_1",  # the phone's unique constraint
+    ),
+    (
+        "an automation's last run",
+        automations._LAST_STARTED,
+        {"ids": [1, 2], "flows": ["abandoned_checkout"]},
+        "ix_flow_runs_flow_subscriber_id_started_at",
+    ),
+    (
+        "orders credited: their last click and message",
+        store_events._ORDERS,
+        {"ids": [1, 2]},
+        "ix_clicks_subscriber_id_at",
+    ),
+    (
+        "an automation's exit events",
+        automations._LAST_EVENT,
+        {"ids": [1, 2], "types": ["order_placed"]},
+        "ix_store_events_subscriber_id_type_occurred_at",
     ),
 ]
 

@@ -22,6 +22,9 @@ Document = sa.JSON().with_variant(JSONB(), "postgresql")
 
 def upgrade() -> None:
     op.add_column("flow_runs", sa.Column("event", Document))
+    op.create_index(
+        "ix_flow_runs_flow_subscriber_id_started_at", "flow_runs", ["flow", "subscriber_id", "started_at"]
+    )
     op.create_table(
         "store_events",
         sa.Column("id", Id, primary_key=True, autoincrement=True),
@@ -45,7 +48,7 @@ def upgrade() -> None:
         ["subscriber_id", "type", "occurred_at"],
     )
     op.create_index("ix_store_events_type_occurred_at", "store_events", ["type", "occurred_at"])
-    op.create_index("ix_store_events_order_ref", "store_events", ["order_ref"])
+    op.create_index("ix_store_events_order_ref_type", "store_events", ["order_ref", "type"])
     op.create_index("ix_store_events_phone", "store_events", ["phone"])
     op.create_table(
         "conversions",
@@ -74,4 +77,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("conversions")
     op.drop_table("store_events")
+    op.drop_index("ix_flow_runs_flow_subscriber_id_started_at", "flow_runs")
     op.drop_column("flow_runs", "event")
