@@ -266,7 +266,7 @@ def attribution(url: str, orders: list[int]) -> tuple[float, int]:
         began = time.perf_counter()
         try:
             for start in range(0, len(orders), 1_000):
-                credited += await writes.run(attribute, orders[start : start + 1_000], Windows())
+                credited += len(await writes.run(attribute, orders[start : start + 1_000], Windows()))
         finally:
             writes.close()
             await engine.dispose()

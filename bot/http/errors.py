@@ -69,10 +69,12 @@ async def no_500(request: web.Request, handler: Handler) -> web.StreamResponse:
         )
 
 
-async def within(services: Services, work: Awaitable[T]) -> T:
-    """`work`, or a 503 before the caller gives up (Twilio waits 15 s, then fails over)."""
+async def within(services: Services, work: Awaitable[T], limit: float | None = None) -> T:
+    """`work`, or a 503 before the caller gives up (Twilio waits 15 s, then fails over; a caller
+    that waits less passes its own `limit`)."""
+    seconds = min(services.settings.answer_within, limit or services.settings.answer_within)
     try:
-        async with asyncio.timeout(services.settings.answer_within):  # no task of its own, unlike wait_for
+        async with asyncio.timeout(seconds):  # no task of its own, unlike wait_for
             return await work
     except TimeoutError:
         raise busy(services) from None

@@ -21,6 +21,7 @@ from bot.services import SERVICES, Services
 log = logging.getLogger(__name__)
 MAX_EVENTS_BODY = 4 * 1024 * 1024  # a batch of 1,000 events with their line items
 MAX_WEBHOOK_BODY = 1024 * 1024  # one order, however many lines
+SHOPIFY_WAITS = 4.5  # seconds: Shopify gives up after 5 and retries; the webhook id makes that harmless
 
 
 def setup(app: web.Application) -> None:
@@ -73,14 +74,14 @@ async def shopify_webhook(request: web.Request) -> web.Response:
         return web.json_response({"stored": 0, "skipped": str(exc)})
     if isinstance(found, shopify.Skipped):
         return web.json_response({"stored": 0, "skipped": found.reason})
-    return web.json_response(asdict(await _store(services, [found])))
+    return web.json_response(asdict(await _store(services, [found], SHOPIFY_WAITS)))
 
 
-async def _store(services: Services, events: list[StoreEvent]) -> Recorded:
+async def _store(services: Services, events: list[StoreEvent], limit: float | None = None) -> Recorded:
     assert services.writer is not None
     if not events:
         return Recorded(stored=0, repeated=0, customers=0, attributed=0)
-    return await within(services, services.writer.events(EventBatch(tuple(events))))
+    return await within(services, services.writer.events(EventBatch(tuple(events))), limit)
 
 
 def _authorise(request: web.Request, services: Services) -> None:

@@ -31,7 +31,7 @@ from bot.store.schema import (
 _INSERT = {
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(store_events)
     .on_conflict_do_nothing(index_elements=["source", "external_id"])
-    .returning(store_events.c.id, store_events.c.external_id)
+    .returning(store_events.c.id, store_events.c.source, store_events.c.external_id)
     for dialect in (sqlite, postgresql)
 }
 _SUBSCRIBERS = select(subscribers.c.phone, subscribers.c.id).where(
@@ -68,22 +68,37 @@ def record_events(
 ) -> Recorded:
     """Store a batch (one call of the API, one webhook); attribute the orders among it, and start
     and end the automations it triggers."""
+    return record_batches(conn, [events], flows, windows, now)[0]
+
+
+def record_batches(
+    conn: Connection,
+    batches: Sequence[Sequence[StoreEvent]],
+    flows: Mapping[str, Flow],
+    windows: Windows,
+    now: datetime,
+) -> list[Recorded]:
+    """Several batches (the calls the writer took together) in one pass: the same few statements
+    for all of them, what each batch came to reported apart."""
+    events = [e for batch in batches for e in batch]
     owners = _owners(conn, {e.phone for e in events})
     fresh = _first_of_each_order(conn, events)
     rows = [_row(e, owners.get(e.phone), now) for e in fresh]
     stored = conn.execute(_INSERT[conn.dialect.name], rows).all() if rows else []
-    ids = {row.external_id: row.id for row in stored}
-    orders = [(ids[e.external_id], e) for e in fresh if e.type == ORDER_PLACED and e.external_id in ids]
-    attributed = attribute(conn, [i for i, e in orders if owners.get(e.phone)], windows)
-    automate(
-        conn, [(e, owners[e.phone]) for e in fresh if e.external_id in ids and e.phone in owners], flows, now
-    )
-    return Recorded(
-        stored=len(ids),
-        repeated=len(events) - len(ids),
-        customers=sum(1 for e in events if e.phone not in owners),
-        attributed=attributed,
-    )
+    ids = {(row.source, row.external_id): row.id for row in stored}
+    kept = {id(e): ids[(e.source, e.external_id)] for e in fresh if (e.source, e.external_id) in ids}
+    orders = [kept[id(e)] for e in fresh if id(e) in kept and e.type == ORDER_PLACED and e.phone in owners]
+    credited = attribute(conn, orders, windows)
+    automate(conn, [(e, owners[e.phone]) for e in fresh if id(e) in kept and e.phone in owners], flows, now)
+    return [
+        Recorded(
+            stored=sum(1 for e in batch if id(e) in kept),
+            repeated=sum(1 for e in batch if id(e) not in kept),
+            customers=sum(1 for e in batch if e.phone not in owners),
+            attributed=sum(1 for e in batch if kept.get(id(e)) in credited),
+        )
+        for batch in batches
+    ]
 
 
 def _owners(conn: Connection, phones: set[str]) -> dict[str, int]:
@@ -196,10 +211,11 @@ _RECEIVED = (
 )
 
 
-def attribute(conn: Connection, order_ids: Sequence[int], windows: Windows) -> int:
-    """Attribute these stored orders (of subscribers) to a message each, where one earned it."""
+def attribute(conn: Connection, order_ids: Sequence[int], windows: Windows) -> set[int]:
+    """Attribute these stored orders (of subscribers) to a message each, where one earned it; the
+    ids of those credited."""
     if not order_ids:
-        return 0
+        return set()
     orders = conn.execute(_ORDERS, {"ids": list(order_ids)}).all()
     clicked = _touches(conn, _CLICKED, [o.click_id for o in orders if o.click_id], _click)
     received = _touches(conn, _RECEIVED, [o.message_id for o in orders if o.message_id], _receipt)
@@ -212,7 +228,7 @@ def attribute(conn: Connection, order_ids: Sequence[int], windows: Windows) -> i
             rows.append(_conversion(order, earned.via, earned.touch))
     if rows:
         conn.execute(conversions.insert(), rows)
-    return len(rows)
+    return {row["event_id"] for row in rows}
 
 
 def _touches(conn: Connection, query: Any, ids: list[int], make: Any) -> dict[int, Touch]:

@@ -24,7 +24,7 @@ from bot.domain.outcome import Policy
 from bot.pipeline.apply import Applied, apply_batch
 from bot.pipeline.clicks import Click, record_clicks
 from bot.pipeline.statuses import record_statuses
-from bot.pipeline.store_events import EventBatch, Recorded, record_events
+from bot.pipeline.store_events import EventBatch, Recorded, record_batches
 from bot.store.db import WriteTransactions, take_write_lock
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,9 @@ def apply_work(
         StatusReport: iter(record_statuses(conn, reports, now) if reports else []),
         Click: iter(record_clicks(conn, taps)),
         EventBatch: iter(
-            [record_events(conn, b.events, program.flows, policy.attribution, now) for b in shops]
+            record_batches(conn, [b.events for b in shops], program.flows, policy.attribution, now)
+            if shops
+            else []
         ),
         Probe: iter(lambda: True, None),  # a probe: the write could be taken
     }

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.attribution import Windows
 from bot.domain.store_events import StoreEvent
-from bot.pipeline.store_events import Recorded, record_events
+from bot.pipeline.store_events import Recorded, record_batches, record_events
 from bot.store import db
 from bot.store.rows import link, new_subscriber
 from bot.store.schema import (
@@ -234,3 +234,18 @@ async def test_each_order_of_a_batch_is_credited_to_its_own_subscribers_message(
     await sent(engine, "m-ben", timedelta(hours=2), campaign=False, to=2)
     await record(engine, placed(), placed("o-2", BEN, "1002"))
     assert [(c.subscriber_id, c.origin) for c in await credited(engine)] == [(1, "campaign"), (2, "flow")]
+
+
+async def test_batches_written_together_are_reported_apart(engine: AsyncEngine) -> None:
+    """The writer stores the calls that arrive together in one pass; each call hears its own."""
+    await sent(engine, "m-bf", timedelta(hours=3))
+    customer = placed("o-9", "+14155550199", "1009")
+    async with engine.begin() as conn:
+        found = await conn.run_sync(
+            record_batches,
+            [[placed()], [placed(), customer], [placed("o-2", BEN, "1002")]],
+            {},
+            DEFAULTS,
+            ORDER_AT,
+        )
+    assert found == [Recorded(1, 0, 0, 1), Recorded(1, 1, 1, 0), Recorded(1, 0, 0, 0)]
