@@ -102,6 +102,15 @@ def _branch(
     return step.otherwise
 
 
+def first_state(flow: Flow, event: Mapping[str, Any] | None, now: datetime) -> RunState:
+    """A run as it starts: due now, or, when the flow begins with a wait of a set length (a cart
+    reminder's hour), already at its next step, due when the wait ends (what stepping it would give)."""
+    first = flow.steps[0] if flow.steps else None
+    if first is not None and first.kind is StepKind.WAIT and first.wait is not None:
+        return RunState(flow.name, 1, due_at=now + first.wait, event=event)
+    return RunState(flow.name, 0, due_at=now, event=event)
+
+
 def _media(media: tuple[str, ...], seen: Mapping[str, Any]) -> tuple[str, ...]:
     """Media URLs, a templated one filled in (`{{ event.line_items[0].image }}`: the product's
     picture); one that comes out empty or not a URL is left out, and the message goes as SMS."""

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.engine import Connection
 
 from bot.domain.automations import run_event
-from bot.domain.flow_runner import RunState
+from bot.domain.flow_runner import first_state
 from bot.domain.flows import Flow
 from bot.domain.store_events import StoreEvent
 from bot.domain.subscription import Status
@@ -113,7 +113,7 @@ def _start(conn: Connection, starts: Sequence[tuple[StoreEvent, int, Flow]], now
         if any(at is not None and at >= event.occurred_at for at in since):
             continue  # ordered since the checkout began (the order's webhook came first)
         started_at[(sid, flow.name)] = now
-        state = RunState(flow.name, 0, due_at=now, event=run_event(event))
+        state = first_state(flow, run_event(event), now)
         new.append(rows.new_run(sid, flow.name, state, f"event:{event.type}", now))
     if new:  # a flow already running for the subscriber is not started twice
         conn.execute(START_RUN[conn.dialect.name], new)

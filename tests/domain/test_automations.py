@@ -1,13 +1,13 @@
 """Which events start a flow, how a split reads the event, and what a run's message says of it."""
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot.domain.automations import EventCondition, Trigger, compare, run_event
-from bot.domain.flow_runner import RunState, Send, advance
+from bot.domain.flow_runner import RunState, Send, advance, first_state
 from bot.domain.store_events import StoreEvent
 from bot.domain.subscription import Status
 from bot.domain.voice import SubscriberState
@@ -107,3 +107,11 @@ def test_a_subscribers_own_first_name_wins_and_a_cart_without_a_picture_goes_as_
     [sent] = went.actions
     assert isinstance(sent, Send)
     assert "Hi Bea, your Socks" in sent.text and sent.media == ()
+
+
+def test_a_run_that_begins_with_a_wait_starts_past_it_due_when_it_ends() -> None:
+    flows = load_program(KEYWORDS).program.flows
+    cart = first_state(flows["abandoned_checkout"], {"type": "checkout_started"}, AT)
+    assert (cart.step, cart.due_at, cart.event) == (1, AT + timedelta(hours=1), {"type": "checkout_started"})
+    thanks = first_state(flows["order_confirmation"], None, AT)
+    assert (thanks.step, thanks.due_at) == (0, AT)
