@@ -228,4 +228,7 @@ def _known(event: StoreEvent) -> StoreEvent:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except ValueError as exc:  # NaN, Infinity: Python reads them, JSON (and PostgreSQL) does not
+        raise EventProblem("properties: NaN and Infinity are not numbers JSON can hold") from exc

@@ -1,6 +1,7 @@
 """POST /api/events: a store's batch of events, behind a token; a retry is harmless and a bad
 item refuses the batch, naming each problem, with nothing stored."""
 
+import json
 from typing import Any
 
 import pytest
@@ -103,3 +104,14 @@ async def test_without_the_token_nothing_is_stored(app: Any, make_client: Client
     off = await make_client()
     response = await off.post("/api/events", json=[event(5)], headers=AUTH)
     assert response.status == 401 and "SMSBOT_EVENTS_TOKEN" in await response.text()
+
+
+async def test_nan_or_infinity_in_properties_is_refused_not_a_503(app: Any) -> None:
+    """Python's JSON reader takes NaN and Infinity; JSON (and PostgreSQL) do not."""
+    body = json.dumps(
+        [event(1, type="review_written", properties={"stars": float("nan"), "big": float("inf")})]
+    )
+    response = await app.post("/api/events", data=body, headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status == 422
+    assert "NaN and Infinity" in (await response.json())["problems"][0]["problem"]
+    assert await stored(app) == []
