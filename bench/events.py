@@ -29,7 +29,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, select
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -149,30 +150,38 @@ def _served(data: Path, requests: Path, path: str, seconds: float, auth: str | N
 def seed_history(url: str, people: int, per_person: int) -> list[int]:
     """Subscribers, their campaign messages (a tenth of them tapped), and an order each an hour
     after their last message; the orders' ids."""
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        for start in range(0, people, 10_000):
-            conn.execute(insert(subscribers), [_person(n) for n in range(start, min(people, start + 10_000))])
-        campaign = conn.execute(
-            insert(campaigns).values(**_campaign()).returning(campaigns.c.id)
-        ).scalar_one()
-        for start in range(0, people, 2_000):
-            conn.execute(
-                insert(messages),
-                [
-                    _message(n, k, campaign)
-                    for n in range(start, min(people, start + 2_000))
-                    for k in range(per_person)
-                ],
-            )
-        tapped = range(0, people, 10)
-        conn.execute(insert(links), [_link(n, campaign) for n in tapped])
-        ids = dict(conn.execute(select(links.c.code, links.c.id)).all())
-        conn.execute(insert(clicks), [_click(n, ids[f"b{n}"], campaign) for n in tapped])
-        for start in range(0, people, 10_000):
-            conn.execute(insert(store_events), [_order(n) for n in range(start, min(people, start + 10_000))])
-        orders = list(conn.scalars(select(store_events.c.id).order_by(store_events.c.id)))
-    engine.dispose()
+
+    async def run() -> list[int]:
+        engine = db.create_engine(url)
+        try:
+            async with engine.begin() as conn:
+                return await conn.run_sync(_seed, people, per_person)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _seed(conn: Connection, people: int, per_person: int) -> list[int]:
+    for start in range(0, people, 10_000):
+        conn.execute(insert(subscribers), [_person(n) for n in range(start, min(people, start + 10_000))])
+    campaign = conn.execute(insert(campaigns).values(**_campaign()).returning(campaigns.c.id)).scalar_one()
+    for start in range(0, people, 2_000):
+        conn.execute(
+            insert(messages),
+            [
+                _message(n, k, campaign)
+                for n in range(start, min(people, start + 2_000))
+                for k in range(per_person)
+            ],
+        )
+    tapped = range(0, people, 10)
+    conn.execute(insert(links), [_link(n, campaign) for n in tapped])
+    ids = dict(conn.execute(select(links.c.code, links.c.id)).all())
+    conn.execute(insert(clicks), [_click(n, ids[f"b{n}"], campaign) for n in tapped])
+    for start in range(0, people, 10_000):
+        conn.execute(insert(store_events), [_order(n) for n in range(start, min(people, start + 10_000))])
+    orders = list(conn.scalars(select(store_events.c.id).order_by(store_events.c.id)))
     return orders
 
 
