@@ -155,7 +155,10 @@ def seed_history(url: str, people: int, per_person: int) -> list[int]:
         engine = db.create_engine(url)
         try:
             async with engine.begin() as conn:
-                return await conn.run_sync(_seed, people, per_person)
+                orders = await conn.run_sync(_seed, people, per_person)
+            async with engine.begin() as conn:  # statistics, as autovacuum would gather after a load
+                await conn.exec_driver_sql("ANALYZE")
+            return orders
         finally:
             await engine.dispose()
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -54,7 +55,13 @@ class Money:
 
     @property
     def amount(self) -> Decimal:
-        return Decimal(self.minor).scaleb(-get_currency_precision(self.currency))
+        return Decimal(self.minor).scaleb(-_precision(self.currency))
+
+
+@lru_cache(maxsize=512)
+def _precision(currency: str) -> int:
+    """Digits after the point in the currency's minor unit (USD 2, JPY 0, KWD 3)."""
+    return int(get_currency_precision(currency))
 
 
 def store_phone(raw: Any, default_country: str) -> str:
@@ -62,7 +69,11 @@ def store_phone(raw: Any, default_country: str) -> str:
     without its country is read as the store's `default_country`."""
     if not isinstance(raw, str | int) or isinstance(raw, bool) or not str(raw).strip():
         raise EventProblem("phone: expected the customer's phone number")
-    text = str(raw).strip()
+    return _e164(str(raw).strip()[:64], default_country)
+
+
+@lru_cache(maxsize=65536)  # a store's customers come back: parsing a number is not free
+def _e164(text: str, default_country: str) -> str:
     if any(c.isalpha() for c in text):  # "555-555-SHIP": not turned into keypad digits
         raise EventProblem(f"phone: {text[:40]!r} has letters in it")
     try:
@@ -100,7 +111,7 @@ def money(raw: Any, currency: Any, field: str = "total_price") -> Money:
         raise EventProblem(f"{field}: {str(raw)[:40]!r} is not an amount") from exc
     if not amount.is_finite() or amount < 0 or amount > Decimal("1e12"):
         raise EventProblem(f"{field}: expected an amount from 0 up")
-    return Money(int(amount.scaleb(get_currency_precision(code)).to_integral_value()), code)
+    return Money(int(amount.scaleb(_precision(code)).to_integral_value()), code)
 
 
 def line_items(raw: Any) -> list[dict[str, Any]]:
@@ -232,3 +243,5 @@ def _json(value: Any) -> str:
         return json.dumps(value, separators=(",", ":"), allow_nan=False)
     except ValueError as exc:  # NaN, Infinity: Python reads them, JSON (and PostgreSQL) does not
         raise EventProblem("properties: NaN and Infinity are not numbers JSON can hold") from exc
+    except RecursionError:
+        raise EventProblem("properties: nested too deep") from None

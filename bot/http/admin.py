@@ -20,16 +20,19 @@ Query = Callable[[AsyncEngine, str], Awaitable[T | None]]
 
 
 def authorise(request: web.Request, services: Services) -> None:
-    expected = services.settings.admin_token
-    given = request.headers.get("Authorization", "")
-    scheme, _, token = given.partition(" ")
-    if not expected:
+    if not services.settings.admin_token:
         raise web.HTTPUnauthorized(text="the admin API is off: set SMSBOT_ADMIN_TOKEN\n")
+    require_bearer(request, [services.settings.admin_token])
+
+
+def require_bearer(request: web.Request, tokens: list[str]) -> None:
+    """401 unless `Authorization: Bearer <one of tokens>` (compared in constant time)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if (
         scheme.lower() != "bearer"
         or not token.isascii()
-        or not hmac.compare_digest(token.encode(), expected.encode())
+        or not any(hmac.compare_digest(token.encode(), t.encode()) for t in tokens)
     ):
         raise web.HTTPUnauthorized(
             text="a valid Authorization: Bearer token is required\n", headers={"WWW-Authenticate": "Bearer"}

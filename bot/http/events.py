@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from dataclasses import asdict
@@ -14,6 +13,7 @@ from aiohttp import web
 
 from bot.domain import shopify
 from bot.domain.store_events import MAX_BATCH, EventProblem, StoreEvent, from_api, parse_time
+from bot.http.admin import require_bearer
 from bot.http.errors import within
 from bot.pipeline.store_events import EventBatch, Recorded
 from bot.services import SERVICES, Services
@@ -89,16 +89,7 @@ def _authorise(request: web.Request, services: Services) -> None:
     allowed = [t for t in (services.settings.events_token, services.settings.admin_token) if t]
     if not allowed:
         raise web.HTTPUnauthorized(text="the events API is off: set SMSBOT_EVENTS_TOKEN\n")
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    if (
-        scheme.lower() != "bearer"
-        or not token.isascii()
-        or not any(hmac.compare_digest(token.encode(), t.encode()) for t in allowed)
-    ):
-        raise web.HTTPUnauthorized(
-            text="a valid Authorization: Bearer token is required\n", headers={"WWW-Authenticate": "Bearer"}
-        )
+    require_bearer(request, allowed)
 
 
 async def _body(request: web.Request, limit: int) -> bytes:
@@ -119,6 +110,8 @@ def _json(body: bytes) -> Any:
         return json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise web.HTTPBadRequest(text=f"the body is not JSON: {exc}\n") from exc
+    except RecursionError:
+        raise web.HTTPBadRequest(text="the body is not JSON we read: nested too deep\n") from None
 
 
 def _batch(data: Any) -> list[Any]:

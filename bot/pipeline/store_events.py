@@ -216,6 +216,10 @@ def attribute(conn: Connection, order_ids: Sequence[int], windows: Windows) -> s
     ids of those credited."""
     if not order_ids:
         return set()
+    if conn.dialect.name == "postgresql":
+        # Its two correlated subqueries are priced high enough for PostgreSQL to JIT-compile the
+        # query every time: 0.56 s of 0.61 s for 1,000 orders, measured; answered from indexes anyway.
+        conn.exec_driver_sql("SET LOCAL jit = off")
     orders = conn.execute(_ORDERS, {"ids": list(order_ids)}).all()
     clicked = _touches(conn, _CLICKED, [o.click_id for o in orders if o.click_id], _click)
     received = _touches(conn, _RECEIVED, [o.message_id for o in orders if o.message_id], _receipt)

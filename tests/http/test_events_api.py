@@ -115,3 +115,16 @@ async def test_nan_or_infinity_in_properties_is_refused_not_a_503(app: Any) -> N
     assert response.status == 422
     assert "NaN and Infinity" in (await response.json())["problems"][0]["problem"]
     assert await stored(app) == []
+
+
+async def test_a_body_nested_too_deep_is_a_400_not_a_503(app: Any) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = await app.post("/api/events", data=deep, headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status == 400 and "nested too deep" in await response.text()
+    head = (
+        '[{"id": "1", "phone": "+14155550123", "type": "page_viewed", "occurred_at": "2026-11-26T10:00:00Z", '
+    )
+    deep_property = head + '"properties": {"deep": ' + "[" * 5_000 + "]" * 5_000 + "}}]"
+    response = await app.post("/api/events", data=deep_property, headers=AUTH)
+    assert response.status == 400
+    assert await stored(app) == []
