@@ -13,9 +13,9 @@ its messages (`{{ event.total_price | currency(event.currency) }}`) and its spli
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -66,6 +66,25 @@ class Automation:
     exit_when: frozenset[str] = field(default_factory=frozenset)  # event types that end a run
     at_most: timedelta | None = None  # at most one run started per subscriber in this time
     transactional: bool = False  # an order's or a shipment's news: not held by quiet hours
+
+
+def allowed(
+    automation: Automation,
+    event: StoreEvent,
+    last_started: datetime | None,
+    exits: Iterable[datetime | None],
+    now: datetime,
+) -> bool:
+    """May this event (its trigger matched) start the flow? Not within `at_most` of the last run
+    started for the subscriber, and not when an exit event came at or after it (an order whose
+    webhook arrived before the checkout's)."""
+    if (
+        automation.at_most is not None
+        and last_started is not None
+        and last_started > now - automation.at_most
+    ):
+        return False
+    return not any(at is not None and at >= event.occurred_at for at in exits)
 
 
 def run_event(event: StoreEvent) -> dict[str, Any]:

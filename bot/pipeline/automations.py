@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.engine import Connection
 
-from bot.domain.automations import run_event
+from bot.domain.automations import allowed, run_event
 from bot.domain.flow_runner import first_state
 from bot.domain.flows import Flow
 from bot.domain.store_events import StoreEvent
@@ -106,12 +106,9 @@ def _start(conn: Connection, starts: Sequence[tuple[StoreEvent, int, Flow]], now
     exited = _last_events(conn, subscribers, exits)
     new = []
     for event, sid, flow in starts:
-        limit, last = flow.automation.at_most, started_at.get((sid, flow.name))
-        if limit is not None and last is not None and last > now - limit:
-            continue  # started within its limit already
         since = [exited.get((sid, t)) for t in flow.automation.exit_when]
-        if any(at is not None and at >= event.occurred_at for at in since):
-            continue  # ordered since the checkout began (the order's webhook came first)
+        if not allowed(flow.automation, event, started_at.get((sid, flow.name)), since, now):
+            continue
         started_at[(sid, flow.name)] = now
         state = first_state(flow, run_event(event), now)
         new.append(rows.new_run(sid, flow.name, state, f"event:{event.type}", now))

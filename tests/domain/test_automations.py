@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain.automations import EventCondition, Trigger, compare, run_event
+from bot.domain.automations import Automation, EventCondition, Trigger, allowed, compare, run_event
 from bot.domain.flow_runner import RunState, Send, advance, first_state
 from bot.domain.store_events import StoreEvent
 from bot.domain.subscription import Status
@@ -115,3 +115,12 @@ def test_a_run_that_begins_with_a_wait_starts_past_it_due_when_it_ends() -> None
     assert (cart.step, cart.due_at, cart.event) == (1, AT + timedelta(hours=1), {"type": "checkout_started"})
     thanks = first_state(flows["order_confirmation"], None, AT)
     assert (thanks.step, thanks.due_at) == (0, AT)
+
+
+def test_an_event_starts_nothing_within_the_limit_or_after_its_exit_came() -> None:
+    limited = Automation(Trigger("checkout_started"), frozenset({"order_placed"}), timedelta(hours=48))
+    assert allowed(limited, CART, None, [None], AT)
+    assert not allowed(limited, CART, AT - timedelta(hours=47), [None], AT)
+    assert allowed(limited, CART, AT - timedelta(hours=49), [None], AT)
+    assert not allowed(limited, CART, None, [AT + timedelta(minutes=5)], AT)  # ordered after it began
+    assert allowed(limited, CART, None, [AT - timedelta(days=3)], AT)  # an older order
