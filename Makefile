@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint check bench bench-campaigns bench-deps clean catalogs
+.PHONY: install run test lint check bench bench-campaigns bench-events bench-deps clean catalogs
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "smsbot needs Python 3.11 or newer")'
@@ -51,6 +51,10 @@ bench: bench-deps
 bench-campaigns: bench-deps
 	$(BIN)/python bench/segments.py
 	$(BIN)/python bench/campaign.py
+
+# Store events in through the API and Shopify's webhooks, and 100,000 orders attributed.
+bench-events: bench-deps
+	$(BIN)/python bench/events.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -8,9 +8,9 @@
   Shopify's signed `checkouts/create` webhooks; events a second, p50 and p99 of each call, beside
   bare aiohttp reading the same calls' JSON and answering a constant 200 in the same run
   (`bench/reference_events.py`);
-- attribution: 100,000 orders of 100,000 subscribers over 1,000,000 campaign and flow messages and
-  100,000 clicks, credited by the same function the writer runs (`attribute`), 1,000 orders a
-  transaction, on SQLite and (with --postgresql) on PostgreSQL.
+- attribution: 100,000 orders of 100,000 subscribers over 1,000,000 campaign messages and 10,000
+  clicks (a tenth of the subscribers tapped), credited by the same function the writer runs
+  (`attribute`), 1,000 orders a transaction, on SQLite and (with --postgresql) on PostgreSQL.
 """
 
 from __future__ import annotations
