@@ -263,11 +263,17 @@ def _texted(at: _At, body: Mapping[str, Any]) -> Condition | None:
         at.error("texted", f"texted {keyword}: no such keyword")
         return None
     ok, within = _optional_days(at, body)
+    at_least = _at_least(at, body)
+    return Texted(keyword, within, at_least) if ok and at_least is not None else None
+
+
+def _at_least(at: _At, body: Mapping[str, Any]) -> int | None:
+    """How many times (1 unless given): a whole number, 1 or more."""
     at_least = body.get("at_least", 1)
     if isinstance(at_least, bool) or not isinstance(at_least, int) or at_least < 1:
         at.error("at_least", "at_least: expects a whole number, 1 or more")
         return None
-    return Texted(keyword, within, at_least) if ok else None
+    return at_least
 
 
 def _subscribed(at: _At, body: Mapping[str, Any]) -> Condition | None:
@@ -346,11 +352,8 @@ def _placed_order(at: _At, body: Mapping[str, Any]) -> Condition | None:
         return None
     inner = at.at("placed_order")
     ok, within = _optional_days(inner, options)
-    at_least = options.get("at_least", 1)
-    if isinstance(at_least, bool) or not isinstance(at_least, int) or at_least < 1:
-        inner.error("at_least", "at_least: expects a whole number, 1 or more")
-        return None
-    return PlacedOrder(at_least, within) if ok else None
+    at_least = _at_least(inner, options)
+    return PlacedOrder(at_least, within) if ok and at_least is not None else None
 
 
 def _spent(at: _At, body: Mapping[str, Any]) -> Condition | None:
