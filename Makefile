@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint check bench bench-campaigns bench-events bench-deps clean catalogs
+.PHONY: install run test lint check bench bench-campaigns bench-events bench-deps browser-deps clean catalogs
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "smsbot needs Python 3.11 or newer")'
@@ -25,8 +25,12 @@ catalogs: $(STAMP)
 run: install
 	$(BIN)/smsbot serve
 
-test: lint
+test: lint browser-deps
 	$(BIN)/python -m pytest
+
+# The dashboard's tests drive a real headless Chromium: Debian's, installed here if missing.
+browser-deps:
+	@command -v chromium >/dev/null || { echo "installing chromium"; (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null; }
 
 # Style, complexity (C901, PLR) and formatting with ruff; types with mypy strict over bot, tests, bench.
 lint: install

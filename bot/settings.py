@@ -167,6 +167,12 @@ class Settings:
     attribution: Windows = field(default_factory=Windows)
     events_token: str | None = field(default=None, repr=False)  # POST /api/events (or the admin token)
     shopify_secret: str | None = field(default=None, repr=False)  # signs Shopify's webhooks
+    dashboard_password: str | None = field(default=None, repr=False)  # else the admin token logs in
+
+    @property
+    def dashboard_secret(self) -> str | None:
+        """What logs one in to the dashboard: its password, else the admin token; None: it is off."""
+        return self.dashboard_password or self.admin_token
 
     @property
     def short_link_base(self) -> str | None:
@@ -347,6 +353,7 @@ def _store(parsed: StoreFile, env: Mapping[str, str]) -> dict[str, Any]:
         ),
         "events_token": env.get("SMSBOT_EVENTS_TOKEN") or None,
         "shopify_secret": env.get("SHOPIFY_WEBHOOK_SECRET") or None,
+        "dashboard_password": env.get("SMSBOT_DASHBOARD_PASSWORD") or None,
     }
 
 

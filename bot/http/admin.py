@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -74,3 +74,16 @@ async def get_subscriber(request: web.Request) -> web.Response:
 
 async def get_messages(request: web.Request) -> web.Response:
     return web.json_response({"messages": await _subscribers(request, subscriber_messages)})
+
+
+async def write(services: Services, change: Callable[..., T], *args: Any) -> T:
+    """`change(conn, *args)` in one write transaction, behind the same lock as every other writer
+    (SQLite's file lock)."""
+    from bot.store.db import WriteTransactions
+
+    assert services.engine is not None
+    transactions = WriteTransactions(services.engine, services.settings.database_url, name="admin-db")
+    try:
+        return await transactions.run(change, *args)
+    finally:
+        transactions.close()

@@ -21,10 +21,9 @@ from sqlalchemy import select
 
 from bot.domain.campaigns import Campaign
 from bot.domain.model import Program
-from bot.http.admin import authorised
+from bot.http.admin import authorised, write
 from bot.pipeline import campaign_reports, campaigns
 from bot.services import Services
-from bot.store.db import WriteTransactions
 from bot.store.schema import campaigns as table
 
 MAX_BODY = 4096
@@ -52,15 +51,10 @@ async def _read(services: Services, query: Callable[..., Any], *args: Any) -> An
 
 
 async def _write(services: Services, change: Callable[..., Any], *args: Any) -> Any:
-    """One write transaction, behind the same lock as every other writer (SQLite's file lock)."""
-    assert services.engine is not None
-    transactions = WriteTransactions(services.engine, services.settings.database_url, name="admin-db")
     try:
-        return await transactions.run(change, *args)
+        return await write(services, change, *args)
     except campaigns.CampaignProblem as exc:
         raise _refused(exc) from None
-    finally:
-        transactions.close()
 
 
 def _latest(conn: Any, names: list[str]) -> dict[str, dict[str, Any]]:

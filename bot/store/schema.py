@@ -317,6 +317,18 @@ conversions = Table(
     Index(None, "origin", "origin_name"),
 )
 
+# What was done from the dashboard (a login, a campaign sent, paused or cancelled): when, from where.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("address", String(64), nullable=False),  # the client's address as the server saw it
+    Column("action", String(40), nullable=False),  # login, login_failed, logout, campaign_send, ...
+    Column("detail", String(200)),
+    Index(None, "at"),
+)
+
 # The conditions of the two partial indexes, written out as literals: PostgreSQL's generic plan
 # for a prepared statement (asyncpg prepares them all) uses a partial index only when the query
 # names the index's own constants, and otherwise scans every run or every message ever stored.

@@ -1,0 +1,1 @@
+"""The marketer's dashboard: server-rendered pages behind a login (`/dashboard`)."""

@@ -1,0 +1,142 @@
+"""Logging in to the dashboard: a password (or the admin token), a signed session cookie that
+expires, CSRF tokens on every form, failed logins throttled per address, each login and logout in
+the audit log. Nothing under /dashboard answers without a session."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from bot.dashboard import sessions
+from bot.dashboard.render import SESSION, render
+from bot.http.admin import write
+from bot.services import SERVICES, Services
+from bot.store.audit import record
+
+COOKIE = "smsbot_session"
+LOGIN_COOKIE = "smsbot_login"  # the login form's own CSRF token (double submit)
+MAX_FAILURES = 5  # failed logins per address and window, then 429 until the window ends
+WINDOW = 15 * 60
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def key(services: Services) -> bytes | None:
+    secret = services.settings.dashboard_secret
+    return sessions.key_from(secret) if secret else None
+
+
+def logged_in(handler: Handler) -> Handler:
+    """The page, for a logged-in session; otherwise to the login page (or a 401 if it is off)."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        services = request.app[SERVICES]
+        signing = key(services)
+        if signing is None:
+            return _off()
+        session = sessions.read(signing, request.cookies.get(COOKIE), time.time())
+        if session is None:
+            raise web.HTTPFound(f"/dashboard/login?next={request.rel_url.path}")
+        if request.method == "POST":
+            form = await request.post()
+            if not sessions.csrf_ok(signing, session, _field(form.get("csrf"))):
+                raise web.HTTPForbidden(text="the form's CSRF token is missing or wrong: reload the page\n")
+        request[SESSION] = session
+        return await handler(request)
+
+    return guarded
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    if key(request.app[SERVICES]) is None:
+        return _off()
+    token = secrets.token_urlsafe(18)
+    response = render(request, "login.html", login_token=token, next=_next(request), error=None)
+    response.set_cookie(
+        LOGIN_COOKIE, token, httponly=True, samesite="Strict", max_age=3600, path="/dashboard"
+    )
+    return response
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    signing, secret = key(services), services.settings.dashboard_secret
+    if signing is None or secret is None:
+        return _off()
+    form = await request.post()
+    given, cookie = _field(form.get("login_token")), request.cookies.get(LOGIN_COOKIE, "")
+    if not given or not cookie or not hmac.compare_digest(given.encode(), cookie.encode()):
+        raise web.HTTPForbidden(text="the login form's token is missing or wrong: reload the page\n")
+    address = request.remote or "unknown"
+    if await _failures(services, address) >= MAX_FAILURES:
+        raise web.HTTPTooManyRequests(text="too many failed logins from here: try again in 15 minutes\n")
+    password = _field(form.get("password"))
+    if not hmac.compare_digest(password.encode(), secret.encode()):
+        await _failed(services, address)
+        await write(services, record, datetime.now(UTC), address, "login_failed")
+        response = render(
+            request, "login.html", login_token=cookie, next=_next(request), error="Wrong password."
+        )
+        response.set_status(401)
+        return response
+    await write(services, record, datetime.now(UTC), address, "login")
+    _, value = sessions.issue(signing, time.time())
+    response = web.HTTPFound(_next(request))
+    secure = (services.settings.public_url or "").startswith("https://")
+    response.set_cookie(
+        COOKIE,
+        value,
+        httponly=True,
+        samesite="Strict",
+        secure=secure,
+        max_age=sessions.LIFETIME,
+        path="/dashboard",
+    )
+    response.del_cookie(LOGIN_COOKIE, path="/dashboard")
+    raise response
+
+
+@logged_in
+async def logout(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    await write(services, record, datetime.now(UTC), request.remote or "unknown", "logout")
+    response = web.HTTPFound("/dashboard/login")
+    response.del_cookie(COOKIE, path="/dashboard")
+    raise response
+
+
+async def _failures(services: Services, address: str) -> int:
+    assert services.redis is not None
+    found = await services.redis.get(f"{services.settings.redis_prefix}dashboard:failed:{address}")
+    return int(found or 0)
+
+
+async def _failed(services: Services, address: str) -> None:
+    assert services.redis is not None
+    name = f"{services.settings.redis_prefix}dashboard:failed:{address}"
+    if await services.redis.incr(name) == 1:
+        await services.redis.expire(name, WINDOW)
+
+
+def _next(request: web.Request) -> str:
+    """Where to go once logged in: a dashboard page, never another site."""
+    wanted = request.query.get("next", "")
+    return (
+        wanted
+        if wanted.startswith("/dashboard") and "//" not in wanted and "\\" not in wanted
+        else "/dashboard"
+    )
+
+
+def _field(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _off() -> web.Response:
+    return web.Response(
+        status=401, text="the dashboard is off: set SMSBOT_DASHBOARD_PASSWORD (or SMSBOT_ADMIN_TOKEN)\n"
+    )

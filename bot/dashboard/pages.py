@@ -1,0 +1,91 @@
+"""The dashboard's pages. Each reads what it shows in one short visit to the database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from bot.dashboard import auth
+from bot.dashboard.render import render
+from bot.domain.model import Program
+from bot.program.loader import load_program
+from bot.program.yamlfile import FileProblems
+from bot.services import SERVICES
+from bot.store.schema import subscribers
+from bot.store.segments import count
+
+_STATIC = Path(__file__).parent / "static"
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/dashboard", overview)
+    app.router.add_get("/dashboard/login", auth.login_page)
+    app.router.add_post("/dashboard/login", auth.login)
+    app.router.add_post("/dashboard/logout", auth.logout)
+    app.router.add_get("/dashboard/segments", segments)
+    app.router.add_get("/dashboard/program", program)
+    app.router.add_static("/dashboard/static", _STATIC, append_version=True)
+
+
+@auth.logged_in
+async def overview(request: web.Request) -> web.StreamResponse:
+    statuses = await _read(request, _by_status)
+    return render(request, "overview.html", statuses=statuses, total=sum(statuses.values()))
+
+
+@auth.logged_in
+async def segments(request: web.Request) -> web.StreamResponse:
+    current = request.app[SERVICES].program.current
+    found = await _read(request, _segment_counts, current)
+    return render(request, "segments.html", segments=found)
+
+
+@auth.logged_in
+async def program(request: web.Request) -> web.StreamResponse:
+    """The program in force, and what `smsbot check` says of the files on disk now."""
+    services = request.app[SERVICES]
+    running = services.program.current
+    try:
+        loaded = await asyncio.to_thread(
+            load_program, services.settings.keywords_dir, services.settings.short_link_base
+        )
+        problems, on_disk = loaded.warnings, loaded.program.fingerprint
+    except FileProblems as exc:
+        problems, on_disk = exc.problems, None
+    return render(
+        request,
+        "program.html",
+        running=running,
+        problems=[p for p in problems if p.severity != "info"],
+        notes=sum(1 for p in problems if p.severity == "info"),
+        errors=sum(1 for p in problems if p.severity == "error"),
+        in_step=on_disk == running.fingerprint,
+        checked_at=datetime.now(UTC),
+    )
+
+
+async def _read(request: web.Request, query: Any, *args: Any) -> Any:
+    engine = request.app[SERVICES].engine
+    assert engine is not None
+    async with engine.connect() as conn:
+        return await conn.run_sync(query, *args)
+
+
+def _by_status(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(select(subscribers.c.status, func.count()).group_by(subscribers.c.status))
+    return {str(status): int(n) for status, n in rows}
+
+
+def _segment_counts(conn: Connection, current: Program) -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
+    found = []
+    for segment in current.segments.values():
+        members, subscribed = count(conn, segment, current.segments, now, current.info.zone)
+        found.append({"name": segment.name, "members": members, "subscribed": subscribed})
+    return found

@@ -1,0 +1,44 @@
+"""Server-rendered dashboard pages: Jinja2 templates beside this module, HTML escaped by default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bot.dashboard import sessions
+from bot.services import SERVICES
+
+PAGES = (  # (path, title) of the navigation, in order
+    ("/dashboard", "Overview"),
+    ("/dashboard/segments", "Segments"),
+    ("/dashboard/program", "Program"),
+)
+SESSION = web.RequestKey("dashboard_session", sessions.Session)  # set once the login is checked
+_ENV = Environment(
+    loader=PackageLoader("bot.dashboard", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render(request: web.Request, template: str, **context: Any) -> web.Response:
+    """The page, with what every page shows: the navigation, the program's name, the form token."""
+    services = request.app[SERVICES]
+    session = request.get(SESSION)
+    secret = services.settings.dashboard_secret
+    csrf = sessions.csrf_token(sessions.key_from(secret), session) if session and secret else ""
+    html = _ENV.get_template(template).render(
+        pages=PAGES,
+        here=request.path,
+        program=services.program.current.info.name,
+        csrf=csrf,
+        **context,
+    )
+    response = web.Response(text=html, content_type="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'self'; img-src 'self' data:"
+    return response
