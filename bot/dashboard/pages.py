@@ -11,9 +11,11 @@ from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from bot.dashboard import auth
+from bot.dashboard import auth, campaigns
+from bot.dashboard import subscribers as subscriber_page
 from bot.dashboard.render import render
 from bot.domain.model import Program
+from bot.http.admin import read
 from bot.program.loader import load_program
 from bot.program.yamlfile import FileProblems
 from bot.services import SERVICES
@@ -31,18 +33,20 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/dashboard/segments", segments)
     app.router.add_get("/dashboard/program", program)
     app.router.add_static("/dashboard/static", _STATIC, append_version=True)
+    campaigns.setup(app)
+    subscriber_page.setup(app)
 
 
 @auth.logged_in
 async def overview(request: web.Request) -> web.StreamResponse:
-    statuses = await _read(request, _by_status)
+    statuses = await read(request.app[SERVICES], _by_status)
     return render(request, "overview.html", statuses=statuses, total=sum(statuses.values()))
 
 
 @auth.logged_in
 async def segments(request: web.Request) -> web.StreamResponse:
     current = request.app[SERVICES].program.current
-    found = await _read(request, _segment_counts, current)
+    found = await read(request.app[SERVICES], _segment_counts, current)
     return render(request, "segments.html", segments=found)
 
 
@@ -68,13 +72,6 @@ async def program(request: web.Request) -> web.StreamResponse:
         in_step=on_disk == running.fingerprint,
         checked_at=datetime.now(UTC),
     )
-
-
-async def _read(request: web.Request, query: Any, *args: Any) -> Any:
-    engine = request.app[SERVICES].engine
-    assert engine is not None
-    async with engine.connect() as conn:
-        return await conn.run_sync(query, *args)
 
 
 def _by_status(conn: Connection) -> dict[str, int]:

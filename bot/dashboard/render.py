@@ -12,7 +12,9 @@ from bot.services import SERVICES
 
 PAGES = (  # (path, title) of the navigation, in order
     ("/dashboard", "Overview"),
+    ("/dashboard/campaigns", "Campaigns"),
     ("/dashboard/segments", "Segments"),
+    ("/dashboard/subscribers", "Subscribers"),
     ("/dashboard/program", "Program"),
 )
 SESSION = web.RequestKey("dashboard_session", sessions.Session)  # set once the login is checked

@@ -76,6 +76,13 @@ async def get_messages(request: web.Request) -> web.Response:
     return web.json_response({"messages": await _subscribers(request, subscriber_messages)})
 
 
+async def read(services: Services, query: Callable[..., T], *args: Any) -> T:
+    """`query(conn, *args)` on one connection."""
+    assert services.engine is not None
+    async with services.engine.connect() as conn:
+        return await conn.run_sync(query, *args)
+
+
 async def write(services: Services, change: Callable[..., T], *args: Any) -> T:
     """`change(conn, *args)` in one write transaction, behind the same lock as every other writer
     (SQLite's file lock)."""

@@ -57,7 +57,7 @@ async def _write(services: Services, change: Callable[..., Any], *args: Any) -> 
         raise _refused(exc) from None
 
 
-def _latest(conn: Any, names: list[str]) -> dict[str, dict[str, Any]]:
+def latest_rounds(conn: Any, names: list[str]) -> dict[str, dict[str, Any]]:
     rows = conn.execute(
         select(table.c.name, table.c.round, table.c.status, table.c.audience, table.c.started_at)
         .where(table.c.name.in_(names))
@@ -68,7 +68,7 @@ def _latest(conn: Any, names: list[str]) -> dict[str, dict[str, Any]]:
 
 async def list_campaigns(request: web.Request) -> web.Response:
     services, program = authorised(request)
-    sent = await _read(services, _latest, list(program.campaigns))
+    sent = await _read(services, latest_rounds, list(program.campaigns))
     listed = [
         {
             "name": name,
@@ -117,12 +117,12 @@ async def send(request: web.Request) -> web.Response:
     options = await _options(request)
     started_by = f"api from {request.remote or 'unknown'}"
     started = await _write(
-        services, _start, found, program, services, started_by, options.get("again") is True
+        services, start_now, found, program, services, started_by, options.get("again") is True
     )
     return web.json_response(dataclasses.asdict(started), status=201)
 
 
-def _start(
+def start_now(
     conn: Any, found: Campaign, program: Program, services: Services, started_by: str, again: bool
 ) -> campaigns.Started:
     quiet = services.settings.quiet_hours

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from bot.store.rows import new_subscriber
-from bot.store.schema import subscribers
+from bot.store.schema import audit_log, campaign_recipients, subscribers
 from bot.store.segments import count
 from tests.conftest import ROOT, ClientFactory, services_of
 
@@ -38,12 +38,18 @@ async def app(make_client: ClientFactory) -> Any:
     client = await make_client(dashboard_password=PASSWORD)
     now = datetime.now(UTC)
     people = [
-        {**new_subscriber(f"+1415555{n:04d}", now), "status": status, "properties": props}
-        for n, (status, props) in enumerate(
+        {
+            **new_subscriber(f"+1415555{n:04d}", now),
+            "status": status,
+            "properties": props,
+            "language": language,
+        }
+        for n, (status, props, language) in enumerate(
             [
-                ("subscribed", {"vip": True}),
-                ("subscribed", {"interests": ["shoes"]}),
-                ("unsubscribed", {"vip": True}),
+                ("subscribed", {"vip": True}, None),
+                ("subscribed", {"interests": ["shoes"]}, None),
+                ("unsubscribed", {"vip": True}, None),
+                ("subscribed", {}, "es"),  # the Spanish winter sale's one recipient
             ]
         )
     ]
@@ -81,7 +87,7 @@ async def test_logging_in_and_reading_every_page_in_a_real_browser(browser: Brow
     shown = {
         s: await page.inner_text(f'td[data-status="{s}"]') for s in ("subscribed", "unsubscribed", "all")
     }
-    assert shown == {"subscribed": "2", "unsubscribed": "1", "all": "3"}
+    assert shown == {"subscribed": "3", "unsubscribed": "1", "all": "4"}
     await shot(page, "overview")
 
     await page.click("nav >> text=Segments")
@@ -96,9 +102,49 @@ async def test_logging_in_and_reading_every_page_in_a_real_browser(browser: Brow
             assert await row.locator(".subscribed").inner_text() == str(subscribed), name
     await shot(page, "segments")
 
+    await page.click("nav >> text=Subscribers")
+    await page.fill("input[name=phone]", "(415) 555-0003")
+    await page.click("text=Find")
+    assert await page.inner_text("#phone") == "+14155550003"
+    assert await page.inner_text("#sub-status") == "subscribed"
+    await shot(page, "subscriber")
+
+    await send_a_campaign(page, app)
+
     await page.click("text=Log out")
     await page.wait_for_url("**/dashboard/login")
     await page.goto(str(app.make_url("/dashboard/segments")))
     assert "/dashboard/login" in page.url  # the session is gone
     kept = {p.name for p in ARTIFACTS.glob("dashboard-*.png")}
-    assert {"dashboard-overview.png", "dashboard-program.png", "dashboard-segments.png"} <= kept
+    expected = {
+        "overview",
+        "program",
+        "segments",
+        "subscriber",
+        "campaigns",
+        "campaign-preview",
+        "campaign-sending",
+    }
+    assert {f"dashboard-{name}.png" for name in expected} <= kept
+
+
+async def send_a_campaign(page: Page, app: Any) -> None:
+    """Campaigns → the Spanish winter sale's preview (one Spanish speaker) → Send → its progress."""
+    await page.click("nav >> text=Campaigns")
+    await page.wait_for_url("**/dashboard/campaigns")
+    assert await page.inner_text('tr[data-campaign="ofertas_de_invierno"] .status') == "not sent"
+    await shot(page, "campaigns")
+    await page.click("text=ofertas_de_invierno")
+    assert await page.inner_text("#recipients") == "1"
+    await shot(page, "campaign-preview")
+    await page.click("#send")
+    await page.wait_for_selector("#status")
+    assert await page.inner_text("#status") == "sending" and await page.inner_text("#audience") == "1"
+    await shot(page, "campaign-sending")
+    async with services_of(app).engine.connect() as conn:
+        rows = (await conn.execute(select(campaign_recipients.c.subscriber_id))).all()
+        actions = [
+            (r.action, r.detail) for r in await conn.execute(select(audit_log).order_by(audit_log.c.id))
+        ]
+    assert len(rows) == 1
+    assert ("campaign_send", "ofertas_de_invierno") in actions

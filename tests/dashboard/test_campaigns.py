@@ -1,0 +1,63 @@
+"""Campaigns from the dashboard: sent, paused and cancelled with the API's own rules, each action in
+the audit log; a refused action says why and changes nothing."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from bot.store.rows import new_subscriber
+from bot.store.schema import audit_log, campaigns, subscribers
+from tests.conftest import ClientFactory, services_of
+from tests.dashboard.test_auth import PASSWORD, log_in
+
+
+@pytest.fixture
+async def app(make_client: ClientFactory) -> Any:
+    client = await make_client(dashboard_password=PASSWORD)
+    row = {**new_subscriber("+14155550123", datetime.now(UTC)), "status": "subscribed", "language": "es"}
+    async with services_of(client).engine.begin() as conn:
+        await conn.execute(insert(subscribers), [row])
+    await log_in(client)
+    return client
+
+
+async def csrf(app: Any, path: str = "/dashboard/campaigns/ofertas_de_invierno") -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', await (await app.get(path)).text())
+    assert found is not None
+    return found.group(1)
+
+
+async def act(app: Any, action: str) -> Any:
+    path = "/dashboard/campaigns/ofertas_de_invierno"
+    return await app.post(f"{path}/{action}", data={"csrf": await csrf(app)}, allow_redirects=False)
+
+
+async def test_send_pause_and_cancel_from_the_page_each_in_the_audit_log(app: Any) -> None:
+    assert (await act(app, "send")).status == 302
+    assert (await act(app, "pause")).status == 302
+    assert (await act(app, "cancel")).status == 302
+    async with services_of(app).engine.connect() as conn:
+        status = (await conn.execute(select(campaigns.c.status))).scalar_one()
+        done = [(r.action, r.detail) for r in await conn.execute(select(audit_log).order_by(audit_log.c.id))]
+    assert status == "cancelled"
+    assert done[1:] == [(f"campaign_{a}", "ofertas_de_invierno") for a in ("send", "pause", "cancel")]
+
+
+async def test_sending_twice_is_refused_with_the_reason_and_sends_nothing_again(app: Any) -> None:
+    await act(app, "send")
+    again = await act(app, "send")
+    assert again.status == 409 and "already sent" in await again.text()
+    async with services_of(app).engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(campaigns))).scalar_one() == 1
+
+
+async def test_an_unknown_campaign_or_action_is_a_404(app: Any) -> None:
+    assert (await app.get("/dashboard/campaigns/nothing")).status == 404
+    token = await csrf(app)
+    response = await app.post("/dashboard/campaigns/ofertas_de_invierno/explode", data={"csrf": token})
+    assert response.status == 404

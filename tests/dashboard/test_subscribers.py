@@ -1,0 +1,52 @@
+"""A subscriber found by number on the dashboard: their record, consent log and one timeline of
+messages and orders; what they typed is shown as text, never as markup."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot.domain.store_events import from_api
+from bot.pipeline.store_events import EventBatch
+from tests.conftest import ClientFactory, Phone, services_of
+from tests.dashboard.test_auth import PASSWORD, log_in
+
+
+@pytest.fixture
+async def app(make_client: ClientFactory) -> Any:
+    client = await make_client(dashboard_password=PASSWORD)
+    await log_in(client)
+    return client
+
+
+async def test_a_subscriber_by_number_shows_record_consent_and_timeline(app: Any) -> None:
+    await Phone(app, "+14155550123").text("JOIN")
+    await Phone(app, "+14155550123").text("<script>alert(1)</script>")
+    order = {
+        "id": "o1",
+        "phone": "+14155550123",
+        "type": "order_placed",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "properties": {"order_id": "1001", "order_name": "#1001", "total_price": "19.99", "currency": "USD"},
+    }
+    writer = services_of(app).services.writer
+    assert writer is not None
+    await writer.events(EventBatch((from_api(order, "US"),)))
+    page = await app.get("/dashboard/subscribers", params={"phone": "(415) 555-0123"})
+    text = await page.text()
+    assert page.status == 200
+    assert 'id="sub-status">subscribed<' in text and "opt_in (new → subscribed)" in text
+    assert (
+        "<strong>message inbound</strong> JOIN" in text
+        and "<strong>order_placed</strong> #1001 19.99 USD" in text
+    )
+    assert "<script>alert(1)</script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+async def test_an_unknown_or_malformed_number_says_so(app: Any) -> None:
+    unknown = await (await app.get("/dashboard/subscribers", params={"phone": "+14155550199"})).text()
+    assert "no subscriber +14155550199" in unknown
+    malformed = await (await app.get("/dashboard/subscribers", params={"phone": "call me"})).text()
+    assert "has letters in it" in malformed
