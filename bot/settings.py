@@ -111,6 +111,12 @@ class StoreFile(_Strict):
     receipt_window_hours: float = Field(24.0, gt=0, le=24 * 30)
 
 
+class PostersFile(_Strict):
+    # The number people text, as a poster prints it: a short code ("55555") or +1...; default:
+    # sending.from_number.
+    number: str | None = Field(None, pattern=r"^(\+[1-9][0-9]{6,14}|[0-9]{4,8})$")
+
+
 class ConfigFile(_Strict):
     keywords: str = "keywords"
     data_dir: str | None = None
@@ -123,6 +129,7 @@ class ConfigFile(_Strict):
     links: LinksFile = LinksFile()
     campaigns: CampaignsFile = CampaignsFile()
     store: StoreFile = StoreFile()
+    posters: PostersFile = PostersFile()
     log_level: str = "INFO"
 
 
@@ -168,6 +175,12 @@ class Settings:
     events_token: str | None = field(default=None, repr=False)  # POST /api/events (or the admin token)
     shopify_secret: str | None = field(default=None, repr=False)  # signs Shopify's webhooks
     dashboard_password: str | None = field(default=None, repr=False)  # else the admin token logs in
+    poster_number: str | None = None  # the number posters print (config posters.number)
+
+    @property
+    def texted_number(self) -> str | None:
+        """The number people text to join, as posters print it."""
+        return self.poster_number or self.from_number
 
     @property
     def dashboard_secret(self) -> str | None:
@@ -270,6 +283,7 @@ def load_settings(
         log_level=env.get("SMSBOT_LOG_LEVEL") or parsed.log_level,
         **_links_and_campaigns(parsed, env, config_path),
         **_store(parsed.store, env),
+        poster_number=parsed.posters.number,
     )
     return settings.replace(**{k: v for k, v in overrides.items() if v is not None})
 

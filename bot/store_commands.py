@@ -1,4 +1,4 @@
-"""smsbot events import FILE | smsbot flow report NAME.
+"""smsbot events import FILE | smsbot flow report NAME | smsbot poster KEYWORD.
 
 `events import` reads a store's events (a JSON list, `{"events": [...]}`, or one JSON object per
 line) and stores them as POST /api/events does: every item checked first, nothing stored if any is
@@ -112,3 +112,32 @@ def report(config: Path | None, name: str, as_json: bool) -> None:
             f"no flow {name} in the program (flows: {', '.join(sorted(program.flows))})"
         )
     echo_found(read_database(settings, flow_reports.report, name), as_json)
+
+
+@click.command()
+@config_option
+@click.argument("keyword")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("."), help="folder")
+def poster(config: Path | None, keyword: str, out: Path) -> None:
+    """Write KEYWORD's poster (SVG, with the call to action and disclosure) and QR code (SVG, PNG)."""
+    from bot.domain.posters import PosterProblem
+    from bot.domain.posters import poster as make_poster
+
+    settings = _settings(config)
+    program = load_program_or_exit(settings)
+    found = program.keywords.get(keyword.upper()) or program.keywords.get(keyword)
+    if found is None:
+        raise click.ClickException(f"no keyword {keyword} (keywords: {', '.join(sorted(program.keywords))})")
+    try:
+        made = make_poster(found, settings.texted_number)
+    except PosterProblem as exc:
+        raise click.ClickException(str(exc)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        f"{found.name}-poster.svg": made.poster_svg(program.info),
+        f"{found.name}-qr.svg": made.qr_svg(),
+        f"{found.name}-qr.png": made.qr_png(),
+    }
+    for name, content in files.items():
+        (out / name).write_bytes(content)
+    click.echo(f"{made.link}\n" + "\n".join(str(out / name) for name in files))

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select
 
 from bot.store.schema import store_events
+from tests.conftest import ROOT
 from tests.test_cli import smsbot
 
 
@@ -61,3 +62,19 @@ def test_events_import_names_each_wrong_line_and_stores_nothing(tmp_path: Path) 
 def test_flow_report_refuses_an_unknown_flow(tmp_path: Path) -> None:
     result = smsbot("flow", "report", "nothing", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
     assert result.returncode == 1 and "no flow nothing" in result.stderr
+
+
+def test_poster_writes_the_poster_and_qr_codes(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(f"keywords: {ROOT / 'keywords'}\nposters:\n  number: '55555'\n")
+    out = tmp_path / "posters"
+    result = smsbot("poster", "join", "--out", str(out), "--config", str(tmp_path / "config.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "sms:55555?&body=JOIN"
+    assert sorted(p.name for p in out.iterdir()) == ["JOIN-poster.svg", "JOIN-qr.png", "JOIN-qr.svg"]
+    assert b"Text JOIN to 55555" in (out / "JOIN-poster.svg").read_bytes()
+
+
+def test_poster_without_a_number_says_what_to_set(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(f"keywords: {ROOT / 'keywords'}\n")
+    result = smsbot("poster", "JOIN", "--out", str(tmp_path), "--config", str(tmp_path / "config.yaml"))
+    assert result.returncode == 1 and "posters.number" in result.stderr

@@ -12,6 +12,7 @@ from bot.services import SERVICES
 
 PAGES = (  # (path, title) of the navigation, in order
     ("/dashboard", "Overview"),
+    ("/dashboard/keywords", "Keywords"),
     ("/dashboard/campaigns", "Campaigns"),
     ("/dashboard/segments", "Segments"),
     ("/dashboard/subscribers", "Subscribers"),

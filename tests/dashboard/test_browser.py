@@ -4,19 +4,22 @@ test-artifacts/."""
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import zxingcpp
+from PIL import Image
 from playwright.async_api import Browser, Page, async_playwright
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from bot.store.rows import new_subscriber
-from bot.store.schema import audit_log, campaign_recipients, subscribers
+from bot.store.schema import audit_log, campaign_recipients, consent_events, keyword_events, subscribers
 from bot.store.segments import count
-from tests.conftest import ROOT, ClientFactory, services_of
+from tests.conftest import ROOT, ClientFactory, Phone, services_of
 
 PASSWORD = "correct horse battery staple"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -35,7 +38,7 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def app(make_client: ClientFactory) -> Any:
-    client = await make_client(dashboard_password=PASSWORD)
+    client = await make_client(dashboard_password=PASSWORD, poster_number="55555")
     now = datetime.now(UTC)
     people = [
         {
@@ -55,6 +58,7 @@ async def app(make_client: ClientFactory) -> Any:
     ]
     async with services_of(client).engine.begin() as conn:
         await conn.execute(insert(subscribers), people)
+    await Phone(client, "+14155550999").text("JOIN")  # a keyword texted: its counts are not all zero
     return client
 
 
@@ -87,7 +91,7 @@ async def test_logging_in_and_reading_every_page_in_a_real_browser(browser: Brow
     shown = {
         s: await page.inner_text(f'td[data-status="{s}"]') for s in ("subscribed", "unsubscribed", "all")
     }
-    assert shown == {"subscribed": "3", "unsubscribed": "1", "all": "4"}
+    assert shown == {"subscribed": "4", "unsubscribed": "1", "all": "5"}
     await shot(page, "overview")
 
     await page.click("nav >> text=Segments")
@@ -110,6 +114,7 @@ async def test_logging_in_and_reading_every_page_in_a_real_browser(browser: Brow
     await shot(page, "subscriber")
 
     await send_a_campaign(page, app)
+    await read_the_keywords(page, app)
 
     await page.click("text=Log out")
     await page.wait_for_url("**/dashboard/login")
@@ -124,6 +129,7 @@ async def test_logging_in_and_reading_every_page_in_a_real_browser(browser: Brow
         "campaigns",
         "campaign-preview",
         "campaign-sending",
+        "keywords",
     }
     assert {f"dashboard-{name}.png" for name in expected} <= kept
 
@@ -148,3 +154,35 @@ async def send_a_campaign(page: Page, app: Any) -> None:
         ]
     assert len(rows) == 1
     assert ("campaign_send", "ofertas_de_invierno") in actions
+
+
+async def read_the_keywords(page: Page, app: Any) -> None:
+    """Keywords: JOIN's texts and opt-ins as the database holds them; its poster shown, its QR code
+    decoding to the sms: link."""
+    await page.click("nav >> text=Keywords")
+    await page.wait_for_url("**/dashboard/keywords")
+    async with services_of(app).engine.connect() as conn:
+        texts = (
+            await conn.execute(select(func.count()).where(keyword_events.c.keyword == "JOIN"))
+        ).scalar_one()
+        joined = (
+            await conn.execute(
+                select(func.count()).where(
+                    consent_events.c.source == "JOIN", consent_events.c.to_status == "subscribed"
+                )
+            )
+        ).scalar_one()
+    row = page.locator('tr[data-keyword="JOIN"]')
+    assert (await row.locator(".texts").inner_text(), await row.locator(".opt-ins").inner_text()) == (
+        str(texts),
+        str(joined),
+    )
+    assert texts == 1 and joined == 1
+    drawn = await page.eval_on_selector(
+        'figure[data-poster="JOIN"] img', "img => img.complete && img.naturalWidth"
+    )
+    assert drawn and drawn > 0
+    png = await page.request.get(str(app.make_url("/dashboard/keywords/JOIN/qr.png")))
+    [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(await png.body())))
+    assert code.text == "sms:55555?&body=JOIN"
+    await shot(page, "keywords")
