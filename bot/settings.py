@@ -117,6 +117,12 @@ class PostersFile(_Strict):
     number: str | None = Field(None, pattern=r"^(\+[1-9][0-9]{6,14}|[0-9]{4,8})$")
 
 
+class SignupFile(_Strict):
+    # Linked from the sign-up page's disclosure, as the CTIA expects.
+    terms_url: str | None = Field(None, pattern=r"^https?://")
+    privacy_url: str | None = Field(None, pattern=r"^https?://")
+
+
 class ConfigFile(_Strict):
     keywords: str = "keywords"
     data_dir: str | None = None
@@ -130,6 +136,7 @@ class ConfigFile(_Strict):
     campaigns: CampaignsFile = CampaignsFile()
     store: StoreFile = StoreFile()
     posters: PostersFile = PostersFile()
+    signup: SignupFile = SignupFile()
     log_level: str = "INFO"
 
 
@@ -176,6 +183,8 @@ class Settings:
     shopify_secret: str | None = field(default=None, repr=False)  # signs Shopify's webhooks
     dashboard_password: str | None = field(default=None, repr=False)  # else the admin token logs in
     poster_number: str | None = None  # the number posters print (config posters.number)
+    terms_url: str | None = None  # the sign-up page's disclosure links to these
+    privacy_url: str | None = None
 
     @property
     def texted_number(self) -> str | None:
@@ -283,7 +292,7 @@ def load_settings(
         log_level=env.get("SMSBOT_LOG_LEVEL") or parsed.log_level,
         **_links_and_campaigns(parsed, env, config_path),
         **_store(parsed.store, env),
-        poster_number=parsed.posters.number,
+        **_list_builders(parsed),
     )
     return settings.replace(**{k: v for k, v in overrides.items() if v is not None})
 
@@ -355,6 +364,14 @@ def _links_and_campaigns(
         "price_per_segment": parsed.campaigns.price_per_segment,
         "currency": parsed.campaigns.currency,
         "late_after_minutes": parsed.campaigns.late_after_minutes,
+    }
+
+
+def _list_builders(parsed: ConfigFile) -> dict[str, Any]:
+    return {
+        "poster_number": parsed.posters.number,
+        "terms_url": parsed.signup.terms_url,
+        "privacy_url": parsed.signup.privacy_url,
     }
 
 

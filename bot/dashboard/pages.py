@@ -11,7 +11,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from bot.dashboard import auth, campaigns, keywords
+from bot.dashboard import auth, campaigns, keywords, signup
 from bot.dashboard import subscribers as subscriber_page
 from bot.dashboard.render import render
 from bot.domain.model import Program
@@ -36,6 +36,7 @@ def setup(app: web.Application) -> None:
     campaigns.setup(app)
     subscriber_page.setup(app)
     keywords.setup(app)
+    signup.setup(app)
 
 
 @auth.logged_in

@@ -45,3 +45,13 @@ def render(request: web.Request, template: str, **context: Any) -> web.Response:
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'self'; img-src 'self' data:"
     return response
+
+
+def render_public(template: str, status: int = 200, **context: Any) -> web.Response:
+    """A public page (the sign-up form): no session, and embeddable in the brand's own site."""
+    response = web.Response(
+        text=_ENV.get_template(template).render(**context), content_type="text/html", status=status
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'self'; frame-ancestors *"
+    return response

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.domain import replies
 from bot.domain.compliance import Intent
 from bot.domain.flow_effects import FlowEffects, Said
 from bot.domain.flow_runner import RunState
@@ -165,3 +166,23 @@ def _flow_to_start(
     if keyword.kind is KeywordKind.PREFERENCE and model.status is Status.SUBSCRIBED:
         return keyword.flow
     return None
+
+
+def web_opt_in(subscriber: SubscriberState, program: Program, form: str, at: datetime) -> Outcome:
+    """Someone asked on the sign-up page `form` for texts to this number: a double opt-in, always.
+    They are asked to reply Y (the keyword the program advertises becomes theirs, so the Y runs
+    what texting it runs), with `web:{form}` as the opt-in source. A subscriber gets nothing more;
+    one already asked is asked again."""
+    if subscriber.status is Status.SUBSCRIBED:
+        return Outcome(Intent.OTHER, subscriber.status)
+    model = SubscriptionModel(subscriber.status)
+    updates: dict[str, Any] = {}
+    if subscriber.status is not Status.PENDING:
+        source = f"web:{form}"
+        fire(model, Action.OPT_IN_REQUESTED, keyword=program.join_word, source=source)
+        updates.update(opt_in_keyword=program.join_word, opt_in_source=source, status=model.status)
+        _stamp(model.changes, updates, at)
+    prompt = sendable(Voice.to(subscriber, program).say(replies.CONFIRM_PROMPT))
+    return Outcome(
+        Intent.OPT_IN, model.status, consent=tuple(model.changes), replies=(prompt,), updates=updates
+    )

@@ -186,3 +186,20 @@ async def read_the_keywords(page: Page, app: Any) -> None:
     [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(await png.body())))
     assert code.text == "sms:55555?&body=JOIN"
     await shot(page, "keywords")
+
+
+async def test_signing_up_on_the_page_in_a_real_browser(browser: Browser, app: Any) -> None:
+    page = await browser.new_page(viewport={"width": 390, "height": 844})
+    await page.goto(str(app.make_url("/join/spring")))
+    await page.fill("input[name=phone]", "(415) 555-0177")
+    await page.click("button")
+    assert "Tick the box" in await page.inner_text(".error")  # the box starts unchecked
+    await page.fill("input[name=phone]", "(415) 555-0177")
+    await page.check("input[name=consent]")
+    await shot(page, "signup")
+    await page.click("button")
+    assert "reply Y to confirm" in await page.inner_text("#joined")
+    await Phone(app, "+14155550177").text("Y")
+    async with services_of(app).engine.connect() as conn:
+        found = (await conn.execute(select(subscribers).where(subscribers.c.phone == "+14155550177"))).one()
+    assert (found.status, found.opt_in_source) == ("subscribed", "web:spring")
