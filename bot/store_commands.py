@@ -47,21 +47,24 @@ def import_events(config: Path | None, file: Path, as_json: bool) -> None:
         for problem in problems:
             click.echo(f"{file}:{problem}", err=True)
         raise click.ClickException(f"{len(problems)} events are wrong: nothing stored")
-    totals = Recorded(0, 0, 0, 0)
-    for start in range(0, len(found), MAX_BATCH):
-        batch = found[start : start + MAX_BATCH]
-        done = write_database(
-            settings, record_events, batch, program.flows, settings.attribution, datetime.now(UTC)
+    done: list[Recorded] = [
+        write_database(
+            settings,
+            record_events,
+            found[start : start + MAX_BATCH],
+            program.flows,
+            settings.attribution,
+            datetime.now(UTC),
         )
-        totals = Recorded(
-            *(a + b for a, b in zip(dataclasses.astuple(totals), dataclasses.astuple(done), strict=True))
-        )
+        for start in range(0, len(found), MAX_BATCH)
+    ]
+    totals = {f.name: sum(getattr(r, f.name) for r in done) for f in dataclasses.fields(Recorded)}
     if as_json:
-        click.echo(json.dumps(dataclasses.asdict(totals)))
+        click.echo(json.dumps(totals))
     else:
         click.echo(
-            f"{totals.stored} stored, {totals.repeated} already stored, {totals.customers} of customers "
-            f"who are not subscribers, {totals.attributed} orders attributed"
+            f"{totals['stored']} stored, {totals['repeated']} already stored, {totals['customers']} of "
+            f"customers who are not subscribers, {totals['attributed']} orders attributed"
         )
 
 

@@ -14,7 +14,7 @@ from bot.dashboard.render import render
 from bot.domain.store_events import EventProblem, store_phone
 from bot.http.admin import read
 from bot.services import SERVICES
-from bot.store.queries import subscriber_messages, subscriber_record
+from bot.store.queries import iso, subscriber_messages, subscriber_record
 from bot.store.schema import clicks, links, store_events, subscribers
 
 TIMELINE = 200  # latest entries shown
@@ -56,10 +56,10 @@ def _taps_and_orders(conn: Connection, phone: str) -> list[dict[str, Any]]:
     orders = conn.execute(select(store_events).where(store_events.c.phone == phone))
     return [
         *(
-            {"kind": "preview" if t.preview else "tap", "at": _iso(t.at), "body": f"{t.origin_name}: {t.url}"}
+            {"kind": "preview" if t.preview else "tap", "at": iso(t.at), "body": f"{t.origin_name}: {t.url}"}
             for t in taps
         ),
-        *({"kind": e.type, "at": _iso(e.occurred_at), "body": _event_line(e)} for e in orders),
+        *({"kind": e.type, "at": iso(e.occurred_at), "body": _event_line(e)} for e in orders),
     ]
 
 
@@ -68,7 +68,3 @@ def _event_line(event: Any) -> str:
     return " ".join(
         part for part in (event.properties.get("order_name") or event.order_ref or "", total) if part
     )
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None

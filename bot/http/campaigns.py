@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from bot.domain.campaigns import Campaign
 from bot.domain.model import Program
-from bot.http.admin import authorised, write
+from bot.http.admin import authorised, read, write
 from bot.pipeline import campaign_reports, campaigns
 from bot.services import Services
 from bot.store.schema import campaigns as table
@@ -42,12 +42,10 @@ def _refused(exc: campaigns.CampaignProblem) -> web.HTTPConflict:
 
 
 async def _read(services: Services, query: Callable[..., Any], *args: Any) -> Any:
-    assert services.engine is not None
-    async with services.engine.connect() as conn:
-        try:
-            return await conn.run_sync(query, *args)
-        except campaigns.CampaignProblem as exc:
-            raise _refused(exc) from None
+    try:
+        return await read(services, query, *args)
+    except campaigns.CampaignProblem as exc:
+        raise _refused(exc) from None
 
 
 async def _write(services: Services, change: Callable[..., Any], *args: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.http.admin import authorised
+from bot.http.admin import authorised, read
 from bot.pipeline import flow_reports
 
 
@@ -13,7 +13,4 @@ async def get_report(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if name not in program.flows:
         raise web.HTTPNotFound(text=f"no flow {name}\n")
-    assert services.engine is not None
-    async with services.engine.connect() as conn:
-        found = await conn.run_sync(flow_reports.report, name)
-    return web.json_response(found)
+    return web.json_response(await read(services, flow_reports.report, name))

@@ -7,10 +7,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from babel.numbers import get_currency_precision
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Connection
 
+from bot.domain.store_events import Money
 from bot.store.schema import conversions, flow_runs, messages
 
 # Klaviyo's SMS conversion-rate benchmarks: campaigns 1.2–2.2%, flows 1.8–2.2%.
@@ -50,7 +50,7 @@ def earned(
 
 
 def _amount(minor: int, currency: str | None) -> Decimal:
-    return Decimal(int(minor)).scaleb(-get_currency_precision(currency or "USD"))
+    return Money(int(minor), currency or "USD").amount
 
 
 def _verdict(rate: float | None, band: tuple[float, float]) -> str | None:

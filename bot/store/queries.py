@@ -13,7 +13,7 @@ from bot.store.schema import consent_events, flow_runs, keyword_events, messages
 from bot.store.statements import SUBSCRIBER_FIELDS
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
@@ -24,7 +24,7 @@ _KEYWORDS = ("keyword", "text", "message_sid", "at")
 
 
 def _shown(row: Mapping[Any, Any], fields: tuple[str, ...]) -> dict[str, Any]:
-    return {name: _iso(row[name]) if isinstance(row[name], datetime) else row[name] for name in fields}
+    return {name: iso(row[name]) if isinstance(row[name], datetime) else row[name] for name in fields}
 
 
 async def _of(
@@ -69,7 +69,7 @@ async def subscriber_messages(engine: AsyncEngine, phone: str) -> list[dict[str,
                 "ref": r["ref"],
                 "status": r["status"],
                 "error_code": r["error_code"],
-                "at": _iso(r["created_at"]),
+                "at": iso(r["created_at"]),
             }
             for r in rows
         ]
