@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from bot.dashboard import auth, campaigns, keywords, signup
+from bot.dashboard import auth, campaigns, keywords, overview, signup
 from bot.dashboard import subscribers as subscriber_page
 from bot.dashboard.render import render
 from bot.domain.model import Program
@@ -19,14 +18,13 @@ from bot.http.admin import read
 from bot.program.loader import load_program
 from bot.program.yamlfile import FileProblems
 from bot.services import SERVICES
-from bot.store.schema import subscribers
 from bot.store.segments import count
 
 _STATIC = Path(__file__).parent / "static"
 
 
 def setup(app: web.Application) -> None:
-    app.router.add_get("/dashboard", overview)
+    app.router.add_get("/dashboard", overview.overview)
     app.router.add_get("/dashboard/login", auth.login_page)
     app.router.add_post("/dashboard/login", auth.login)
     app.router.add_post("/dashboard/logout", auth.logout)
@@ -37,12 +35,6 @@ def setup(app: web.Application) -> None:
     subscriber_page.setup(app)
     keywords.setup(app)
     signup.setup(app)
-
-
-@auth.logged_in
-async def overview(request: web.Request) -> web.StreamResponse:
-    statuses = await read(request.app[SERVICES], _by_status)
-    return render(request, "overview.html", statuses=statuses, total=sum(statuses.values()))
 
 
 @auth.logged_in
@@ -74,11 +66,6 @@ async def program(request: web.Request) -> web.StreamResponse:
         in_step=on_disk == running.fingerprint,
         checked_at=datetime.now(UTC),
     )
-
-
-def _by_status(conn: Connection) -> dict[str, int]:
-    rows = conn.execute(select(subscribers.c.status, func.count()).group_by(subscribers.c.status))
-    return {str(status): int(n) for status, n in rows}
 
 
 def _segment_counts(conn: Connection, current: Program) -> list[dict[str, Any]]:

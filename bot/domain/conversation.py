@@ -129,6 +129,7 @@ def _outcome(
         replies=tuple(text for text, _ in kept),
         updates=effects.updates,
         keyword=found.keyword.name if found.keyword is not None else None,
+        misspelt=found.misspelt,
         cancel_flows=any(change.to_status is Status.UNSUBSCRIBED for change in consent),
         media={i: media for i, (_, media) in enumerate(kept) if media},
         runs=tuple(effects.runs),

@@ -19,6 +19,7 @@ class Match:
     word: str | None = None  # the compliance word or keyword name that matched
     language: str | None = None  # the language of a compliance word
     keyword: Keyword | None = None
+    misspelt: bool = False  # the keyword was caught from a misspelling of it
 
 
 OTHER = Match(Intent.OTHER)
@@ -48,27 +49,28 @@ def match(body: str, program: Program, status: Status, opt_out_type: str | None 
     if said.reading is Reading.REQUEST:
         return Match(Intent.OPT_OUT, "STOP", said.language)
 
-    keyword = _keyword(folded, tokens, program)
+    keyword, misspelt = _keyword(folded, tokens, program)
     if keyword is not None:
-        return Match(Intent.KEYWORD, keyword.name, keyword.language, keyword)
+        return Match(Intent.KEYWORD, keyword.name, keyword.language, keyword, misspelt)
     if said.reading is Reading.UNCLEAR:
         return Match(Intent.UNCLEAR_OPT_OUT, None, said.language)
     return OTHER
 
 
-def _keyword(folded: str, tokens: list[str], program: Program) -> Keyword | None:
+def _keyword(folded: str, tokens: list[str], program: Program) -> tuple[Keyword | None, bool]:
+    """The keyword texted, and whether it was caught from a misspelling."""
     keyword = program.index.get(folded)
     if keyword is not None or not tokens:
-        return keyword
+        return keyword, False
     first = tokens[0]
     if len(tokens) > 1:
         keyword = program.index.get(first)
         if keyword is not None:
-            return keyword if keyword.match is MatchMode.FIRST_WORD else None
+            return (keyword if keyword.match is MatchMode.FIRST_WORD else None), False
     name = program.typos.match(first) if program.typos is not None else None
     if name is None:
-        return None
+        return None, False
     keyword = program.keywords[name]
     if len(tokens) > 1 and keyword.match is not MatchMode.FIRST_WORD:
-        return None
-    return keyword
+        return None, False
+    return keyword, True

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, distinct, func, select
 from sqlalchemy.engine import Connection
 
+from bot.domain.benchmarks import CAMPAIGN_BAND
 from bot.domain.campaigns import Campaign
 from bot.domain.i18n import negotiate
 from bot.domain.links import CODE_LENGTH, linker, short_url, swap
@@ -17,7 +18,7 @@ from bot.domain.model import Program
 from bot.domain.phones import mask_phone
 from bot.domain.voice import Voice, built_in_tags
 from bot.pipeline.campaigns import FAILED, audience_where, latest
-from bot.pipeline.conversion_reports import CAMPAIGN_BAND, earned
+from bot.pipeline.conversion_reports import earned
 from bot.program.encoding import segments as billed
 from bot.program.messages import SAMPLE_PHONE
 from bot.store import rows

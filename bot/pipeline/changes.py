@@ -73,7 +73,9 @@ class Changes:
             self.consent.append(rows.consent_event(sid, change, cause.text, cause.message_sid, cause.at))
         if outcome.keyword is not None and cause.message_sid is not None:
             self.keywords.append(
-                rows.keyword_event(sid, outcome.keyword, cause.text or "", cause.message_sid, cause.at)
+                rows.keyword_event(
+                    sid, outcome.keyword, cause.text or "", cause.message_sid, cause.at, outcome.misspelt
+                )
             )
             subscriber["keywords_texted"] = rows.keyword_texted(
                 subscriber.get("keywords_texted"), outcome.keyword, cause.at

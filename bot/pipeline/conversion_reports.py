@@ -10,12 +10,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Connection
 
+from bot.domain.benchmarks import verdict
 from bot.domain.store_events import Money
 from bot.store.schema import conversions, flow_runs, messages
-
-# Klaviyo's SMS conversion-rate benchmarks: campaigns 1.2–2.2%, flows 1.8–2.2%.
-CAMPAIGN_BAND = (0.012, 0.022)
-FLOW_BAND = (0.018, 0.022)
 
 
 def earned(
@@ -45,18 +42,12 @@ def earned(
             if recipients
         },
         "conversions_by_opt_in_source": {str(source or "unknown"): int(n) for source, n in by_source},
-        "benchmark": {"band": list(band), "verdict": _verdict(rate, band)},
+        "benchmark": {"band": list(band), "verdict": verdict(rate, band)},
     }
 
 
 def _amount(minor: int, currency: str | None) -> Decimal:
     return Money(int(minor), currency or "USD").amount
-
-
-def _verdict(rate: float | None, band: tuple[float, float]) -> str | None:
-    if rate is None:
-        return None
-    return "below" if rate < band[0] else "above" if rate > band[1] else "within"
 
 
 def flow_recipients(conn: Connection, flow: str) -> int:

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import and_, distinct, func, select
 from sqlalchemy.engine import Connection
 
-from bot.pipeline.conversion_reports import FLOW_BAND, earned, flow_recipients
+from bot.domain.benchmarks import FLOW_BAND
+from bot.pipeline.conversion_reports import earned, flow_recipients
 from bot.store.schema import clicks, conversions, flow_runs, links
 
 

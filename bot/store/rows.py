@@ -130,13 +130,16 @@ def keyword_texted(summary: Mapping[str, Any] | None, keyword: str, at: datetime
     return found
 
 
-def keyword_event(subscriber_id: int, keyword: str, text: str, message_sid: str, at: datetime) -> Row:
+def keyword_event(
+    subscriber_id: int, keyword: str, text: str, message_sid: str, at: datetime, misspelt: bool = False
+) -> Row:
     return {
         "subscriber_id": subscriber_id,
         "keyword": keyword,
         "text": text,
         "message_sid": message_sid,
         "at": at,
+        "misspelt": misspelt,
     }
 
 

@@ -110,6 +110,7 @@ keyword_events = Table(
     Column("text", Text, nullable=False),
     Column("message_sid", String(64), nullable=False),
     Column("at", UTCDateTime, nullable=False),
+    Column("misspelt", Boolean),  # caught from a misspelling (None: recorded before this was kept)
     Index(None, "keyword", "subscriber_id"),
     Index(None, "subscriber_id", "id"),
 )
@@ -335,3 +336,26 @@ audit_log = Table(
 RUN_IS_ACTIVE = flow_runs.c.status == literal_column("'active'")
 IN_OUTBOX = messages.c.status.in_([literal_column("'pending'"), literal_column("'dispatching'")])
 RECIPIENT_IS_PENDING = campaign_recipients.c.status == literal_column("'pending'")
+
+# The dashboard's counts, kept as the data arrives: triggers on the tables above append a row here
+# for each thing counted (store/activity.py); the worker folds them into hourly_counts.
+activity_deltas = Table(
+    "activity_deltas",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("hour", BigInteger, nullable=False),  # hours since 1970-01-01 00:00 UTC
+    Column("metric", String(20), nullable=False),  # joined, left, texts, sent, delivered, clicks, ...
+    Column("label", String(140), nullable=False),  # what it is counted by: a source, a keyword, a kind
+    Column("n", Integer, nullable=False),
+    Column("amount", BigInteger, nullable=False),  # minor units, for revenue
+)
+
+hourly_counts = Table(
+    "hourly_counts",
+    metadata,
+    Column("hour", BigInteger, primary_key=True),
+    Column("metric", String(20), primary_key=True),
+    Column("label", String(140), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+)

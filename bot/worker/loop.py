@@ -29,6 +29,7 @@ from bot.domain.phones import mask_phone
 from bot.pipeline import campaigns, sending
 from bot.pipeline.steps import run_due_steps
 from bot.settings import Settings
+from bot.store import activity
 from bot.store.db import WriteTransactions
 from bot.store.statements import CAMPAIGN_BACKLOG, DUE_MESSAGES, DUE_RUNS
 
@@ -41,6 +42,7 @@ FEED_EVERY = 1.0  # seconds between two looks at SQL for due work
 LOOKAHEAD = 5.0  # seconds: the feeder queues work due this soon
 CLAIM_EVERY = 0.05  # seconds of the rate claimed at least at once under load (a message waits no longer)
 CAMPAIGN_LOOK = 0.2  # seconds between two looks for a campaign to send (one indexed read)
+FOLD_EVERY = 15.0  # seconds between two folds of the dashboard's counts (store/activity.py)
 CAMPAIGN_AHEAD = 5.0  # seconds of sending at the rate: how many campaign messages wait in the outbox
 
 
@@ -120,6 +122,7 @@ class Worker:
                 self._forever(stop, self._stepping, None),
                 self._forever(stop, self._campaigning, None),
                 self._forever(stop, lambda: self._sending(in_flight), self._mail),
+                self._forever(stop, self._counting, None),
             )
         finally:
             if in_flight:  # a send under way finishes and is recorded
@@ -155,6 +158,11 @@ class Worker:
         first = await self.runs.next_due()
         until_feed = self._fed_at + FEED_EVERY - now
         return max(0.0, min(IDLE, until_feed, first - now if first is not None else IDLE))
+
+    async def _counting(self) -> float | None:
+        """Fold the dashboard's new counts into their hours, so its pages read few rows."""
+        await self._transactions.run(activity.fold)
+        return FOLD_EVERY
 
     async def _campaigning(self) -> float | None:
         return None if await self.queue_campaigns() else CAMPAIGN_LOOK

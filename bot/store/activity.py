@@ -1,0 +1,254 @@
+"""The dashboard's counts, kept as the data arrives.
+
+A trigger on each counted table appends a row to `activity_deltas` for each thing counted (a join,
+an opt-out, a text, a hand-over, a delivery, a tap, an order credited), in the transaction that
+writes it: every writer (webhook, worker, store events, a CLI import) is counted, and nothing is
+counted that was rolled back. Appending never waits on another transaction's lock, so two web
+processes never queue behind one counter row. `fold` moves the deltas into `hourly_counts` (one row
+per hour, metric and label); `read` adds what is not folded yet, so a page is always exact.
+
+Hours are UTC hours since the epoch: a page groups them into days of the program's time zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, func, select, text, union_all
+from sqlalchemy.engine import Connection
+
+from bot.domain.activity import Count
+from bot.store.schema import activity_deltas, hourly_counts
+
+KIND = (  # what kind of message an outbound row is
+    "CASE WHEN new.campaign_id IS NOT NULL THEN 'campaign' "
+    "WHEN new.run_id IS NOT NULL THEN 'flow' ELSE 'other' END"
+)
+FAILED = "('failed', 'undelivered')"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One thing counted: when a row of `table` is inserted (or updated) and `when` holds, add `n`
+    (and `amount`) to `metric` under `label` at the hour of `at`. `fill` is the condition on a
+    stored row that counts it once, for filling the counts from the history (None: not filled)."""
+
+    table: str
+    on: str  # insert | update
+    metric: str
+    label: str
+    at: str
+    when: str
+    n: str = "1"
+    amount: str = "0"
+    fill: str | None = None
+
+
+JOINED = "new.to_status = 'subscribed' AND new.from_status <> 'subscribed'"
+CLICKED = "new.preview = false"
+FIRST_TAP = (
+    "NOT EXISTS (SELECT 1 FROM clicks AS earlier WHERE earlier.link_id = new.link_id "
+    "AND earlier.preview = false AND earlier.id < new.id)"
+)
+RULES = (
+    Rule("consent_events", "insert", "joined", "coalesce(new.source, '')", "new.at", JOINED),
+    Rule("consent_events", "insert", "joined_keyword", "coalesce(new.keyword, '')", "new.at", JOINED),
+    Rule(
+        "consent_events", "insert", "confirmed", "coalesce(new.keyword, '')", "new.at",
+        "new.action = 'opt_in_confirmed'",
+    ),
+    Rule(
+        "consent_events", "insert", "left", "coalesce(new.keyword, '')", "new.at",
+        "new.to_status = 'unsubscribed' AND new.from_status = 'subscribed'",
+    ),
+    Rule("consent_events", "insert", "opt_out_asked", "''", "new.at", "new.action = 'opt_out_asked'"),
+    Rule("keyword_events", "insert", "texts", "new.keyword", "new.at", "true"),
+    Rule("keyword_events", "insert", "misspelt", "new.keyword", "new.at", "new.misspelt = true"),
+    Rule("messages", "insert", "received", "''", "new.created_at", "new.direction = 'inbound'"),
+    Rule(
+        "messages", "insert", "sent", "'reply'", "new.created_at",
+        "new.direction = 'outbound' AND new.reply_to IS NOT NULL AND new.status <> 'simulated'",
+    ),
+    Rule(
+        "messages", "update", "sent", KIND, "new.handed_at",
+        "old.handed_at IS NULL AND new.handed_at IS NOT NULL",
+        fill="new.handed_at IS NOT NULL AND new.reply_to IS NULL",
+    ),
+    Rule(
+        "messages", "update", "delivered", KIND, "coalesce(new.handed_at, new.created_at)",
+        "new.status = 'delivered' AND old.status <> 'delivered'",
+        fill="new.status = 'delivered' AND new.direction = 'outbound'",
+    ),
+    Rule(
+        "messages", "update", "delivered", KIND.replace("new.", "old."),
+        "coalesce(old.handed_at, old.created_at)",
+        "old.status = 'delivered' AND new.status <> 'delivered'", n="-1",
+    ),
+    Rule(
+        "messages", "update", "failed", "coalesce(CAST(new.error_code AS TEXT), '')",
+        "coalesce(new.handed_at, new.created_at)",
+        f"new.status IN {FAILED} AND old.status NOT IN {FAILED}",
+        fill=f"new.status IN {FAILED} AND new.direction = 'outbound'",
+    ),
+    Rule(
+        "messages", "update", "failed", "coalesce(CAST(old.error_code AS TEXT), '')",
+        "coalesce(old.handed_at, old.created_at)",
+        f"old.status IN {FAILED} AND new.status NOT IN {FAILED}", n="-1",
+    ),
+    Rule(
+        "clicks", "insert", "clicks",
+        "CASE WHEN new.campaign_id IS NOT NULL THEN 'campaign' ELSE 'other' END", "new.at", CLICKED,
+    ),
+    Rule(
+        "clicks", "insert", "clickers",
+        "CASE WHEN new.campaign_id IS NOT NULL THEN 'campaign' ELSE 'other' END", "new.at",
+        f"{CLICKED} AND {FIRST_TAP}",
+    ),
+    Rule(
+        "conversions", "insert", "conversions", "new.origin || ':' || coalesce(new.currency, '')",
+        "new.occurred_at", "true", amount="coalesce(new.value_minor, 0)",
+    ),
+    Rule(
+        "conversions", "insert", "revenue_source",
+        "coalesce(new.opt_in_source, '') || ':' || coalesce(new.currency, '')",
+        "new.occurred_at", "true", amount="coalesce(new.value_minor, 0)",
+    ),
+)  # fmt: skip
+
+
+def hour_of(dialect: str, at: str) -> str:
+    """SQL for the UTC hour (since the epoch) of timestamp `at`."""
+    if dialect == "postgresql":
+        return f"CAST(floor(extract(epoch FROM {at}) / 3600) AS BIGINT)"
+    return f"(CAST(strftime('%s', {at}) AS INTEGER) / 3600)"
+
+
+def _select(dialect: str, rule: Rule) -> str:
+    label = f"CAST({rule.label} AS VARCHAR(140))"
+    return (
+        f"SELECT {hour_of(dialect, rule.at)}, '{rule.metric}', {label}, {rule.n}, {rule.amount} "
+        f"WHERE {rule.when}"
+    )
+
+
+def _insert(dialect: str, rules: list[Rule]) -> str:
+    selects = " UNION ALL ".join(_select(dialect, rule) for rule in rules)
+    return f"INSERT INTO activity_deltas (hour, metric, label, n, amount) {selects};"
+
+
+def _groups() -> dict[tuple[str, str], list[Rule]]:
+    groups: dict[tuple[str, str], list[Rule]] = {}
+    for rule in RULES:
+        groups.setdefault((rule.table, rule.on), []).append(rule)
+    return groups
+
+
+def _watched(table: str, on: str) -> str:
+    return "UPDATE OF status, handed_at" if (table, on) == ("messages", "update") else on.upper()
+
+
+def install(conn: Connection) -> None:
+    """(Re)create the counting triggers: one per table and kind of write."""
+    dialect = conn.dialect.name
+    for (table, on), rules in _groups().items():
+        name = f"count_{table}_{on}"
+        body = _insert(dialect, rules)
+        if dialect == "postgresql":
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
+            conn.execute(
+                text(
+                    f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    f"BEGIN {body} RETURN NULL; END $$"
+                )
+            )
+            conn.execute(
+                text(
+                    f"CREATE TRIGGER {name} AFTER {_watched(table, on)} ON {table} "
+                    f"FOR EACH ROW EXECUTE FUNCTION {name}()"
+                )
+            )
+        else:
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+            conn.execute(
+                text(f"CREATE TRIGGER {name} AFTER {_watched(table, on)} ON {table} BEGIN {body} END")
+            )
+
+
+def uninstall(conn: Connection) -> None:
+    for table, on in _groups():
+        name = f"count_{table}_{on}"
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
+            conn.execute(text(f"DROP FUNCTION IF EXISTS {name}()"))
+        else:
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+
+
+def fill(conn: Connection) -> None:
+    """Count the history once (a new install, or an upgrade of a database that has some): every
+    rule over the rows it would have counted, as deltas, then folded."""
+    dialect = conn.dialect.name
+    for rule in RULES:
+        when = rule.fill if rule.on == "update" else rule.when
+        if when is None:
+            continue
+        hour = hour_of(dialect, rule.at)
+        label = f"CAST({rule.label} AS VARCHAR(140))"
+        conn.execute(
+            text(
+                f"INSERT INTO activity_deltas (hour, metric, label, n, amount) "
+                f"SELECT {hour}, '{rule.metric}', {label}, count(*), sum({rule.amount}) "
+                f"FROM {rule.table} AS new WHERE {when} GROUP BY {hour}, {label}"
+            )
+        )
+    fold(conn)
+
+
+_UPSERT = (
+    " ON CONFLICT (hour, metric, label) DO UPDATE SET n = hourly_counts.n + excluded.n, "
+    "amount = hourly_counts.amount + excluded.amount"
+)
+
+
+def fold(conn: Connection) -> int:
+    """Move the deltas into hourly_counts; how many were folded. On PostgreSQL in one statement
+    (what it deletes is exactly what it adds, whatever commits meanwhile); SQLite has one writer."""
+    if conn.dialect.name == "postgresql":
+        return int(
+            conn.execute(
+                text(
+                    "WITH gone AS (DELETE FROM activity_deltas RETURNING hour, metric, label, n, amount), "
+                    "summed AS (INSERT INTO hourly_counts (hour, metric, label, n, amount) "
+                    "SELECT hour, metric, label, sum(n), sum(amount) FROM gone GROUP BY hour, metric, label"
+                    f"{_UPSERT} RETURNING 1) SELECT (SELECT count(*) FROM gone)"
+                )
+            ).scalar_one()
+        )
+    last = conn.execute(select(func.max(activity_deltas.c.id))).scalar_one()
+    if last is None:
+        return 0
+    conn.execute(
+        text(
+            "INSERT INTO hourly_counts (hour, metric, label, n, amount) "
+            "SELECT hour, metric, label, sum(n), sum(amount) FROM activity_deltas WHERE id <= :last "
+            f"GROUP BY hour, metric, label{_UPSERT}"
+        ),
+        {"last": last},
+    )
+    return int(conn.execute(activity_deltas.delete().where(activity_deltas.c.id <= last)).rowcount)
+
+
+def read(conn: Connection, first_hour: int, end_hour: int) -> list[Count]:
+    """Every count in [first_hour, end_hour): the folded ones and the deltas not folded yet."""
+    parts = [
+        select(t.c.hour, t.c.metric, t.c.label, t.c.n, t.c.amount).where(
+            t.c.hour >= bindparam("first"), t.c.hour < bindparam("end")
+        )
+        for t in (hourly_counts, activity_deltas)
+    ]
+    both = union_all(*parts).subquery()
+    query = select(
+        both.c.hour, both.c.metric, both.c.label, func.sum(both.c.n), func.sum(both.c.amount)
+    ).group_by(both.c.hour, both.c.metric, both.c.label)
+    rows = conn.execute(query, {"first": first_hour, "end": end_hour})
+    return [Count(int(h), str(m), str(lb), int(n), int(a or 0)) for h, m, lb, n, a in rows]

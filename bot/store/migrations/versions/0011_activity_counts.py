@@ -1,0 +1,51 @@
+"""The dashboard's counts kept as the data arrives: keyword events say whether a misspelling was
+caught; counting triggers append to activity_deltas, folded into hourly_counts; the history counted.
+
+Revision ID: 0011
+Revises: 0010
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from bot.store import activity
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    op.add_column("keyword_events", sa.Column("misspelt", sa.Boolean()))
+    op.create_table(
+        "activity_deltas",
+        sa.Column("id", Id, primary_key=True, autoincrement=True),
+        sa.Column("hour", sa.BigInteger(), nullable=False),
+        sa.Column("metric", sa.String(20), nullable=False),
+        sa.Column("label", sa.String(140), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_activity_deltas"),
+    )
+    op.create_table(
+        "hourly_counts",
+        sa.Column("hour", sa.BigInteger(), nullable=False),
+        sa.Column("metric", sa.String(20), nullable=False),
+        sa.Column("label", sa.String(140), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("hour", "metric", "label", name="pk_hourly_counts"),
+    )
+    connection = op.get_bind()
+    activity.fill(connection)
+    activity.install(connection)
+
+
+def downgrade() -> None:
+    activity.uninstall(op.get_bind())
+    op.drop_table("hourly_counts")
+    op.drop_table("activity_deltas")
+    op.drop_column("keyword_events", "misspelt")

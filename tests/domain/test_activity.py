@@ -1,0 +1,86 @@
+"""Periods and figures of the Overview, from hourly counts placed in the program's days."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.domain.activity import Count, Period, PeriodProblem, period, rates, revenue, summarize
+
+NEW_YORK = ZoneInfo("America/New_York")
+TODAY = date(2026, 11, 27)
+
+
+def hour(at: datetime) -> int:
+    return int(at.timestamp() // 3600)
+
+
+def test_a_choice_ends_today_and_the_period_before_has_the_same_length() -> None:
+    week = period("7", TODAY)
+    assert (week.first, week.last, week.days) == (date(2026, 11, 21), TODAY, 7)
+    assert (week.before().first, week.before().last) == (date(2026, 11, 14), date(2026, 11, 20))
+    assert period("today", TODAY).days == 1
+
+
+@pytest.mark.parametrize(
+    ("choice", "start", "end", "by", "problem"),
+    [
+        ("custom", "2026-11-20", "2026-11-01", "day", "the start comes after the end"),
+        ("custom", "", "", "day", "needs a start and an end"),
+        ("custom", "2024-01-01", "2026-01-01", "day", "at most 366 days"),
+        ("forever", "", "", "day", "one of today, 7, 30, 90 or custom"),
+        ("7", "", "", "month", "day or week"),
+    ],
+)
+def test_a_period_that_cannot_be_shown_says_why(
+    choice: str, start: str, end: str, by: str, problem: str
+) -> None:
+    with pytest.raises(PeriodProblem, match=problem):
+        period(choice, TODAY, by, start, end)
+
+
+def test_hours_are_placed_in_the_programs_days_not_utc_days() -> None:
+    # 03:00 UTC on the 27th is still the 26th in New York.
+    late = Count(hour(datetime(2026, 11, 27, 3, tzinfo=UTC)), "joined", "JOIN", 2, 0)
+    morning = Count(hour(datetime(2026, 11, 27, 15, tzinfo=UTC)), "joined", "JOIN", 1, 0)
+    days = Period(date(2026, 11, 26), TODAY)
+    summary = summarize([late, morning], days, NEW_YORK)
+    assert [(b.first.day, b.joined) for b in summary.series] == [(26, 2), (27, 1)]
+    first, end = days.hours(NEW_YORK)
+    assert first == hour(datetime(2026, 11, 26, 5, tzinfo=UTC)) and end - first == 48
+
+
+def test_weeks_start_on_monday_and_the_period_before_is_kept_apart() -> None:
+    weeks = Period(date(2026, 11, 16), date(2026, 11, 29), "week")
+    counts = [
+        Count(hour(datetime(2026, 11, 17, 12, tzinfo=UTC)), "left", "STOP", 1, 0),
+        Count(hour(datetime(2026, 11, 25, 12, tzinfo=UTC)), "left", "STOP", 2, 0),
+        Count(hour(datetime(2026, 11, 10, 12, tzinfo=UTC)), "left", "STOP", 5, 0),  # the period before
+    ]
+    summary = summarize(counts, weeks, UTC)
+    assert [(b.first, b.left) for b in summary.series] == [(date(2026, 11, 16), 1), (date(2026, 11, 23), 2)]
+    assert (summary.now.of("left"), summary.before.of("left")) == (3, 5)
+
+
+def test_rates_and_their_verdicts_against_the_benchmarks() -> None:
+    at = hour(datetime(2026, 11, 27, 12, tzinfo=UTC))
+    counts = [
+        Count(at, "sent", "campaign", 1000, 0),
+        Count(at, "sent", "flow", 100, 0),
+        Count(at, "sent", "reply", 400, 0),  # replies are not marketing: not in the opt-out rate
+        Count(at, "delivered", "campaign", 1200, 0),
+        Count(at, "left", "STOP", 11, 0),
+        Count(at, "clickers", "campaign", 55, 0),
+        Count(at, "conversions", "campaign:USD", 15, 150000),
+        Count(at, "conversions", "flow:USD", 3, 9000),
+    ]
+    summary = summarize(counts, Period(TODAY, TODAY), UTC)
+    found = rates(summary.now)
+    assert found.opt_out == pytest.approx(0.01) and found.opt_out_verdict == "watch"
+    assert found.delivery == pytest.approx(0.8) and found.click == pytest.approx(0.05)
+    assert found.campaign_conversion == pytest.approx(0.015) and found.campaign_verdict == "within"
+    assert found.flow_conversion == pytest.approx(0.03) and found.flow_verdict == "above"
+    assert revenue(summary.now) == {"campaign": {"USD": 150000}, "flow": {"USD": 9000}}
+    assert rates(summary.before).opt_out is None  # nothing sent before: no rate, no verdict
