@@ -1,19 +1,22 @@
-"""The dashboard's Keywords page: each keyword with the texts it received and the opt-ins it
-brought, and each opt-in keyword's poster (its `sms:` link, QR code and printable SVG)."""
+"""The dashboard's Keywords page: each keyword with the texts it received, the misspellings caught,
+the opt-ins it brought and the double opt-ins confirmed; each opt-in source with the revenue its
+subscribers brought; each opt-in keyword's poster (its `sms:` link, QR code and printable SVG)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from aiohttp import web
-from sqlalchemy import func, select
-from sqlalchemy.engine import Connection
 
 from bot.dashboard import auth
 from bot.dashboard.render import render
 from bot.domain.model import KeywordKind
 from bot.domain.posters import Poster, PosterProblem, poster
+from bot.domain.store_events import Money
 from bot.http.admin import read
 from bot.services import SERVICES
-from bot.store.schema import consent_events, keyword_events
+from bot.store import activity
 
 KINDS = {"poster.svg": "image/svg+xml", "qr.svg": "image/svg+xml", "qr.png": "image/png"}
 
@@ -27,20 +30,49 @@ def setup(app: web.Application) -> None:
 async def listing(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     program = services.program.current
-    texts, opt_ins = await read(services, _counts)
+    found = await read(services, activity.totals, METRICS)
     rows = [
         {
             "name": k.name,
             "kind": k.kind.value,
-            "texts": texts.get(k.name, 0),
-            "opt_ins": opt_ins.get(k.source, 0) if k.kind is KeywordKind.OPT_IN else None,
+            "texts": _n(found["texts"], k.name),
+            "misspelt": _n(found["misspelt"], k.name),
+            "opt_ins": _n(found["joined_keyword"], k.name) if k.kind is KeywordKind.OPT_IN else None,
+            "confirmed": _n(found["confirmed"], k.name) if k.kind is KeywordKind.OPT_IN else None,
             "link": _poster(request, k.name).link
             if k.kind is KeywordKind.OPT_IN and services.settings.texted_number
             else None,
         }
         for k in program.keywords.values()
     ]
-    return render(request, "keywords.html", keywords=rows, number=services.settings.texted_number)
+    return render(
+        request,
+        "keywords.html",
+        keywords=rows,
+        sources=_sources(found),
+        number=services.settings.texted_number,
+    )
+
+
+METRICS = ("texts", "misspelt", "joined", "joined_keyword", "confirmed", "revenue_source")
+
+
+def _n(counts: dict[str, tuple[int, int]], label: str) -> int:
+    return counts.get(label, (0, 0))[0]
+
+
+def _sources(found: dict[str, dict[str, tuple[int, int]]]) -> list[dict[str, Any]]:
+    """Each opt-in source (a keyword's, a sign-up form's): who joined through it, what they bought
+    (orders credited to a message, by currency)."""
+    revenue: dict[str, dict[str, Decimal]] = {}
+    for label, (_, minor) in found["revenue_source"].items():
+        source, _, currency = label.rpartition(":")
+        revenue.setdefault(source, {})[currency or "USD"] = Money(minor, currency or "USD").amount
+    names = sorted(set(found["joined"]) | set(revenue))
+    return [
+        {"source": name, "joined": _n(found["joined"], name), "revenue": revenue.get(name, {})}
+        for name in names
+    ]
 
 
 @auth.logged_in
@@ -66,14 +98,3 @@ def _poster(request: web.Request, name: str) -> Poster:
         return poster(found, services.settings.texted_number)
     except PosterProblem as exc:
         raise web.HTTPNotFound(text=f"{exc}\n") from None
-
-
-def _counts(conn: Connection) -> tuple[dict[str, int], dict[str, int]]:
-    """Texts received per keyword (misspellings and alternates under it), opt-ins per source."""
-    texts = conn.execute(select(keyword_events.c.keyword, func.count()).group_by(keyword_events.c.keyword))
-    opt_ins = conn.execute(
-        select(consent_events.c.source, func.count())
-        .where(consent_events.c.to_status == "subscribed")
-        .group_by(consent_events.c.source)
-    )
-    return {str(k): int(n) for k, n in texts}, {str(s): int(n) for s, n in opt_ins}

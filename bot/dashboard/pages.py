@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
-from bot.dashboard import auth, campaigns, keywords, overview, signup
+from bot.dashboard import auth, campaigns, flows, keywords, overview, signup
 from bot.dashboard import subscribers as subscriber_page
 from bot.dashboard.render import render
 from bot.domain.model import Program
@@ -34,6 +34,7 @@ def setup(app: web.Application) -> None:
     campaigns.setup(app)
     subscriber_page.setup(app)
     keywords.setup(app)
+    flows.setup(app)
     signup.setup(app)
 
 

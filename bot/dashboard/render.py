@@ -13,6 +13,7 @@ from bot.services import SERVICES
 PAGES = (  # (path, title) of the navigation, in order
     ("/dashboard", "Overview"),
     ("/dashboard/keywords", "Keywords"),
+    ("/dashboard/flows", "Flows"),
     ("/dashboard/campaigns", "Campaigns"),
     ("/dashboard/segments", "Segments"),
     ("/dashboard/subscribers", "Subscribers"),

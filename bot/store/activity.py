@@ -25,6 +25,7 @@ KIND = (  # what kind of message an outbound row is
     "WHEN new.run_id IS NOT NULL THEN 'flow' ELSE 'other' END"
 )
 FAILED = "('failed', 'undelivered')"
+AT_STEP = "new.flow || ':' || CAST(new.step AS TEXT)"  # a flow's step (its index)
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,29 @@ RULES = (
         "coalesce(new.opt_in_source, '') || ':' || coalesce(new.currency, '')",
         "new.occurred_at", "true", amount="coalesce(new.value_minor, 0)",
     ),
+    Rule(
+        "conversions", "insert", "earned",
+        "new.origin || ':' || new.origin_name || ':' || coalesce(new.currency, '')",
+        "new.occurred_at", "true", amount="coalesce(new.value_minor, 0)",
+    ),
+    Rule("flow_runs", "insert", "flow_started", "new.flow", "new.started_at", "true"),
+    Rule(
+        "flow_runs", "insert", "flow_reached", AT_STEP, "new.started_at", "new.status = 'active'",
+        fill="new.status = 'active'",  # where runs rest now: the history of their moves is not kept
+    ),
+    Rule(
+        "flow_runs", "update", "flow_reached", AT_STEP, "new.updated_at",
+        "new.status = 'active' AND (new.step <> old.step OR old.status <> 'active')",
+    ),
+    Rule("flow_runs", "insert", "flow_completed", "new.flow", "new.started_at", "new.status = 'ended'"),
+    Rule(
+        "flow_runs", "update", "flow_completed", "new.flow", "new.updated_at",
+        "new.status = 'ended' AND old.status = 'active'",
+    ),
+    Rule(
+        "flow_runs", "update", "flow_stopped", AT_STEP, "new.updated_at",
+        "new.status = 'cancelled' AND old.status = 'active'", fill="new.status = 'cancelled'",
+    ),
 )  # fmt: skip
 
 
@@ -143,8 +167,11 @@ def _groups() -> dict[tuple[str, str], list[Rule]]:
     return groups
 
 
+WATCHED = {"messages": "UPDATE OF status, handed_at", "flow_runs": "UPDATE OF status, step"}
+
+
 def _watched(table: str, on: str) -> str:
-    return "UPDATE OF status, handed_at" if (table, on) == ("messages", "update") else on.upper()
+    return WATCHED[table] if on == "update" else on.upper()
 
 
 def install(conn: Connection) -> None:
@@ -252,3 +279,21 @@ def read(conn: Connection, first_hour: int, end_hour: int) -> list[Count]:
     ).group_by(both.c.hour, both.c.metric, both.c.label)
     rows = conn.execute(query, {"first": first_hour, "end": end_hour})
     return [Count(int(h), str(m), str(lb), int(n), int(a or 0)) for h, m, lb, n, a in rows]
+
+
+def totals(conn: Connection, metrics: tuple[str, ...]) -> dict[str, dict[str, tuple[int, int]]]:
+    """All time: (n, amount) by metric, then label, folded or not."""
+    parts = [
+        select(t.c.metric, t.c.label, t.c.n, t.c.amount).where(t.c.metric.in_(metrics))
+        for t in (hourly_counts, activity_deltas)
+    ]
+    both = union_all(*parts).subquery()
+    rows = conn.execute(
+        select(both.c.metric, both.c.label, func.sum(both.c.n), func.sum(both.c.amount)).group_by(
+            both.c.metric, both.c.label
+        )
+    )
+    found: dict[str, dict[str, tuple[int, int]]] = {metric: {} for metric in metrics}
+    for metric, label, n, amount in rows:
+        found[str(metric)][str(label)] = (int(n), int(amount or 0))
+    return found

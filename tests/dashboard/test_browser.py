@@ -92,7 +92,20 @@ async def test_logging_in_and_reading_every_page_in_a_real_browser(browser: Brow
         s: await page.inner_text(f'td[data-status="{s}"]') for s in ("subscribed", "unsubscribed", "all")
     }
     assert shown == {"subscribed": "4", "unsubscribed": "1", "all": "5"}
+    async with services_of(app).engine.connect() as conn:
+        joined = (
+            await conn.execute(select(func.count()).where(consent_events.c.to_status == "subscribed"))
+        ).scalar_one()
+    assert await page.inner_text('tr[data-figure="joined"] td >> nth=0') == str(joined) == "1"
+    drawn = await page.evaluate("['growth', 'opt-outs', 'messages'].map(id => !!Chart.getChart(id))")
+    assert drawn == [True, True, True]  # the vendored Chart.js drew each chart
     await shot(page, "overview")
+
+    await page.click("nav >> text=Flows")
+    await page.wait_for_url("**/dashboard/flows")
+    assert await page.inner_text('section[data-flow="welcome"] .started') == "1"
+    assert await page.inner_text('section[data-flow="welcome"] tr[data-step="3"] .reached') == "1"
+    await shot(page, "flows")
 
     await page.click("nav >> text=Segments")
     await page.wait_for_url("**/dashboard/segments")
@@ -130,6 +143,7 @@ async def test_logging_in_and_reading_every_page_in_a_real_browser(browser: Brow
         "campaign-preview",
         "campaign-sending",
         "keywords",
+        "flows",
     }
     assert {f"dashboard-{name}.png" for name in expected} <= kept
 

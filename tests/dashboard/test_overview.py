@@ -19,11 +19,18 @@ async def app(make_client: ClientFactory) -> Any:
     return client
 
 
+def cells(page: str, marked: str) -> list[str]:
+    """The text of each cell of the element whose opening tag holds `marked` (a row, or a lone cell)."""
+    found = re.search(rf"<(tr|dd|td)[^>]*{marked}[^>]*>(.*?)</\1>", page, re.S)
+    assert found is not None, marked
+    inner = found.group(2)
+    parts = re.findall(r"<td[^>]*>(.*?)</td>", inner, re.S) if found.group(1) == "tr" else [inner]
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in parts]
+
+
 def figure(page: str, name: str) -> list[str]:
     """The cells of the figures table's row `name`."""
-    row = re.search(rf'<tr data-figure="{name}">(.*?)</tr>', page, re.S)
-    assert row is not None, name
-    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row.group(1), re.S)]
+    return cells(page, f'data-figure="{name}"')
 
 
 async def test_the_overview_counts_this_periods_joins_and_opt_outs(app: Any) -> None:

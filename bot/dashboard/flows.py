@@ -1,0 +1,72 @@
+"""The dashboard's Flows page: each flow as a funnel, step by step (how many runs reached it, how
+many stopped there, by an opt-out or an automation's exit), and what its messages earned."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from bot.dashboard import auth
+from bot.dashboard.render import render
+from bot.domain.flows import Flow, StepKind
+from bot.domain.store_events import Money
+from bot.http.admin import read
+from bot.services import SERVICES
+from bot.store import activity
+
+METRICS = ("flow_started", "flow_reached", "flow_completed", "flow_stopped", "earned")
+RESTING = (StepKind.WAIT, StepKind.ASK)  # where a run waits between two transactions
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/dashboard/flows", listing)
+
+
+@auth.logged_in
+async def listing(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    found = await read(services, activity.totals, METRICS)
+    flows = [_funnel(flow, found) for flow in services.program.current.flows.values()]
+    return render(request, "flows.html", flows=flows)
+
+
+def _n(counts: dict[str, tuple[int, int]], label: str) -> int:
+    return counts.get(label, (0, 0))[0]
+
+
+def _funnel(flow: Flow, found: dict[str, dict[str, tuple[int, int]]]) -> dict[str, Any]:
+    started = _n(found["flow_started"], flow.name)
+    completed = _n(found["flow_completed"], flow.name)
+    stopped = sum(_n(found["flow_stopped"], f"{flow.name}:{i}") for i in range(len(flow.steps)))
+    steps = [
+        {
+            "number": i + 1,
+            "kind": step.kind.value,
+            "id": step.id or "",
+            "reached": _n(found["flow_reached"], f"{flow.name}:{i}") if step.kind in RESTING else None,
+            "stopped": _n(found["flow_stopped"], f"{flow.name}:{i}"),
+        }
+        for i, step in enumerate(flow.steps)
+    ]
+    return {
+        "name": flow.name,
+        "trigger": flow.automation.trigger.event if flow.automation.trigger else None,
+        "started": started,
+        "completed": completed,
+        "stopped": stopped,
+        "active": max(0, started - completed - stopped),
+        "steps": steps,
+        "earned": _earned(flow.name, found["earned"]),
+    }
+
+
+def _earned(name: str, counts: dict[str, tuple[int, int]]) -> dict[str, tuple[int, Decimal]]:
+    """Orders credited to the flow's messages and their value, by currency."""
+    found: dict[str, tuple[int, Decimal]] = {}
+    for label, (n, minor) in counts.items():
+        owner, _, currency = label.rpartition(":")  # flow:<name>:<currency>
+        if owner == f"flow:{name}":
+            found[currency or "USD"] = (n, Money(minor, currency or "USD").amount)
+    return found

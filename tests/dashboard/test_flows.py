@@ -1,0 +1,39 @@
+"""The Flows page: each flow as a funnel, from the counts kept as runs move."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.store.schema import flow_runs
+from tests.conftest import ClientFactory, Phone, services_of
+from tests.dashboard.test_auth import PASSWORD, log_in
+from tests.dashboard.test_overview import cells
+
+ANA, BEN, CLEO = "+14155550101", "+14155550102", "+14155550103"
+
+
+@pytest.fixture
+async def app(make_client: ClientFactory) -> Any:
+    client = await make_client(dashboard_password=PASSWORD)
+    await log_in(client)
+    return client
+
+
+async def test_the_welcome_funnel_shows_who_reached_each_question_and_who_stopped_there(app: Any) -> None:
+    for number in (ANA, BEN, CLEO):
+        await Phone(app, number).text("JOIN")
+    async with services_of(app).engine.connect() as conn:
+        resting = (await conn.execute(select(flow_runs.c.step).distinct())).scalars().all()
+    assert resting == [2]  # every run waits at the first question (the third step)
+    await Phone(app, ANA).text("Ana")  # answers the first question: on to the birthday
+    await Phone(app, CLEO).text("STOP")  # stops at the first question
+    page = await (await app.get("/dashboard/flows")).text()
+    welcome = page.split('data-flow="welcome"')[1].split("</section>")[0]
+    assert cells(welcome, "started") == ["3"] and cells(welcome, "active") == ["2"]
+    assert cells(welcome, "stopped") == ["1"] and cells(welcome, "completed") == ["0"]
+    assert cells(welcome, 'data-step="3"') == ["ask", "3", "1"]
+    assert cells(welcome, 'data-step="4"') == ["ask", "1", "0"]
+    assert cells(welcome, 'data-step="1"') == ["send", "", "0"]
