@@ -51,6 +51,7 @@ async def listing(request: web.Request) -> web.StreamResponse:
         keywords=rows,
         sources=_sources(found),
         number=services.settings.texted_number,
+        site=(services.settings.public_url or f"{request.scheme}://{request.host}").rstrip("/"),
     )
 
 

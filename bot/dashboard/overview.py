@@ -40,8 +40,8 @@ async def overview(request: web.Request) -> web.StreamResponse:
         return render(request, "overview.html", problem=str(exc), choices=figures.PERIODS, asked=query)
     first, _ = period.before().hours(zone)
     _, end = period.hours(zone)
-    counts, statuses = await read(services, _read, first, end)
-    summary = figures.summarize(counts, period, zone)
+    counts, statuses = await read(services, _read, first, end, figures.shifts(zone, first, end))
+    summary = figures.summarize(counts, period)
     return render(
         request,
         "overview.html",
@@ -59,9 +59,11 @@ async def overview(request: web.Request) -> web.StreamResponse:
     )
 
 
-def _read(conn: Connection, first: int, end: int) -> tuple[list[figures.Count], dict[str, int]]:
+def _read(
+    conn: Connection, first: int, end: int, shifts: figures.Shifts
+) -> tuple[list[figures.Count], dict[str, int]]:
     rows = conn.execute(select(subscribers.c.status, func.count()).group_by(subscribers.c.status))
-    return activity.read(conn, first, end), {str(status): int(n) for status, n in rows}
+    return activity.read(conn, first, end, shifts), {str(status): int(n) for status, n in rows}
 
 
 def _revenue(totals: figures.Totals) -> dict[str, dict[str, Decimal]]:

@@ -1,5 +1,5 @@
 """A subscriber found by number: status, language, properties, the consent log, and one timeline of
-their messages, taps on tracked links and orders."""
+their messages, taps on tracked links and orders. Before a search: the possible opt-outs to review."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ from sqlalchemy.engine import Connection
 
 from bot.dashboard import auth
 from bot.dashboard.render import render
+from bot.domain.phones import mask_phone
 from bot.domain.store_events import EventProblem, store_phone
 from bot.http.admin import read
 from bot.services import SERVICES
 from bot.store.queries import iso, subscriber_messages, subscriber_record
-from bot.store.schema import clicks, links, store_events, subscribers
+from bot.store.schema import clicks, consent_events, links, store_events, subscribers
 
 TIMELINE = 200  # latest entries shown
+REVIEW = 100  # possible opt-outs listed
 
 
 def setup(app: web.Application) -> None:
@@ -28,8 +30,13 @@ def setup(app: web.Application) -> None:
 async def find(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     asked = request.query.get("phone", "").strip()
+    chosen = request.query.get("id", "")
+    if chosen.isdigit() and len(chosen) < 19:  # from the list of possible opt-outs (numbers masked)
+        found: str | None = await read(services, _phone_of, int(chosen))
+        asked = found or ""
     if not asked:
-        return render(request, "subscribers.html", asked="", record=None, problem=None)
+        review = await read(services, _possible_opt_outs)
+        return render(request, "subscribers.html", asked="", record=None, problem=None, review=review)
     try:
         phone = store_phone(asked, services.settings.store_country)
     except EventProblem as exc:
@@ -44,6 +51,28 @@ async def find(request: web.Request) -> web.StreamResponse:
     return render(
         request, "subscribers.html", asked=asked, record=record, timeline=timeline[-TIMELINE:], problem=None
     )
+
+
+def _phone_of(conn: Connection, subscriber_id: int) -> str | None:
+    return conn.execute(select(subscribers.c.phone).where(subscribers.c.id == subscriber_id)).scalar()
+
+
+def _possible_opt_outs(conn: Connection) -> list[dict[str, Any]]:
+    """Subscribers still in whose text read like an opt-out but was not clear (they were asked to
+    reply STOP): the newest first, for a person to review."""
+    rows = conn.execute(
+        select(
+            consent_events.c.subscriber_id, consent_events.c.text, consent_events.c.at, subscribers.c.phone
+        )
+        .join(subscribers, subscribers.c.id == consent_events.c.subscriber_id)
+        .where(consent_events.c.action == "opt_out_asked", subscribers.c.status == "subscribed")
+        .order_by(consent_events.c.id.desc())
+        .limit(REVIEW)
+    )
+    return [
+        {"id": r.subscriber_id, "phone": mask_phone(r.phone), "text": r.text or "", "at": iso(r.at)}
+        for r in rows
+    ]
 
 
 def _taps_and_orders(conn: Connection, phone: str) -> list[dict[str, Any]]:

@@ -1,8 +1,8 @@
 """What a program did over a period, from its hourly counts: list growth, opt-ins by keyword and
 source, the opt-out rate, deliveries, clicks, conversions and revenue; each beside the period before.
 
-Pure: takes counts (hour since the epoch, metric, label, n, amount) and returns figures. Hours are
-placed in days of the program's time zone.
+Pure: takes counts (a day of the program's time zone, metric, label, n, amount) and returns figures.
+The counts are kept by UTC hour; `shifts` tells the database how to place those hours in local days.
 """
 
 from __future__ import annotations
@@ -25,13 +25,36 @@ class PeriodProblem(ValueError):
 
 @dataclass(frozen=True)
 class Count:
-    """What happened in one UTC hour (since the epoch): n of `metric` under `label`, and an amount."""
+    """What happened on one day (of the program's zone): n of `metric` under `label`, and an amount."""
 
-    hour: int
+    day: date
     metric: str
     label: str
     n: int
     amount: int
+
+
+Shifts = tuple[tuple[int, int], ...]  # (from this UTC hour since the epoch, the zone's offset in hours)
+
+
+def shifts(zone: tzinfo, first_hour: int, end_hour: int) -> Shifts:
+    """The zone's offsets from UTC over [first_hour, end_hour), in whole hours, each from the hour it
+    starts (a change of daylight saving time starts a new one). Half-hour zones place each hour by
+    its start."""
+
+    def offset(hour: int) -> int:
+        found = datetime.fromtimestamp(hour * 3600, zone).utcoffset()
+        return int(found.total_seconds() // 3600) if found is not None else 0
+
+    found = [(first_hour, offset(first_hour))]
+    day = first_hour
+    while day < end_hour:
+        step = min(24, end_hour - day)
+        if offset(day + step) != found[-1][1]:  # a change within this day: find its hour
+            changed = next(h for h in range(day + 1, day + step + 1) if offset(h) != found[-1][1])
+            found.append((changed, offset(changed)))
+        day += step
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -129,13 +152,13 @@ class Summary:
     series: list[Bucket]
 
 
-def summarize(counts: Iterable[Count], period: Period, zone: tzinfo) -> Summary:
-    """Counts spanning this period and the one before, placed in days of `zone`."""
+def summarize(counts: Iterable[Count], period: Period) -> Summary:
+    """Counts spanning this period and the one before, by day of the program's zone."""
     now, before = Totals(), Totals()
     earlier = period.before()
     days: dict[date, Totals] = defaultdict(Totals)
     for count in counts:
-        day = datetime.fromtimestamp(count.hour * 3600, zone).date()
+        day = count.day
         if period.first <= day <= period.last:
             now.add(count)
             days[period.bucket(day)].add(count)

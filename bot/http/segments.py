@@ -73,9 +73,14 @@ def _dumps(value: Any) -> str:
 
 
 async def export_members(request: web.Request) -> web.StreamResponse:
-    """Every member as CSV, streamed page by page: the memory stays flat whatever the segment's size."""
     services, program = authorised(request)
-    name = _name(request, program)
+    return await stream_members(request, services, program, _name(request, program))
+
+
+async def stream_members(
+    request: web.Request, services: Services, program: Program, name: str
+) -> web.StreamResponse:
+    """Every member as CSV, streamed page by page: the memory stays flat whatever the segment's size."""
     assert services.engine is not None
     response = web.StreamResponse(
         headers={

@@ -13,11 +13,13 @@ Hours are UTC hours since the epoch: a page groups them into days of the program
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
+from itertools import pairwise
 
-from sqlalchemy import bindparam, func, select, text, union_all
+from sqlalchemy import ColumnElement, bindparam, case, func, literal, select, text, union_all
 from sqlalchemy.engine import Connection
 
-from bot.domain.activity import Count
+from bot.domain.activity import Count, Shifts
 from bot.store.schema import activity_deltas, hourly_counts
 
 KIND = (  # what kind of message an outbound row is
@@ -25,14 +27,15 @@ KIND = (  # what kind of message an outbound row is
     "WHEN new.run_id IS NOT NULL THEN 'flow' ELSE 'other' END"
 )
 FAILED = "('failed', 'undelivered')"
+EPOCH = date(1970, 1, 1)
 AT_STEP = "new.flow || ':' || CAST(new.step AS TEXT)"  # a flow's step (its index)
 
 
 @dataclass(frozen=True)
 class Rule:
     """One thing counted: when a row of `table` is inserted (or updated) and `when` holds, add `n`
-    (and `amount`) to `metric` under `label` at the hour of `at`. `fill` is the condition on a
-    stored row that counts it once, for filling the counts from the history (None: not filled)."""
+    (and `amount`) to `metric` under `label` at the hour of `at`. Filling the counts from the
+    history takes the insert rules over the stored rows: each row counted as it stands now."""
 
     table: str
     on: str  # insert | update
@@ -42,7 +45,7 @@ class Rule:
     when: str
     n: str = "1"
     amount: str = "0"
-    fill: str | None = None
+    fill: str | None = None  # the condition on a stored row when filling, if not `when`
 
 
 JOINED = "new.to_status = 'subscribed' AND new.from_status <> 'subscribed'"
@@ -70,15 +73,28 @@ RULES = (
         "messages", "insert", "sent", "'reply'", "new.created_at",
         "new.direction = 'outbound' AND new.reply_to IS NOT NULL AND new.status <> 'simulated'",
     ),
+    # A message stored already handed over or reported (an import): counted as it stands.
+    Rule(
+        "messages", "insert", "sent", KIND, "new.handed_at",
+        "new.handed_at IS NOT NULL AND new.reply_to IS NULL AND new.direction = 'outbound'",
+    ),
+    Rule(
+        "messages", "insert", "delivered", KIND, "coalesce(new.handed_at, new.created_at)",
+        "new.status = 'delivered' AND new.direction = 'outbound'",
+    ),
+    Rule(
+        "messages", "insert", "failed", "coalesce(CAST(new.error_code AS TEXT), '')",
+        "coalesce(new.handed_at, new.created_at)",
+        f"new.status IN {FAILED} AND new.direction = 'outbound'",
+    ),
+    # As it moves on: handed over, delivered, failed (a later report may take either back).
     Rule(
         "messages", "update", "sent", KIND, "new.handed_at",
         "old.handed_at IS NULL AND new.handed_at IS NOT NULL",
-        fill="new.handed_at IS NOT NULL AND new.reply_to IS NULL",
     ),
     Rule(
         "messages", "update", "delivered", KIND, "coalesce(new.handed_at, new.created_at)",
         "new.status = 'delivered' AND old.status <> 'delivered'",
-        fill="new.status = 'delivered' AND new.direction = 'outbound'",
     ),
     Rule(
         "messages", "update", "delivered", KIND.replace("new.", "old."),
@@ -89,7 +105,6 @@ RULES = (
         "messages", "update", "failed", "coalesce(CAST(new.error_code AS TEXT), '')",
         "coalesce(new.handed_at, new.created_at)",
         f"new.status IN {FAILED} AND old.status NOT IN {FAILED}",
-        fill=f"new.status IN {FAILED} AND new.direction = 'outbound'",
     ),
     Rule(
         "messages", "update", "failed", "coalesce(CAST(old.error_code AS TEXT), '')",
@@ -120,9 +135,9 @@ RULES = (
         "new.occurred_at", "true", amount="coalesce(new.value_minor, 0)",
     ),
     Rule("flow_runs", "insert", "flow_started", "new.flow", "new.started_at", "true"),
-    Rule(
+    Rule(  # filled: where runs rest or stopped (the history of their moves is not in the tables)
         "flow_runs", "insert", "flow_reached", AT_STEP, "new.started_at", "new.status = 'active'",
-        fill="new.status = 'active'",  # where runs rest now: the history of their moves is not kept
+        fill="new.status <> 'ended'",
     ),
     Rule(
         "flow_runs", "update", "flow_reached", AT_STEP, "new.updated_at",
@@ -134,8 +149,11 @@ RULES = (
         "new.status = 'ended' AND old.status = 'active'",
     ),
     Rule(
+        "flow_runs", "insert", "flow_stopped", AT_STEP, "new.updated_at", "new.status = 'cancelled'"
+    ),
+    Rule(
         "flow_runs", "update", "flow_stopped", AT_STEP, "new.updated_at",
-        "new.status = 'cancelled' AND old.status = 'active'", fill="new.status = 'cancelled'",
+        "new.status = 'cancelled' AND old.status = 'active'",
     ),
 )  # fmt: skip
 
@@ -216,9 +234,9 @@ def fill(conn: Connection) -> None:
     rule over the rows it would have counted, as deltas, then folded."""
     dialect = conn.dialect.name
     for rule in RULES:
-        when = rule.fill if rule.on == "update" else rule.when
-        if when is None:
+        if rule.on != "insert":
             continue
+        when = rule.fill or rule.when
         hour = hour_of(dialect, rule.at)
         label = f"CAST({rule.label} AS VARCHAR(140))"
         conn.execute(
@@ -265,8 +283,10 @@ def fold(conn: Connection) -> int:
     return int(conn.execute(activity_deltas.delete().where(activity_deltas.c.id <= last)).rowcount)
 
 
-def read(conn: Connection, first_hour: int, end_hour: int) -> list[Count]:
-    """Every count in [first_hour, end_hour): the folded ones and the deltas not folded yet."""
+def read(conn: Connection, first_hour: int, end_hour: int, shifts: Shifts = ((0, 0),)) -> list[Count]:
+    """Every count in [first_hour, end_hour), folded or not, summed by local day: `shifts` are the
+    zone's UTC offsets in hours, each from the hour it begins (activity.shifts), so the database
+    groups by day and hands over a row per day, metric and label."""
     parts = [
         select(t.c.hour, t.c.metric, t.c.label, t.c.n, t.c.amount).where(
             t.c.hour >= bindparam("first"), t.c.hour < bindparam("end")
@@ -274,11 +294,18 @@ def read(conn: Connection, first_hour: int, end_hour: int) -> list[Count]:
         for t in (hourly_counts, activity_deltas)
     ]
     both = union_all(*parts).subquery()
-    query = select(
-        both.c.hour, both.c.metric, both.c.label, func.sum(both.c.n), func.sum(both.c.amount)
-    ).group_by(both.c.hour, both.c.metric, both.c.label)
+    whens = [(both.c.hour < later[0], literal(now[1])) for now, later in pairwise(shifts)]
+    offset: ColumnElement[int] = (
+        case(*whens, else_=literal(shifts[-1][1])) if whens else literal(shifts[0][1])
+    )
+    day = ((both.c.hour + offset) // 24).label("day")
+    query = select(day, both.c.metric, both.c.label, func.sum(both.c.n), func.sum(both.c.amount)).group_by(
+        day, both.c.metric, both.c.label
+    )
     rows = conn.execute(query, {"first": first_hour, "end": end_hour})
-    return [Count(int(h), str(m), str(lb), int(n), int(a or 0)) for h, m, lb, n, a in rows]
+    return [
+        Count(EPOCH + timedelta(days=int(d)), str(m), str(lb), int(n), int(a or 0)) for d, m, lb, n, a in rows
+    ]
 
 
 def totals(conn: Connection, metrics: tuple[str, ...]) -> dict[str, dict[str, tuple[int, int]]]:

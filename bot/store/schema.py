@@ -98,6 +98,7 @@ consent_events = Table(
     Column("message_sid", String(64)),
     Column("at", UTCDateTime, nullable=False),
     Index(None, "subscriber_id", "id"),
+    Index(None, "action", "id"),  # the possible opt-outs to review, newest first
 )
 
 # Every program keyword a subscriber texts, not only the first opt-in: "who texted SHOES?"

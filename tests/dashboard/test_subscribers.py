@@ -50,3 +50,28 @@ async def test_an_unknown_or_malformed_number_says_so(app: Any) -> None:
     assert "no subscriber +14155550199" in unknown
     malformed = await (await app.get("/dashboard/subscribers", params={"phone": "call me"})).text()
     assert "has letters in it" in malformed
+
+
+async def test_an_unclear_opt_out_is_listed_for_review_with_its_number_masked(app: Any) -> None:
+    await Phone(app, "+14155550123").text("JOIN")
+    await Phone(app, "+14155550124").text("JOIN")
+    await Phone(app, "+14155550123").text("not interested")  # asked to reply STOP; still subscribed
+    await Phone(app, "+14155550124").text("can you stop")
+    await Phone(app, "+14155550124").text("STOP")  # gone: nothing left to review
+    page = await (await app.get("/dashboard/subscribers")).text()
+    review = page.split('id="review"')[1].split("</table>")[0]
+    assert review.count("<tr data-subscriber=") == 1 and "not interested" in review
+    assert "+14155550123" not in page and "+14*******23" in review
+    subscriber = review.split('data-subscriber="')[1].split('"')[0]
+    found = await (await app.get("/dashboard/subscribers", params={"id": subscriber})).text()
+    assert '<h2 id="phone">+14155550123</h2>' in found
+
+
+async def test_the_keywords_page_gives_the_sign_up_snippet_for_the_public_address(
+    make_client: ClientFactory,
+) -> None:
+    client = await make_client(dashboard_password=PASSWORD, public_url="http://sms.acme.example/")
+    await log_in(client)
+    page = await (await client.get("/dashboard/keywords")).text()
+    assert '&lt;iframe src="http://sms.acme.example/join/website"' in page
+    assert (await client.get("/join/website")).status == 200  # the page the snippet embeds

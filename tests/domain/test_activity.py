@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.activity import Count, Period, PeriodProblem, period, rates, revenue, summarize
+from bot.domain.activity import Count, Period, PeriodProblem, period, rates, revenue, shifts, summarize
 
 NEW_YORK = ZoneInfo("America/New_York")
 TODAY = date(2026, 11, 27)
@@ -41,42 +41,46 @@ def test_a_period_that_cannot_be_shown_says_why(
         period(choice, TODAY, by, start, end)
 
 
-def test_hours_are_placed_in_the_programs_days_not_utc_days() -> None:
-    # 03:00 UTC on the 27th is still the 26th in New York.
-    late = Count(hour(datetime(2026, 11, 27, 3, tzinfo=UTC)), "joined", "JOIN", 2, 0)
-    morning = Count(hour(datetime(2026, 11, 27, 15, tzinfo=UTC)), "joined", "JOIN", 1, 0)
+def test_a_period_covers_the_utc_hours_of_its_local_days() -> None:
     days = Period(date(2026, 11, 26), TODAY)
-    summary = summarize([late, morning], days, NEW_YORK)
-    assert [(b.first.day, b.joined) for b in summary.series] == [(26, 2), (27, 1)]
     first, end = days.hours(NEW_YORK)
     assert first == hour(datetime(2026, 11, 26, 5, tzinfo=UTC)) and end - first == 48
+
+
+def test_shifts_follow_daylight_saving_time_to_the_hour() -> None:
+    # New York leaves daylight saving time at 06:00 UTC on 1 November 2026 (02:00 EDT -> 01:00 EST).
+    first, end = hour(datetime(2026, 10, 30, tzinfo=UTC)), hour(datetime(2026, 11, 3, tzinfo=UTC))
+    assert shifts(NEW_YORK, first, end) == ((first, -4), (hour(datetime(2026, 11, 1, 6, tzinfo=UTC)), -5))
+    assert shifts(UTC, first, end) == ((first, 0),)
+    kolkata = shifts(ZoneInfo("Asia/Kolkata"), first, end)  # +5:30: each hour placed by its start
+    assert kolkata == ((first, 5),)
 
 
 def test_weeks_start_on_monday_and_the_period_before_is_kept_apart() -> None:
     weeks = Period(date(2026, 11, 16), date(2026, 11, 29), "week")
     counts = [
-        Count(hour(datetime(2026, 11, 17, 12, tzinfo=UTC)), "left", "STOP", 1, 0),
-        Count(hour(datetime(2026, 11, 25, 12, tzinfo=UTC)), "left", "STOP", 2, 0),
-        Count(hour(datetime(2026, 11, 10, 12, tzinfo=UTC)), "left", "STOP", 5, 0),  # the period before
+        Count(date(2026, 11, 17), "left", "STOP", 1, 0),
+        Count(date(2026, 11, 25), "left", "STOP", 2, 0),
+        Count(date(2026, 11, 10), "left", "STOP", 5, 0),  # the period before
+        Count(date(2026, 11, 1), "left", "STOP", 7, 0),  # before that: not shown
     ]
-    summary = summarize(counts, weeks, UTC)
+    summary = summarize(counts, weeks)
     assert [(b.first, b.left) for b in summary.series] == [(date(2026, 11, 16), 1), (date(2026, 11, 23), 2)]
     assert (summary.now.of("left"), summary.before.of("left")) == (3, 5)
 
 
 def test_rates_and_their_verdicts_against_the_benchmarks() -> None:
-    at = hour(datetime(2026, 11, 27, 12, tzinfo=UTC))
     counts = [
-        Count(at, "sent", "campaign", 1000, 0),
-        Count(at, "sent", "flow", 100, 0),
-        Count(at, "sent", "reply", 400, 0),  # replies are not marketing: not in the opt-out rate
-        Count(at, "delivered", "campaign", 1200, 0),
-        Count(at, "left", "STOP", 11, 0),
-        Count(at, "clickers", "campaign", 55, 0),
-        Count(at, "conversions", "campaign:USD", 15, 150000),
-        Count(at, "conversions", "flow:USD", 3, 9000),
+        Count(TODAY, "sent", "campaign", 1000, 0),
+        Count(TODAY, "sent", "flow", 100, 0),
+        Count(TODAY, "sent", "reply", 400, 0),  # replies are not marketing: not in the opt-out rate
+        Count(TODAY, "delivered", "campaign", 1200, 0),
+        Count(TODAY, "left", "STOP", 11, 0),
+        Count(TODAY, "clickers", "campaign", 55, 0),
+        Count(TODAY, "conversions", "campaign:USD", 15, 150000),
+        Count(TODAY, "conversions", "flow:USD", 3, 9000),
     ]
-    summary = summarize(counts, Period(TODAY, TODAY), UTC)
+    summary = summarize(counts, Period(TODAY, TODAY))
     found = rates(summary.now)
     assert found.opt_out == pytest.approx(0.01) and found.opt_out_verdict == "watch"
     assert found.delivery == pytest.approx(0.8) and found.click == pytest.approx(0.05)

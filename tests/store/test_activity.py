@@ -4,13 +4,15 @@ same figures come out of counting the history afresh, folded or not."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text, update
 from sqlalchemy.engine import Connection
 
+from bot.domain.activity import shifts
 from bot.http.admin import read, write
 from bot.store import activity
 from bot.store.schema import activity_deltas, hourly_counts, messages
@@ -27,7 +29,7 @@ async def app(make_client: ClientFactory) -> Any:
 
 def _figures(conn: Connection) -> Counter[tuple[str, str]]:
     found: Counter[tuple[str, str]] = Counter()
-    for count in activity.read(conn, 0, 10**7):
+    for count in activity.read(conn, 0, 10**7):  # every day there is
         found[(count.metric, count.label)] += count.n
         if count.amount:
             found[(count.metric + ":amount", count.label)] += count.amount
@@ -152,12 +154,29 @@ async def test_a_tap_counts_once_as_a_clicker_and_an_order_adds_its_revenue(app:
     assert await read(services, _figures) == live
 
 
-async def test_counts_are_placed_in_the_hour_they_happened(app: Any) -> None:
+async def test_the_database_places_each_hour_in_its_local_day(app: Any) -> None:
+    """Two texts two hours apart, either side of midnight in New York but on one UTC day."""
     await Phone(app, ANA).text("JOIN")
+    await Phone(app, BEN).text("JOIN")
     services = services_of(app).services
-    hour = int(datetime.now(UTC).timestamp() // 3600)
-    found = await read(services, activity.read, hour - 1, hour + 1)
-    assert {c.metric for c in found} >= {"joined", "texts", "received"}
-    assert {c.hour for c in found} <= {hour - 1, hour}  # the text may have crossed an hour
-    later = await read(services, activity.read, hour + 1, hour + 24)
-    assert later == []
+    late, early = datetime(2026, 11, 27, 4, 30, tzinfo=UTC), datetime(2026, 11, 27, 5, 30, tzinfo=UTC)
+
+    def move(conn: Connection) -> None:  # the counts as if the joins had come then
+        conn.execute(activity_deltas.delete())
+        conn.execute(hourly_counts.delete())
+        for subscriber, at in ((1, late), (2, early)):
+            stamp = at.replace(tzinfo=None) if conn.dialect.name == "sqlite" else at
+            conn.execute(
+                text("UPDATE consent_events SET at = :at WHERE subscriber_id = :id"),
+                {"at": stamp, "id": subscriber},
+            )
+        activity.fill(conn)
+
+    await write(services, move)
+    zone = ZoneInfo("America/New_York")
+    first, end = int(late.timestamp() // 3600) - 48, int(late.timestamp() // 3600) + 48
+    found = await read(services, activity.read, first, end, shifts(zone, first, end))
+    joined = sorted((c.day, c.n) for c in found if c.metric == "joined")
+    assert joined == [(date(2026, 11, 26), 1), (date(2026, 11, 27), 1)]
+    in_utc = await read(services, activity.read, first, end)
+    assert [(c.day, c.n) for c in in_utc if c.metric == "joined"] == [(date(2026, 11, 27), 2)]

@@ -1,5 +1,6 @@
 """The dashboard's counts kept as the data arrives: keyword events say whether a misspelling was
-caught; counting triggers append to activity_deltas, folded into hourly_counts; the history counted.
+caught; counting triggers append to activity_deltas, folded into hourly_counts; the history counted;
+consent records found by action (the possible opt-outs to review).
 
 Revision ID: 0011
 Revises: 0010
@@ -39,6 +40,7 @@ def upgrade() -> None:
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("hour", "metric", "label", name="pk_hourly_counts"),
     )
+    op.create_index("ix_consent_events_action_id", "consent_events", ["action", "id"])
     connection = op.get_bind()
     activity.fill(connection)
     activity.install(connection)
@@ -48,4 +50,5 @@ def downgrade() -> None:
     activity.uninstall(op.get_bind())
     op.drop_table("hourly_counts")
     op.drop_table("activity_deltas")
+    op.drop_index("ix_consent_events_action_id", "consent_events")
     op.drop_column("keyword_events", "misspelt")

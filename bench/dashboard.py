@@ -1,0 +1,144 @@
+"""Every dashboard page's time on a big program.
+
+    .venv/bin/python bench/dashboard.py [--subscribers 1000000] [--postgresql URL]
+
+Builds the segments bench's list (`--subscribers` subscribers, 20 messages and 10 keyword events
+each on average, spread over two years) with a consent record for each join and opt-out, in a fresh
+SQLite file and, with --postgresql (or DATABASE_URL), a fresh PostgreSQL database; the counting
+triggers keep the dashboard's counts while it is written, as they do in service. Then serves the
+real app on it (embedded Redis), logs in, and times each page over HTTP: the median and the worst
+of five loads after a first one. The reference in the same run: the login page, which reads nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from bench.segments import fill_postgresql, fill_sqlite, fresh_postgresql, prepare  # noqa: E402
+from bench.webhook import machine  # noqa: E402
+from bot.app import create_app  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from bot.store import activity, db  # noqa: E402
+from tests.dashboard.test_auth import log_in  # noqa: E402
+
+PASSWORD = "bench dashboard password"
+PAGES = [
+    ("login (reads nothing)", "/dashboard/login"),
+    ("overview, 30 days", "/dashboard"),
+    ("overview, 90 days by week", "/dashboard?period=90&by=week"),
+    ("keywords", "/dashboard/keywords"),
+    ("flows", "/dashboard/flows"),
+    ("campaigns", "/dashboard/campaigns"),
+    ("segments (live counts)", "/dashboard/segments"),
+    ("segment vip", "/dashboard/segments/vip"),
+    ("subscribers (review list)", "/dashboard/subscribers"),
+    ("a subscriber", "/dashboard/subscribers?phone=%2B14150000007"),
+    ("program", "/dashboard/program"),
+]
+LOADS = 5
+
+# A consent record for each subscriber who joined and each who left, as the pipeline writes them.
+CONSENT = [
+    "INSERT INTO consent_events (subscriber_id, action, from_status, to_status, keyword, source, at) "
+    "SELECT id, 'opt_in', 'new', 'subscribed', opt_in_keyword, opt_in_source, created_at "
+    "FROM subscribers WHERE status <> 'pending'",
+    "INSERT INTO consent_events (subscriber_id, action, from_status, to_status, keyword, source, at) "
+    "SELECT id, 'opt_out', 'subscribed', 'unsubscribed', 'STOP', NULL, updated_at "
+    "FROM subscribers WHERE status = 'unsubscribed'",
+]
+
+
+async def consent_and_fold(url: str) -> int:
+    """The consent records; then the counts folded, as the worker does every 15 s."""
+    engine = db.create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for statement in CONSENT:
+                await conn.execute(text(statement))
+        async with engine.begin() as conn:
+            return await conn.run_sync(activity.fold)
+    finally:
+        await engine.dispose()
+
+
+async def measure(url: str, folder: Path) -> dict[str, tuple[float, float]]:
+    settings = load_settings(
+        ROOT / "config.yaml",
+        env={},
+        data_dir=folder / "var",
+        keywords_dir=ROOT / "keywords",
+        database_url=url,
+        redis_url=os.environ.get("REDIS_URL"),
+        dashboard_password=PASSWORD,
+    )
+    client: TestClient[Any, Any] = TestClient(TestServer(create_app(settings)))
+    await client.start_server()
+    timings: dict[str, tuple[float, float]] = {}
+    try:
+        await log_in(client, PASSWORD)
+        for name, path in PAGES:
+            took = []
+            for load in range(LOADS + 1):
+                started = time.perf_counter()
+                response = await client.get(path)
+                await response.read()
+                assert response.status == 200, (path, response.status)
+                if load:  # the first load warms the caches
+                    took.append(time.perf_counter() - started)
+            timings[name] = (statistics.median(took), max(took))
+    finally:
+        await client.close()
+    return timings
+
+
+def report(kind: str, filled: dict[str, int], took: float, folded: int, found: dict[str, Any]) -> None:
+    print(
+        f"\n{kind}: built in {took:.0f} s ({filled['messages']:,} messages, "
+        f"{filled['keyword events']:,} keyword events; {folded:,} counts folded)"
+    )
+    print(f"{'page':<30} {'median':>9} {'worst':>9}")
+    for name, (median, worst) in found.items():
+        print(f"{name:<30} {median * 1000:>6.0f} ms {worst * 1000:>6.0f} ms")
+
+
+def run(url: str, folder: Path, fill: Any) -> None:
+    asyncio.run(prepare(url))
+    started = time.perf_counter()
+    filled = fill()
+    folded = asyncio.run(consent_and_fold(url))
+    took = time.perf_counter() - started
+    kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    report(kind, filled, took, folded, asyncio.run(measure(url, folder)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--subscribers", type=int, default=1_000_000)
+    parser.add_argument("--postgresql", default=os.environ.get("DATABASE_URL"))
+    args = parser.parse_args()
+    print(f"machine: {machine()}; {args.subscribers:,} subscribers")
+    with tempfile.TemporaryDirectory(prefix="smsbot-bench-") as name:
+        folder = Path(name)
+        path = folder / "dashboard.db"
+        run(f"sqlite:///{path}", folder, lambda: fill_sqlite(path, args.subscribers))
+        if args.postgresql:
+            url = asyncio.run(fresh_postgresql(args.postgresql))
+            run(url, folder, lambda: asyncio.run(fill_postgresql(url, args.subscribers)))
+
+
+if __name__ == "__main__":
+    main()
