@@ -1,5 +1,6 @@
 """The dashboard's Flows page: each flow as a funnel, step by step (how many runs reached it, how
-many stopped there, by an opt-out or an automation's exit), and what its messages earned."""
+many answered its question or let it time out, how many stopped there by an opt-out or an
+automation's exit), and what its messages earned."""
 
 from __future__ import annotations
 
@@ -16,7 +17,15 @@ from bot.http.admin import read
 from bot.services import SERVICES
 from bot.store import activity
 
-METRICS = ("flow_started", "flow_reached", "flow_completed", "flow_stopped", "earned")
+METRICS = (
+    "flow_started",
+    "flow_reached",
+    "flow_answered",
+    "flow_timed_out",
+    "flow_completed",
+    "flow_stopped",
+    "earned",
+)
 RESTING = (StepKind.WAIT, StepKind.ASK)  # where a run waits between two transactions
 
 
@@ -46,6 +55,10 @@ def _funnel(flow: Flow, found: dict[str, dict[str, tuple[int, int]]]) -> dict[st
             "kind": step.kind.value,
             "id": step.id or "",
             "reached": _n(found["flow_reached"], f"{flow.name}:{i}") if step.kind in RESTING else None,
+            "answered": _n(found["flow_answered"], f"{flow.name}:{i}") if step.kind is StepKind.ASK else None,
+            "timed_out": _n(found["flow_timed_out"], f"{flow.name}:{i}")
+            if step.kind is StepKind.ASK
+            else None,
             "stopped": _n(found["flow_stopped"], f"{flow.name}:{i}"),
         }
         for i, step in enumerate(flow.steps)

@@ -65,15 +65,21 @@ class FlowEffects:
 
     def answer(self, waiting: RunState, text: str) -> None:
         went = answer(self.program, waiting, self.current(), text, self.now)
-        self.carry_out(went, waiting.flow, started=False)
+        asked_again = went.state is not None and went.state.waiting and went.state.step == waiting.step
+        self.carry_out(
+            went, waiting.flow, started=False, left=None if asked_again else ("answered", waiting.step)
+        )
 
     def fall_due(self, run: RunState) -> None:
         """A wait ended, or a question went unanswered: the run goes on to its next pause."""
-        self.carry_out(timed_out(self.program, run, self.current(), self.now), run.flow, started=False)
+        went = timed_out(self.program, run, self.current(), self.now)
+        self.carry_out(went, run.flow, started=False, left=("timed_out", run.step) if run.waiting else None)
 
-    def carry_out(self, went: Advanced, flow: str, *, started: bool) -> None:
+    def carry_out(
+        self, went: Advanced, flow: str, *, started: bool, left: tuple[str, int] | None = None
+    ) -> None:
         self.carry_out_actions(went.actions)
-        self.runs.append(RunChange(flow, went.state, started))
+        self.runs.append(RunChange(flow, went.state, started, left))
         if went.state is None:
             self.active.discard(flow)
 

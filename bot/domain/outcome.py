@@ -39,6 +39,7 @@ class RunChange:
     flow: str
     state: RunState | None  # None: the run has ended
     started: bool  # a new run (else: the running one moved on)
+    left: tuple[str, int] | None = None  # ("answered" | "timed_out", the question's step) it left
 
 
 @dataclass(frozen=True)

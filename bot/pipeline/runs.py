@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from bot.domain.flow_runner import RunState
 from bot.domain.outcome import Flows, RunChange
 from bot.store import rows
+from bot.store.schema import activity_deltas
 from bot.store.statements import ACTIVE_RUNS, CANCEL_OUTBOX, CANCEL_RUNS, MOVE_RUN, START_RUN
 
 
@@ -20,6 +21,7 @@ class RunBook:
     current: dict[str, RunState | None] = field(default_factory=dict)  # None: ended in this transaction
     new: dict[str, str] = field(default_factory=dict)  # flows started here -> what started them
     moved: set[str] = field(default_factory=set)  # runs that existed before and moved on
+    left: list[tuple[str, str, int]] = field(default_factory=list)  # (flow, answered | timed_out, step)
     cancelled: bool = False
 
     def flows(self) -> Flows:
@@ -35,6 +37,8 @@ class RunBook:
 
     def apply(self, change: RunChange, started_by: str) -> None:
         self.current[change.flow] = change.state
+        if change.left is not None:
+            self.left.append((change.flow, *change.left))
         if change.started:
             self.new[change.flow] = started_by
         elif change.flow not in self.new:
@@ -67,7 +71,21 @@ def write_books(conn: Connection, books: dict[int, RunBook], now: datetime) -> i
     moved = [_moved(s, flow, book.current.get(flow), now) for s, book in books.items() for flow in book.moved]
     if moved:
         conn.execute(MOVE_RUN, moved)
+    _count_questions(conn, books, now)
     return len(started)
+
+
+def _count_questions(conn: Connection, books: dict[int, RunBook], now: datetime) -> None:
+    """Questions answered or left unanswered, counted for the Flows page's funnel (the runs' rows
+    keep only where each run is now, so the pipeline counts these two itself)."""
+    hour = int(now.timestamp() // 3600)
+    counted = [
+        {"hour": hour, "metric": f"flow_{how}", "label": f"{flow}:{step}", "n": 1, "amount": 0}
+        for book in books.values()
+        for flow, how, step in book.left
+    ]
+    if counted:
+        conn.execute(activity_deltas.insert(), counted)
 
 
 def _moved(subscriber_id: int, flow: str, state: RunState | None, now: datetime) -> dict[str, Any]:
