@@ -360,3 +360,15 @@ hourly_counts = Table(
     Column("n", BigInteger, nullable=False),
     Column("amount", BigInteger, nullable=False),
 )
+
+# Each segment's last count (the Segments pages read these; the worker counts again every few
+# minutes): a million-subscriber program's dozen segments take seconds to count, a page must not.
+segment_counts = Table(
+    "segment_counts",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("members", BigInteger, nullable=False),
+    Column("subscribed", BigInteger, nullable=False),
+    Column("definition", String(64), nullable=False),  # the segments' fingerprint it was counted with
+    Column("counted_at", UTCDateTime, nullable=False),
+)

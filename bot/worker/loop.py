@@ -29,7 +29,7 @@ from bot.domain.phones import mask_phone
 from bot.pipeline import campaigns, sending
 from bot.pipeline.steps import run_due_steps
 from bot.settings import Settings
-from bot.store import activity
+from bot.store import activity, segment_counts
 from bot.store.db import WriteTransactions
 from bot.store.statements import CAMPAIGN_BACKLOG, DUE_MESSAGES, DUE_RUNS
 
@@ -43,6 +43,7 @@ LOOKAHEAD = 5.0  # seconds: the feeder queues work due this soon
 CLAIM_EVERY = 0.05  # seconds of the rate claimed at least at once under load (a message waits no longer)
 CAMPAIGN_LOOK = 0.2  # seconds between two looks for a campaign to send (one indexed read)
 FOLD_EVERY = 15.0  # seconds between two folds of the dashboard's counts (store/activity.py)
+SEGMENT_COUNT_EVERY = 300.0  # seconds between two counts of every segment for the dashboard
 CAMPAIGN_AHEAD = 5.0  # seconds of sending at the rate: how many campaign messages wait in the outbox
 
 
@@ -93,6 +94,7 @@ class Worker:
         self.rate = RateLimiter(redis, prefix, settings.send_rate)
         self.number = settings.rate_key
         self._feed_lock = f"{prefix}feeder"
+        self._segment_lock = f"{prefix}segment-counter"
         self._token = secrets.token_hex(8)
         self._fed_at = float("-inf")
         self._transactions = WriteTransactions(engine, settings.database_url, name="worker-db")
@@ -123,6 +125,7 @@ class Worker:
                 self._forever(stop, self._campaigning, None),
                 self._forever(stop, lambda: self._sending(in_flight), self._mail),
                 self._forever(stop, self._counting, None),
+                self._forever(stop, self._counting_segments, None),
             )
         finally:
             if in_flight:  # a send under way finishes and is recorded
@@ -163,6 +166,23 @@ class Worker:
         """Fold the dashboard's new counts into their hours, so its pages read few rows."""
         await self._transactions.run(activity.fold)
         return FOLD_EVERY
+
+    async def _counting_segments(self) -> float | None:
+        """Count every segment for the dashboard: one worker per interval of the clock."""
+        await self.count_segments()
+        return SEGMENT_COUNT_EVERY
+
+    async def count_segments(self, force: bool = False) -> int:
+        now = self.clock()
+        slot = f"{self._segment_lock}:{int(now.timestamp() // SEGMENT_COUNT_EVERY)}"
+        ttl = int(SEGMENT_COUNT_EVERY * 2000)
+        if not force and not await self.redis.set(slot, self._token, nx=True, px=ttl):
+            return 0
+        program = self.program()
+        async with self.engine.connect() as conn:
+            counted = await conn.run_sync(segment_counts.count_now, program, list(program.segments), now)
+        await self._transactions.run(segment_counts.keep, program, counted)
+        return len(counted)
 
     async def _campaigning(self) -> float | None:
         return None if await self.queue_campaigns() else CAMPAIGN_LOOK

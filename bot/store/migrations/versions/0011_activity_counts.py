@@ -1,6 +1,6 @@
 """The dashboard's counts kept as the data arrives: keyword events say whether a misspelling was
 caught; counting triggers append to activity_deltas, folded into hourly_counts; the history counted;
-consent records found by action (the possible opt-outs to review).
+consent records found by action (the possible opt-outs to review); segments' counts kept.
 
 Revision ID: 0011
 Revises: 0010
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from bot.store import activity
+from bot.store.schema import UTCDateTime
 
 revision = "0011"
 down_revision = "0010"
@@ -40,6 +41,15 @@ def upgrade() -> None:
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("hour", "metric", "label", name="pk_hourly_counts"),
     )
+    op.create_table(
+        "segment_counts",
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("members", sa.BigInteger(), nullable=False),
+        sa.Column("subscribed", sa.BigInteger(), nullable=False),
+        sa.Column("definition", sa.String(64), nullable=False),
+        sa.Column("counted_at", UTCDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("name", name="pk_segment_counts"),
+    )
     op.create_index("ix_consent_events_action_id", "consent_events", ["action", "id"])
     connection = op.get_bind()
     activity.fill(connection)
@@ -51,4 +61,5 @@ def downgrade() -> None:
     op.drop_table("hourly_counts")
     op.drop_table("activity_deltas")
     op.drop_index("ix_consent_events_action_id", "consent_events")
+    op.drop_table("segment_counts")
     op.drop_column("keyword_events", "misspelt")

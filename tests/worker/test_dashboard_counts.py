@@ -1,12 +1,13 @@
-"""The Flows page's funnel counts what becomes of a question: answered in a text, or left until it
-timed out and the worker moved the run on."""
+"""What the worker keeps for the dashboard: the Flows funnel's questions answered or timed out, and
+every segment's count."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.http.admin import read
-from bot.store import activity
+from bot.store import activity, segment_counts
 from tests.conftest import PUBLIC_URL, TOKEN, Phone, services_of
 from tests.worker.conftest import Clock, WorkerFactory
 from tests.worker.test_loop import due_at
@@ -27,3 +28,17 @@ async def test_a_question_answered_and_one_left_to_time_out_are_counted_apart(
     found = await read(services_of(app).services, activity.totals, ("flow_answered", "flow_timed_out"))
     assert found["flow_answered"] == {"welcome:2": (1, 0)}
     assert found["flow_timed_out"] == {"welcome:2": (1, 0)}
+
+
+async def test_the_worker_counts_every_segment_once_per_interval(
+    app: Any, make_worker: WorkerFactory
+) -> None:
+    await Phone(app, "+14155550123", token=TOKEN, public_url=PUBLIC_URL).text("JOIN")
+    services = services_of(app).services
+    program = services.program.current
+    clock = Clock(datetime.now(UTC))
+    first, second = make_worker(clock), make_worker(clock)
+    assert await first.count_segments() == len(program.segments)
+    assert await second.count_segments() == 0  # another worker counted in this interval
+    found = await read(services, segment_counts.kept, program)
+    assert (found["all_subscribers"].members, found["all_subscribers"].subscribed) == (1, 1)
