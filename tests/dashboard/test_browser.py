@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import zxingcpp
 from PIL import Image
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, Route, async_playwright
 from sqlalchemy import func, insert, select
 
 from bot.store.rows import new_subscriber
@@ -217,3 +217,53 @@ async def test_signing_up_on_the_page_in_a_real_browser(browser: Browser, app: A
     async with services_of(app).engine.connect() as conn:
         found = (await conn.execute(select(subscribers).where(subscribers.c.phone == "+14155550177"))).one()
     assert (found.status, found.opt_in_source) == ("subscribed", "web:spring")
+
+
+SITE = "https://sms.acme.example"  # smsbot's public address, as the browser sees it
+
+
+async def test_the_snippet_embeds_the_sign_up_form_in_the_brands_own_site(
+    browser: Browser, make_client: ClientFactory
+) -> None:
+    """The snippet from the Keywords page, pasted into the brand's page on another site: the form
+    in its iframe asks for a Y, and the Y subscribes them with the source web:website. The browser
+    reaches smsbot over https (its requests are carried to the test server), as it would in service."""
+    app = await make_client(dashboard_password=PASSWORD, public_url=f"{SITE}/")
+    local = str(app.make_url("/")).rstrip("/")
+    context = await browser.new_context(viewport={"width": 390, "height": 844})
+
+    async def carried(route: Route) -> None:
+        answer = await route.fetch(url=route.request.url.replace(SITE, local, 1), max_redirects=0)
+        where = answer.headers.get("location")
+        if where is None:
+            await route.fulfill(response=answer)
+            return
+        # Chromium will not follow a redirect a route fulfils: the same step, as a page.
+        headers = {k: v for k, v in answer.headers.items() if k.lower() == "set-cookie"}
+        body = f'<meta http-equiv="refresh" content="0;url={where}">'
+        await route.fulfill(status=200, headers=headers, body=body, content_type="text/html")
+
+    await context.route(lambda url: url.startswith(f"{SITE}/"), carried)
+    page = await context.new_page()
+    await page.goto(f"{SITE}/dashboard/keywords")
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button")
+    await page.wait_for_url(f"{SITE}/dashboard/keywords")
+    snippet = await page.inner_text("#snippet")
+    assert snippet.startswith(f'<iframe src="{SITE}/join/website"')
+    brand = f"<!doctype html><title>Acme Outfitters</title><h1>Get our texts</h1>{snippet}"
+    await context.route(
+        "https://acme.example/", lambda route: route.fulfill(body=brand, content_type="text/html")
+    )
+    await page.goto("https://acme.example/")
+    form = page.frame_locator("iframe")
+    await form.locator("input[name=phone]").fill("(415) 555-0178")
+    await form.locator("input[name=consent]").check()
+    await form.locator("button").click()
+    assert "reply Y to confirm" in await form.locator("#joined").inner_text()
+    await shot(page, "snippet")
+    await Phone(app, "+14155550178").text("Y")
+    async with services_of(app).engine.connect() as conn:
+        found = (await conn.execute(select(subscribers).where(subscribers.c.phone == "+14155550178"))).one()
+    assert (found.status, found.opt_in_source) == ("subscribed", "web:website")
+    await context.close()
