@@ -11,12 +11,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError
 
 from bot.domain.attribution import Windows
 from bot.domain.outcome import Policy
@@ -47,6 +48,9 @@ class ServerFile(_Strict):
     public_url: str | None = None
     shutdown_timeout: float = Field(30.0, gt=0)
     workers: int = Field(0, ge=0, description="web processes serving the port; 0: one per CPU core")
+    # The load balancers in front (addresses or networks): behind one of them, a client's address is
+    # the last one X-Forwarded-For names that is not one of these.
+    trusted_proxies: tuple[IPvAnyNetwork, ...] = ()
 
 
 class ComplianceFile(_Strict):
@@ -185,6 +189,7 @@ class Settings:
     poster_number: str | None = None  # the number posters print (config posters.number)
     terms_url: str | None = None  # the sign-up page's disclosure links to these
     privacy_url: str | None = None
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()  # config server.trusted_proxies
 
     @property
     def texted_number(self) -> str | None:
@@ -270,6 +275,7 @@ def load_settings(
         public_url=public_url,
         shutdown_timeout=parsed.server.shutdown_timeout,
         web_processes=_web_processes(env.get("SMSBOT_WORKERS"), parsed.server.workers),
+        trusted_proxies=tuple(parsed.server.trusted_proxies),
         twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         admin_token=env.get("SMSBOT_ADMIN_TOKEN") or None,

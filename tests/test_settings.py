@@ -76,3 +76,13 @@ def test_a_malformed_worker_count_is_a_clear_error() -> None:
 def test_public_url_must_be_a_url(tmp_path: Path) -> None:
     with pytest.raises(FileProblems):
         load_settings(ROOT / "config.yaml", env={"SMSBOT_PUBLIC_URL": "sms.example.com"})
+
+
+def test_trusted_proxies_are_networks_and_a_wrong_one_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, "server:\n  trusted_proxies: [10.0.0.0/8, 192.168.1.5]\n")
+    found = load_settings(path, env={}).trusted_proxies
+    assert [str(network) for network in found] == ["10.0.0.0/8", "192.168.1.5/32"]
+    wrong = write(tmp_path, "server:\n  trusted_proxies:\n    - 10.0.0.0/8\n    - the load balancer\n")
+    with pytest.raises(FileProblems) as caught:
+        load_settings(wrong, env={})
+    assert str(caught.value.problems[0]).startswith(f"{wrong}:4: server.trusted_proxies")

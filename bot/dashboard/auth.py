@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.dashboard import sessions
 from bot.dashboard.render import SESSION, render
 from bot.http.admin import write
+from bot.http.clients import client_address
 from bot.services import SERVICES, Services
 from bot.store.audit import record
 
@@ -71,7 +72,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     given, cookie = _field(form.get("login_token")), request.cookies.get(LOGIN_COOKIE, "")
     if not given or not cookie or not hmac.compare_digest(given.encode(), cookie.encode()):
         raise web.HTTPForbidden(text="the login form's token is missing or wrong: reload the page\n")
-    address = request.remote or "unknown"
+    address = client_address(request)
     if await _failures(services, address) >= MAX_FAILURES:
         raise web.HTTPTooManyRequests(text="too many failed logins from here: try again in 15 minutes\n")
     password = _field(form.get("password"))
@@ -103,7 +104,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 @logged_in
 async def logout(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
-    await write(services, record, datetime.now(UTC), request.remote or "unknown", "logout")
+    await write(services, record, datetime.now(UTC), client_address(request), "logout")
     response = web.HTTPFound("/dashboard/login")
     response.del_cookie(COOKIE, path="/dashboard")
     raise response

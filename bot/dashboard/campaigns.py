@@ -16,6 +16,7 @@ from bot.dashboard.render import render
 from bot.domain.campaigns import Campaign
 from bot.http.admin import read, write
 from bot.http.campaigns import latest_rounds, start_now
+from bot.http.clients import client_address
 from bot.pipeline import campaign_reports, campaigns
 from bot.services import SERVICES
 from bot.store.audit import record
@@ -75,7 +76,7 @@ async def _detail(request: web.Request, refused: str | None = None) -> web.Strea
 async def act(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     found, action = _campaign(request), request.match_info["action"]
-    address = request.remote or "unknown"
+    address = client_address(request)
     try:
         if action == "send":
             program = services.program.current

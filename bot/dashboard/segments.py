@@ -14,6 +14,7 @@ from bot.dashboard.render import render
 from bot.domain.phones import mask_phone
 from bot.domain.segments import describe
 from bot.http.admin import read, write
+from bot.http.clients import client_address
 from bot.http.segments import stream_members
 from bot.pipeline.segment_members import members_page
 from bot.services import SERVICES
@@ -87,7 +88,7 @@ async def _count(request: web.Request, names: list[str]) -> dict[str, Counted]:
 async def export(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     name = _name(request)
-    address = request.remote or "unknown"
+    address = client_address(request)
     await write(services, record, datetime.now(UTC), address, "segment_export", name)
     return await stream_members(request, services, services.program.current, name)
 

@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.dashboard.render import render_public
 from bot.domain.store_events import EventProblem, store_phone
 from bot.http.admin import write
+from bot.http.clients import client_address
 from bot.pipeline.signups import sign_up
 from bot.services import SERVICES, Services
 
@@ -60,7 +61,7 @@ async def submit(request: web.Request) -> web.StreamResponse:
         phone = store_phone(data.get("phone"), services.settings.store_country)
     except EventProblem:
         return _render(request, form, token, error="That does not look like a mobile number.", status=400)
-    address = request.remote or "unknown"
+    address = client_address(request)
     if not await _allowed(services, f"address:{address}", PER_ADDRESS, ADDRESS_WINDOW) or not await _allowed(
         services, f"number:{phone}", PER_NUMBER, NUMBER_WINDOW
     ):

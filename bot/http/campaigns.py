@@ -22,6 +22,7 @@ from sqlalchemy import select
 from bot.domain.campaigns import Campaign
 from bot.domain.model import Program
 from bot.http.admin import authorised, read, write
+from bot.http.clients import client_address
 from bot.pipeline import campaign_reports, campaigns
 from bot.services import Services
 from bot.store.schema import campaigns as table
@@ -113,7 +114,7 @@ async def send(request: web.Request) -> web.Response:
     services, program = authorised(request)
     found = _campaign(request, program)
     options = await _options(request)
-    started_by = f"api from {request.remote or 'unknown'}"
+    started_by = f"api from {client_address(request)}"
     started = await _write(
         services, start_now, found, program, services, started_by, options.get("again") is True
     )
