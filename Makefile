@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint check bench bench-campaigns bench-events bench-deps browser-deps clean catalogs
+.PHONY: install run test lint check bench bench-campaigns bench-events bench-dashboard bench-deps browser-deps screenshots clean catalogs
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "smsbot needs Python 3.11 or newer")'
@@ -34,8 +34,8 @@ browser-deps:
 
 # Style, complexity (C901, PLR) and formatting with ruff; types with mypy strict over bot, tests, bench.
 lint: install
-	$(BIN)/ruff check bot tests bench
-	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/ruff check bot tests bench docs
+	$(BIN)/ruff format --check bot tests bench docs
 	$(BIN)/mypy
 
 check: install
@@ -59,6 +59,15 @@ bench-campaigns: bench-deps
 # Store events in through the API and Shopify's webhooks, and 100,000 orders attributed.
 bench-events: bench-deps
 	$(BIN)/python bench/events.py
+
+# Every dashboard page timed on a million subscribers (SQLite, and PostgreSQL where DATABASE_URL
+# points). Long: the list takes ten minutes to build on each.
+bench-dashboard: install
+	$(BIN)/python bench/dashboard.py
+
+# The README's dashboard screenshots, from a demonstration program (docs/screenshots.py).
+screenshots: browser-deps
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

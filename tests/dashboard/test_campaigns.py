@@ -38,9 +38,14 @@ async def act(app: Any, action: str) -> Any:
 
 
 async def test_send_pause_and_cancel_from_the_page_each_in_the_audit_log(app: Any) -> None:
+    page = "/dashboard/campaigns/ofertas_de_invierno"
     assert (await act(app, "send")).status == 302
+    sending = await (await app.get(page)).text()
+    assert 'id="pause"' in sending and 'id="cancel"' in sending and 'id="resume"' not in sending
     assert (await act(app, "pause")).status == 302
+    assert 'id="resume"' in await (await app.get(page)).text()
     assert (await act(app, "cancel")).status == 302
+    assert 'class="actions"' not in await (await app.get(page)).text()  # nothing left to do
     async with services_of(app).engine.connect() as conn:
         status = (await conn.execute(select(campaigns.c.status))).scalar_one()
         done = [(r.action, r.detail) for r in await conn.execute(select(audit_log).order_by(audit_log.c.id))]
