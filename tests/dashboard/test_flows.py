@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.store.schema import flow_runs
-from tests.conftest import ClientFactory, Phone, services_of
-from tests.dashboard.test_auth import PASSWORD, log_in
+from tests.conftest import Phone, services_of
 from tests.dashboard.test_overview import cells
 
 ANA, BEN, CLEO = "+14155550101", "+14155550102", "+14155550103"
-
-
-@pytest.fixture
-async def app(make_client: ClientFactory) -> Any:
-    client = await make_client(dashboard_password=PASSWORD)
-    await log_in(client)
-    return client
 
 
 async def test_the_welcome_funnel_shows_who_reached_each_question_and_who_stopped_there(app: Any) -> None:

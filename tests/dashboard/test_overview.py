@@ -8,15 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ClientFactory, Phone
-from tests.dashboard.test_auth import PASSWORD, log_in
-
-
-@pytest.fixture
-async def app(make_client: ClientFactory) -> Any:
-    client = await make_client(dashboard_password=PASSWORD)
-    await log_in(client)
-    return client
+from tests.conftest import Phone
 
 
 def cells(page: str, marked: str) -> list[str]:

@@ -5,22 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.store.schema import audit_log
-from tests.conftest import ClientFactory, Phone, services_of
-from tests.dashboard.test_auth import PASSWORD, log_in
+from tests.conftest import ADMIN, Phone, services_of
 from tests.dashboard.test_overview import cells
-
-ADMIN = "admin-secret"
-
-
-@pytest.fixture
-async def app(make_client: ClientFactory) -> Any:
-    client = await make_client(dashboard_password=PASSWORD, admin_token=ADMIN)
-    await log_in(client)
-    return client
 
 
 async def test_a_segment_shows_its_count_a_masked_sample_and_exports_its_members(app: Any) -> None:
@@ -31,9 +20,7 @@ async def test_a_segment_shows_its_count_a_masked_sample_and_exports_its_members
     page = await (await app.get("/dashboard/segments/all_subscribers")).text()
     assert cells(page, 'id="members"') == ["2"] and "+14*******01" in page and "+14155550101" not in page
     exported = await app.get("/dashboard/segments/all_subscribers/members.csv")
-    api = await app.get(
-        "/api/segments/all_subscribers/members.csv", headers={"Authorization": f"Bearer {ADMIN}"}
-    )
+    api = await app.get("/api/segments/all_subscribers/members.csv", headers=ADMIN)
     assert exported.status == 200 and await exported.text() == await api.text()
     assert "+14155550102" in await exported.text()
     async with services_of(app).engine.connect() as conn:

@@ -6,19 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
 from bot.domain.store_events import from_api
 from bot.pipeline.store_events import EventBatch
 from tests.conftest import ClientFactory, Phone, services_of
 from tests.dashboard.test_auth import PASSWORD, log_in
-
-
-@pytest.fixture
-async def app(make_client: ClientFactory) -> Any:
-    client = await make_client(dashboard_password=PASSWORD)
-    await log_in(client)
-    return client
 
 
 async def test_a_subscriber_by_number_shows_record_consent_and_timeline(app: Any) -> None:
