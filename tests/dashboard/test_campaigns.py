@@ -42,8 +42,10 @@ async def test_send_pause_and_cancel_from_the_page_each_in_the_audit_log(app: An
     assert (await act(app, "send")).status == 302
     sending = await (await app.get(page)).text()
     assert 'id="pause"' in sending and 'id="cancel"' in sending and 'id="resume"' not in sending
+    assert '<meta http-equiv="refresh" content="5">' in sending  # its progress, live
     assert (await act(app, "pause")).status == 302
-    assert 'id="resume"' in await (await app.get(page)).text()
+    paused = await (await app.get(page)).text()
+    assert 'id="resume"' in paused and 'http-equiv="refresh"' not in paused
     assert (await act(app, "cancel")).status == 302
     assert 'class="actions"' not in await (await app.get(page)).text()  # nothing left to do
     async with services_of(app).engine.connect() as conn:
