@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
 import segno
 
+from bot.domain.i18n import translations
 from bot.domain.model import Keyword, ProgramInfo
+from bot.domain.replies import POSTER_AGREE, POSTER_CALL, POSTER_HELP, POSTER_RATES, POSTER_SCAN, render
 
 _NUMBER = re.compile(r"\+[1-9][0-9]{6,14}|[0-9]{4,8}")  # E.164, or a short code
 
@@ -25,6 +28,7 @@ class Poster:
     keyword: str
     number: str
     link: str  # sms:+15555550100?&body=SHOES
+    language: str | None = None  # the keyword's language (UNETE: es); None: the program's
 
     def qr_svg(self) -> bytes:
         return _save(self.link, "svg")
@@ -37,7 +41,9 @@ class Poster:
         qr = segno.make(self.link, error="m")
         size = qr.symbol_size(scale=12, border=4)[0]
         path = qr.svg_inline(scale=12, border=4, dark="#000", light="#fff")
-        lines = disclosure(info, self.keyword)
+        language = self.language or info.default_language
+        say = _words(info, language)
+        lines = disclosure(info, self.keyword, language)
         texts = "".join(
             f'<text x="306" y="{640 + 22 * n}" font-size="15" text-anchor="middle">{escape(line)}</text>'
             for n, line in enumerate(lines)
@@ -46,11 +52,12 @@ class Poster:
             '<svg xmlns="http://www.w3.org/2000/svg" width="612" height="792" viewBox="0 0 612 792">'
             '<rect width="612" height="792" fill="#fff"/>'
             f'<text x="306" y="90" font-size="40" font-weight="bold" text-anchor="middle">'
-            f"Text {escape(self.keyword)} to {escape(self.number)}</text>"
-            f'<text x="306" y="130" font-size="20" text-anchor="middle">{escape(info.name)}</text>'
+            f"{escape(say(POSTER_CALL, keyword=self.keyword, number=self.number))}</text>"
+            f'<text x="306" y="130" font-size="20" text-anchor="middle">'
+            f"{escape(info.context(language)['program'])}</text>"
             f'<g transform="translate({(612 - size) // 2},160)">{path}</g>'
             f'<text x="306" y="{175 + size}" font-size="14" text-anchor="middle">'
-            "Scan to open your messages with the keyword filled in</text>"
+            f"{escape(say(POSTER_SCAN))}</text>"
             f"{texts}</svg>"
         )
         return svg.encode()
@@ -63,16 +70,22 @@ def poster(keyword: Keyword, number: str | None) -> Poster:
             "a poster needs the number people text: set posters.number (a short code or +1...) "
             "or TWILIO_FROM_NUMBER"
         )
-    return Poster(keyword.name, number, f"sms:{number}?&body={keyword.name}")
+    return Poster(keyword.name, number, f"sms:{number}?&body={keyword.name}", keyword.language)
 
 
-def disclosure(info: ProgramInfo, keyword: str) -> list[str]:
-    """The short disclosure under a call to action."""
-    return [
-        f"By texting {keyword}, you agree to receive recurring marketing texts from {info.brand}.",
-        f"{info.frequency}. Msg & data rates may apply. Consent is not a condition of purchase.",
-        f"Reply HELP for help, STOP to cancel. {info.help_contact}",
-    ]
+def disclosure(info: ProgramInfo, keyword: str, language: str | None = None) -> list[str]:
+    """The short disclosure under a call to action, in `language` (the program's by default)."""
+    say = _words(info, language or info.default_language)
+    return [say(POSTER_AGREE, keyword=keyword), say(POSTER_RATES), say(POSTER_HELP)]
+
+
+def _words(info: ProgramInfo, language: str) -> Callable[..., str]:
+    """A poster's words in `language`, from smsbot's catalogs and the program's own translations."""
+
+    def say(message: str, **extra: str) -> str:
+        return render(message, info, translations(language).gettext, language, **extra)
+
+    return say
 
 
 def _save(content: str, kind: str) -> bytes:

@@ -49,6 +49,13 @@ NOT_SUBSCRIBED = N_("{brand}: Text {join} to join {program}. Msg&data rates may 
 NOT_SUBSCRIBED_NO_KEYWORD = N_("{brand}: Reply HELP for help.")
 PREFERENCE_SAVED = N_("{brand}: Got it, your preferences are saved. Reply HELP for help, STOP to opt out.")
 LANGUAGE_SET = N_("{brand}: You will get our messages in English. Reply HELP for help, STOP to opt out.")
+
+# A keyword's printed poster, in the keyword's language: the call to action and the short disclosure.
+POSTER_CALL = N_("Text {keyword} to {number}")
+POSTER_SCAN = N_("Scan to open your messages with the keyword filled in")
+POSTER_AGREE = N_("By texting {keyword}, you agree to receive recurring marketing texts from {brand}.")
+POSTER_RATES = N_("{frequency}. Msg & data rates may apply. Consent is not a condition of purchase.")
+POSTER_HELP = N_("Reply HELP for help, STOP to cancel. {help_contact}")
 CARD_LINK = N_("{brand}: Save our contact card so you know it's us: {url}")
 ASK_OPT_OUT = N_("{brand}: Reply STOP to stop getting texts from {program}.")
 FALLBACK = N_("{brand}: Sorry, we did not understand that. Reply HELP for help, STOP to opt out.")

@@ -2,6 +2,7 @@
 poster's call to action and disclosure."""
 
 import io
+from html import escape
 
 import pytest
 import zxingcpp
@@ -40,3 +41,15 @@ def test_the_poster_says_the_call_to_action_and_the_disclosure() -> None:
 def test_a_poster_needs_the_number_people_text(number: str | None) -> None:
     with pytest.raises(PosterProblem, match=r"posters\.number"):
         poster(PROGRAM.keywords["JOIN"], number)
+
+
+def test_a_spanish_keywords_poster_speaks_spanish() -> None:
+    unete = PROGRAM.keywords["UNETE"]
+    assert unete.language == "es"
+    svg = poster(unete, "55555").poster_svg(PROGRAM.info).decode()
+    assert "Envía UNETE al 55555" in svg and "Escanea para abrir tus mensajes" in svg
+    for line in disclosure(PROGRAM.info, "UNETE", "es"):
+        assert escape(line) in svg
+    assert "ALTO para cancelar" in svg and "Text UNETE" not in svg
+    spanish = PROGRAM.info.context("es")
+    assert escape(spanish["program"]) in svg and escape(spanish["frequency"]) in svg
