@@ -71,9 +71,11 @@ RULES = (
     Rule("messages", "insert", "received", "''", "new.created_at", "new.direction = 'inbound'"),
     Rule(
         "messages", "insert", "sent", "'reply'", "new.created_at",
-        "new.direction = 'outbound' AND new.reply_to IS NOT NULL AND new.status <> 'simulated'",
+        "new.direction = 'outbound' AND new.reply_to IS NOT NULL",
     ),
-    # A message stored already handed over or reported (an import): counted as it stands.
+    # Sent: a reply in the webhook's answer, or a message handed to the carrier (a dry run's and
+    # `smsbot chat`'s too, as the campaign report counts them). A message stored already handed
+    # over or reported (an import) is counted as it stands.
     Rule(
         "messages", "insert", "sent", KIND, "new.handed_at",
         "new.handed_at IS NOT NULL AND new.reply_to IS NULL AND new.direction = 'outbound'",
@@ -90,7 +92,7 @@ RULES = (
     # As it moves on: handed over, delivered, failed (a later report may take either back).
     Rule(
         "messages", "update", "sent", KIND, "new.handed_at",
-        "old.handed_at IS NULL AND new.handed_at IS NOT NULL",
+        "old.handed_at IS NULL AND new.handed_at IS NOT NULL AND new.reply_to IS NULL",
     ),
     Rule(
         "messages", "update", "delivered", KIND, "coalesce(new.handed_at, new.created_at)",
