@@ -286,7 +286,7 @@ def report(kind: str, filled: dict[str, int], took: float, found: Any) -> None:
     )
 
 
-async def fresh_postgresql(url: str) -> str:
+async def fresh_postgresql(url: str, name: str = "smsbot_bench_segments") -> str:
     """A database of its own beside the one `url` names, dropped first if a run left one."""
     import asyncpg
     from sqlalchemy import make_url
@@ -294,11 +294,11 @@ async def fresh_postgresql(url: str) -> str:
     base = make_url(url).set(drivername="postgresql")
     admin = await asyncpg.connect(base.render_as_string(hide_password=False))
     try:
-        await admin.execute("DROP DATABASE IF EXISTS smsbot_bench_segments")
-        await admin.execute("CREATE DATABASE smsbot_bench_segments")
+        await admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        await admin.execute(f"CREATE DATABASE {name}")
     finally:
         await admin.close()
-    return base.set(database="smsbot_bench_segments").render_as_string(hide_password=False)
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def main() -> None:
