@@ -16,6 +16,7 @@ from bot.domain.benchmarks import CAMPAIGN_BAND, FLOW_BAND, opt_out_verdict, ver
 
 PERIODS = {"today": 1, "7": 7, "30": 30, "90": 90}  # the choices offered, in days
 LONGEST = 366  # days a custom period may span
+EARLIEST, LATEST = date(1971, 1, 1), date(9998, 12, 31)  # room for the period before, and the day after
 MARKETING = ("campaign", "flow")
 
 
@@ -99,6 +100,8 @@ def period(choice: str, today: date, by: str = "day", start: str = "", end: str 
         raise PeriodProblem("a custom period needs a start and an end date (YYYY-MM-DD)") from None
     if first > last:
         raise PeriodProblem("the start comes after the end")
+    if first < EARLIEST or last > LATEST:
+        raise PeriodProblem(f"dates from {EARLIEST} to {LATEST}")
     if (last - first).days >= LONGEST:
         raise PeriodProblem(f"a period spans at most {LONGEST} days")
     return Period(first, last, by)

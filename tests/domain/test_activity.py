@@ -32,6 +32,8 @@ def test_a_choice_ends_today_and_the_period_before_has_the_same_length() -> None
         ("custom", "2024-01-01", "2026-01-01", "day", "at most 366 days"),
         ("forever", "", "", "day", "one of today, 7, 30, 90 or custom"),
         ("7", "", "", "month", "day or week"),
+        ("custom", "0001-01-01", "0001-01-02", "day", "dates from 1971-01-01"),
+        ("custom", "9999-12-30", "9999-12-31", "day", "to 9998-12-31"),
     ],
 )
 def test_a_period_that_cannot_be_shown_says_why(
