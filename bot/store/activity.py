@@ -257,21 +257,33 @@ _UPSERT = (
 )
 
 
-def fold(conn: Connection) -> int:
-    """Move the deltas into hourly_counts; how many were folded. On PostgreSQL in one statement
-    (what it deletes is exactly what it adds, whatever commits meanwhile); SQLite has one writer."""
+def fold(conn: Connection, most: int | None = None) -> int:
+    """Move the deltas (the oldest `most` of them, or all) into hourly_counts; how many moved."""
     if conn.dialect.name == "postgresql":
-        return int(
-            conn.execute(
-                text(
-                    "WITH gone AS (DELETE FROM activity_deltas RETURNING hour, metric, label, n, amount), "
-                    "summed AS (INSERT INTO hourly_counts (hour, metric, label, n, amount) "
-                    "SELECT hour, metric, label, sum(n), sum(amount) FROM gone GROUP BY hour, metric, label"
-                    f"{_UPSERT} RETURNING 1) SELECT (SELECT count(*) FROM gone)"
-                )
-            ).scalar_one()
-        )
-    last = conn.execute(select(func.max(activity_deltas.c.id))).scalar_one()
+        return _fold_postgresql(conn, most)
+    return _fold_sqlite(conn, most)
+
+
+def _fold_postgresql(conn: Connection, most: int | None) -> int:
+    """One statement: what it deletes is exactly what it adds, whatever commits meanwhile; two
+    folds at once take different rows."""
+    oldest = "SELECT id FROM activity_deltas ORDER BY id LIMIT :most FOR UPDATE SKIP LOCKED"
+    taken = "" if most is None else f" WHERE id IN ({oldest})"
+    statement = (
+        f"WITH gone AS (DELETE FROM activity_deltas{taken} RETURNING hour, metric, label, n, amount), "
+        "summed AS (INSERT INTO hourly_counts (hour, metric, label, n, amount) "
+        "SELECT hour, metric, label, sum(n), sum(amount) FROM gone GROUP BY hour, metric, label"
+        f"{_UPSERT} RETURNING 1) SELECT (SELECT count(*) FROM gone)"
+    )
+    return int(conn.execute(text(statement), {"most": most} if most is not None else {}).scalar_one())
+
+
+def _fold_sqlite(conn: Connection, most: int | None) -> int:
+    """SQLite has one writer: the rows up to an id are all there is below it."""
+    last = conn.execute(select(func.max(activity_deltas.c.id))).scalar()
+    if most is not None:
+        nth = select(activity_deltas.c.id).order_by(activity_deltas.c.id).offset(max(0, most - 1)).limit(1)
+        last = conn.execute(nth).scalar() or last  # fewer than `most`: all of them
     if last is None:
         return 0
     conn.execute(

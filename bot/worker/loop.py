@@ -43,6 +43,7 @@ LOOKAHEAD = 5.0  # seconds: the feeder queues work due this soon
 CLAIM_EVERY = 0.05  # seconds of the rate claimed at least at once under load (a message waits no longer)
 CAMPAIGN_LOOK = 0.2  # seconds between two looks for a campaign to send (one indexed read)
 FOLD_EVERY = 15.0  # seconds between two folds of the dashboard's counts (store/activity.py)
+FOLD_BATCH = 50_000  # counts folded at most in one transaction
 SEGMENT_COUNT_EVERY = 300.0  # seconds between two counts of every segment for the dashboard
 CAMPAIGN_AHEAD = 5.0  # seconds of sending at the rate: how many campaign messages wait in the outbox
 
@@ -163,9 +164,10 @@ class Worker:
         return max(0.0, min(IDLE, until_feed, first - now if first is not None else IDLE))
 
     async def _counting(self) -> float | None:
-        """Fold the dashboard's new counts into their hours, so its pages read few rows."""
-        await self._transactions.run(activity.fold)
-        return FOLD_EVERY
+        """Fold the dashboard's new counts into their hours, so its pages read few rows: a batch
+        at a time, so a backlog never holds SQLite's write lock for long."""
+        folded = await self._transactions.run(activity.fold, FOLD_BATCH)
+        return None if folded >= FOLD_BATCH else FOLD_EVERY
 
     async def _counting_segments(self) -> float | None:
         """Count every segment for the dashboard: one worker per interval of the clock."""

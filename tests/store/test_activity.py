@@ -98,7 +98,10 @@ async def test_counts_kept_as_texts_arrive_equal_a_count_of_the_history(app: Any
     replies = await read(services, lambda conn: conn.execute(text(REPLIES)).scalar_one())
     assert live[("sent", "reply")] == replies >= 5  # every text had its answer, some in two parts
 
+    assert await write(services, activity.fold, 3) == 3  # the worker folds a batch at a time
+    assert await read(services, _figures) == live  # partly folded: the same figures
     assert await write(services, activity.fold) > 0
+    assert await write(services, activity.fold, 3) == 0  # nothing left
     assert await read(services, _figures) == live  # folded: the same figures
     await write(services, _recount)
     assert await read(services, _figures) == live  # counted afresh from the tables: the same
