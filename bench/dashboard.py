@@ -150,23 +150,25 @@ def run(url: str, folder: Path, fill: Any, built: bool) -> None:
     report(kind, filled, time.perf_counter() - started, folded, asyncio.run(measure(url, folder)))
 
 
-async def has_subscribers(url: str) -> bool:
+async def holds(url: str, subscribers: int) -> bool:
+    """Does the database at `url` hold a built list of this size?"""
     engine = db.create_engine(url)
     try:
         async with engine.connect() as conn:
-            return bool((await conn.execute(text("SELECT count(*) FROM subscribers"))).scalar_one())
-    except Exception:
+            found = (await conn.execute(text("SELECT count(*) FROM subscribers"))).scalar_one()
+            return bool(found == subscribers)
+    except Exception:  # no such database, or no tables yet
         return False
     finally:
         await engine.dispose()
 
 
-async def postgresql_database(url: str, keep: bool) -> str:
-    """The bench's own database beside the one `url` names: made afresh, or the kept one."""
+async def postgresql_database(url: str, keep: bool, subscribers: int) -> str:
+    """The bench's own database beside the one `url` names: the kept one of this size, or afresh."""
     from sqlalchemy import make_url
 
     kept = make_url(url).set(database="smsbot_bench_dashboard").render_as_string(hide_password=False)
-    if keep and await has_subscribers(kept):
+    if keep and await holds(kept, subscribers):
         return kept
     return await fresh_postgresql(url, "smsbot_bench_dashboard")
 
@@ -184,11 +186,13 @@ def main() -> None:
         folder = args.keep or Path(name)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "dashboard.db"
-        built = args.keep is not None and path.exists()
-        run(f"sqlite:///{path}", folder, lambda: fill_sqlite(path, args.subscribers), built)
+        sqlite = f"sqlite:///{path}"
+        if args.keep is not None and path.exists() and not asyncio.run(holds(sqlite, args.subscribers)):
+            path.unlink()  # a kept list of another size
+        run(sqlite, folder, lambda: fill_sqlite(path, args.subscribers), path.exists())
         if args.postgresql:
-            url = asyncio.run(postgresql_database(args.postgresql, args.keep is not None))
-            built = asyncio.run(has_subscribers(url))
+            url = asyncio.run(postgresql_database(args.postgresql, args.keep is not None, args.subscribers))
+            built = asyncio.run(holds(url, args.subscribers))
             run(url, folder, lambda: asyncio.run(fill_postgresql(url, args.subscribers)), built)
 
 

@@ -5,7 +5,8 @@ an opt-out, a text, a hand-over, a delivery, a tap, an order credited), in the t
 writes it: every writer (webhook, worker, store events, a CLI import) is counted, and nothing is
 counted that was rolled back. Appending never waits on another transaction's lock, so two web
 processes never queue behind one counter row. `fold` moves the deltas into `hourly_counts` (one row
-per hour, metric and label); `read` adds what is not folded yet, so a page is always exact.
+per hour, metric and label) and `total_counts` (all time, per metric and label); `read` and `totals`
+add what is not folded yet, so a page is always exact.
 
 Hours are UTC hours since the epoch: a page groups them into days of the program's time zone.
 """
@@ -20,7 +21,7 @@ from sqlalchemy import ColumnElement, bindparam, case, func, literal, select, te
 from sqlalchemy.engine import Connection
 
 from bot.domain.activity import Count, Shifts
-from bot.store.schema import activity_deltas, hourly_counts
+from bot.store.schema import activity_deltas, hourly_counts, total_counts
 
 KIND = (  # what kind of message an outbound row is
     "CASE WHEN new.campaign_id IS NOT NULL THEN 'campaign' "
@@ -251,10 +252,17 @@ def fill(conn: Connection) -> None:
     fold(conn)
 
 
-_UPSERT = (
-    " ON CONFLICT (hour, metric, label) DO UPDATE SET n = hourly_counts.n + excluded.n, "
-    "amount = hourly_counts.amount + excluded.amount"
-)
+def _adding(table: str, key: str) -> str:
+    """INSERT INTO `table` the deltas summed by `key` (in a FROM that follows), adding to what is there."""
+    return (
+        f"INSERT INTO {table} ({key}, n, amount) SELECT {key}, sum(n), sum(amount) FROM {{source}} "
+        f"GROUP BY {key} ON CONFLICT ({key}) DO UPDATE SET n = {table}.n + excluded.n, "
+        f"amount = {table}.amount + excluded.amount"
+    )
+
+
+HOURLY = _adding("hourly_counts", "hour, metric, label")
+TOTAL = _adding("total_counts", "metric, label")
 
 
 def fold(conn: Connection, most: int | None = None) -> int:
@@ -271,9 +279,9 @@ def _fold_postgresql(conn: Connection, most: int | None) -> int:
     taken = "" if most is None else f" WHERE id IN ({oldest})"
     statement = (
         f"WITH gone AS (DELETE FROM activity_deltas{taken} RETURNING hour, metric, label, n, amount), "
-        "summed AS (INSERT INTO hourly_counts (hour, metric, label, n, amount) "
-        "SELECT hour, metric, label, sum(n), sum(amount) FROM gone GROUP BY hour, metric, label"
-        f"{_UPSERT} RETURNING 1) SELECT (SELECT count(*) FROM gone)"
+        f"hourly AS ({HOURLY.format(source='gone')} RETURNING 1), "
+        f"total AS ({TOTAL.format(source='gone')} RETURNING 1) "
+        "SELECT (SELECT count(*) FROM gone)"
     )
     return int(conn.execute(text(statement), {"most": most} if most is not None else {}).scalar_one())
 
@@ -286,14 +294,9 @@ def _fold_sqlite(conn: Connection, most: int | None) -> int:
         last = conn.execute(nth).scalar() or last  # fewer than `most`: all of them
     if last is None:
         return 0
-    conn.execute(
-        text(
-            "INSERT INTO hourly_counts (hour, metric, label, n, amount) "
-            "SELECT hour, metric, label, sum(n), sum(amount) FROM activity_deltas WHERE id <= :last "
-            f"GROUP BY hour, metric, label{_UPSERT}"
-        ),
-        {"last": last},
-    )
+    taken = "activity_deltas WHERE id <= :last"
+    for adding in (HOURLY, TOTAL):
+        conn.execute(text(adding.format(source=taken)), {"last": last})
     return int(conn.execute(activity_deltas.delete().where(activity_deltas.c.id <= last)).rowcount)
 
 
@@ -323,10 +326,11 @@ def read(conn: Connection, first_hour: int, end_hour: int, shifts: Shifts = ((0,
 
 
 def totals(conn: Connection, metrics: tuple[str, ...]) -> dict[str, dict[str, tuple[int, int]]]:
-    """All time: (n, amount) by metric, then label, folded or not."""
+    """All time: (n, amount) by metric, then label, folded or not (a row per label: the fold
+    keeps the totals too)."""
     parts = [
         select(t.c.metric, t.c.label, t.c.n, t.c.amount).where(t.c.metric.in_(metrics))
-        for t in (hourly_counts, activity_deltas)
+        for t in (total_counts, activity_deltas)
     ]
     both = union_all(*parts).subquery()
     rows = conn.execute(

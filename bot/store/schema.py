@@ -65,7 +65,7 @@ subscribers = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("phone", String(20), nullable=False, unique=True),
-    Column("status", String(16), nullable=False),
+    Column("status", String(16), nullable=False, index=True),  # the Overview counts by status
     Column("language", String(16)),
     Column("language_source", String(120)),  # "keyword:UNETE", "keyword:ESPAÑOL", "property"
     Column("opt_in_source", String(100)),
@@ -355,6 +355,15 @@ hourly_counts = Table(
     "hourly_counts",
     metadata,
     Column("hour", BigInteger, primary_key=True),
+    Column("metric", String(20), primary_key=True),
+    Column("label", String(140), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+)
+
+total_counts = Table(  # the same, all time: the Keywords and Flows pages read a row per label
+    "total_counts",
+    metadata,
     Column("metric", String(20), primary_key=True),
     Column("label", String(140), primary_key=True),
     Column("n", BigInteger, nullable=False),

@@ -42,6 +42,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("hour", "metric", "label", name="pk_hourly_counts"),
     )
     op.create_table(
+        "total_counts",
+        sa.Column("metric", sa.String(20), nullable=False),
+        sa.Column("label", sa.String(140), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("metric", "label", name="pk_total_counts"),
+    )
+    op.create_index("ix_subscribers_status", "subscribers", ["status"])
+    op.create_table(
         "segment_counts",
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("members", sa.BigInteger(), nullable=False),
@@ -62,4 +71,6 @@ def downgrade() -> None:
     op.drop_table("activity_deltas")
     op.drop_index("ix_consent_events_action_id", "consent_events")
     op.drop_table("segment_counts")
+    op.drop_index("ix_subscribers_status", "subscribers")
+    op.drop_table("total_counts")
     op.drop_column("keyword_events", "misspelt")
