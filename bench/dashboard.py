@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
+from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +35,17 @@ from sqlalchemy import text  # noqa: E402
 from bench.segments import fill_postgresql, fill_sqlite, fresh_postgresql, prepare  # noqa: E402
 from bench.webhook import machine  # noqa: E402
 from bot.app import create_app  # noqa: E402
+from bot.domain.quiet_hours import QuietHours, Window  # noqa: E402
 from bot.http.admin import read, write  # noqa: E402
+from bot.pipeline import campaigns  # noqa: E402
+from bot.program.loader import load_program  # noqa: E402
 from bot.services import SERVICES  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.store import activity, db, segment_counts  # noqa: E402
 from tests.dashboard.test_auth import log_in  # noqa: E402
 
 PASSWORD = "bench dashboard password"
+ALWAYS = QuietHours(default=Window(clock(0, 0), clock(23, 59, 59, 999999)))
 PAGES = [
     ("login (reads nothing)", "/dashboard/login"),
     ("overview, 30 days", "/dashboard"),
@@ -48,6 +53,7 @@ PAGES = [
     ("keywords", "/dashboard/keywords"),
     ("flows", "/dashboard/flows"),
     ("campaigns", "/dashboard/campaigns"),
+    ("campaign report (shoe_sale)", "/dashboard/campaigns/shoe_sale"),
     ("segments (kept counts)", "/dashboard/segments"),
     ("segment vip", "/dashboard/segments/vip"),
     ("subscribers (review list)", "/dashboard/subscribers"),
@@ -76,6 +82,50 @@ async def consent_and_fold(url: str) -> int:
                 await conn.execute(text(statement))
         async with engine.begin() as conn:
             return await conn.run_sync(activity.fold)
+    finally:
+        await engine.dispose()
+
+
+# The shoe sale's audience, sent as the worker sends: each recipient's message handed over and
+# delivered (one in fifty failed), a tenth of them tapped through their tracked link.
+SENT = [
+    "INSERT INTO messages (subscriber_id, direction, body, media_urls, ref, status, error_code, "
+    "created_at, updated_at, handed_at, campaign_id, marketing, attempts) "
+    "SELECT subscriber_id, 'outbound', 'sale', '[]', 'bench-' || id, "
+    "CASE WHEN id % 50 = 0 THEN 'failed' ELSE 'delivered' END, CASE WHEN id % 50 = 0 THEN 30003 END, "
+    ":now, :now, :now, campaign_id, true, 1 FROM campaign_recipients",
+    "UPDATE campaign_recipients SET status = 'queued', "
+    "message_id = (SELECT id FROM messages WHERE ref = 'bench-' || campaign_recipients.id)",
+    "UPDATE campaigns SET status = 'finished', finished_at = :now",
+    "INSERT INTO links (code, url, subscriber_id, message_ref, origin, origin_name, campaign_id, created_at) "
+    "SELECT 'b' || id, 'https://acme.example/shoes', subscriber_id, 'bench-' || id, 'campaign', "
+    "'shoe_sale', campaign_id, :now FROM campaign_recipients WHERE id % 10 = 0",
+    "INSERT INTO clicks (link_id, subscriber_id, campaign_id, preview, at) "
+    "SELECT id, subscriber_id, campaign_id, false, :now FROM links",
+]
+
+
+async def send_the_sale(url: str) -> int:
+    """The shoe sale sent to its segment (its audience fixed by the dashboard's own start); its
+    audience, or 0 when a kept list has it already."""
+    program = load_program(ROOT / "keywords").program
+    now = datetime.now(UTC)
+    engine = db.create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            if (await conn.execute(text("SELECT count(*) FROM campaigns"))).scalar_one():
+                return 0
+            started = await conn.run_sync(
+                lambda sync: campaigns.start(
+                    sync, program.campaigns["shoe_sale"], program, ALWAYS, now, "bench"
+                )
+            )
+            stamp = now.replace(tzinfo=None) if conn.dialect.name == "sqlite" else now
+            for statement in SENT:
+                await conn.execute(text(statement), {"now": stamp})
+        async with engine.begin() as conn:
+            await conn.run_sync(activity.fold)
+        return int(started.audience)
     finally:
         await engine.dispose()
 
@@ -147,6 +197,9 @@ def run(url: str, folder: Path, fill: Any, built: bool) -> None:
     if not built:
         filled = fill()
         folded = asyncio.run(consent_and_fold(url))
+    sent = asyncio.run(send_the_sale(url))
+    if sent:
+        print(f"{kind}: the shoe sale sent to {sent:,} recipients")
     report(kind, filled, time.perf_counter() - started, folded, asyncio.run(measure(url, folder)))
 
 
