@@ -130,6 +130,21 @@ async def send_the_sale(url: str) -> int:
         await engine.dispose()
 
 
+async def vacuum(url: str) -> None:
+    """What autovacuum does within a minute of a load: the folded deltas' dead rows reclaimed and
+    the tables analysed (until then, reads of the deltas wade through 40 million dead rows)."""
+    import asyncpg
+    from sqlalchemy import make_url
+
+    conn = await asyncpg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    try:
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+
+
 async def measure(url: str, folder: Path) -> dict[str, tuple[float, float]]:
     settings = load_settings(
         ROOT / "config.yaml",
@@ -200,6 +215,8 @@ def run(url: str, folder: Path, fill: Any, built: bool) -> None:
     sent = asyncio.run(send_the_sale(url))
     if sent:
         print(f"{kind}: the shoe sale sent to {sent:,} recipients")
+    if kind == "PostgreSQL":
+        asyncio.run(vacuum(url))
     report(kind, filled, time.perf_counter() - started, folded, asyncio.run(measure(url, folder)))
 
 
