@@ -49,6 +49,7 @@ async def program(request: web.Request) -> web.StreamResponse:
         request,
         "program.html",
         running=running,
+        loaded_at=services.program.loaded_at,
         problems=[p for p in problems if p.severity != "info"],
         notes=sum(1 for p in problems if p.severity == "info"),
         errors=sum(1 for p in problems if p.severity == "error"),

@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.domain.model import Program
@@ -29,6 +30,7 @@ class ProgramHolder:
     """The program in force; swapped whole, so a request sees one version from start to end."""
 
     current: Program
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))  # when it came into force
 
 
 def snapshot(directory: Path) -> Snapshot:
@@ -95,6 +97,7 @@ class ProgramWatcher:
                 log.warning("%s", warning)
         if loaded.program.fingerprint != self.holder.current.fingerprint:
             self.holder.current = loaded.program
+            self.holder.loaded_at = datetime.now(UTC)
             self.reloads += 1
             log.info(
                 "keyword program reloaded: %d keywords (%s)",

@@ -1,0 +1,31 @@
+"""The Program page: what runs, since when, and whether the files on disk are it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import ClientFactory, services_of
+from tests.dashboard.test_auth import PASSWORD, log_in
+from tests.dashboard.test_overview import cells
+
+
+async def test_an_edit_shows_as_changed_until_it_is_loaded_and_then_when(
+    make_client: ClientFactory, keywords_copy: Path
+) -> None:
+    app: Any = await make_client(dashboard_password=PASSWORD, keywords_dir=keywords_copy)
+    await log_in(app)
+    first = await (await app.get("/dashboard/program")).text()
+    assert cells(first, 'id="in-step"') == ["what is running"]
+    holder = services_of(app).services.program
+    before = holder.loaded_at
+    assert cells(first, 'id="loaded-at"') == [before.strftime("%Y-%m-%d %H:%M:%S UTC")]
+    program = keywords_copy / "program.yaml"
+    program.write_text(program.read_text().replace("Acme Outfitters Alerts", "Acme Outfitters Deals"))
+    edited = await (await app.get("/dashboard/program")).text()
+    assert cells(edited, 'id="in-step"') == ["changed since it was loaded"]
+    assert await services_of(app).watcher.reload()
+    again = await (await app.get("/dashboard/program")).text()
+    assert cells(again, 'id="in-step"') == ["what is running"] and "Acme Outfitters Deals" in again
+    assert holder.loaded_at > before
+    assert cells(again, 'id="loaded-at"') == [holder.loaded_at.strftime("%Y-%m-%d %H:%M:%S UTC")]
