@@ -270,12 +270,9 @@ def load_settings(
         data_dir=data_dir,
         database_url=database_url,
         redis_url=env.get("REDIS_URL") or parsed.redis_url or None,
-        host=parsed.server.host,
-        port=parsed.server.port,
         public_url=public_url,
-        shutdown_timeout=parsed.server.shutdown_timeout,
         web_processes=_web_processes(env.get("SMSBOT_WORKERS"), parsed.server.workers),
-        trusted_proxies=tuple(parsed.server.trusted_proxies),
+        **_server(parsed.server),
         twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         admin_token=env.get("SMSBOT_ADMIN_TOKEN") or None,
@@ -301,6 +298,15 @@ def load_settings(
         **_list_builders(parsed),
     )
     return settings.replace(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _server(server: ServerFile) -> dict[str, Any]:
+    return {
+        "host": server.host,
+        "port": server.port,
+        "shutdown_timeout": server.shutdown_timeout,
+        "trusted_proxies": tuple(server.trusted_proxies),
+    }
 
 
 def _read(config_path: Path) -> ConfigFile:
