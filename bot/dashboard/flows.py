@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.dashboard import auth
 from bot.dashboard.render import render
+from bot.domain.activity import AllTime, money_by_owner, n_of
 from bot.domain.flows import Flow, StepKind
 from bot.domain.store_events import Money
 from bot.http.admin import read
@@ -41,25 +42,19 @@ async def listing(request: web.Request) -> web.StreamResponse:
     return render(request, "flows.html", flows=flows)
 
 
-def _n(counts: dict[str, tuple[int, int]], label: str) -> int:
-    return counts.get(label, (0, 0))[0]
-
-
-def _funnel(flow: Flow, found: dict[str, dict[str, tuple[int, int]]]) -> dict[str, Any]:
-    started = _n(found["flow_started"], flow.name)
-    completed = _n(found["flow_completed"], flow.name)
-    stopped = sum(_n(found["flow_stopped"], f"{flow.name}:{i}") for i in range(len(flow.steps)))
+def _funnel(flow: Flow, found: AllTime) -> dict[str, Any]:
+    started = n_of(found, "flow_started", flow.name)
+    completed = n_of(found, "flow_completed", flow.name)
+    stopped = sum(n_of(found, "flow_stopped", f"{flow.name}:{i}") for i in range(len(flow.steps)))
     steps = [
         {
             "number": i + 1,
             "kind": step.kind.value,
             "id": step.id or "",
-            "reached": _n(found["flow_reached"], f"{flow.name}:{i}") if step.kind in RESTING else None,
-            "answered": _n(found["flow_answered"], f"{flow.name}:{i}") if step.kind is StepKind.ASK else None,
-            "timed_out": _n(found["flow_timed_out"], f"{flow.name}:{i}")
-            if step.kind is StepKind.ASK
-            else None,
-            "stopped": _n(found["flow_stopped"], f"{flow.name}:{i}"),
+            "reached": n_of(found, "flow_reached", f"{flow.name}:{i}") if step.kind in RESTING else None,
+            "answered": _asked(found, "flow_answered", flow.name, i, step.kind),
+            "timed_out": _asked(found, "flow_timed_out", flow.name, i, step.kind),
+            "stopped": n_of(found, "flow_stopped", f"{flow.name}:{i}"),
         }
         for i, step in enumerate(flow.steps)
     ]
@@ -75,11 +70,12 @@ def _funnel(flow: Flow, found: dict[str, dict[str, tuple[int, int]]]) -> dict[st
     }
 
 
+def _asked(found: AllTime, metric: str, flow: str, step: int, kind: StepKind) -> int | None:
+    """What became of a question (None for a step that asks nothing)."""
+    return n_of(found, metric, f"{flow}:{step}") if kind is StepKind.ASK else None
+
+
 def _earned(name: str, counts: dict[str, tuple[int, int]]) -> dict[str, tuple[int, Decimal]]:
     """Orders credited to the flow's messages and their value, by currency."""
-    found: dict[str, tuple[int, Decimal]] = {}
-    for label, (n, minor) in counts.items():
-        owner, _, currency = label.rpartition(":")  # flow:<name>:<currency>
-        if owner == f"flow:{name}":
-            found[currency or "USD"] = (n, Money(minor, currency or "USD").amount)
-    return found
+    mine = money_by_owner(counts).get(f"flow:{name}", {})
+    return {currency: (n, Money(minor, currency).amount) for currency, (n, minor) in mine.items()}

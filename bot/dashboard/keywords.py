@@ -4,13 +4,13 @@ subscribers brought; each opt-in keyword's poster (its `sms:` link, QR code and 
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from bot.dashboard import auth
 from bot.dashboard.render import render
+from bot.domain.activity import AllTime, money_by_owner, n_of
 from bot.domain.model import KeywordKind
 from bot.domain.posters import Poster, PosterProblem, poster
 from bot.domain.store_events import Money
@@ -35,10 +35,10 @@ async def listing(request: web.Request) -> web.StreamResponse:
         {
             "name": k.name,
             "kind": k.kind.value,
-            "texts": _n(found["texts"], k.name),
-            "misspelt": _n(found["misspelt"], k.name),
-            "opt_ins": _n(found["joined_keyword"], k.name) if k.kind is KeywordKind.OPT_IN else None,
-            "confirmed": _n(found["confirmed"], k.name) if k.kind is KeywordKind.OPT_IN else None,
+            "texts": n_of(found, "texts", k.name),
+            "misspelt": n_of(found, "misspelt", k.name),
+            "opt_ins": n_of(found, "joined_keyword", k.name) if k.kind is KeywordKind.OPT_IN else None,
+            "confirmed": n_of(found, "confirmed", k.name) if k.kind is KeywordKind.OPT_IN else None,
             "link": _poster(request, k.name).link
             if k.kind is KeywordKind.OPT_IN and services.settings.texted_number
             else None,
@@ -58,20 +58,16 @@ async def listing(request: web.Request) -> web.StreamResponse:
 METRICS = ("texts", "misspelt", "joined", "joined_keyword", "confirmed", "revenue_source")
 
 
-def _n(counts: dict[str, tuple[int, int]], label: str) -> int:
-    return counts.get(label, (0, 0))[0]
-
-
-def _sources(found: dict[str, dict[str, tuple[int, int]]]) -> list[dict[str, Any]]:
+def _sources(found: AllTime) -> list[dict[str, Any]]:
     """Each opt-in source (a keyword's, a sign-up form's): who joined through it, what they bought
     (orders credited to a message, by currency)."""
-    revenue: dict[str, dict[str, Decimal]] = {}
-    for label, (_, minor) in found["revenue_source"].items():
-        source, _, currency = label.rpartition(":")
-        revenue.setdefault(source, {})[currency or "USD"] = Money(minor, currency or "USD").amount
+    revenue = {
+        source: {currency: Money(minor, currency).amount for currency, (_, minor) in by.items()}
+        for source, by in money_by_owner(found["revenue_source"]).items()
+    }
     names = sorted(set(found["joined"]) | set(revenue))
     return [
-        {"source": name, "joined": _n(found["joined"], name), "revenue": revenue.get(name, {})}
+        {"source": name, "joined": n_of(found, "joined", name), "revenue": revenue.get(name, {})}
         for name in names
     ]
 

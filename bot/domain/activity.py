@@ -225,9 +225,32 @@ def conversions(totals: Totals, origin: str) -> int:
 
 
 def revenue(totals: Totals, metric: str = "conversions") -> dict[str, dict[str, int]]:
-    """Minor units by what comes before the label's ':' (an origin, an opt-in source), then currency."""
+    """Minor units by the label's owner (an origin, an opt-in source), then currency."""
     found: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for label, minor in totals.amount.get(metric, {}).items():
-        owner, _, currency = label.rpartition(":")
-        found[owner][currency or "USD"] += minor
+        owner, currency = owned(label)
+        found[owner][currency] += minor
     return {owner: dict(by) for owner, by in sorted(found.items())}
+
+
+def owned(label: str) -> tuple[str, str]:
+    """A money count's owner and currency: "campaign:USD", "web:spring:EUR", "flow:welcome:USD"
+    (the currency last: an owner may hold a colon)."""
+    owner, _, currency = label.rpartition(":")
+    return owner, currency or "USD"
+
+
+AllTime = dict[str, dict[str, tuple[int, int]]]  # metric -> label -> (n, amount), since the start
+
+
+def n_of(found: AllTime, metric: str, label: str) -> int:
+    return found.get(metric, {}).get(label, (0, 0))[0]
+
+
+def money_by_owner(counts: dict[str, tuple[int, int]]) -> dict[str, dict[str, tuple[int, int]]]:
+    """(n, minor units) by owner, then currency, from one money metric's counts."""
+    found: dict[str, dict[str, tuple[int, int]]] = {}
+    for label, (n, minor) in counts.items():
+        owner, currency = owned(label)
+        found.setdefault(owner, {})[currency] = (n, minor)
+    return found

@@ -20,7 +20,7 @@ from itertools import pairwise
 from sqlalchemy import ColumnElement, bindparam, case, func, literal, select, text, union_all
 from sqlalchemy.engine import Connection
 
-from bot.domain.activity import Count, Shifts
+from bot.domain.activity import AllTime, Count, Shifts
 from bot.store.schema import activity_deltas, hourly_counts, total_counts
 
 KIND = (  # what kind of message an outbound row is
@@ -325,7 +325,7 @@ def read(conn: Connection, first_hour: int, end_hour: int, shifts: Shifts = ((0,
     ]
 
 
-def totals(conn: Connection, metrics: tuple[str, ...]) -> dict[str, dict[str, tuple[int, int]]]:
+def totals(conn: Connection, metrics: tuple[str, ...]) -> AllTime:
     """All time: (n, amount) by metric, then label, folded or not (a row per label: the fold
     keeps the totals too)."""
     parts = [
@@ -338,7 +338,7 @@ def totals(conn: Connection, metrics: tuple[str, ...]) -> dict[str, dict[str, tu
             both.c.metric, both.c.label
         )
     )
-    found: dict[str, dict[str, tuple[int, int]]] = {metric: {} for metric in metrics}
+    found: AllTime = {metric: {} for metric in metrics}
     for metric, label, n, amount in rows:
         found[str(metric)][str(label)] = (int(n), int(amount or 0))
     return found
