@@ -126,22 +126,16 @@ class Process:
         raise RuntimeError(f"{argv[:3]} did not start:\n{log.read_text()[-2000:]}")
 
     def cpu_seconds(self) -> float:
-        """User+system CPU of the server and its children so far (all gunicorn workers count)."""
-        total = 0.0
-        tick = os.sysconf("SC_CLK_TCK")
-        pids = [self.proc.pid]
+        """User+system CPU so far of the server and its children (all gunicorn workers count), and
+        of every Redis and PostgreSQL process on the machine (the services it uses, embedded or
+        not: their CPU is the message's too)."""
+        pids = {self.proc.pid}
         try:
             children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
-            pids += [int(p) for p in children]
+            pids |= {int(p) for p in children}
         except OSError:
             pass
-        for pid in pids:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / tick
-            except (OSError, IndexError):
-                pass
-        return total
+        return sum(_cpu(pid) for pid in pids | _services())
 
     def stop(self) -> None:
         import signal
@@ -156,6 +150,30 @@ class Process:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+
+
+SERVICES = ("redis-server", "postgres")
+
+
+def _services() -> set[int]:
+    """The machine's Redis and PostgreSQL processes."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in SERVICES:
+                    found.add(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def _cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError):
+        return 0.0
 
 
 def wrk(url: str, requests: Path, seconds: float, connections: int, threads: int = 1) -> dict[str, float]:
@@ -187,15 +205,18 @@ def wrk(url: str, requests: Path, seconds: float, connections: int, threads: int
     return result
 
 
-def smsbot(data: Path, port: int) -> Process:
+def smsbot(data: Path, port: int, services: dict[str, str] | None = None) -> Process:
+    """smsbot serve on the embedded defaults, or on the `services` given (DATABASE_URL, REDIS_URL)."""
     env = {
         "SMSBOT_DATA_DIR": str(data),
         "TWILIO_AUTH_TOKEN": TOKEN,
         "SMSBOT_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "SMSBOT_LOG_LEVEL": "WARNING",
+        "SMSBOT_REDIS_PREFIX": f"bench-{uuid.uuid4().hex[:8]}:",
     }
     for name in ("DATABASE_URL", "REDIS_URL", "SMSBOT_CONFIG"):
         env[name] = ""
+    env.update(services or {})
     data.mkdir(parents=True, exist_ok=True)
     web_processes = os.cpu_count() or 1  # the default: one per core
     return Process(
@@ -229,7 +250,7 @@ def throughput(name: str, proc: Process, requests: Path, args: argparse.Namespac
     result["cpu_us_per_msg"] = (proc.cpu_seconds() - before) / result["requests"] * 1e6
     print(
         f"  {name:<34} {result['rate']:>8.0f} msg/s   p50 {result['p50_us'] / 1000:6.1f} ms   "
-        f"p99 {result['p99_us'] / 1000:6.1f} ms   server CPU {result['cpu_us_per_msg']:5.0f} us/msg   "
+        f"p99 {result['p99_us'] / 1000:6.1f} ms   CPU {result['cpu_us_per_msg']:5.0f} us/msg   "
         f"errors {result['errors'] + result['non_2xx']}"
         + ("   (requests reused!)" if result["wrapped"] else ""),
         flush=True,
@@ -278,26 +299,45 @@ def references(work: Path, count: int, args: argparse.Namespace, results: Result
     flask.stop()
 
 
-def smsbot_runs(work: Path, count: int, args: argparse.Namespace, results: Results) -> None:
-    print("smsbot (embedded defaults: SQLite file, embedded Redis; signatures checked):")
+def smsbot_runs(
+    work: Path, count: int, args: argparse.Namespace, results: Results, on: str = "sqlite"
+) -> None:
+    """smsbot saturated, then in an open loop at half that rate (or --rate), each on a fresh
+    database: the embedded defaults, or PostgreSQL and Redis on their local ports."""
+    label = "SQLite, embedded Redis" if on == "sqlite" else "PostgreSQL, Redis"
+    print(f"smsbot ({label}; signatures checked):")
     port = free_port()
-    data = work / "smsbot"
-    reqs = work / "smsbot.txt"
+    reqs = work / f"smsbot-{on}.txt"
     make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", count, 50_000)
-    proc = smsbot(data, port)
-    results["smsbot"] = throughput("smsbot, saturated", proc, reqs, args)
+    proc = smsbot(work / f"smsbot-{on}", port, _services_for(on, args))
+    saturated = throughput("smsbot, saturated", proc, reqs, args)
+    results[f"smsbot_{on}"] = saturated
     proc.stop()
 
+    rate = args.rate or max(1.0, round(saturated["rate"] / 2))
     port = free_port()
-    reqs = work / "smsbot-rate.txt"
+    reqs = work / f"smsbot-{on}-rate.txt"
     make_requests(
         reqs,
         f"http://127.0.0.1:{port}/twilio/sms",
-        int(args.rate * (args.seconds + 3)) + 10,  # 3 s of warm-up first
+        int(rate * (args.seconds + 3)) + 10,  # 3 s of warm-up first
         50_000,
         first_sender=1_000_000,
     )
-    proc = smsbot(work / "smsbot-rate", port)
+    proc = smsbot(work / f"smsbot-{on}-rate", port, _services_for(on, args))
+    fixed = _open_loop(port, reqs, rate, args.seconds)
+    results[f"smsbot_{on}_open_loop"] = fixed
+    print(
+        f"  {'smsbot, open loop at ' + str(int(rate)) + ' msg/s':<34} "
+        f"{fixed['achieved_rate']:>8.0f} msg/s   p50 {fixed['p50_ms']:6.1f} ms   "
+        f"p99 {fixed['p99_ms']:6.1f} ms   max {fixed['max_ms']:.1f} ms   "
+        f"failures {fixed['failures']}",
+        flush=True,
+    )
+    proc.stop()
+
+
+def _open_loop(port: int, reqs: Path, rate: float, seconds: float) -> dict[str, float]:
     out = subprocess.run(
         [
             PY,
@@ -305,24 +345,76 @@ def smsbot_runs(work: Path, count: int, args: argparse.Namespace, results: Resul
             f"http://127.0.0.1:{port}/twilio/sms",
             str(reqs),
             "--rate",
-            str(args.rate),
+            str(rate),
             "--seconds",
-            str(args.seconds),
+            str(seconds),
         ],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    fixed = json.loads(out)
-    results["smsbot_fixed_rate"] = fixed
+    found: dict[str, float] = json.loads(out)
+    return found
+
+
+def _services_for(on: str, args: argparse.Namespace) -> dict[str, str] | None:
+    """The embedded defaults (None), or a fresh PostgreSQL database and the local Redis."""
+    if on == "sqlite":
+        return None
+    return {"DATABASE_URL": fresh_database(args.postgresql), "REDIS_URL": args.redis}
+
+
+def fresh_database(url: str, name: str = "smsbot_bench_webhook") -> str:
+    """A database of its own beside the one `url` names, made afresh (psql, from the server's host)."""
+    from sqlalchemy import make_url
+
+    base = make_url(url).set(drivername="postgresql")
+    admin = base.render_as_string(hide_password=False)
+    for statement in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
+        subprocess.run(["psql", admin, "-qc", statement], check=True, capture_output=True)
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _answers(url: str) -> bool:
+    """Is a PostgreSQL server there? (Without one the second run is left out, and said so.)"""
+    from sqlalchemy import make_url
+
+    admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    ok = subprocess.run(["psql", admin, "-qc", "SELECT 1"], capture_output=True).returncode == 0
+    if not ok:
+        print(f"(no PostgreSQL at {make_url(url).host}: its run is left out)")
+    return ok
+
+
+def summary(results: Results) -> None:
+    """The table the README quotes: each server's rate beside the tutorial bot's and bare aiohttp's."""
+    bare, tutorial = results.get("bare_aiohttp"), results.get("tutorial_flask")
+    if not isinstance(bare, dict) or not isinstance(tutorial, dict):
+        return
+    print("\nsummary (same run):")
     print(
-        f"  {'smsbot, open loop at ' + str(int(args.rate)) + ' msg/s':<34} "
-        f"{fixed['achieved_rate']:>8.0f} msg/s   p50 {fixed['p50_ms']:6.1f} ms   "
-        f"p99 {fixed['p99_ms']:6.1f} ms   max {fixed['max_ms']:.1f} ms   "
-        f"failures {fixed['failures']}",
-        flush=True,
+        f"  {'server':<34} {'msg/s':>8} {'p50':>8} {'p99':>8} {'CPU/msg':>9} "
+        f"{'× tutorial':>11} {'of bare':>8}"
     )
-    proc.stop()
+    for key, name in (
+        ("bare_aiohttp", "bare aiohttp, constant TwiML"),
+        ("tutorial_flask", "tutorial bot (Flask, SQLite)"),
+        ("smsbot_sqlite", "smsbot, SQLite + embedded Redis"),
+        ("smsbot_postgresql", "smsbot, PostgreSQL + Redis"),
+    ):
+        found = results.get(key)
+        if not isinstance(found, dict):
+            continue
+        print(
+            f"  {name:<34} {found['rate']:>8.0f} "
+            f"{found['p50_us'] / 1000:>6.1f}ms {found['p99_us'] / 1000:>6.1f}ms "
+            f"{found['cpu_us_per_msg']:>6.0f} us {found['rate'] / tutorial['rate']:>10.2f}× "
+            f"{found['rate'] / bare['rate']:>7.1%}"
+        )
+    for on in ("sqlite", "postgresql"):
+        fixed = results.get(f"smsbot_{on}_open_loop")
+        if isinstance(fixed, dict):
+            print(f"  open loop, {on}: p99 {fixed['p99_ms']:.1f} ms at {fixed['achieved_rate']:.0f} msg/s")
 
 
 def scale(work: Path, count: int, args: argparse.Namespace, results: Results) -> None:
@@ -346,7 +438,15 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--rate", type=float, default=1000, help="fixed rate for the latency run")
+    parser.add_argument(
+        "--rate", type=float, default=0, help="the open loop's rate (default: half the saturated rate)"
+    )
+    parser.add_argument(
+        "--postgresql",
+        default=os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL server for the second smsbot run ('' to skip it)",
+    )
+    parser.add_argument("--redis", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
     parser.add_argument("--skip-scale", action="store_true", help="skip the 10k vs 1M subscribers run")
     parser.add_argument("--only", choices=["smsbot", "refs", "scale"], help="run just one part")
     args = parser.parse_args()
@@ -366,6 +466,8 @@ def main() -> None:
             references(work, count, args, results)
         if args.only in (None, "smsbot"):
             smsbot_runs(work, count, args, results)
+            if args.postgresql and _answers(args.postgresql):
+                smsbot_runs(work, count, args, results, on="postgresql")
         if args.only in (None, "scale") and not args.skip_scale:
             scale(work, count, args, results)
     finally:
@@ -375,6 +477,7 @@ def main() -> None:
         out_dir.mkdir(exist_ok=True)
         (out_dir / "webhook.json").write_text(json.dumps(results, indent=2))
         shutil.rmtree(work, ignore_errors=True)
+    summary(results)
     print(f"figures saved to {out_dir / 'webhook.json'}")
 
 
