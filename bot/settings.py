@@ -336,7 +336,7 @@ def _quiet_hours(parsed: QuietHoursFile, config_path: Path | None) -> QuietHours
 def _web_processes(raw: str | None, configured: int) -> int:
     if not raw:
         return configured
-    if not raw.strip().isdigit():
+    if not (raw.strip().isascii() and raw.strip().isdigit()):
         raise FileProblems(
             [Problem("SMSBOT_WORKERS", 1, f"{raw!r}: expected a whole number (0: one per CPU core)")]
         )

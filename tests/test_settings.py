@@ -68,8 +68,9 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
 
 
 def test_a_malformed_worker_count_is_a_clear_error() -> None:
-    with pytest.raises(FileProblems, match="SMSBOT_WORKERS:1: 'two': expected a whole number"):
-        load_settings(ROOT / "config.yaml", env={"SMSBOT_WORKERS": "two"})
+    for wrong in ("two", "²"):  # a superscript two is a digit to Python, and no number to int()
+        with pytest.raises(FileProblems, match=f"SMSBOT_WORKERS:1: '{wrong}': expected a whole number"):
+            load_settings(ROOT / "config.yaml", env={"SMSBOT_WORKERS": wrong})
     assert load_settings(ROOT / "config.yaml", env={"SMSBOT_WORKERS": "3"}).web_processes == 3
 
 

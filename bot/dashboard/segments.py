@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -62,7 +63,7 @@ async def count_again(request: web.Request) -> web.StreamResponse:
     """Count one segment now (the page shows the last count, made at most a few minutes ago)."""
     name = _name(request)
     await _count(request, [name])
-    raise web.HTTPFound(f"/dashboard/segments/{name}")
+    raise web.HTTPFound(f"/dashboard/segments/{quote(name, safe='')}")
 
 
 async def _counted(request: web.Request, names: list[str]) -> dict[str, Counted]:

@@ -31,7 +31,7 @@ async def find(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     asked = request.query.get("phone", "").strip()
     chosen = request.query.get("id", "")
-    if chosen.isdigit() and len(chosen) < 19:  # from the list of possible opt-outs (numbers masked)
+    if chosen.isascii() and chosen.isdigit() and len(chosen) < 19:  # from the possible opt-outs
         found: str | None = await read(services, _phone_of, int(chosen))
         asked = found or ""
     if not asked:

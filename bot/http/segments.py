@@ -49,7 +49,7 @@ async def get_segment(request: web.Request) -> web.Response:
 
 def _whole(request: web.Request, key: str, default: int, most: int) -> int:
     raw = request.query.get(key, str(default))
-    if not raw.isdigit() or not 0 <= int(raw) <= most:
+    if not (raw.isascii() and raw.isdigit()) or not 0 <= int(raw) <= most:
         raise web.HTTPBadRequest(text=f"{key}: a whole number from 0 to {most}\n")
     return int(raw)
 

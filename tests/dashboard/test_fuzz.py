@@ -30,7 +30,9 @@ def asked(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
         return f"/dashboard/{where.format(name)}", {}
     params = {
         key: draw(
-            st.one_of(text, DATES, st.sampled_from(["7", "custom", "week", "1", "99999999999999999999"]))
+            st.one_of(
+                text, DATES, st.sampled_from(["7", "custom", "week", "1", "99999999999999999999", "²", "١٢"])
+            )
         )
         for key in draw(st.sets(st.sampled_from(["period", "by", "start", "end", "phone", "id"])))
     }

@@ -56,6 +56,9 @@ async def test_an_unclear_opt_out_is_listed_for_review_with_its_number_masked(ap
     subscriber = review.split('data-subscriber="')[1].split('"')[0]
     found = await (await app.get("/dashboard/subscribers", params={"id": subscriber})).text()
     assert '<h2 id="phone">+14155550123</h2>' in found
+    for odd in ("²", "١٢", "-1", "99999999999999999999"):  # digits to Python, or out of range: the list
+        listed = await app.get("/dashboard/subscribers", params={"id": odd})
+        assert listed.status == 200 and 'id="review"' in await listed.text()
 
 
 async def test_the_keywords_page_gives_the_sign_up_snippet_for_the_public_address(

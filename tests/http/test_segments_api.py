@@ -60,7 +60,7 @@ async def test_without_the_token_nothing_is_shown(app: Any, path: str) -> None:
     assert (await app.get(path)).status == 401
 
 
-@pytest.mark.parametrize("query", ["after=-1", "limit=x", "limit=5000", "after=1e3"])
+@pytest.mark.parametrize("query", ["after=-1", "limit=x", "limit=5000", "after=1e3", "after=²", "limit=١٢"])
 async def test_a_bad_page_is_a_400(app: Any, query: str) -> None:
     assert (await app.get(f"/api/segments/vip/members?{query}", headers=ADMIN)).status == 400
 
