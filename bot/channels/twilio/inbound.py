@@ -69,6 +69,8 @@ def parse_status(form: Mapping[str, str], ref: str | None) -> StatusReport:
         error_code = int(form["ErrorCode"]) if form.get("ErrorCode") else None
     except ValueError as exc:
         raise BadInbound("ErrorCode is not a number") from exc
+    if error_code is not None and not 0 <= error_code < 2**31:  # Twilio's codes have five digits
+        raise BadInbound("ErrorCode is out of range")
     return StatusReport(
         sid=sid,
         status=status,
