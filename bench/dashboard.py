@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from bench.segments import fill_postgresql, fill_sqlite, fresh_postgresql, prepare  # noqa: E402
+from bench.databases import fresh_postgresql  # noqa: E402
+from bench.segments import fill_postgresql, fill_sqlite, prepare  # noqa: E402
 from bench.webhook import machine  # noqa: E402
 from bot.app import create_app  # noqa: E402
 from bot.domain.quiet_hours import QuietHours, Window  # noqa: E402

@@ -31,6 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import fresh_postgresql  # noqa: E402
 from bench.webhook import machine  # noqa: E402
 from bot.pipeline.segment_members import csv_header, csv_page  # noqa: E402
 from bot.program.loader import load_program  # noqa: E402
@@ -286,21 +287,6 @@ def report(kind: str, filled: dict[str, int], took: float, found: Any) -> None:
     )
 
 
-async def fresh_postgresql(url: str, name: str = "smsbot_bench_segments") -> str:
-    """A database of its own beside the one `url` names, dropped first if a run left one."""
-    import asyncpg
-    from sqlalchemy import make_url
-
-    base = make_url(url).set(drivername="postgresql")
-    admin = await asyncpg.connect(base.render_as_string(hide_password=False))
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name}")
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
-    return base.set(database=name).render_as_string(hide_password=False)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscribers", type=int, default=1_000_000)
@@ -315,7 +301,7 @@ def main() -> None:
         filled = fill_sqlite(path, args.subscribers)
         report("SQLite", filled, time.perf_counter() - started, asyncio.run(measure(url)))
     if args.postgresql:
-        url = asyncio.run(fresh_postgresql(args.postgresql))
+        url = asyncio.run(fresh_postgresql(args.postgresql, "smsbot_bench_segments"))
         asyncio.run(prepare(url))
         started = time.perf_counter()
         filled = asyncio.run(

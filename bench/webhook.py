@@ -13,6 +13,7 @@ own CPU time per message, at 10,000 and at 1,000,000 stored subscribers.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -33,6 +34,10 @@ from urllib.parse import urlencode
 from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.databases import fresh_postgresql  # noqa: E402
+
 TOKEN = "bench-auth-token-0123456789abcdef"
 PY = sys.executable
 MIX = [("JOIN", 40), ("STOP", 10), ("HELP", 10), ("what's new this week?", 25), ("hi", 10), ("start", 5)]
@@ -361,18 +366,8 @@ def _services_for(on: str, args: argparse.Namespace) -> dict[str, str] | None:
     """The embedded defaults (None), or a fresh PostgreSQL database and the local Redis."""
     if on == "sqlite":
         return None
-    return {"DATABASE_URL": fresh_database(args.postgresql), "REDIS_URL": args.redis}
-
-
-def fresh_database(url: str, name: str = "smsbot_bench_webhook") -> str:
-    """A database of its own beside the one `url` names, made afresh (psql, from the server's host)."""
-    from sqlalchemy import make_url
-
-    base = make_url(url).set(drivername="postgresql")
-    admin = base.render_as_string(hide_password=False)
-    for statement in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
-        subprocess.run(["psql", admin, "-qc", statement], check=True, capture_output=True)
-    return base.set(database=name).render_as_string(hide_password=False)
+    fresh = asyncio.run(fresh_postgresql(args.postgresql, "smsbot_bench_webhook"))
+    return {"DATABASE_URL": fresh, "REDIS_URL": args.redis}
 
 
 def _answers(url: str) -> bool:
