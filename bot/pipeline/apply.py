@@ -19,6 +19,7 @@ from bot.domain.model import Program
 from bot.domain.outcome import Outcome, Policy
 from bot.pipeline.changes import Cause, Changes
 from bot.store import rows
+from bot.store.bulk import executemany
 from bot.store.statements import INSERT_SUBSCRIBER, REPLIES, STORED_SIDS, SUBSCRIBERS_BY_PHONE
 
 
@@ -90,7 +91,8 @@ def load_subscribers(conn: Connection, phones: Sequence[str], now: datetime) -> 
     found = fetch(phones)
     missing = [p for p in phones if p not in found]
     if missing:
-        conn.execute(INSERT_SUBSCRIBER[conn.dialect.name], [rows.new_subscriber(p, now) for p in missing])
+        made = [rows.new_subscriber(p, now) for p in missing]
+        executemany(conn, INSERT_SUBSCRIBER[conn.dialect.name], made)
         found.update(fetch(missing))
     return found
 

@@ -20,6 +20,7 @@ from bot.domain.subscription import Status
 from bot.pipeline.links import track
 from bot.pipeline.runs import RunBook, load_books, write_books
 from bot.store import rows
+from bot.store.bulk import executemany
 from bot.store.statements import (
     INSERT_CONSENT,
     INSERT_KEYWORD_EVENTS,
@@ -118,17 +119,12 @@ class Changes:
         )
 
     def write(self, conn: Connection) -> None:
-        if self.messages:
-            conn.execute(INSERT_MESSAGES, self.messages)
-        if self.consent:
-            conn.execute(INSERT_CONSENT, self.consent)
-        if self.keywords:
-            conn.execute(INSERT_KEYWORD_EVENTS, self.keywords)
-        if self.links:
-            conn.execute(INSERT_LINKS, self.links)
+        executemany(conn, INSERT_MESSAGES, self.messages)
+        executemany(conn, INSERT_CONSENT, self.consent)
+        executemany(conn, INSERT_KEYWORD_EVENTS, self.keywords)
+        executemany(conn, INSERT_LINKS, self.links)
         self.started = write_books(conn, self.books, self.now)
-        if self.subscribers:
-            conn.execute(UPDATE_SUBSCRIBER, [self._update(row) for row in self.subscribers.values()])
+        executemany(conn, UPDATE_SUBSCRIBER, [self._update(row) for row in self.subscribers.values()])
 
     def _update(self, row: rows.Row) -> dict[str, Any]:
         return {

@@ -12,8 +12,15 @@ from sqlalchemy.engine import Connection
 from bot.domain.flow_runner import RunState
 from bot.domain.outcome import Flows, RunChange
 from bot.store import rows
-from bot.store.schema import activity_deltas
-from bot.store.statements import ACTIVE_RUNS, CANCEL_OUTBOX, CANCEL_RUNS, MOVE_RUN, START_RUN
+from bot.store.bulk import executemany
+from bot.store.statements import (
+    ACTIVE_RUNS,
+    CANCEL_OUTBOX,
+    CANCEL_RUNS,
+    INSERT_DELTAS,
+    MOVE_RUN,
+    START_RUN,
+)
 
 
 @dataclass
@@ -59,18 +66,17 @@ def write_books(conn: Connection, books: dict[int, RunBook], now: datetime) -> i
     """Store what the transaction did to runs, one statement per kind; the number of runs started."""
     cancelled = [{"b_subscriber": s, "b_now": now} for s, book in books.items() if book.cancelled]
     if cancelled:
-        conn.execute(CANCEL_RUNS, cancelled)
-        conn.execute(CANCEL_OUTBOX, cancelled)
+        executemany(conn, CANCEL_RUNS, cancelled)
+        executemany(conn, CANCEL_OUTBOX, cancelled)
     started = [
         rows.new_run(s, flow, book.current.get(flow), started_by, now)
         for s, book in books.items()
         for flow, started_by in book.new.items()
     ]
     if started:  # a flow already running for the subscriber is not started twice
-        conn.execute(START_RUN[conn.dialect.name], started)
+        executemany(conn, START_RUN[conn.dialect.name], started)
     moved = [_moved(s, flow, book.current.get(flow), now) for s, book in books.items() for flow in book.moved]
-    if moved:
-        conn.execute(MOVE_RUN, moved)
+    executemany(conn, MOVE_RUN, moved)
     _count_questions(conn, books, now)
     return len(started)
 
@@ -84,8 +90,7 @@ def _count_questions(conn: Connection, books: dict[int, RunBook], now: datetime)
         for book in books.values()
         for flow, how, step in book.left
     ]
-    if counted:
-        conn.execute(activity_deltas.insert(), counted)
+    executemany(conn, INSERT_DELTAS, counted)
 
 
 def _moved(subscriber_id: int, flow: str, state: RunState | None, now: datetime) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from bot.channels.base import StatusReport
 from bot.domain.inbound import InboundMessage
 from bot.domain.model import Program
 from bot.domain.outcome import Policy
+from bot.domain.phones import region_of
 from bot.pipeline.apply import Applied, apply_batch
 from bot.pipeline.clicks import Click, record_clicks
 from bot.pipeline.statuses import record_statuses
@@ -130,6 +131,11 @@ class Writer:
 
     async def _apply(self, batch: list[_Item]) -> None:
         started = time.perf_counter()
+        for work, _ in batch:
+            if isinstance(work, InboundMessage):
+                # A new subscriber's row needs their country; region_of keeps what it worked out, so
+                # the pattern matching it costs is done here, not while the write lock is held.
+                region_of(work.sender)
         try:
             results = await self._transactions.run(
                 apply_work, [w for w, _ in batch], self._program(), self._policy, datetime.now(UTC)

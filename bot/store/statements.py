@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.store.schema import (
     IN_OUTBOX,
     RUN_IS_ACTIVE,
+    activity_deltas,
     consent_events,
     flow_runs,
     keyword_events,
@@ -67,6 +68,7 @@ INSERT_MESSAGES = messages.insert()
 INSERT_CONSENT = consent_events.insert()
 INSERT_KEYWORD_EVENTS = keyword_events.insert()
 INSERT_LINKS = links.insert()
+INSERT_DELTAS = activity_deltas.insert()  # counts the rows' triggers cannot give
 # Whatever the worker has not yet handed to the carrier stays unsent once they opt out.
 CANCEL_OUTBOX = (
     update(messages)
