@@ -76,10 +76,6 @@ def serve(config: Path | None, host: str | None, port: int | None, workers: int 
     except FileProblems as exc:
         _report(exc)
         sys.exit(1)
-    # The database writer runs on a thread of its own while the event loop serves requests; on
-    # SQLite it holds the write lock for every process. Handing it the interpreter back after 1 ms
-    # rather than 5 shortens that hold under load (bench/webhook.py: 8% more messages a second).
-    sys.setswitchinterval(0.001)
     try:
         import uvloop
 

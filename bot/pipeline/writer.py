@@ -55,7 +55,7 @@ class Writer:
         policy: Policy,
         max_batch: int = 200,
     ) -> None:
-        self._transactions = WriteTransactions(engine, database_url)
+        self._transactions = WriteTransactions(engine, database_url, on_loop=True)
         self._program = program
         self._policy = policy
         self._max_batch = max_batch

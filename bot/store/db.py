@@ -16,10 +16,12 @@ from alembic.config import Config
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY = 5  # sqlite3_errcode: another connection holds the lock
 WRITE = "smsbot_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
 
 
@@ -51,11 +53,13 @@ def create_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
-def create_sqlite_writer(raw_url: str) -> Engine:
-    """A synchronous engine for a thread of SQLite's own (writer or reader): one hop per batch."""
+def create_sqlite_writer(raw_url: str, busy_timeout: int = 30) -> Engine:
+    """A synchronous engine for a thread of SQLite's own (writer or reader): one hop per batch.
+    `busy_timeout`: seconds a statement waits for a lock held by someone else before it fails."""
     url = async_url(raw_url).set(drivername="sqlite+pysqlite")
-    engine = sa_create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=1)
-    _sqlite_setup(engine)
+    connect_args = {"timeout": busy_timeout, "check_same_thread": False}
+    engine = sa_create_engine(url, connect_args=connect_args, pool_size=1)
+    _sqlite_setup(engine, busy_timeout)
     return engine
 
 
@@ -70,11 +74,30 @@ class WriterLock:
         self._path = f"{async_url(raw_url).database}.writer-lock"
         self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
 
-    def __enter__(self) -> None:
+    def acquire(self) -> None:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
 
-    def __exit__(self, *_: object) -> None:
+    def try_acquire(self) -> bool:
+        """Take the lock if no one holds it; never wait."""
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def release(self) -> None:
         fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def wait_free(self) -> None:
+        """Return once no one holds the lock (it may be taken again by then)."""
+        self.acquire()
+        self.release()
+
+    def __enter__(self) -> None:
+        self.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
 
     def close(self) -> None:
         os.close(self._fd)
@@ -123,14 +146,53 @@ class Reads:
 
 class WriteTransactions(Reads):
     """Run a synchronous function inside one write transaction, the same way on both databases:
-    on SQLite, on its own thread behind the cross-process writer lock (BEGIN IMMEDIATE)."""
+    on SQLite, behind the cross-process writer lock (BEGIN IMMEDIATE), on its own thread, or with
+    `on_loop` on the event loop's own thread once the lock is had.
 
-    def __init__(self, engine: AsyncEngine, raw_url: str, name: str = "sqlite-writer") -> None:
+    `on_loop` is for short, frequent transactions (the webhook's batches). On a thread of its own,
+    each SQLite call hands the interpreter back and forth with the event loop while every process
+    waits on the write lock; under load that stretched the lock's hold by half. On the loop, the
+    lock is held for the work alone; the thread only waits for it. The loop serves nothing while
+    the transaction runs (a few milliseconds), so long transactions stay on the thread, and so does
+    a transaction that finds the database locked by a writer outside smsbot (a backup, a shell):
+    on the loop, BEGIN fails at once rather than freezing every request behind it."""
+
+    def __init__(
+        self, engine: AsyncEngine, raw_url: str, name: str = "sqlite-writer", on_loop: bool = False
+    ) -> None:
         super().__init__(engine.execution_options(**{WRITE: True}), raw_url, name)
         self._file_lock: WriterLock | None = None
+        self._on_loop: Engine | None = None
         if self._sync is not None:
             self._sync = self._sync.execution_options(**{WRITE: True})
             self._file_lock = WriterLock(raw_url)
+            if on_loop:
+                self._on_loop = create_sqlite_writer(raw_url, busy_timeout=0).execution_options(
+                    **{WRITE: True}
+                )
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        if self._on_loop is None or self._file_lock is None:
+            return await super().run(work, *args)
+        lock = self._file_lock
+        # Wait on the thread until the lock is free, but take it here: had on the thread, it would
+        # be held, unused, until the loop came round to the news.
+        while not lock.try_acquire():
+            await asyncio.get_running_loop().run_in_executor(self._thread, lock.wait_free)
+        try:
+            with self._on_loop.connect() as conn:
+                try:
+                    transaction = conn.begin()
+                except OperationalError as exc:
+                    if getattr(exc.orig, "sqlite_errorcode", None) != SQLITE_BUSY:
+                        raise
+                    transaction = None  # locked outside smsbot: wait for it on the thread
+                if transaction is not None:
+                    with transaction:
+                        return work(conn, *args)
+        finally:
+            lock.release()
+        return await super().run(work, *args)
 
     @contextmanager
     def _sqlite(self, sync: Engine) -> Iterator[Connection]:
@@ -143,6 +205,8 @@ class WriteTransactions(Reads):
 
     def close(self) -> None:
         super().close()
+        if self._on_loop is not None:
+            self._on_loop.dispose()
         if self._file_lock is not None:
             self._file_lock.close()
 
@@ -158,7 +222,7 @@ def is_sqlite(raw_url: str) -> bool:
     return make_url(raw_url).get_backend_name() == "sqlite"
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, busy_timeout: int = 30) -> None:
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         # Take over BEGIN from the driver so writers can ask for BEGIN IMMEDIATE: a deferred
@@ -168,7 +232,7 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged message survives power loss
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
