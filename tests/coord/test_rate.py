@@ -36,3 +36,16 @@ async def test_least_never_asks_for_more_than_the_bucket_can_hold(redis_url: str
     assert held.granted == 0
     assert held.wait == pytest.approx(0.4, abs=0.002)
     assert (await rate.take(NUMBER, 200, 100.5, least=50)).granted == 1
+
+
+async def test_a_worker_late_by_less_than_its_catch_up_is_granted_every_slot_it_missed(
+    redis_url: str,
+) -> None:
+    from bot.worker.loop import CATCH_UP
+
+    rate = RateLimiter(
+        aioredis.Redis.from_url(redis_url), f"smsbot-test:{uuid.uuid4().hex}:", 1000.0, burst=CATCH_UP
+    )
+    assert (await rate.take(NUMBER, 50, 100.0)).granted == 50  # due again at 100.05
+    missed = round((100.35 - 100.05) * 1000)  # a transaction held it up 0.3 s
+    assert (await rate.take(NUMBER, 1000, 100.35)).granted >= missed
