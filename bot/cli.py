@@ -76,6 +76,7 @@ def serve(config: Path | None, host: str | None, port: int | None, workers: int 
     except FileProblems as exc:
         _report(exc)
         sys.exit(1)
+    app.on_startup.append(_freeze_startup)  # after the app's own startup: the program, engines, Redis
     try:
         import uvloop
 
@@ -91,6 +92,12 @@ def serve(config: Path | None, host: str | None, port: int | None, workers: int 
         reuse_port=child,
         print=lambda text: log.info("%s", text.strip()),
     )
+
+
+async def _freeze_startup(_app: Any) -> None:
+    from bot.memory import freeze_startup
+
+    freeze_startup()
 
 
 def _supervise(settings: Settings, config: Path | None, count: int) -> int:

@@ -120,6 +120,7 @@ class Writer:
             first = await self._queue.get()
             if first is None:
                 break
+            await self._transactions.lock_free()  # what comes meanwhile joins this batch
             batch = [first]
             while len(batch) < self._max_batch and not self._queue.empty():
                 item = self._queue.get_nowait()

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.domain.model import Program
+from bot.memory import refreeze
 from bot.program.loader import keyword_files, load_program
 from bot.program.yamlfile import FileProblems
 
@@ -99,6 +100,7 @@ class ProgramWatcher:
             self.holder.current = loaded.program
             self.holder.loaded_at = datetime.now(UTC)
             self.reloads += 1
+            refreeze()
             log.info(
                 "keyword program reloaded: %d keywords (%s)",
                 len(loaded.program.keywords),

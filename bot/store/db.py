@@ -171,6 +171,17 @@ class WriteTransactions(Reads):
                     **{WRITE: True}
                 )
 
+    async def lock_free(self) -> None:
+        """Return once no other process holds SQLite's writer lock (at once elsewhere): a caller
+        that gathers work into one transaction gathers while it waits."""
+        lock = self._file_lock
+        if self._on_loop is None or lock is None:
+            return
+        if lock.try_acquire():
+            lock.release()
+            return
+        await asyncio.get_running_loop().run_in_executor(self._thread, lock.wait_free)
+
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         if self._on_loop is None or self._file_lock is None:
             return await super().run(work, *args)

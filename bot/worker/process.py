@@ -12,6 +12,7 @@ import signal
 from aiohttp import web
 
 from bot.app import create_app
+from bot.memory import freeze_startup
 from bot.settings import Settings
 
 
@@ -22,6 +23,7 @@ async def run_worker(settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
     runner = web.AppRunner(create_app(settings, run_worker=True), handle_signals=False)
     await runner.setup()
+    freeze_startup()
     try:
         await stop.wait()
     finally:
