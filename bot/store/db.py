@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import logging
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
+CHECKPOINT_EVERY = 1.0  # seconds between two WAL checkpoints asked by a writer on the loop
 SQLITE_BUSY = 5  # sqlite3_errcode: another connection holds the lock
 WRITE = "smsbot_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
 
@@ -170,6 +173,8 @@ class WriteTransactions(Reads):
                 self._on_loop = create_sqlite_writer(raw_url, busy_timeout=0).execution_options(
                     **{WRITE: True}
                 )
+                event.listen(self._on_loop.engine, "connect", _no_checkpoints)
+        self._checkpointed = 0.0  # loop time of the last checkpoint asked of the thread
 
     async def lock_free(self) -> None:
         """Return once no other process holds SQLite's writer lock (at once elsewhere): a caller
@@ -200,10 +205,24 @@ class WriteTransactions(Reads):
                     transaction = None  # locked outside smsbot: wait for it on the thread
                 if transaction is not None:
                     with transaction:
-                        return work(conn, *args)
+                        done = work(conn, *args)
+                    self._checkpoint_soon()
+                    return done
         finally:
             lock.release()
         return await super().run(work, *args)
+
+    def _checkpoint_soon(self) -> None:
+        """Copy the WAL into the database on the thread, at most once a CHECKPOINT_EVERY: done in
+        a commit on the loop (SQLite's default, every 1,000 pages), it stopped the loop and held
+        the writer lock for several milliseconds each time. A passive checkpoint waits for no one
+        and no writer waits for it."""
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._checkpointed < CHECKPOINT_EVERY or self._sync is None:
+            return
+        self._checkpointed = loop.time()
+        sync = self._sync
+        loop.run_in_executor(self._thread, _checkpoint, sync).add_done_callback(_checkpoint_done)
 
     @contextmanager
     def _sqlite(self, sync: Engine) -> Iterator[Connection]:
@@ -231,6 +250,26 @@ def take_write_lock(conn: Connection) -> None:
 
 def is_sqlite(raw_url: str) -> bool:
     return make_url(raw_url).get_backend_name() == "sqlite"
+
+
+def _no_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
+def _checkpoint(sync: Engine) -> None:
+    raw = sync.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        cursor.fetchall()
+        cursor.close()
+    finally:
+        raw.close()
+
+
+def _checkpoint_done(future: asyncio.Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("WAL checkpoint failed (the next one will try again): %s", future.exception())
 
 
 def _sqlite_setup(engine: Engine, busy_timeout: int = 30) -> None:

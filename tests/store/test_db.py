@@ -52,3 +52,45 @@ async def test_a_failed_write_on_the_loop_lets_go_of_the_writer_lock(tmp_path: P
         writes.close()
         elsewhere.close()
         await engine.dispose()
+
+
+def big_rows(conn: Connection) -> None:
+    conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS filler (body TEXT)")
+    conn.exec_driver_sql(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
+        "INSERT INTO filler SELECT hex(randomblob(512)) FROM n"
+    )
+
+
+def tiny_row(conn: Connection) -> None:
+    conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS filler (body TEXT)")
+
+
+async def main_file_after_writes(tmp_path: Path, every: float) -> int:
+    """How big the database file (not its WAL) is shortly after a large write on the loop."""
+    path = tmp_path / f"every-{every}.db"
+    url = f"sqlite:///{path}"
+    engine = db.create_engine(url)
+    writes = db.WriteTransactions(engine, url, on_loop=True)
+    try:
+        await writes.run(tiny_row)  # the first write asks for a checkpoint
+        await asyncio.sleep(0.2)
+        before = path.stat().st_size
+        await writes.run(big_rows)  # about 3 MB, in the WAL (the loop's commits never copy it)
+        for _ in range(30):
+            await asyncio.sleep(0.1)
+            if path.stat().st_size > before + 2_000_000:
+                break
+        return path.stat().st_size - before
+    finally:
+        writes.close()
+        await engine.dispose()
+
+
+async def test_the_writer_on_the_loop_leaves_copying_the_wal_to_its_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "CHECKPOINT_EVERY", 0.0)
+    assert await main_file_after_writes(tmp_path, 0.0) > 2_000_000
+    monkeypatch.setattr(db, "CHECKPOINT_EVERY", 3600.0)  # one checkpoint, for the first write
+    assert await main_file_after_writes(tmp_path, 3600.0) < 100_000
