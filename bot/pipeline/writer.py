@@ -1,8 +1,9 @@
 """Group commit: inbound messages and delivery reports queue here and are applied in batches, one
 transaction each. Every write of the web processes goes through here.
 
-While one batch commits, the next one gathers, so under load a commit (and its fsync) is shared by
-many writes, and when idle a write waits for nobody.
+While one batch commits, the next one gathers (on SQLite, whose batches run on the event loop, it
+gathers while another process holds the writer lock), so under load a commit (and its fsync) is
+shared by many writes, and when idle a write waits for nobody.
 """
 
 from __future__ import annotations
