@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ from bot.cli_options import (
 )
 from bot.domain.store_events import MAX_BATCH, EventProblem, StoreEvent, from_api
 from bot.pipeline import flow_reports
-from bot.pipeline.store_events import Recorded, record_events
+from bot.pipeline.automations import Automated
+from bot.pipeline.store_events import Recorded, import_history
 
 
 @click.group()
@@ -37,9 +39,15 @@ def events() -> None:
 @events.command("import")
 @config_option
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--run-automations",
+    is_flag=True,
+    help="Let the events start automations (only those fresh enough); by default history starts none.",
+)
 @json_option
-def import_events(config: Path | None, file: Path, as_json: bool) -> None:
-    """Store the events in FILE (JSON or JSON lines), as the API would."""
+def import_events(config: Path | None, file: Path, run_automations: bool, as_json: bool) -> None:
+    """Store the events in FILE (JSON or JSON lines), as the API would, without texting anyone for
+    them unless --run-automations (exit events still end the runs they end)."""
     settings = _settings(config)
     program = load_program_or_exit(settings)
     found, problems = _parse(_items(file), settings.store_country)
@@ -47,25 +55,39 @@ def import_events(config: Path | None, file: Path, as_json: bool) -> None:
         for problem in problems:
             click.echo(f"{file}:{problem}", err=True)
         raise click.ClickException(f"{len(problems)} events are wrong: nothing stored")
-    done: list[Recorded] = [
+    done: list[tuple[Recorded, Automated]] = [
         write_database(
             settings,
-            record_events,
+            import_history,
             found[start : start + MAX_BATCH],
             program.flows,
             settings.attribution,
             datetime.now(UTC),
+            run_automations,
         )
         for start in range(0, len(found), MAX_BATCH)
     ]
-    totals = {f.name: sum(getattr(r, f.name) for r in done) for f in dataclasses.fields(Recorded)}
-    if as_json:
-        click.echo(json.dumps(totals))
-    else:
-        click.echo(
-            f"{totals['stored']} stored, {totals['repeated']} already stored, {totals['customers']} of "
-            f"customers who are not subscribers, {totals['attributed']} orders attributed"
-        )
+    totals: dict[str, Any] = {
+        f.name: sum(getattr(r, f.name) for r, _ in done) for f in dataclasses.fields(Recorded)
+    }
+    totals["automations_started"] = sum(a.started for _, a in done)
+    totals["automations_not_started"] = dict(sum((Counter(a.not_started) for _, a in done), Counter()))
+    click.echo(json.dumps(totals) if as_json else _said(totals))
+
+
+def _said(totals: dict[str, Any]) -> str:
+    said = (
+        f"{totals['stored']} stored, {totals['repeated']} already stored, {totals['customers']} of "
+        f"customers who are not subscribers, {totals['attributed']} orders attributed; "
+        f"{totals['automations_started']} automations started"
+    )
+    refused = totals["automations_not_started"]
+    if refused:
+        why = ", ".join(f"{n} {reason}" for reason, n in sorted(refused.items()))
+        said += f", {sum(refused.values())} automations not started: {why}"
+        if "history" in refused:
+            said += " (--run-automations starts those fresh enough)"
+    return said
 
 
 def _items(file: Path) -> list[tuple[int, Any]]:

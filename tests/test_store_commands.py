@@ -39,7 +39,14 @@ def test_events_import_stores_json_lines_once(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert "3 stored, 0 already stored, 3 of customers who are not subscribers" in first.stdout
     again = smsbot("events", "import", str(events), "--json", env=env)
-    assert json.loads(again.stdout) == {"stored": 0, "repeated": 3, "customers": 3, "attributed": 0}
+    assert json.loads(again.stdout) == {
+        "stored": 0,
+        "repeated": 3,
+        "customers": 3,
+        "attributed": 0,
+        "automations_started": 0,
+        "automations_not_started": {},
+    }
     assert stored(db) == 3
 
 

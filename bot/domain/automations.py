@@ -6,6 +6,10 @@
         exit_when: {event: order_placed}
         at_most: once per 48h
         steps: [...]
+      order_confirmation:
+        trigger: {event: order_placed}
+        per: event.order_ref                 each order its own run, once
+        fresh_for: 6h                        an older order starts nothing (default: waits + 1h/6h)
 
 Pure: which flows an event starts or ends for a subscriber, and what a run keeps of its event for
 its messages (`{{ event.total_price | currency(event.currency) }}`) and its splits (`on: event.total_price`).
@@ -60,12 +64,64 @@ class Trigger:
         return event.type == self.event and all(c.holds(event.properties) for c in self.where)
 
 
+# How late an event may still start its automation, beyond the waits before the flow's first
+# message: a cart reminder is never sent for a checkout older than its own hour and this; an order's
+# news may come this late (a store's webhook retried, a server down for a while), not days late.
+FRESH_MARGIN = timedelta(hours=1)
+FRESH_MARGIN_TRANSACTIONAL = timedelta(hours=6)
+
+
 @dataclass(frozen=True)
 class Automation:
     trigger: Trigger | None = None
     exit_when: frozenset[str] = field(default_factory=frozenset)  # event types that end a run
     at_most: timedelta | None = None  # at most one run started per subscriber in this time
     transactional: bool = False  # an order's or a shipment's news: not held by quiet hours
+    per: str | None = None  # run once per event key (`per: event.order_id`): the event's field
+    fresh_for: timedelta | None = None  # an event older than this starts nothing (None: the default)
+
+    def freshness(self, waits: timedelta) -> timedelta:
+        """How old an event may be and still start the flow, whose first message comes after `waits`."""
+        if self.fresh_for is not None:
+            return self.fresh_for
+        return waits + (FRESH_MARGIN_TRANSACTIONAL if self.transactional else FRESH_MARGIN)
+
+
+class NotStarted:
+    """Why a matching event started no run (counted, and said by `smsbot events import`)."""
+
+    AT_MOST = "at_most"  # a run started for them within `at_most`
+    EXITED = "exited"  # the exit event came at or after it (an order before the checkout's webhook)
+    STALE = "stale"  # older than the automation's freshness
+    HISTORY = "history"  # imported history, automations not asked for
+    NOT_SUBSCRIBED = "not_subscribed"
+    ALREADY_RAN = "already_ran"  # a run for that event key (or a run of the flow is under way)
+
+
+def refusal(
+    automation: Automation,
+    event: StoreEvent,
+    last_started: datetime | None,
+    exits: Iterable[datetime | None],
+    now: datetime,
+    freshness: timedelta | None = None,
+) -> str | None:
+    """Why this event (its trigger matched) may not start the flow, or None if it may. Not older
+    than `freshness`; not within `at_most` of the last run started for the subscriber (a flow run
+    once per event has its own limit: once per key); not when an exit event came at or after it (an
+    order whose webhook arrived before the checkout's)."""
+    if freshness is not None and event.occurred_at < now - freshness:
+        return NotStarted.STALE
+    if (
+        automation.per is None
+        and automation.at_most is not None
+        and last_started is not None
+        and last_started > now - automation.at_most
+    ):
+        return NotStarted.AT_MOST
+    if any(at is not None and at >= event.occurred_at for at in exits):
+        return NotStarted.EXITED
+    return None
 
 
 def allowed(
@@ -75,16 +131,17 @@ def allowed(
     exits: Iterable[datetime | None],
     now: datetime,
 ) -> bool:
-    """May this event (its trigger matched) start the flow? Not within `at_most` of the last run
-    started for the subscriber, and not when an exit event came at or after it (an order whose
-    webhook arrived before the checkout's)."""
-    if (
-        automation.at_most is not None
-        and last_started is not None
-        and last_started > now - automation.at_most
-    ):
-        return False
-    return not any(at is not None and at >= event.occurred_at for at in exits)
+    """`refusal` says nothing against it (freshness aside)."""
+    return refusal(automation, event, last_started, exits, now) is None
+
+
+def run_key(automation: Automation, event: StoreEvent) -> str:
+    """The key of the run this event starts: '' for a flow run once at a time; for one run once per
+    event, the event's `per` field (its order id), or the event's own id when it has none."""
+    if automation.per is None:
+        return ""
+    value = event_value(run_event(event), automation.per)
+    return str(value if value not in (None, "") else f"id:{event.external_id}")[:200]
 
 
 def run_event(event: StoreEvent) -> dict[str, Any]:
@@ -94,6 +151,7 @@ def run_event(event: StoreEvent) -> dict[str, Any]:
         "type": event.type,
         "occurred_at": event.occurred_at.isoformat(),
         "order_ref": event.order_ref,
+        "event_id": event.external_id,
     }
 
 

@@ -133,6 +133,7 @@ def _outcome(
         cancel_flows=any(change.to_status is Status.UNSUBSCRIBED for change in consent),
         media={i: media for i, (_, media) in enumerate(kept) if media},
         runs=tuple(effects.runs),
+        failed=tuple(effects.failed),
     )
 
 

@@ -47,6 +47,7 @@ class FlowEffects:
     updates: dict[str, Any] = field(default_factory=dict)  # subscriber fields this decision changes
     active: set[str] = field(default_factory=set)  # flows running for them, kept current
     said: list[Said] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # messages that could not be written: why
     runs: list[RunChange] = field(default_factory=list)
 
     def current(self) -> SubscriberState:
@@ -66,20 +67,20 @@ class FlowEffects:
     def answer(self, waiting: RunState, text: str) -> None:
         went = answer(self.program, waiting, self.current(), text, self.now)
         asked_again = went.state is not None and went.state.waiting and went.state.step == waiting.step
-        self.carry_out(
-            went, waiting.flow, started=False, left=None if asked_again else ("answered", waiting.step)
-        )
+        left = None if asked_again else ("answered", waiting.step)
+        self.carry_out(went, waiting.flow, started=False, left=left, key=waiting.key)
 
     def fall_due(self, run: RunState) -> None:
         """A wait ended, or a question went unanswered: the run goes on to its next pause."""
         went = timed_out(self.program, run, self.current(), self.now)
-        self.carry_out(went, run.flow, started=False, left=("timed_out", run.step) if run.waiting else None)
+        left = ("timed_out", run.step) if run.waiting else None
+        self.carry_out(went, run.flow, started=False, left=left, key=run.key)
 
     def carry_out(
-        self, went: Advanced, flow: str, *, started: bool, left: tuple[str, int] | None = None
+        self, went: Advanced, flow: str, *, started: bool, left: tuple[str, int] | None = None, key: str = ""
     ) -> None:
         self.carry_out_actions(went.actions)
-        self.runs.append(RunChange(flow, went.state, started, left))
+        self.runs.append(RunChange(flow, went.state, started, left, key))
         if went.state is None:
             self.active.discard(flow)
 
@@ -91,7 +92,10 @@ class FlowEffects:
 
 def _send(effects: FlowEffects, action: Action) -> None:
     assert isinstance(action, Send)
-    effects.said.append((action.text, action.media))
+    if action.problem is not None:
+        effects.failed.append(action.problem)
+    else:
+        effects.said.append((action.text, action.media))
 
 
 def _send_card(effects: FlowEffects, action: Action) -> None:

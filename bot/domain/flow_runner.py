@@ -34,12 +34,25 @@ class RunState:
     asked_again: bool = False  # the ask already re-asked once after an invalid answer
     due_at: datetime | None = None  # when to advance again (end of a wait, or the ask's timeout)
     event: Mapping[str, Any] | None = None  # the store event that started it (automations)
+    key: str = ""  # a flow run once per event (`per: event.order_id`): that event's key
+
+    @property
+    def name(self) -> tuple[str, str]:
+        """Which run of the subscriber's this is: its flow, and its event's key if it has one."""
+        return (self.flow, self.key)
 
 
 @dataclass(frozen=True)
 class Send:
     text: str
     media: tuple[str, ...] = ()
+    problem: str | None = None  # it could not be written (a template failed): why
+
+
+def _send(voice: Voice, step: Step, seen: Mapping[str, Any], flow: str, media: tuple[str, ...] = ()) -> Send:
+    assert step.message is not None
+    text, problem = voice.message_checked(step.message, seen, f"flow:{flow}")
+    return Send(text, media, problem)
 
 
 @dataclass(frozen=True)
@@ -102,13 +115,21 @@ def _branch(
     return step.otherwise
 
 
-def first_state(flow: Flow, event: Mapping[str, Any] | None, now: datetime) -> RunState:
+def lead_time(flow: Flow) -> timedelta:
+    """How long after its start a run sends its first message, at the least (a cart reminder's hour)."""
+    first = flow.steps[0] if flow.steps else None
+    if first is not None and first.kind is StepKind.WAIT and first.wait is not None:
+        return first.wait
+    return timedelta(0)
+
+
+def first_state(flow: Flow, event: Mapping[str, Any] | None, now: datetime, key: str = "") -> RunState:
     """A run as it starts: due now, or, when the flow begins with a wait of a set length (a cart
     reminder's hour), already at its next step, due when the wait ends (what stepping it would give)."""
     first = flow.steps[0] if flow.steps else None
     if first is not None and first.kind is StepKind.WAIT and first.wait is not None:
-        return RunState(flow.name, 1, due_at=now + first.wait, event=event)
-    return RunState(flow.name, 0, due_at=now, event=event)
+        return RunState(flow.name, 1, due_at=now + first.wait, event=event, key=key)
+    return RunState(flow.name, 0, due_at=now, event=event, key=key)
 
 
 def _media(media: tuple[str, ...], seen: Mapping[str, Any]) -> tuple[str, ...]:
@@ -148,10 +169,7 @@ def advance(program: Program, state: RunState, subscriber: SubscriberState, now:
         if step.kind is StepKind.END:
             return Advanced(None, tuple(actions))
         if step.kind is StepKind.SEND:
-            assert step.message is not None
-            actions.append(
-                Send(voice.message(step.message, seen, f"flow:{flow.name}"), _media(step.media, seen))
-            )
+            actions.append(_send(voice, step, seen, flow.name, _media(step.media, seen)))
         elif step.kind is StepKind.SEND_VCARD:
             actions.append(SendCard(str(step.card)))
         elif step.kind is StepKind.START:
@@ -162,11 +180,13 @@ def advance(program: Program, state: RunState, subscriber: SubscriberState, now:
             continue
         elif step.kind is StepKind.WAIT:
             due = now + step.wait if step.wait is not None else _next_time_of_day(now, step, subscriber)
-            return Advanced(RunState(flow.name, index + 1, due_at=due, event=state.event), tuple(actions))
+            return Advanced(
+                replace(state, step=index + 1, waiting=False, asked_again=False, due_at=due), tuple(actions)
+            )
         elif step.kind is StepKind.ASK:
-            assert step.message is not None and step.wait is not None
-            actions.append(Send(voice.message(step.message, seen, f"flow:{flow.name}")))
-            waiting = RunState(flow.name, index, waiting=True, due_at=now + step.wait, event=state.event)
+            assert step.wait is not None
+            actions.append(_send(voice, step, seen, flow.name))
+            waiting = replace(state, step=index, waiting=True, asked_again=False, due_at=now + step.wait)
             return Advanced(waiting, tuple(actions))
         index += 1
     raise RuntimeError(f"flow {flow.name} ran {MAX_STEPS} steps without a pause")
@@ -209,5 +229,6 @@ def timed_out(program: Program, state: RunState, subscriber: SubscriberState, no
 def _move_on(
     program: Program, state: RunState, subscriber: SubscriberState, now: datetime, done: tuple[Action, ...]
 ) -> Advanced:
-    after = advance(program, RunState(state.flow, state.step + 1, event=state.event), subscriber, now)
+    following = replace(state, step=state.step + 1, waiting=False, asked_again=False, due_at=None)
+    after = advance(program, following, subscriber, now)
     return Advanced(after.state, (*done, *after.actions))

@@ -40,6 +40,11 @@ class RunChange:
     state: RunState | None  # None: the run has ended
     started: bool  # a new run (else: the running one moved on)
     left: tuple[str, int] | None = None  # ("answered" | "timed_out", the question's step) it left
+    key: str = ""  # the run's event key (a flow run once per event)
+
+    @property
+    def name(self) -> tuple[str, str]:
+        return (self.flow, self.key)
 
 
 @dataclass(frozen=True)
@@ -55,3 +60,4 @@ class Outcome:
     cancel_flows: bool = False  # opted out: every running flow ends now, nothing queued goes out
     media: Mapping[int, tuple[str, ...]] = field(default_factory=dict)  # reply index -> media URLs
     runs: tuple[RunChange, ...] = ()
+    failed: tuple[str, ...] = ()  # a flow's messages that could not be written: why, each

@@ -18,7 +18,8 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
-from jinja2 import TemplateSyntaxError, Undefined, meta, pass_context
+from jinja2 import ChainableUndefined, TemplateSyntaxError, meta, pass_context
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.domain.links import mark
@@ -32,9 +33,18 @@ SUBSCRIBER_TAGS = frozenset({"phone", LOCALE_KEY})  # the subscriber's own numbe
 BUILT_IN_TAGS = PROGRAM_TAGS | SUBSCRIBER_TAGS
 FUNCTIONS = frozenset({"link"})  # {{ link("https://...") }}: a tracked short link (domain/links.py)
 
+
 # A property a subscriber has not given yet renders empty (use `| default("there")`); a name no
-# one declared is an error of `smsbot check`, not of the message.
-_ENV = ImmutableSandboxedEnvironment(autoescape=False, undefined=Undefined, keep_trailing_newline=False)
+# one declared is an error of `smsbot check`, not of the message. Chainable: a field an event lacks
+# (`event.line_items[0].title` of a checkout without lines) is undefined all along the chain, so
+# its `default(...)` applies rather than the lookup failing.
+class _Sandbox(ImmutableSandboxedEnvironment):
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+        """An unsafe attribute fails the render at once (a chainable undefined would hide it)."""
+        raise SecurityError(f"access to attribute {attribute!r} of {type(obj).__name__!r} is unsafe")
+
+
+_ENV = _Sandbox(autoescape=False, undefined=ChainableUndefined, keep_trailing_newline=False)
 
 
 def _locale(context: Any) -> str:
@@ -100,6 +110,15 @@ class MessageTemplate:
         except Exception:
             return ""
 
+    def render_checked(self, context: Mapping[str, Any]) -> tuple[str, str | None]:
+        """(the text, None), or ("", why it could not be written): for a message the worker would
+        otherwise drop without a word (a flow's step), so that it is marked failed with the reason."""
+        try:
+            return self.render_strict(context), None
+        except Exception as exc:
+            log.error("message %r could not be rendered: %s", self.source[:60], exc)
+            return "", f"template: {exc.__class__.__name__}: {exc}"[:200]
+
     def render_strict(self, context: Mapping[str, Any]) -> str:
         if self._parts is not None and len(self._parts) == 1:
             return self.source  # no tags at all: the marketer's text as written
@@ -162,3 +181,8 @@ class LocalizedMessage:
 
     def render(self, context: Mapping[str, Any], language: str | None = None) -> str:
         return self.template(language).render(context)
+
+    def render_checked(
+        self, context: Mapping[str, Any], language: str | None = None
+    ) -> tuple[str, str | None]:
+        return self.template(language).render_checked(context)

@@ -70,12 +70,20 @@ class Voice:
     def message(self, message: LocalizedMessage, properties: Mapping[str, Any], origin: str = "") -> str:
         """A marketer's message in the subscriber's language; its `link(...)`s marked with `origin`
         ("flow:welcome", "keyword:JOIN"), so the pipeline can track each one."""
-        language = self.language
+        return message.render(self._context(properties, origin), self.language)
+
+    def message_checked(
+        self, message: LocalizedMessage, properties: Mapping[str, Any], origin: str = ""
+    ) -> tuple[str, str | None]:
+        """As `message`, with why it could not be written if it could not (else None)."""
+        return message.render_checked(self._context(properties, origin), self.language)
+
+    def _context(self, properties: Mapping[str, Any], origin: str) -> dict[str, Any]:
         subscriber = self.subscriber
         tags = built_in_tags(
-            self.program.info, self.program.join_word, language, subscriber.phone, subscriber.country
+            self.program.info, self.program.join_word, self.language, subscriber.phone, subscriber.country
         )
-        return message.render({**properties, **tags, "link": linker(origin)}, language)
+        return {**properties, **tags, "link": linker(origin)}
 
 
 def built_in_tags(

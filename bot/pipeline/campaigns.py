@@ -2,9 +2,12 @@
 
 - `start` fixes the audience (subscribed members of the segment, now) and what is sent (the
   definition, kept with the campaign): editing the YAML later changes nothing already decided.
-- `queue_due` turns due recipients into outbox messages a slice at a time, so flow steps keep their
-  place at the number's rate; each recipient's message has the ref `c{campaign}.{subscriber}.{attempt}`
+- `queue_due` turns due recipients into outbox messages a slice at a time, as the gate lets each
+  (bot.domain.gate: subscribed, smart sending, quiet hours), so flow steps keep their place at the
+  number's rate; each recipient's message has the ref `c{campaign}.{subscriber}.{attempt}`
   (unique): a slice queued twice stores nothing twice. The worker sends them like any other message.
+- A campaign is finished when every recipient is final: none waits to be queued, and none of its
+  messages waits to be handed over; until then it can be paused or cancelled.
 - `pause`, `resume`, `cancel`, `retry_failed`: a paused campaign's unsent messages go back to pending.
 """
 
@@ -20,6 +23,7 @@ from sqlalchemy import and_, bindparam, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
 from bot.domain.campaigns import Campaign, Pace, Status
+from bot.domain.gate import Cancel, Hold, Outgoing, Purpose, Reason, Since, Verdict, may_send
 from bot.domain.model import Program
 from bot.domain.outcome import Policy
 from bot.domain.quiet_hours import QuietHours
@@ -28,8 +32,11 @@ from bot.domain.templates import LocalizedMessage, compile_template
 from bot.domain.text import sendable
 from bot.domain.voice import Voice
 from bot.pipeline.changes import Changes, lock_subscribers
+from bot.pipeline.gating import Marketing, marketing_of
+from bot.pipeline.gating import recipient as gate_recipient
 from bot.store import rows
 from bot.store.schema import (
+    IN_OUTBOX,
     RECIPIENT_IS_PENDING,
     UTCDateTime,
     campaign_recipients,
@@ -214,6 +221,9 @@ _ANY_PENDING = (
     .where(campaign_recipients.c.campaign_id == bindparam("campaign"), RECIPIENT_IS_PENDING)
     .limit(1)
 )
+# A message of the campaign not yet handed over (waiting, held by quiet hours, or on the wire): the
+# campaign is still sending, and can still be paused or cancelled.
+_ANY_UNSENT = select(messages.c.id).where(messages.c.campaign_id == bindparam("campaign"), IN_OUTBOX).limit(1)
 _MARK_RECIPIENT = (
     update(campaign_recipients)
     .where(campaign_recipients.c.id == bindparam("b_id"))
@@ -226,12 +236,27 @@ _MARK_RECIPIENT = (
 )
 
 
+def _all_final(conn: Connection, campaign_id: int) -> bool:
+    """Every recipient sent, delivered, failed, skipped or cancelled: none waits to be queued, and
+    none of its messages waits to be handed over."""
+    if conn.execute(_ANY_PENDING, {"campaign": campaign_id}).first() is not None:
+        return False
+    return conn.execute(_ANY_UNSENT, {"campaign": campaign_id}).first() is None
+
+
 def queue_due(
-    conn: Connection, program: Program, policy: Policy, now: datetime, until: datetime, limit: int
+    conn: Connection,
+    program: Program,
+    policy: Policy,
+    quiet: QuietHours,
+    now: datetime,
+    until: datetime,
+    limit: int,
 ) -> Queued:
     """Up to `limit` due recipients of the campaigns sending now become outbox messages (or are
-    skipped, with the reason: unsubscribed since, smart sending, nothing to say)."""
+    skipped, with the gate's reason: unsubscribed since, smart sending, nothing to say)."""
     changes = Changes(now)
+    reached: dict[int, datetime] = {}  # subscriber -> a campaign message queued in this transaction
     marks: list[dict[str, Any]] = []
     refs: dict[str, int] = {}  # message ref -> recipient id
     finished = 0
@@ -241,10 +266,10 @@ def queue_due(
             break
         query = _DUE.with_for_update(skip_locked=True) if conn.dialect.name == "postgresql" else _DUE
         due = conn.execute(query, {"campaign": campaign_id, "until": until, "limit": room}).all()
-        if not due and conn.execute(_ANY_PENDING, {"campaign": campaign_id}).first() is None:
+        if not due and _all_final(conn, campaign_id):
             _set_status(conn, campaign_id, Status.FINISHED, now)
             finished += 1
-        slice_ = _Slice(campaign_id, definition, program, policy, changes)
+        slice_ = _Slice(campaign_id, definition, program, policy, quiet, changes, reached)
         for recipient, reason in slice_.decide(conn, due):
             marks.append({"b_id": recipient.id, "b_status": "skipped", "b_reason": reason, "b_message": None})
         refs.update(slice_.refs)
@@ -271,32 +296,46 @@ class _Slice:
     definition: Mapping[str, Any]
     program: Program
     policy: Policy
+    quiet: QuietHours
     changes: Changes
+    reached: dict[int, datetime]  # shared by the slices of one transaction: what they queued
 
     def __post_init__(self) -> None:
         self.refs: dict[str, int] = {}
         self.message = _localized(
             tuple(sorted(self.definition["messages"].items())), self.definition["default_language"]
         )
+        hours = self.definition.get("smart_sending_hours")
+        self.window = timedelta(hours=float(hours)) if hours else None
 
     def decide(self, conn: Connection, due: Sequence[Any]) -> list[tuple[Any, str]]:
-        """Queue a message for each recipient who may have it; (recipient, reason) for the others."""
+        """Queue a message for each recipient the gate lets have it; (recipient, reason) for the others."""
         if not due:
             return []
         people = lock_subscribers(conn, [r.subscriber_id for r in due])
-        recent = self._recently_reached(conn, list(people))
+        marketing = marketing_of(conn, people, self.window or timedelta(0), self.changes.now)
         skipped: list[tuple[Any, str]] = []
         for recipient in due:
             person = people.get(recipient.subscriber_id)
-            if person is None or person["status"] != SubscriberStatus.SUBSCRIBED.value:
-                skipped.append((recipient, "unsubscribed"))
-            elif recipient.subscriber_id in recent:
-                skipped.append((recipient, "smart_sending"))
-            elif not self._queue(recipient, person):
+            if person is None:
+                skipped.append((recipient, Reason.NOT_SUBSCRIBED.value))
+                continue
+            verdict = self._verdict(person, marketing)
+            if isinstance(verdict, Cancel):
+                skipped.append((recipient, verdict.reason.value))
+            elif not self._queue(recipient, person, verdict):
                 skipped.append((recipient, "nothing_to_send"))
         return skipped
 
-    def _queue(self, recipient: Any, person: rows.Row) -> bool:
+    def _verdict(self, person: rows.Row, marketing: Marketing) -> Verdict:
+        now = self.changes.now
+        other = marketing.latest_before(person["id"], None) if self.window else None
+        if self.window and person["id"] in self.reached:
+            other = max(filter(None, (other, self.reached[person["id"]])))
+        message = Outgoing(Purpose.MARKETING, now, self.window)
+        return may_send(message, gate_recipient(person), Since(other_marketing=other), self.quiet, now)
+
+    def _queue(self, recipient: Any, person: rows.Row, verdict: Verdict) -> bool:
         name = str(self.definition["name"])
         ref = f"c{self.campaign_id}.{recipient.subscriber_id}.{recipient.attempt}"
         voice = Voice.to(rows.subscriber_state(person), self.program)
@@ -309,30 +348,13 @@ class _Slice:
         media = tuple(self.definition.get("media") or ())
         if not body and not media:
             return False
-        row = rows.outbox_message(
-            person["id"], ref, body, media, None, recipient.send_after, recipient.send_after, self.changes.now
-        )
+        due = recipient.send_after
+        send_after = max(due, verdict.until) if isinstance(verdict, Hold) else due
+        row = rows.outbox_message(person["id"], ref, body, media, None, due, send_after, self.changes.now)
         self.changes.messages.append({**row, "campaign_id": self.campaign_id})
         self.refs[ref] = recipient.id
+        self.reached[person["id"]] = self.changes.now
         return True
-
-    def _recently_reached(self, conn: Connection, subscriber_ids: list[int]) -> set[int]:
-        """Smart sending: who got a marketing message in the last N hours (from anything else)."""
-        hours = self.definition.get("smart_sending_hours")
-        if not hours or not subscriber_ids:
-            return set()
-        since = self.changes.now - timedelta(hours=float(hours))
-        found = conn.execute(
-            select(messages.c.subscriber_id)
-            .where(
-                messages.c.subscriber_id.in_(subscriber_ids),
-                messages.c.direction == "outbound",
-                messages.c.marketing.is_(True),
-                messages.c.handed_at >= since,
-            )
-            .distinct()
-        )
-        return set(found.scalars())
 
 
 @lru_cache(maxsize=64)
@@ -415,7 +437,11 @@ def _unqueue(conn: Connection, campaign_id: int, now: datetime, back_to: str) ->
     ids = list(conn.execute(waiting).scalars())
     if not ids:
         return
-    conn.execute(update(messages).where(messages.c.id.in_(ids)).values(status="cancelled", updated_at=now))
+    conn.execute(
+        update(messages)
+        .where(messages.c.id.in_(ids))
+        .values(status="cancelled", reason=Reason.CAMPAIGN_STOPPED.value, updated_at=now)
+    )
     values: dict[str, Any] = {"status": back_to, "message_id": None, "updated_at": now}
     if back_to == "pending":
         values["attempt"] = campaign_recipients.c.attempt + 1

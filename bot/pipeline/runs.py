@@ -22,17 +22,19 @@ from bot.store.statements import (
     START_RUN,
 )
 
+RunName = tuple[str, str]  # (flow, event key): one subscriber's run; the key is '' but per event
+
 
 @dataclass
 class RunBook:
-    current: dict[str, RunState | None] = field(default_factory=dict)  # None: ended in this transaction
-    new: dict[str, str] = field(default_factory=dict)  # flows started here -> what started them
-    moved: set[str] = field(default_factory=set)  # runs that existed before and moved on
+    current: dict[RunName, RunState | None] = field(default_factory=dict)  # None: ended in this transaction
+    new: dict[RunName, str] = field(default_factory=dict)  # runs started here -> what started them
+    moved: set[RunName] = field(default_factory=set)  # runs that existed before and moved on
     left: list[tuple[str, str, int]] = field(default_factory=list)  # (flow, answered | timed_out, step)
     cancelled: bool = False
 
     def flows(self) -> Flows:
-        active = {flow for flow, state in self.current.items() if state is not None}
+        active = {flow for (flow, _), state in self.current.items() if state is not None}
         waiting = next((s for s in self.current.values() if s is not None and s.waiting), None)
         return Flows(frozenset(active), waiting)
 
@@ -43,13 +45,13 @@ class RunBook:
         self.cancelled = True
 
     def apply(self, change: RunChange, started_by: str) -> None:
-        self.current[change.flow] = change.state
+        self.current[change.name] = change.state
         if change.left is not None:
             self.left.append((change.flow, *change.left))
         if change.started:
-            self.new[change.flow] = started_by
-        elif change.flow not in self.new:
-            self.moved.add(change.flow)
+            self.new[change.name] = started_by
+        elif change.name not in self.new:
+            self.moved.add(change.name)
 
 
 def load_books(conn: Connection, subscriber_ids: Iterable[int]) -> dict[int, RunBook]:
@@ -58,7 +60,8 @@ def load_books(conn: Connection, subscriber_ids: Iterable[int]) -> dict[int, Run
     ids = list(subscriber_ids)
     if ids:
         for run in conn.execute(ACTIVE_RUNS, {"ids": ids}).mappings():
-            books.setdefault(run["subscriber_id"], RunBook()).current[run["flow"]] = rows.run_state(run)
+            state = rows.run_state(run)
+            books.setdefault(run["subscriber_id"], RunBook()).current[state.name] = state
     return books
 
 
@@ -69,13 +72,13 @@ def write_books(conn: Connection, books: dict[int, RunBook], now: datetime) -> i
         executemany(conn, CANCEL_RUNS, cancelled)
         executemany(conn, CANCEL_OUTBOX, cancelled)
     started = [
-        rows.new_run(s, flow, book.current.get(flow), started_by, now)
+        rows.new_run(s, name[0], book.current.get(name), started_by, now) | {"run_key": name[1]}
         for s, book in books.items()
-        for flow, started_by in book.new.items()
+        for name, started_by in book.new.items()
     ]
     if started:  # a flow already running for the subscriber is not started twice
         executemany(conn, START_RUN[conn.dialect.name], started)
-    moved = [_moved(s, flow, book.current.get(flow), now) for s, book in books.items() for flow in book.moved]
+    moved = [_moved(s, name, book.current.get(name), now) for s, book in books.items() for name in book.moved]
     executemany(conn, MOVE_RUN, moved)
     _count_questions(conn, books, now)
     return len(started)
@@ -93,11 +96,12 @@ def _count_questions(conn: Connection, books: dict[int, RunBook], now: datetime)
     executemany(conn, INSERT_DELTAS, counted)
 
 
-def _moved(subscriber_id: int, flow: str, state: RunState | None, now: datetime) -> dict[str, Any]:
+def _moved(subscriber_id: int, name: RunName, state: RunState | None, now: datetime) -> dict[str, Any]:
     values = rows.run_values(state, now)
     return {
         "b_subscriber": subscriber_id,
-        "b_flow": flow,
+        "b_flow": name[0],
+        "b_key": name[1],
         "b_now": now,
         **{f"b_{k}": v for k, v in values.items()},
     }

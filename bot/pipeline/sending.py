@@ -7,7 +7,7 @@ worker asks the carrier whether it arrived before sending again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,9 +17,12 @@ from sqlalchemy.engine import Connection
 
 from bot.channels.base import SendResult
 from bot.domain.delivery import DISPATCHING, PENDING, moves_forward
+from bot.domain.flows import Flow
+from bot.domain.gate import Cancel, Hold, may_send
 from bot.domain.quiet_hours import QuietHours
-from bot.domain.subscription import Status
+from bot.pipeline.gating import HandOver, Queued, recipient
 from bot.pipeline.statuses import carrier_opt_outs
+from bot.store.bulk import executemany
 from bot.store.schema import messages, subscribers
 
 RETRY_BASE = 2.0  # seconds; doubled per attempt
@@ -52,74 +55,96 @@ _OUTBOX_ROWS = (
         messages.c.body,
         messages.c.media_urls,
         messages.c.status,
-        messages.c.marketing,
+        messages.c.purpose,
         messages.c.attempts,
         messages.c.send_after,
+        messages.c.created_at,
         messages.c.updated_at,
+        messages.c.run_id,
+        messages.c.campaign_id,
+        messages.c.subscriber_id,
         subscribers.c.phone,
         subscribers.c.country,
         subscribers.c.status.label("subscriber_status"),
+        subscribers.c.unsubscribed_at,
     )
     .join(subscribers, subscribers.c.id == messages.c.subscriber_id)
     .where(messages.c.id.in_(bindparam("ids", expanding=True)))
 )
+_CANCEL = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"))
+    .values(status="cancelled", reason=bindparam("b_reason"), updated_at=bindparam("b_now"))
+)
+_HOLD = update(messages).where(messages.c.id == bindparam("b_id")).values(send_after=bindparam("b_until"))
 
 
-def claim(conn: Connection, ids: Sequence[int], quiet: QuietHours, now: datetime, lease: timedelta) -> Claims:
-    """Move each message that may go out now to `dispatching`; say when to look at the others.
+def claim(
+    conn: Connection,
+    ids: Sequence[int],
+    quiet: QuietHours,
+    now: datetime,
+    lease: timedelta,
+    flows: Mapping[str, Flow] | None = None,
+) -> Claims:
+    """Move each message the gate lets go now to `dispatching`; say when to look at the others.
     A message `dispatching` for longer than `lease` without a sign of life is taken over."""
     query = _OUTBOX_ROWS
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(of=messages)  # a STOP's cancel waits for us, or we for it
     claims = Claims([], {}, [])
-    found: set[int] = set()
-    cancelled: list[int] = []
-    for row in conn.execute(query, {"ids": list(ids)}):
-        found.add(row.id)
-        if row.status not in (PENDING, DISPATCHING):
-            claims.dropped.append(row.id)  # sent, failed or cancelled meanwhile
-        elif row.subscriber_status != Status.SUBSCRIBED.value:
-            cancelled.append(row.id)
-        else:
-            _claim_one(conn, row, claims, quiet, now, lease)
-    if cancelled:
-        conn.execute(
-            update(messages).where(messages.c.id.in_(cancelled)).values(status="cancelled", updated_at=now)
+    rows = conn.execute(query, {"ids": list(ids)}).all()
+    found = {row.id for row in rows}
+    live = [row for row in rows if row.status in (PENDING, DISPATCHING)]
+    claims.dropped += [row.id for row in rows if row.status not in (PENDING, DISPATCHING)]
+    facts = HandOver(conn, [_queued(row) for row in live], flows or {}, now)
+    cancelled: list[dict[str, Any]] = []
+    held: list[dict[str, Any]] = []
+    for row in live:
+        if row.status == DISPATCHING and row.updated_at + lease > now:
+            claims.later[row.id] = row.updated_at + lease  # another worker is handing it over right now
+            continue
+        if row.send_after is not None and row.send_after > now:
+            claims.later[row.id] = row.send_after
+            continue
+        queued = _queued(row)
+        verdict = may_send(
+            facts.outgoing(queued), recipient(dict(row._mapping)), facts.since(queued), quiet, now
         )
+        if isinstance(verdict, Cancel):
+            cancelled.append({"b_id": row.id, "b_reason": verdict.reason.value, "b_now": now})
+        elif isinstance(verdict, Hold):  # held by the rate until the window closed: wait for it to open
+            claims.later[row.id] = verdict.until
+            held.append({"b_id": row.id, "b_until": verdict.until})
+        else:
+            claims.ready.append(_claimed(row))
+    executemany(conn, _CANCEL, cancelled)
+    executemany(conn, _HOLD, held)
     if claims.ready:
         conn.execute(
             update(messages)
             .where(messages.c.id.in_([c.id for c in claims.ready]))
             .values(status=DISPATCHING, attempts=messages.c.attempts + 1, updated_at=now)
         )
-    claims.dropped += [i for i in ids if i not in found] + cancelled
+    claims.dropped += [i for i in ids if i not in found] + [c["b_id"] for c in cancelled]
     return claims
 
 
-def _claim_one(
-    conn: Connection, row: Any, claims: Claims, quiet: QuietHours, now: datetime, lease: timedelta
-) -> None:
-    if row.status == DISPATCHING and row.updated_at + lease > now:
-        claims.later[row.id] = row.updated_at + lease  # another worker is handing it over right now
-    elif row.send_after is not None and row.send_after > now:
-        claims.later[row.id] = row.send_after
-    elif row.marketing and not quiet.allows(now, row.phone, row.country):
-        # Held by the rate until the window closed: wait for it to open again.
-        claims.later[row.id] = quiet.next_allowed(now, row.phone, row.country)
-        conn.execute(update(messages).where(messages.c.id == row.id).values(send_after=claims.later[row.id]))
-    else:
-        claims.ready.append(
-            Claimed(
-                id=row.id,
-                ref=row.ref,
-                to=row.phone,
-                body=row.body,
-                media_urls=tuple(row.media_urls or ()),
-                attempts=row.attempts,
-                recovering=row.status == DISPATCHING,
-                since=row.updated_at,
-            )
-        )
+def _queued(row: Any) -> Queued:
+    return Queued(row.id, row.subscriber_id, row.purpose, row.created_at, row.run_id, row.campaign_id)
+
+
+def _claimed(row: Any) -> Claimed:
+    return Claimed(
+        id=row.id,
+        ref=row.ref,
+        to=row.phone,
+        body=row.body,
+        media_urls=tuple(row.media_urls or ()),
+        attempts=row.attempts,
+        recovering=row.status == DISPATCHING,
+        since=row.updated_at,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """A sign-up page's request, stored: the subscriber (made if new), the consent record of the opt-in
-requested with where it came from, and the "Reply Y" text in the outbox, sent at once (it answers
-their own request: quiet hours do not hold it)."""
+requested with where it came from, and the "Reply Y" text in the outbox: a consent message, which
+the gate lets reach a pending subscriber at once (it answers their own request: quiet hours do not
+hold it)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from bot.domain.conversation import web_opt_in
+from bot.domain.gate import Purpose
 from bot.domain.model import Program
 from bot.pipeline.changes import Cause, Changes, lock_subscribers
 from bot.store import rows
@@ -31,6 +33,6 @@ def sign_up(conn: Connection, phone: str, form: str, address: str, program: Prog
     for n, body in enumerate(outcome.replies):
         ref = f"w{subscriber_id}.{n}.{secrets.token_hex(6)}"
         message = rows.outbox_message(subscriber_id, ref, body, (), None, now, now, now)
-        changes.messages.append({**message, "marketing": False})
+        changes.messages.append(rows.purposed(message, Purpose.CONSENT))
     changes.write(conn)
     return len(outcome.replies)

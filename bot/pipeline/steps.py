@@ -7,6 +7,7 @@ and its writes go through the same `Changes` as an inbound message's.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,13 +17,17 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from bot.domain.conversation import step_due
+from bot.domain.gate import Cancel, Hold, Outgoing, Purpose, Since, may_send
 from bot.domain.model import Program
 from bot.domain.outcome import Outcome, Policy, RunChange
 from bot.domain.quiet_hours import QuietHours
 from bot.pipeline.automations import exited
 from bot.pipeline.changes import Cause, Changes, lock_subscribers
+from bot.pipeline.gating import recipient
 from bot.store import rows
 from bot.store.statements import NEW_OUTBOX_IDS, RUNS_BY_ID
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,16 +64,17 @@ def run_due_steps(
         person = people[run["subscriber_id"]]
         book = changes.book(person["id"])
         if run["id"] in ended:  # its exit event came: it ends here, sending nothing
-            book.apply(RunChange(run["flow"], None, started=False), "exit")
+            book.apply(RunChange(run["flow"], None, started=False, key=run["run_key"]), "exit")
             continue
         outcome = step_due(
             rows.run_state(run), rows.subscriber_state(person), program, policy, book.flows(), now
         )
         flow = program.flows.get(run["flow"])
-        held = quiet if flow is None or not flow.automation.transactional else None
-        _to_outbox(changes, person, run, outcome, held, policy.link_base)
+        transactional = flow is not None and flow.automation.transactional
+        purpose = Purpose.TRANSACTIONAL if transactional else Purpose.MARKETING
+        _to_outbox(changes, person, run, outcome, purpose, quiet, policy.link_base)
         changes.record(person, outcome, Cause(now, f"flow:{run['flow']}"))
-        state = book.current.get(run["flow"])
+        state = book.current.get((run["flow"], run["run_key"]))
         nexts[run["id"]] = state.due_at if state is not None else None
     changes.write(conn)
     return Stepped(nexts, _created(conn, changes), changes.started)
@@ -79,26 +85,38 @@ def _to_outbox(
     person: rows.Row,
     run: Mapping[Any, Any],
     outcome: Outcome,
-    quiet: QuietHours | None,
+    purpose: Purpose,
+    quiet: QuietHours,
     link_base: str | None,
 ) -> None:
-    """Each message the step says goes to the outbox, held by quiet hours in the subscriber's zone
-    (`quiet` None: a transactional flow's, an order's or a shipment's news, goes at once)."""
-    send_after = (
-        quiet.next_allowed(changes.now, person["phone"], person.get("country")) if quiet else changes.now
-    )
+    """Each message the step says goes to the outbox as the gate lets it: now, or held until quiet
+    hours end in the subscriber's zone (marketing). A message that could not be written is stored
+    failed, with why: never dropped without a word."""
+    verdict = may_send(Outgoing(purpose, changes.now), recipient(person), Since(), quiet, changes.now)
+    send_after = verdict.until if isinstance(verdict, Hold) else changes.now
+    origin = f"flow:{run['flow']}"
     for n, body in enumerate(outcome.replies):
         ref = f"r{run['id']}.{run['step']}.{n}.{secrets.token_hex(4)}"
+        body = changes.tracked(body, person["id"], ref, origin, link_base)
         media = outcome.media.get(n, ())
-        body = changes.tracked(body, person["id"], ref, f"flow:{run['flow']}", link_base)
         message = rows.outbox_message(
             person["id"], ref, body, media, run["id"], run["due_at"], send_after, changes.now
         )
-        changes.messages.append({**message, "marketing": quiet is not None})
+        message = rows.purposed(message, purpose)
+        if isinstance(verdict, Cancel):
+            message.update(status="cancelled", reason=verdict.reason.value)
+        changes.messages.append(message)
+    for n, problem in enumerate(outcome.failed):
+        log.error("flow %s, step %s: a message could not be written: %s", run["flow"], run["step"], problem)
+        ref = f"r{run['id']}.{run['step']}.f{n}.{secrets.token_hex(4)}"
+        message = rows.outbox_message(
+            person["id"], ref, "", (), run["id"], run["due_at"], changes.now, changes.now
+        )
+        changes.messages.append({**rows.purposed(message, purpose), "status": "failed", "reason": problem})
 
 
 def _created(conn: Connection, changes: Changes) -> dict[int, datetime]:
-    refs = [row["ref"] for row in changes.messages]
+    refs = [row["ref"] for row in changes.messages if row["status"] == "pending"]
     if not refs:
         return {}
     return {found.id: found.send_after for found in conn.execute(NEW_OUTBOX_IDS, {"refs": refs})}

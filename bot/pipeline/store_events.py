@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from bot.domain.attribution import Touch, Windows, credit
 from bot.domain.flows import Flow
 from bot.domain.store_events import ORDER_PLACED, StoreEvent
-from bot.pipeline.automations import automate
+from bot.pipeline.automations import Automated, automate
 from bot.store.schema import (
     campaigns,
     clicks,
@@ -71,15 +71,34 @@ def record_events(
     return record_batches(conn, [events], flows, windows, now)[0]
 
 
+def import_history(
+    conn: Connection,
+    events: Sequence[StoreEvent],
+    flows: Mapping[str, Flow],
+    windows: Windows,
+    now: datetime,
+    start: bool,
+) -> tuple[Recorded, Automated]:
+    """Store a batch of a store's history as `record_events` does; its automations start only if
+    `start` (and then only for events fresh enough): what they did is said with it."""
+    automated: list[Automated] = []
+    recorded = record_batches(conn, [events], flows, windows, now, start=start, automated=automated)[0]
+    return recorded, automated[0]
+
+
 def record_batches(
     conn: Connection,
     batches: Sequence[Sequence[StoreEvent]],
     flows: Mapping[str, Flow],
     windows: Windows,
     now: datetime,
+    *,
+    start: bool = True,
+    automated: list[Automated] | None = None,
 ) -> list[Recorded]:
     """Several batches (the calls the writer took together) in one pass: the same few statements
-    for all of them, what each batch came to reported apart."""
+    for all of them, what each batch came to reported apart (and what automations did, all
+    together, appended to `automated` if given)."""
     events = [e for batch in batches for e in batch]
     owners = _owners(conn, {e.phone for e in events})
     fresh = _first_of_each_order(conn, events)
@@ -89,7 +108,10 @@ def record_batches(
     kept = {id(e): ids[(e.source, e.external_id)] for e in fresh if (e.source, e.external_id) in ids}
     orders = [kept[id(e)] for e in fresh if id(e) in kept and e.type == ORDER_PLACED and e.phone in owners]
     credited = attribute(conn, orders, windows)
-    automate(conn, [(e, owners[e.phone]) for e in fresh if id(e) in kept and e.phone in owners], flows, now)
+    owned = [(e, owners[e.phone]) for e in fresh if id(e) in kept and e.phone in owners]
+    done = automate(conn, owned, flows, now, start=start)
+    if automated is not None:
+        automated.append(done)
     return [
         Recorded(
             stored=sum(1 for e in batch if id(e) in kept),

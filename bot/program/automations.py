@@ -4,6 +4,9 @@ trigger: {event: checkout_started, where: {total_price: {greater: 0}, currency: 
 exit_when: {event: order_placed}              (or a list of events)
 at_most: once per 48h
 transactional: true                           (an order's news: not held by quiet hours)
+per: event.order_ref                          (a run for each order, once; else one run at a time)
+fresh_for: 2h                                 (an older event starts nothing; default: the waits
+                                               before the first message, and 1h, or 6h if transactional)
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from bot.program.context import Compiling, Loc
 from bot.program.durations import duration
 from bot.program.yamlfile import YamlDoc
 
-FLOW_KEYS = ("steps", "trigger", "exit_when", "at_most", "transactional")
+FLOW_KEYS = ("steps", "trigger", "exit_when", "at_most", "transactional", "per", "fresh_for")
+_PER = re.compile(r"^event\.([A-Za-z_][A-Za-z0-9_]{0,49})$")
 _TYPE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 _ONCE_PER = re.compile(r"^\s*once\s+per\s+(.+)$", re.IGNORECASE)
 
@@ -49,11 +53,37 @@ def compile_automation(c: Compiling, doc: YamlDoc, loc: Loc, body: Mapping[str, 
     transactional = body.get("transactional", False)
     if not isinstance(transactional, bool):
         c.error(doc, [*loc, "transactional"], f"{_name(loc)}: transactional: expected true or false")
-    if trigger is None and (exits or at_most) and len(c.errors) == errors:
-        c.note(doc, loc, f"{_name(loc)}: exit_when and at_most only act on a flow with a trigger")
+    per = _per(c, doc, loc, body)
+    fresh_for = None
+    if "fresh_for" in body:
+        fresh_for = duration(body["fresh_for"])
+        if fresh_for is None:
+            c.error(
+                doc,
+                [*loc, "fresh_for"],
+                f"{_name(loc)}: fresh_for {body['fresh_for']!r}: expected 2h (or 30m, 2d)",
+            )
+    if trigger is None and (exits or at_most or per or fresh_for) and len(c.errors) == errors:
+        c.note(
+            doc, loc, f"{_name(loc)}: exit_when, at_most, per and fresh_for only act on a flow with a trigger"
+        )
     if len(c.errors) > errors:
         return None
-    return Automation(trigger, frozenset(exits), at_most, bool(transactional))
+    return Automation(trigger, frozenset(exits), at_most, bool(transactional), per, fresh_for)
+
+
+def _per(c: Compiling, doc: YamlDoc, loc: Loc, body: Mapping[str, Any]) -> str | None:
+    if "per" not in body:
+        return None
+    found = _PER.match(str(body["per"]))
+    if found is None:
+        c.error(
+            doc,
+            [*loc, "per"],
+            f"{_name(loc)}: per {body['per']!r}: expected an event field, such as event.order_ref",
+        )
+        return None
+    return found.group(1)
 
 
 def _trigger(c: Compiling, doc: YamlDoc, loc: Loc, raw: Any) -> Trigger | None:

@@ -47,6 +47,7 @@ class Rule:
     n: str = "1"
     amount: str = "0"
     fill: str | None = None  # the condition on a stored row when filling, if not `when`
+    revision: int = 11  # the migration that brought the columns it reads
 
 
 JOINED = "new.to_status = 'subscribed' AND new.from_status <> 'subscribed'"
@@ -113,6 +114,15 @@ RULES = (
         "messages", "update", "failed", "coalesce(CAST(old.error_code AS TEXT), '')",
         "coalesce(old.handed_at, old.created_at)",
         f"old.status IN {FAILED} AND new.status NOT IN {FAILED}", n="-1",
+    ),
+    # Held back by the gate for good (cancelled), by its reason: an opt-out, smart sending, an exit.
+    Rule(
+        "messages", "insert", "held_back", "coalesce(new.reason, '')", "new.created_at",
+        "new.status = 'cancelled' AND new.direction = 'outbound'", revision=12,
+    ),
+    Rule(
+        "messages", "update", "held_back", "coalesce(new.reason, '')", "new.updated_at",
+        "new.status = 'cancelled' AND old.status <> 'cancelled'", revision=12,
     ),
     Rule(
         "clicks", "insert", "clicks",
@@ -181,9 +191,14 @@ def _insert(dialect: str, rules: list[Rule]) -> str:
     return f"INSERT INTO activity_deltas (hour, metric, label, n, amount) {selects};"
 
 
-def _groups() -> dict[tuple[str, str], list[Rule]]:
+LATEST = max(rule.revision for rule in RULES)
+
+
+def _groups(revision: int = LATEST) -> dict[tuple[str, str], list[Rule]]:
     groups: dict[tuple[str, str], list[Rule]] = {}
     for rule in RULES:
+        if rule.revision > revision:
+            continue
         groups.setdefault((rule.table, rule.on), []).append(rule)
     return groups
 
@@ -195,10 +210,11 @@ def _watched(table: str, on: str) -> str:
     return WATCHED[table] if on == "update" else on.upper()
 
 
-def install(conn: Connection) -> None:
-    """(Re)create the counting triggers: one per table and kind of write."""
+def install(conn: Connection, revision: int = LATEST) -> None:
+    """(Re)create the counting triggers: one per table and kind of write (the rules the schema of
+    migration `revision` can run)."""
     dialect = conn.dialect.name
-    for (table, on), rules in _groups().items():
+    for (table, on), rules in _groups(revision).items():
         name = f"count_{table}_{on}"
         body = _insert(dialect, rules)
         if dialect == "postgresql":
@@ -232,12 +248,13 @@ def uninstall(conn: Connection) -> None:
             conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
 
 
-def fill(conn: Connection) -> None:
+def fill(conn: Connection, revision: int = LATEST, since: int = 0) -> None:
     """Count the history once (a new install, or an upgrade of a database that has some): every
-    rule over the rows it would have counted, as deltas, then folded."""
+    rule (of the migrations after `since` up to `revision`) over the rows it would have counted,
+    as deltas, then folded."""
     dialect = conn.dialect.name
     for rule in RULES:
-        if rule.on != "insert":
+        if rule.on != "insert" or not since < rule.revision <= revision:
             continue
         when = rule.fill or rule.when
         hour = hour_of(dialect, rule.at)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.flow_runner import RunState
+from bot.domain.gate import Purpose
 from bot.domain.inbound import InboundMessage
 from bot.domain.phones import region_of
 from bot.domain.subscription import ConsentChange, Status
@@ -49,6 +50,7 @@ def _message(subscriber_id: int, direction: str, body: str, media: list[str], no
         "reply_to": None,
         "intent": None,
         "campaign_id": None,
+        "purpose": None,
         "created_at": now,
         "updated_at": now,
     }
@@ -73,6 +75,7 @@ def reply(
         "ref": ref,
         "reply_to": to,
         "status": status,
+        "purpose": Purpose.REPLY.value,
     }
 
 
@@ -86,17 +89,24 @@ def outbox_message(
     send_after: datetime,
     now: datetime,
 ) -> Row:
-    """A message the worker sends later: pending until it is claimed and handed to the carrier."""
+    """A message the worker sends later: pending until the gate lets it go and it is handed to the
+    carrier. Marketing, the gate's strictest purpose, unless `purposed` says otherwise."""
     return {
         **_message(subscriber_id, "outbound", body, list(media), now),
         "ref": ref,
         "status": "pending",
         "run_id": run_id,
+        "purpose": Purpose.MARKETING.value,
         "marketing": True,
         "due_at": due_at,
         "send_after": send_after,
         "attempts": 0,
     }
+
+
+def purposed(message: Row, purpose: Purpose) -> Row:
+    """An outbox message with its purpose: which rules the gate applies to it."""
+    return {**message, "purpose": purpose.value, "marketing": purpose is Purpose.MARKETING}
 
 
 def consent_event(
@@ -145,7 +155,13 @@ def keyword_event(
 
 def run_state(row: Mapping[Any, Any]) -> RunState:
     return RunState(
-        row["flow"], row["step"], row["waiting"], row["asked_again"], row["due_at"], row.get("event")
+        row["flow"],
+        row["step"],
+        row["waiting"],
+        row["asked_again"],
+        row["due_at"],
+        row.get("event"),
+        row.get("run_key") or "",
     )
 
 
@@ -169,6 +185,7 @@ def new_run(subscriber_id: int, flow: str, state: RunState | None, started_by: s
         "started_at": now,
         "updated_at": now,
         "event": dict(state.event) if state is not None and state.event is not None else None,
+        "run_key": state.key if state is not None else "",
         **run_values(state, now),
     }
 

@@ -131,6 +131,8 @@ flow_runs = Table(
     Column("due_at", UTCDateTime),
     Column("started_by", String(64)),  # the MessageSid that started it, "event:<type>", "flow:<name>"
     Column("event", Document),  # the store event that started it (an automation): its messages see it
+    # A flow that runs once per event (`per: event.order_id`): that event's key; '' for the others.
+    Column("run_key", String(200), nullable=False, server_default=""),
     Column("started_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("ended_at", UTCDateTime),
@@ -138,9 +140,20 @@ flow_runs = Table(
         "uq_flow_runs_active",
         "subscriber_id",
         "flow",
+        "run_key",
         unique=True,
         sqlite_where=text("status = 'active'"),
         postgresql_where=text("status = 'active'"),
+    ),
+    # One run per event key, ever: the same order's confirmation is never started twice.
+    Index(
+        "uq_flow_runs_key",
+        "subscriber_id",
+        "flow",
+        "run_key",
+        unique=True,
+        sqlite_where=text("run_key <> ''"),
+        postgresql_where=text("run_key <> ''"),
     ),
     Index(
         "ix_flow_runs_due",
@@ -180,6 +193,10 @@ messages = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("handed_at", UTCDateTime),  # when the carrier's API accepted it
     Column("campaign_id", Id),  # a campaign's message (else a flow step's or a reply)
+    # Why it exists, as the gate reads it (bot.domain.gate.Purpose): reply, consent, transactional,
+    # marketing, person. And why it was held back for good or failed before the carrier, if it was.
+    Column("purpose", String(16)),
+    Column("reason", String(200)),
     Index(None, "subscriber_id", "id"),
     Index(None, "reply_to"),
     Index(  # reports and segments: a campaign's messages

@@ -3,7 +3,7 @@ on a small batch. Parameters of `update` statements are prefixed `b_`, never a c
 
 from __future__ import annotations
 
-from sqlalchemy import Insert, bindparam, func, or_, select, text, update
+from sqlalchemy import Insert, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.store.schema import (
@@ -103,15 +103,15 @@ ACTIVE_RUNS = select(
     flow_runs.c.asked_again,
     flow_runs.c.due_at,
     flow_runs.c.event,
+    flow_runs.c.run_key,
 ).where(flow_runs.c.subscriber_id.in_(bindparam("ids", expanding=True)), RUN_IS_ACTIVE)
 # By primary key alone: a status in the WHERE clause once led SQLite through an index of every
 # active run. The caller keeps the active ones.
 RUNS_BY_ID = select(flow_runs).where(flow_runs.c.id.in_(bindparam("ids", expanding=True)))
-# A flow already running for the subscriber is not started twice: the database says so too.
+# A flow already running for the subscriber is not started twice, nor a flow run once per event for
+# the same event: the database says so too (either unique index).
 START_RUN: dict[str, Insert] = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(flow_runs).on_conflict_do_nothing(
-        index_elements=["subscriber_id", "flow"], index_where=text("status = 'active'")
-    )
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(flow_runs).on_conflict_do_nothing()
     for dialect in (sqlite, postgresql)
 }
 CANCEL_RUNS = (
@@ -124,6 +124,7 @@ MOVE_RUN = (
     .where(
         flow_runs.c.subscriber_id == bindparam("b_subscriber"),
         flow_runs.c.flow == bindparam("b_flow"),
+        flow_runs.c.run_key == bindparam("b_key"),
         RUN_IS_ACTIVE,
     )
     .values(

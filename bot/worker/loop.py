@@ -50,7 +50,11 @@ CAMPAIGN_LOOK = 0.2  # seconds between two looks for a campaign to send (one ind
 FOLD_EVERY = 15.0  # seconds between two folds of the dashboard's counts (store/activity.py)
 FOLD_BATCH = 50_000  # counts folded at most in one transaction
 SEGMENT_COUNT_EVERY = 300.0  # seconds between two counts of every segment for the dashboard
-CAMPAIGN_AHEAD = 5.0  # seconds of sending at the rate: how many campaign messages wait in the outbox
+# Seconds of sending at the rate: how many campaign messages wait in the outbox, so that a pause or a
+# cancel takes effect within seconds and a flow step falling due waits behind no more than this;
+# at least CAMPAIGN_FLOOR messages, so a tiny rate still keeps the wire busy.
+CAMPAIGN_AHEAD = 2.0
+CAMPAIGN_FLOOR = 4
 
 
 async def _rest(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
@@ -285,7 +289,7 @@ class Worker:
     def campaign_backlog(self) -> int:
         """Campaign messages kept in the outbox at most: a few seconds at the rate, so flow steps
         falling due meanwhile wait behind a few seconds of a campaign, not all of it."""
-        return max(self.batch, int(self.settings.send_rate * CAMPAIGN_AHEAD))
+        return max(CAMPAIGN_FLOOR, int(self.settings.send_rate * CAMPAIGN_AHEAD))
 
     async def queue_campaigns(self) -> int:
         """Start the campaigns whose time has come; queue due recipients while the backlog is short."""
@@ -308,7 +312,7 @@ class Worker:
         if room <= 0:
             return 0
         queued = await self._transactions.run(
-            campaigns.queue_due, program, self.settings.policy, now, until, room
+            campaigns.queue_due, program, self.settings.policy, self.settings.quiet_hours, now, until, room
         )
         if queued.messages:
             await self.outbox.add(queued.messages)
@@ -334,7 +338,7 @@ class Worker:
             await self.rate.refund(self.number, grant.granted)
             return [], None
         claims = await self._transactions.run(
-            sending.claim, ids, self.settings.quiet_hours, now, self.takeover
+            sending.claim, ids, self.settings.quiet_hours, now, self.takeover, self.program().flows
         )
         await self.rate.refund(self.number, grant.granted - len(claims.ready))
         await self.outbox.add(claims.later)

@@ -58,6 +58,7 @@ HOT = [
         {
             "b_subscriber": 1,
             "b_flow": "welcome",
+            "b_key": "",
             "b_status": "active",
             "b_step": 1,
             "b_waiting": False,

@@ -68,8 +68,8 @@ def upgrade() -> None:
             "ALTER TABLE activity_deltas SET "
             "(autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000)"
         )
-    activity.fill(connection)
-    activity.install(connection)
+    activity.fill(connection, revision=11)
+    activity.install(connection, revision=11)
 
 
 def downgrade() -> None:

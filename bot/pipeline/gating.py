@@ -1,0 +1,139 @@
+"""What the gate (`bot.domain.gate`) reads about messages, gathered from the store in a few
+statements per batch, under the same locks as the writes that follow.
+
+Used when messages are queued (flow steps, campaigns, sign-ups) and when the worker hands them to
+the carrier, so both ask the same question of the same facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, literal_column, or_, select
+from sqlalchemy.engine import Connection
+
+from bot.domain.flows import Flow
+from bot.domain.gate import Outgoing, Purpose, Recipient, Since
+from bot.domain.subscription import Status
+from bot.pipeline.automations import exited
+from bot.store.schema import campaigns, flow_runs, messages
+
+UNREACHED = ("failed", "undelivered", "cancelled")  # never reached them: smart sending forgets these
+
+_MARKETING_OF = select(
+    messages.c.id, messages.c.subscriber_id, messages.c.status, messages.c.handed_at, messages.c.created_at
+).where(
+    messages.c.subscriber_id.in_(bindparam("ids", expanding=True)),
+    messages.c.direction == literal_column("'outbound'"),
+    messages.c.purpose == literal_column("'marketing'"),
+    messages.c.status.not_in(UNREACHED),
+    or_(messages.c.handed_at >= bindparam("since"), messages.c.status.in_(("pending", "dispatching"))),
+)
+_RUNS = select(flow_runs.c.id, flow_runs.c.subscriber_id, flow_runs.c.flow, flow_runs.c.event).where(
+    flow_runs.c.id.in_(bindparam("ids", expanding=True))
+)
+_SMART_SENDING = select(campaigns.c.id, campaigns.c.definition).where(
+    campaigns.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def recipient(row: Mapping[str, Any]) -> Recipient:
+    """The gate's view of a subscriber row (or a row joined with one: `subscriber_status`)."""
+    status = row.get("subscriber_status") or row["status"]
+    return Recipient(row["phone"], row.get("country"), Status(status), row.get("unsubscribed_at"))
+
+
+@dataclass(frozen=True)
+class Marketing:
+    """A subscriber's marketing messages that count for smart sending."""
+
+    reached: dict[int, datetime]  # subscriber -> the latest hand-over within the window
+    queued: dict[int, list[tuple[int, datetime]]]  # subscriber -> (message id, queued at), not yet handed
+
+    def latest_before(self, subscriber_id: int, message_id: int | None) -> datetime | None:
+        """The latest other marketing message: handed over, or queued before `message_id` (None:
+        a message not stored yet, queued after all of them)."""
+        times = [
+            at for other, at in self.queued.get(subscriber_id, ()) if message_id is None or other < message_id
+        ]
+        if subscriber_id in self.reached:
+            times.append(self.reached[subscriber_id])
+        return max(times, default=None)
+
+
+def marketing_of(
+    conn: Connection, subscriber_ids: Iterable[int], window: timedelta, now: datetime
+) -> Marketing:
+    """The marketing messages of these subscribers handed over within `window`, or still queued."""
+    ids = sorted(set(subscriber_ids))
+    found = Marketing({}, {})
+    if not ids:
+        return found
+    for row in conn.execute(_MARKETING_OF, {"ids": ids, "since": now - window}):
+        if row.handed_at is not None:
+            latest = found.reached.get(row.subscriber_id)
+            found.reached[row.subscriber_id] = max(row.handed_at, latest or row.handed_at)
+        else:
+            found.queued.setdefault(row.subscriber_id, []).append((row.id, row.created_at))
+    return found
+
+
+def exited_runs(conn: Connection, run_ids: Iterable[int], flows: Mapping[str, Flow]) -> set[int]:
+    """The runs among these whose exit event came at or after the event that started them."""
+    ids = sorted(set(run_ids))
+    if not ids or not any(flow.automation.exit_when for flow in flows.values()):
+        return set()
+    runs = [dict(row) for row in conn.execute(_RUNS, {"ids": ids}).mappings()]
+    return exited(conn, runs, flows)
+
+
+def smart_sending_of(conn: Connection, campaign_ids: Iterable[int]) -> dict[int, timedelta]:
+    """Each campaign's smart-sending window, as it was fixed when it started (none: off)."""
+    ids = sorted(set(campaign_ids))
+    if not ids:
+        return {}
+    windows = {}
+    for row in conn.execute(_SMART_SENDING, {"ids": ids}):
+        hours = (row.definition or {}).get("smart_sending_hours")
+        if hours:
+            windows[row.id] = timedelta(hours=float(hours))
+    return windows
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A stored message as the hand-over reads it."""
+
+    id: int
+    subscriber_id: int
+    purpose: str | None
+    created_at: datetime
+    run_id: int | None
+    campaign_id: int | None
+
+
+class HandOver:
+    """The facts for one batch of stored messages about to be handed over."""
+
+    def __init__(
+        self, conn: Connection, batch: Sequence[Queued], flows: Mapping[str, Flow], now: datetime
+    ) -> None:
+        self.smart = smart_sending_of(conn, (m.campaign_id for m in batch if m.campaign_id is not None))
+        watched = [m.subscriber_id for m in batch if m.campaign_id in self.smart]
+        window = max(self.smart.values(), default=timedelta(0))
+        self.marketing = marketing_of(conn, watched, window, now)
+        self.exited = exited_runs(conn, (m.run_id for m in batch if m.run_id is not None), flows)
+
+    def outgoing(self, message: Queued) -> Outgoing:
+        purpose = Purpose(message.purpose) if message.purpose else Purpose.MARKETING
+        window = self.smart.get(message.campaign_id) if message.campaign_id is not None else None
+        return Outgoing(purpose, message.created_at, window)
+
+    def since(self, message: Queued) -> Since:
+        other = None
+        if message.campaign_id in self.smart:
+            other = self.marketing.latest_before(message.subscriber_id, message.id)
+        return Since(exited=message.run_id in self.exited, other_marketing=other)

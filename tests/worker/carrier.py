@@ -1,0 +1,133 @@
+"""A scene for testing what reaches the carrier: the app (webhooks, API, sign-up pages) in this
+process, `smsbot worker` as a real process beside it, and the local stand-in for Twilio's REST API
+that records what it accepted. Both share the test's database and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.store.schema import campaigns, messages, subscribers
+from tests.conftest import ACCOUNT_SID, ADMIN_TOKEN, FROM_NUMBER, PUBLIC_URL, TOKEN, ClientFactory, Phone
+from tests.conftest import services_of as services
+from tests.fake_twilio import FakeTwilio
+from tests.worker.conftest import ALWAYS_OPEN
+from tests.worker.test_process import start_worker, worker_env
+
+EVENTS_TOKEN = "events-secret"
+ALL_DAY = '{start: "00:00", end: "23:59:59"}'
+
+
+@dataclass
+class Scene:
+    app: Any
+    api: FakeTwilio
+    log: Path
+
+    def reached(self, phone: str, containing: str = "") -> list[str]:
+        """The texts the carrier accepted for `phone` (those containing `containing`), in order."""
+        return [m["body"] for m in self.api.accepted() if m["to"] == phone and containing in m["body"]]
+
+    def carrier(self, phone: str) -> Phone:
+        return Phone(self.app, phone, token=TOKEN, public_url=PUBLIC_URL)
+
+    async def events(self, *items: dict[str, Any]) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {EVENTS_TOKEN}"}
+        answer = await self.app.post("/api/events", json={"events": list(items)}, headers=headers)
+        assert answer.status == 200, await answer.text()
+        return dict(await answer.json())
+
+    async def admin(self, path: str, **body: Any) -> Any:
+        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        return await self.app.post(path, json=body, headers=headers)
+
+    async def rows(self, phone: str) -> list[Any]:
+        """The outbound messages stored for `phone`, oldest first."""
+        async with services(self.app).engine.connect() as conn:
+            found = await conn.execute(
+                select(messages)
+                .join(subscribers, subscribers.c.id == messages.c.subscriber_id)
+                .where(subscribers.c.phone == phone, messages.c.direction == "outbound")
+                .order_by(messages.c.id)
+            )
+            return list(found)
+
+    async def campaign_status(self, name: str) -> str:
+        async with services(self.app).engine.connect() as conn:
+            found = await conn.scalar(
+                select(campaigns.c.status).where(campaigns.c.name == name).order_by(campaigns.c.round.desc())
+            )
+        return str(found)
+
+    async def until(self, condition: Callable[[], Awaitable[bool] | bool], seconds: float = 20) -> None:
+        """Wait for `condition` (checked every 50 ms); fail with the worker's log after `seconds`."""
+        for _ in range(int(seconds / 0.05)):
+            met = condition()
+            if met if isinstance(met, bool) else await met:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"not met in {seconds} s; worker log:\n{self.log.read_text()[-4000:]}")
+
+
+def config(tmp_path: Path, keywords: Path, api_url: str, rate: float, quiet: str) -> Path:
+    path = tmp_path / "worker.yaml"
+    path.write_text(
+        f"""
+keywords: {keywords}
+server:
+  public_url: {PUBLIC_URL}
+sending:
+  from_number: "{FROM_NUMBER}"
+  api_url: {api_url}
+  rate: {rate}
+  lease: 2
+  quiet_hours: {quiet}
+log_level: INFO
+"""
+    )
+    return path
+
+
+@asynccontextmanager
+async def scene(
+    tmp_path: Path,
+    keywords: Path,
+    make_client: ClientFactory,
+    twilio_api: tuple[FakeTwilio, str],
+    database_url: str,
+    redis_url: str,
+    *,
+    rate: float = 50.0,
+    quiet: str = ALL_DAY,
+) -> AsyncIterator[Scene]:
+    """The app and a worker process on `keywords`, sending at `rate` inside `quiet` (YAML)."""
+    api, api_url = twilio_api
+    app = await make_client(
+        admin_token=ADMIN_TOKEN,
+        events_token=EVENTS_TOKEN,
+        twilio_auth_token=TOKEN,
+        public_url=PUBLIC_URL,
+        twilio_account_sid=ACCOUNT_SID,
+        from_number=FROM_NUMBER,
+        twilio_api_url=api_url,
+        send_rate=rate,
+        quiet_hours=ALWAYS_OPEN,
+        keywords_dir=keywords,
+    )
+    env = worker_env(tmp_path, database_url, redis_url, services(app).settings.redis_prefix)
+    log = tmp_path / "worker.log"
+    worker = await start_worker(config(tmp_path, keywords, api_url, rate, quiet), env, log)
+    try:
+        yield Scene(app, api, log)
+    finally:
+        if worker.returncode is None:
+            worker.send_signal(signal.SIGTERM)
+            await worker.wait()
+    assert worker.returncode == 0, log.read_text()[-4000:]

@@ -1,0 +1,321 @@
+"""What reaches people's phones, whatever the path: the eight ways it went wrong before the gate,
+each driven as a shopper, a store and a marketer would, with `smsbot worker` as a real process and
+the local stand-in for Twilio's REST API saying what arrived."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot.dashboard.signup import COOKIE
+from bot.store.rows import new_subscriber
+from bot.store.schema import campaign_recipients, subscribers
+from tests.conftest import ACCOUNT_SID, ClientFactory, services_of
+from tests.fake_twilio import FakeTwilio
+from tests.worker.carrier import Scene, scene
+from tests.worker.test_campaigns import smsbot
+
+ANA, BEN = "+14155550101", "+14155550102"
+UK = "+447700900123"  # a shopper in London
+CART = "https://acme.example/cart/recover?key=abc"
+
+Parts = tuple[Path, ClientFactory, tuple[FakeTwilio, str], str, str]
+
+
+@pytest.fixture
+def parts(
+    tmp_path: Path,
+    keywords_copy: Path,
+    make_client: ClientFactory,
+    twilio_api: tuple[FakeTwilio, str],
+    database_url: str,
+    redis_url: str,
+) -> Parts:
+    return tmp_path, make_client, twilio_api, database_url, redis_url
+
+
+def short_waits(keywords: Path, wait: str = "2s") -> None:
+    """The shipped automations, the cart reminder's hour made `wait`."""
+    path = keywords / "automations.yaml"
+    path.write_text(path.read_text().replace("- wait: 1h", f"- wait: {wait}"))
+
+
+def checkout(n: int, phone: str, at: datetime, **properties: Any) -> dict[str, Any]:
+    return {
+        "id": f"chk-{n}",
+        "phone": phone,
+        "type": "checkout_started",
+        "occurred_at": at.isoformat(),
+        "properties": {
+            "checkout_id": f"c{n}",
+            "currency": "USD",
+            "abandoned_checkout_url": CART,
+            **properties,
+        },
+    }
+
+
+def order(n: int, phone: str, at: datetime, kind: str = "order_placed") -> dict[str, Any]:
+    return {
+        "id": f"{kind}-{n}",
+        "phone": phone,
+        "type": kind,
+        "occurred_at": at.isoformat(),
+        "properties": {
+            "order_id": f"o{n}",
+            "order_name": f"#{2400 + n}",
+            "total_price": "40",
+            "currency": "USD",
+        },
+    }
+
+
+async def subscribed(scene: Scene, *numbers: str) -> None:
+    """Subscribers stored as a list import would leave them (no welcome flow)."""
+    now = datetime.now(UTC)
+    async with services_of(scene.app).engine.begin() as conn:
+        await conn.execute(
+            subscribers.insert(),
+            [{**new_subscriber(n, now), "status": "subscribed", "subscribed_at": now} for n in numbers],
+        )
+
+
+# -- 1. the sign-up page ---------------------------------------------------------------------------
+
+
+async def test_the_sign_up_page_texts_the_confirmation_to_a_pending_subscriber(
+    keywords_copy: Path, parts: Parts
+) -> None:
+    async with scene(parts[0], keywords_copy, *parts[1:]) as s:
+        page = await s.app.get("/join/spring")
+        token = re.search(r'name="token" value="([^"]+)"', await page.text())
+        assert token is not None
+        form = {"token": token.group(1), "phone": "(415) 555-0101", "consent": "yes"}
+        # The page's cookie is Secure behind https (PUBLIC_URL): the browser would send it back.
+        cookie = {"Cookie": f"{COOKIE}={token.group(1)}"}
+        assert (await s.app.post("/join/spring", data=form, headers=cookie)).status == 200
+        await s.until(lambda: bool(s.reached(ANA)))
+        [prompt] = s.reached(ANA)
+        assert "Reply Y to confirm" in prompt
+        [row] = await s.rows(ANA)
+        assert row.purpose == "consent" and row.sid == s.api.accepted()[0]["sid"]
+
+
+# -- 2. every order its confirmation ----------------------------------------------------------------
+
+
+async def test_two_orders_in_one_batch_and_a_third_a_second_later_each_get_their_confirmation(
+    keywords_copy: Path, parts: Parts
+) -> None:
+    async with scene(parts[0], keywords_copy, *parts[1:]) as s:
+        await subscribed(s, ANA)
+        now = datetime.now(UTC)
+        await s.events(order(1, ANA, now), order(2, ANA, now))
+        await asyncio.sleep(1)
+        await s.events(order(3, ANA, datetime.now(UTC)), order(3, ANA, datetime.now(UTC)))  # and a retry
+        await s.events(order(1, ANA, now, "order_fulfilled"), order(2, ANA, now, "order_fulfilled"))
+        await s.until(lambda: len(s.reached(ANA, "thanks for your order")) >= 3)
+        await s.until(lambda: len(s.reached(ANA, "on its way")) >= 2)
+        await asyncio.sleep(1.5)  # anything doubled would have arrived by now
+        thanks = s.reached(ANA, "thanks for your order")
+        assert sorted(re.findall(r"#\d+", " ".join(thanks))) == ["#2401", "#2402", "#2403"]
+        assert len(s.reached(ANA, "on its way")) == 2
+
+
+# -- 3. no cart reminder after the order ------------------------------------------------------------
+
+
+def closed_for(seconds: int) -> str:
+    """Quiet hours in Great Britain that open `seconds` from now (London time), for an hour."""
+    local = datetime.now(ZoneInfo("Europe/London"))
+    if local.hour == 23 and local.minute >= 58:
+        pytest.skip("the window cannot open before midnight in London")
+    opens = (local + timedelta(seconds=seconds)).time().replace(microsecond=0)
+    closes = min(23 * 3600 + 59 * 60, opens.hour * 3600 + opens.minute * 60 + opens.second + 3600)
+    end = f"{closes // 3600:02d}:{closes % 3600 // 60:02d}:{closes % 60:02d}"
+    return f'{{start: "00:00", end: "23:59:59", countries: {{GB: {{start: "{opens}", end: "{end}"}}}}}}'
+
+
+async def test_a_reminder_held_by_quiet_hours_is_never_sent_after_the_order(
+    keywords_copy: Path, parts: Parts
+) -> None:
+    short_waits(keywords_copy, "1s")
+    async with scene(parts[0], keywords_copy, *parts[1:], quiet=closed_for(9)) as s:
+        await subscribed(s, UK)
+        lines = [{"title": "Trail runner", "quantity": 1, "price": "50"}]
+        await s.events(checkout(1, UK, datetime.now(UTC), total_price="50", line_items=lines))
+
+        async def held() -> bool:
+            return any(r.status == "pending" and "cart" in r.body for r in await s.rows(UK))
+
+        await s.until(held)  # the run has ended its steps; its reminder waits for the window
+        await s.events(order(1, UK, datetime.now(UTC)))
+        [reminder] = [r for r in await s.rows(UK) if "cart" in r.body]
+        assert (reminder.status, reminder.reason) == ("cancelled", "exit_condition")
+        await s.until(lambda: bool(s.reached(UK, "thanks for your order")))
+        await asyncio.sleep(max(0.0, (reminder.send_after - datetime.now(UTC)).total_seconds()) + 2)
+        assert s.reached(UK, "cart") == []
+
+
+# -- 4. history does not text the list --------------------------------------------------------------
+
+
+async def test_importing_history_starts_no_automation_and_says_so(keywords_copy: Path, parts: Parts) -> None:
+    async with scene(parts[0], keywords_copy, *parts[1:]) as s:
+        await subscribed(s, ANA, BEN)
+        now = datetime.now(UTC)
+        history = parts[0] / "history.jsonl"
+        old = [order(1, ANA, now - timedelta(days=45)), checkout(2, BEN, now - timedelta(days=40))]
+        history.write_text("\n".join(__import__("json").dumps(e) for e in old))
+        settings = services_of(s.app).settings
+        said = await smsbot(settings, "events", "import", str(history))
+        assert "2 stored" in said and "2 automations not started: 2 history" in said
+        asked = parts[0] / "asked.jsonl"
+        asked.write_text(
+            "\n".join(
+                __import__("json").dumps(e)
+                for e in [
+                    order(3, ANA, now - timedelta(days=45)),
+                    checkout(4, BEN, now - timedelta(days=40), total_price="20"),
+                    order(5, BEN, now - timedelta(minutes=5)),
+                ]
+            )
+        )
+        said = await smsbot(settings, "events", "import", str(asked), "--run-automations")
+        assert "1 automations started" in said and "2 stale" in said
+        await s.until(lambda: bool(s.reached(BEN, "#2405")))
+        await asyncio.sleep(2)
+        assert s.reached(ANA) == [] and s.reached(BEN, "COMEBACK15") == s.reached(BEN, "cart") == []
+
+
+# -- 5. a template never fails silently ----------------------------------------------------------------
+
+
+async def test_a_checkout_without_line_items_gets_the_reminder_with_its_defaults(
+    keywords_copy: Path, parts: Parts
+) -> None:
+    short_waits(keywords_copy, "1s")
+    async with scene(parts[0], keywords_copy, *parts[1:]) as s:
+        await subscribed(s, ANA)
+        await s.events(checkout(1, ANA, datetime.now(UTC), total_price="30"))
+        await s.until(lambda: bool(s.reached(ANA, "cart")))
+        [reminder] = s.reached(ANA, "cart")
+        assert "your order is still in your cart" in reminder and "Hi there" in reminder
+
+
+async def test_a_message_that_cannot_be_written_is_stored_failed_with_the_reason(
+    keywords_copy: Path, parts: Parts
+) -> None:
+    (keywords_copy / "automations.yaml").write_text(
+        """
+flows:
+  shipped:
+    trigger: {event: order_fulfilled}
+    transactional: true
+    steps:
+      - send: "Acme: your {{ event.total_price | currency(event.currency) }} order is on its way"
+      - send: "Acme: it ships today"
+"""
+    )
+    async with scene(parts[0], keywords_copy, *parts[1:]) as s:
+        await subscribed(s, ANA)
+        shipment = order(1, ANA, datetime.now(UTC), "order_fulfilled")
+        shipment["properties"] = {"order_id": "o1"}  # no total: the first message cannot be written
+        await s.events(shipment)
+        await s.until(lambda: bool(s.reached(ANA, "it ships today")))
+        [failed] = [r for r in await s.rows(ANA) if r.status == "failed"]
+        assert failed.reason.startswith("template: ") and failed.purpose == "transactional"
+        assert s.reached(ANA, "on its way") == []
+        assert "could not be rendered" in s.log.read_text()
+
+
+# -- 6, 7, 8. campaigns -----------------------------------------------------------------------------
+
+TWO_CAMPAIGNS = """
+campaigns:
+  c1:
+    segment: all_subscribers
+    message: 'Acme: first sale. Reply STOP to opt out'
+    smart_sending: 24
+  c2:
+    segment: all_subscribers
+    message: 'Acme: second sale. Reply STOP to opt out'
+    smart_sending: 24
+"""
+
+
+async def test_smart_sending_lets_one_of_two_campaigns_through_a_second_apart(
+    keywords_copy: Path, parts: Parts
+) -> None:
+    (keywords_copy / "campaigns.yaml").write_text(TWO_CAMPAIGNS)
+    numbers = [f"+1415555{n:04d}" for n in range(20)]
+    async with scene(parts[0], keywords_copy, *parts[1:], rate=5) as s:
+        await subscribed(s, *numbers)
+        assert (await s.admin("/api/campaigns/c1/send")).status == 201
+        await asyncio.sleep(1)
+        assert (await s.admin("/api/campaigns/c2/send")).status == 201
+
+        async def both_finished() -> bool:
+            return {await s.campaign_status("c1"), await s.campaign_status("c2")} == {"finished"}
+
+        await s.until(both_finished, 30)
+        for number in numbers:
+            assert len(s.reached(number, "sale")) == 1, s.reached(number)
+
+
+async def test_retrying_failed_recipients_sends_them_the_campaign_again(
+    keywords_copy: Path, parts: Parts
+) -> None:
+    (keywords_copy / "campaigns.yaml").write_text(TWO_CAMPAIGNS)
+    async with scene(parts[0], keywords_copy, *parts[1:]) as s:
+        await subscribed(s, ANA, BEN, "+14155550103")
+        assert (await s.admin("/api/campaigns/c1/send")).status == 201
+        await s.until(lambda: len([m for m in s.api.accepted() if "first sale" in m["body"]]) == 3)
+        for number, status, code in ((ANA, "failed", "30005"), (BEN, "undelivered", "30003")):
+            [sent] = [m for m in s.api.accepted() if m["to"] == number]
+            callback = sent["status_callback"].removeprefix(sent["status_callback"].split("/twilio")[0])
+            form = {"MessageSid": sent["sid"], "MessageStatus": status, "ErrorCode": code}
+            answer = await s.carrier(number).post({**form, "AccountSid": ACCOUNT_SID}, callback)
+            assert answer.status == 200
+        await s.until(lambda: _finished(s, "c1"))
+        assert (await s.admin("/api/campaigns/c1/retry")).status == 200
+        await s.until(lambda: len(s.reached(ANA, "first sale")) == len(s.reached(BEN, "first sale")) == 2)
+        await asyncio.sleep(1)
+        assert len(s.reached("+14155550103", "first sale")) == 1
+
+
+async def _finished(s: Scene, name: str) -> bool:
+    return await s.campaign_status(name) == "finished"
+
+
+async def test_a_campaign_at_a_slow_rate_can_be_paused_and_cancelled_while_it_sends(
+    keywords_copy: Path, parts: Parts
+) -> None:
+    (keywords_copy / "campaigns.yaml").write_text(TWO_CAMPAIGNS)
+    numbers = [f"+1415555{n:04d}" for n in range(40)]
+    async with scene(parts[0], keywords_copy, *parts[1:], rate=2) as s:
+        await subscribed(s, *numbers)
+        assert (await s.admin("/api/campaigns/c1/send")).status == 201
+        await s.until(lambda: len(s.api.accepted()) >= 2)
+        assert await s.campaign_status("c1") == "sending"
+        assert (await s.admin("/api/campaigns/c1/pause")).status == 200
+        paused_at = len(s.api.accepted())
+        await asyncio.sleep(3)
+        assert len(s.api.accepted()) <= paused_at + 1  # at most one already on the wire
+        assert (await s.admin("/api/campaigns/c1/resume")).status == 200
+        await s.until(lambda: len(s.api.accepted()) >= paused_at + 3)
+        assert (await s.admin("/api/campaigns/c1/cancel")).status == 200
+        cancelled_at = len(s.api.accepted())
+        await asyncio.sleep(3)
+        assert len(s.api.accepted()) <= cancelled_at + 1
+        assert len(s.api.accepted()) < len(numbers) // 2
+        async with services_of(s.app).engine.connect() as conn:
+            reasons = set(await conn.scalars(select(campaign_recipients.c.reason)))
+        assert "cancelled" in reasons
