@@ -16,6 +16,7 @@ from bot.dashboard import auth
 from bot.dashboard.render import render
 from bot.domain import activity as figures
 from bot.domain.benchmarks import CAMPAIGN_BAND, FLOW_BAND, OPT_OUT_RISK, OPT_OUT_WATCH
+from bot.domain.gate import SAID
 from bot.domain.store_events import Money
 from bot.http.admin import read
 from bot.services import SERVICES
@@ -55,6 +56,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
         charts=json.dumps(_charts(summary)).replace("<", "\\u003c"),  # never ends its <script>
         choices=figures.PERIODS,
         asked=query,
+        held_back_reasons=SAID,
         bands={"campaign": CAMPAIGN_BAND, "flow": FLOW_BAND, "watch": OPT_OUT_WATCH, "risk": OPT_OUT_RISK},
     )
 

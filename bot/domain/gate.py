@@ -46,6 +46,16 @@ class Reason(StrEnum):
     CAMPAIGN_STOPPED = "campaign_stopped"  # its campaign was paused or cancelled
 
 
+# How the dashboard names each reason (and a message that could not be written: "template").
+SAID = {
+    Reason.NOT_SUBSCRIBED: "not subscribed",
+    Reason.OPTED_OUT: "opted out before it went",
+    Reason.EXITED: "its flow's exit came (ordered since)",
+    Reason.SMART_SENDING: "smart sending (another marketing text within the window)",
+    Reason.CAMPAIGN_STOPPED: "campaign paused or cancelled",
+    "template": "could not be written (a template failed)",
+}
+
 # Who each purpose may reach. Unsubscribed subscribers are also reached by the confirmation of their
 # own opt-out: a consent message queued at or after it (see `_reaches`).
 REACHES: dict[Purpose, frozenset[Status]] = {

@@ -145,6 +145,11 @@ def _simple(source: str) -> tuple[Part, ...] | None:
     return None if any(mark in literal for mark in _JINJA_MARKS) else tuple(parts)
 
 
+def parse_template(source: str) -> Any:
+    """The Jinja2 syntax tree of a message (for the checker); raises TemplateSyntaxError."""
+    return _ENV.parse(source)
+
+
 def compile_template(source: str) -> MessageTemplate:
     parts = _simple(source)
     if parts is not None:

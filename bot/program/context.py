@@ -27,6 +27,7 @@ class Compiling:
     table: dict[str, ComplianceWord] = field(default_factory=dict)  # folded word -> compliance meaning
     properties: dict[str, PropertySpec] = field(default_factory=lambda: dict(BUILT_IN))
     scope: frozenset[str] = frozenset()  # names a message may use here besides properties ("event")
+    event_fields: frozenset[str] = frozenset()  # the event's fields every event that starts it has
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # warnings and notes: the program still loads
 

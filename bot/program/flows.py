@@ -28,6 +28,7 @@ from bot.domain.model import ContactCard
 from bot.program.automations import compile_automation
 from bot.program.context import Compiling, Loc
 from bot.program.durations import duration
+from bot.program.event_fields import guaranteed
 from bot.program.graphs import on_cycles, reachable
 from bot.program.messages import check_media, compile_message
 from bot.program.yamlfile import YamlDoc
@@ -66,6 +67,7 @@ def compile_flow(c: Compiling, doc: YamlDoc, name: str, body: Any) -> Flow | Non
     scope = c.scope
     if automation is not None and automation.trigger is not None:
         c.scope = scope | {"event"}  # its messages and splits may name the event that started it
+        c.event_fields = guaranteed(automation.trigger)
     steps = []
     try:
         for i, raw in enumerate(steps_source):
@@ -73,7 +75,7 @@ def compile_flow(c: Compiling, doc: YamlDoc, name: str, body: Any) -> Flow | Non
             if step is not None:
                 steps.append(step)
     finally:
-        c.scope = scope
+        c.scope, c.event_fields = scope, frozenset()
     if automation is None or len(steps) != len(steps_source):
         return None
     return Flow(name, tuple(steps), automation)

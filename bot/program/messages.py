@@ -16,6 +16,7 @@ from bot.domain.templates import (
 from bot.domain.voice import built_in_tags
 from bot.program.context import Compiling, Loc
 from bot.program.encoding import segments
+from bot.program.event_fields import unguarded
 from bot.program.yamlfile import YamlDoc
 
 SAMPLE_PHONE = "+15555550100"  # how long {{ phone }} is, for counting segments
@@ -104,7 +105,22 @@ def _variant(c: Compiling, doc: YamlDoc, here: Loc, language: str, text: str) ->
             f"{where}: uses {', '.join(unknown)}, which is neither a declared property nor one of "
             f"{', '.join(sorted(BUILT_IN_TAGS))}",
         )
+    if "event" in c.scope and "event" in template.names:
+        _warn_bare_event_fields(c, doc, here, text)
     return template
+
+
+def _warn_bare_event_fields(c: Compiling, doc: YamlDoc, here: Loc, text: str) -> None:
+    """An event field read with nothing to fall back on: an event without it gets an empty value,
+    or (through a filter such as currency) a message that fails and is not sent."""
+    for field in unguarded(text, c.event_fields):
+        c.note(
+            doc,
+            here,
+            f"{'.'.join(map(str, here))}: reads event.{field} without a default; an event without it "
+            f'gets an empty value or a failed message: write event.{field} | default("...") or '
+            f"{{% if event.{field} %}}...{{% endif %}}",
+        )
 
 
 def check_media(c: Compiling, doc: YamlDoc, loc: Loc, url: str) -> None:

@@ -28,6 +28,7 @@ KIND = (  # what kind of message an outbound row is
     "WHEN new.run_id IS NOT NULL THEN 'flow' ELSE 'other' END"
 )
 FAILED = "('failed', 'undelivered')"
+HELD_BACK = "CASE WHEN new.reason LIKE 'template:%' THEN 'template' ELSE coalesce(new.reason, '') END"
 EPOCH = date(1970, 1, 1)
 AT_STEP = "new.flow || ':' || CAST(new.step AS TEXT)"  # a flow's step (its index)
 
@@ -115,13 +116,15 @@ RULES = (
         "coalesce(old.handed_at, old.created_at)",
         f"old.status IN {FAILED} AND new.status NOT IN {FAILED}", n="-1",
     ),
-    # Held back by the gate for good (cancelled), by its reason: an opt-out, smart sending, an exit.
+    # Held back for good before the carrier, by why: the gate's reasons (an opt-out, smart sending,
+    # an exit, a campaign stopped), or a message that could not be written (a template failed).
     Rule(
-        "messages", "insert", "held_back", "coalesce(new.reason, '')", "new.created_at",
-        "new.status = 'cancelled' AND new.direction = 'outbound'", revision=12,
+        "messages", "insert", "held_back", HELD_BACK, "new.created_at",
+        "new.direction = 'outbound' AND (new.status = 'cancelled' OR "
+        "(new.status = 'failed' AND new.reason IS NOT NULL))", revision=12,
     ),
     Rule(
-        "messages", "update", "held_back", "coalesce(new.reason, '')", "new.updated_at",
+        "messages", "update", "held_back", HELD_BACK, "new.updated_at",
         "new.status = 'cancelled' AND old.status <> 'cancelled'", revision=12,
     ),
     Rule(

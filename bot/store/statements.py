@@ -73,7 +73,7 @@ INSERT_DELTAS = activity_deltas.insert()  # counts the rows' triggers cannot giv
 CANCEL_OUTBOX = (
     update(messages)
     .where(messages.c.subscriber_id == bindparam("b_subscriber"), messages.c.status == "pending")
-    .values(status="cancelled", updated_at=bindparam("b_now"))
+    .values(status="cancelled", reason="opted_out", updated_at=bindparam("b_now"))
 )
 NEW_OUTBOX_IDS = select(messages.c.id, messages.c.send_after).where(
     messages.c.ref.in_(bindparam("refs", expanding=True))

@@ -61,3 +61,28 @@ async def test_a_period_it_cannot_show_is_explained(app: Any, query: dict[str, s
     response = await app.get("/dashboard", params=query)
     page = await response.text()
     assert response.status == 200 and 'role="alert"' in page and "<script>" not in page.split("<main>")[1]
+
+
+async def test_what_the_gate_held_back_is_counted_by_why(app: Any) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from bot.store.rows import outbox_message
+    from bot.store.schema import messages, subscribers
+    from tests.conftest import services_of
+
+    await Phone(app, "+14155550101").text("JOIN")
+    now = datetime.now(UTC)
+    async with services_of(app).engine.begin() as conn:
+        ana = await conn.scalar(select(subscribers.c.id).where(subscribers.c.phone == "+14155550101"))
+        assert ana is not None
+        queued = outbox_message(ana, "test.1", "Acme: a sale", (), None, now, now, now)
+        await conn.execute(messages.insert(), [queued])
+    await Phone(app, "+14155550101").text("STOP")
+    async with services_of(app).engine.connect() as conn:
+        held = (await conn.execute(select(messages).where(messages.c.ref == "test.1"))).one()
+    assert (held.status, held.reason) == ("cancelled", "opted_out")
+    page = await (await app.get("/dashboard", params={"period": "7"})).text()
+    assert cells(page, 'data-reason="opted_out"') == ["1"]
+    assert "opted out before it went" in page

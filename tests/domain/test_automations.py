@@ -6,7 +6,17 @@ from typing import Any
 
 import pytest
 
-from bot.domain.automations import Automation, EventCondition, Trigger, allowed, compare, run_event
+from bot.domain.automations import (
+    Automation,
+    EventCondition,
+    NotStarted,
+    Trigger,
+    allowed,
+    compare,
+    refusal,
+    run_event,
+    run_key,
+)
 from bot.domain.flow_runner import RunState, Send, advance, first_state
 from bot.domain.store_events import StoreEvent
 from bot.domain.subscription import Status
@@ -124,3 +134,32 @@ def test_an_event_starts_nothing_within_the_limit_or_after_its_exit_came() -> No
     assert allowed(limited, CART, AT - timedelta(hours=49), [None], AT)
     assert not allowed(limited, CART, None, [AT + timedelta(minutes=5)], AT)  # ordered after it began
     assert allowed(limited, CART, None, [AT - timedelta(days=3)], AT)  # an older order
+
+
+def test_an_event_older_than_the_automations_freshness_starts_nothing() -> None:
+    cart = Automation(Trigger("checkout_started"), frozenset({"order_placed"}), timedelta(hours=48))
+    fresh = cart.freshness(timedelta(hours=1))
+    assert fresh == timedelta(hours=2)  # its own hour's wait, and an hour more
+    assert refusal(cart, CART, None, [None], AT + timedelta(hours=1, minutes=59), fresh) is None
+    assert refusal(cart, CART, None, [None], AT + timedelta(days=40), fresh) == NotStarted.STALE
+    thanks = Automation(Trigger("order_placed"), transactional=True)
+    assert thanks.freshness(timedelta(0)) == timedelta(hours=6)
+    told = Automation(Trigger("order_placed"), fresh_for=timedelta(minutes=30))
+    assert told.freshness(timedelta(hours=5)) == timedelta(minutes=30)
+
+
+def test_a_flow_run_per_event_has_a_key_per_order_and_no_at_most_between_orders() -> None:
+    per_order = Automation(Trigger("order_placed"), at_most=timedelta(hours=48), per="order_ref")
+    assert run_key(per_order, CART) == "c1"
+    assert run_key(per_order, replace(CART, order_ref=None)) == "id:e1"  # no key: the event's own id
+    assert run_key(Automation(Trigger("order_placed")), CART) == ""
+    assert refusal(per_order, CART, AT - timedelta(minutes=1), [None], AT) is None
+    shipped = Automation(Trigger("order_fulfilled"), per="event_id")
+    assert run_key(shipped, CART) == "e1"
+
+
+def test_the_shipped_order_and_shipping_news_run_once_per_order_and_per_shipment() -> None:
+    flows = load_program(KEYWORDS).program.flows
+    assert flows["order_confirmation"].automation.per == "order_ref"
+    assert flows["shipping_confirmation"].automation.per == "event_id"
+    assert flows["abandoned_checkout"].automation.per is None

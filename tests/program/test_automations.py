@@ -31,7 +31,9 @@ CART = """\
 def test_the_shipped_automations_compile() -> None:
     flows = load_program(KEYWORDS).program.flows
     cart = flows["abandoned_checkout"].automation
-    assert cart.trigger == Trigger("checkout_started")
+    assert cart.trigger == Trigger(
+        "checkout_started", (EventCondition("abandoned_checkout_url", "is_set", True),)
+    )
     assert cart.exit_when == {"order_placed"} and cart.at_most == timedelta(hours=48)
     assert not cart.transactional
     assert flows["order_confirmation"].automation.transactional
@@ -80,8 +82,36 @@ def test_a_flow_with_a_trigger_compiles_its_conditions_limit_and_event_aware_ste
             "uses basket",
         ),
         ("  f:\n    steps:\n      - send: hi\n        media: ['picture.png']\n", "expected an http(s) URL"),
+        ("  f:\n    trigger: order_placed\n    per: order_id\n    steps: [end]\n", "such as event.order_ref"),
+        ("  f:\n    trigger: order_placed\n    fresh_for: soon\n    steps: [end]\n", "expected 2h"),
     ],
 )
 def test_each_automation_mistake_is_named_with_its_line(keywords_copy: Path, flows: str, says: str) -> None:
     found = errors(with_flows(keywords_copy, flows))
     assert any(says in problem and "test-flows.yaml:" in problem for problem in found), found
+
+
+@pytest.mark.parametrize(
+    ("send", "warned"),
+    [
+        ("'Your {{ event.order_name }} is here'", ["order_name"]),
+        ("'Your {{ event.order_name | default(\"order\") }} is here'", []),
+        ("'Here{% if event.tracking_url %}: {{ link(event.tracking_url) }}{% endif %}'", []),
+        (
+            "'{{ event.line_items[0].title }} for {{ event.total_price | currency(event.currency) }}'",
+            ["line_items"],
+        ),
+    ],
+)
+def test_check_warns_of_each_event_field_read_without_a_default(
+    keywords_copy: Path, send: str, warned: list[str]
+) -> None:
+    flows = f"  f:\n    trigger: order_placed\n    steps:\n      - send: {send}\n"
+    found = load_program(with_flows(keywords_copy, flows)).warnings
+    said = [str(p) for p in found if "without a default" in str(p) and "test-flows.yaml:5" in str(p)]
+    assert [s.split("reads event.")[1].split()[0] for s in said] == warned
+
+
+def test_the_shipped_automations_read_no_event_field_without_a_default() -> None:
+    found = load_program(KEYWORDS).warnings
+    assert [str(p) for p in found if "without a default" in str(p)] == []

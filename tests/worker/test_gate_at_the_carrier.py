@@ -268,6 +268,11 @@ async def test_smart_sending_lets_one_of_two_campaigns_through_a_second_apart(
         await s.until(both_finished, 30)
         for number in numbers:
             assert len(s.reached(number, "sale")) == 1, s.reached(number)
+        async with services_of(s.app).engine.connect() as conn:
+            skipped = await conn.scalars(
+                select(campaign_recipients.c.reason).where(campaign_recipients.c.status == "skipped")
+            )
+            assert list(skipped) == ["smart_sending"] * len(numbers)  # said in the campaign's report
 
 
 async def test_retrying_failed_recipients_sends_them_the_campaign_again(
