@@ -24,7 +24,12 @@ from bot.store.schema import campaigns, flow_runs, messages
 UNREACHED = ("failed", "undelivered", "cancelled")  # never reached them: smart sending forgets these
 
 _MARKETING_OF = select(
-    messages.c.id, messages.c.subscriber_id, messages.c.status, messages.c.handed_at, messages.c.created_at
+    messages.c.id,
+    messages.c.subscriber_id,
+    messages.c.status,
+    messages.c.handed_at,
+    messages.c.created_at,
+    messages.c.updated_at,
 ).where(
     messages.c.subscriber_id.in_(bindparam("ids", expanding=True)),
     messages.c.direction == literal_column("'outbound'"),
@@ -50,12 +55,16 @@ def recipient(row: Mapping[str, Any]) -> Recipient:
 class Marketing:
     """A subscriber's marketing messages that count for smart sending."""
 
-    reached: dict[int, datetime]  # subscriber -> the latest hand-over within the window
-    queued: dict[int, list[tuple[int, datetime]]]  # subscriber -> (message id, queued at), not yet handed
+    reached: dict[int, datetime]  # subscriber -> the latest hand-over (or one under way) in the window
+    queued: dict[int, list[tuple[int, datetime]]]  # subscriber -> (message id, queued at), waiting
+
+    def handing(self, subscriber_id: int, at: datetime) -> None:
+        """A marketing message to them goes to the carrier now (in this batch)."""
+        self.reached[subscriber_id] = max(at, self.reached.get(subscriber_id, at))
 
     def latest_before(self, subscriber_id: int, message_id: int | None) -> datetime | None:
-        """The latest other marketing message: handed over, or queued before `message_id` (None:
-        a message not stored yet, queued after all of them)."""
+        """The latest other marketing message: handed over or being handed, or queued before
+        `message_id` (None: a message not stored yet, queued after all of them)."""
         times = [
             at for other, at in self.queued.get(subscriber_id, ()) if message_id is None or other < message_id
         ]
@@ -73,9 +82,8 @@ def marketing_of(
     if not ids:
         return found
     for row in conn.execute(_MARKETING_OF, {"ids": ids, "since": now - window}):
-        if row.handed_at is not None:
-            latest = found.reached.get(row.subscriber_id)
-            found.reached[row.subscriber_id] = max(row.handed_at, latest or row.handed_at)
+        if row.handed_at is not None or row.status == "dispatching":  # reached, or on its way now
+            found.handing(row.subscriber_id, row.handed_at or row.updated_at)
         else:
             found.queued.setdefault(row.subscriber_id, []).append((row.id, row.created_at))
     return found
@@ -123,6 +131,7 @@ class HandOver:
     ) -> None:
         self.smart = smart_sending_of(conn, (m.campaign_id for m in batch if m.campaign_id is not None))
         watched = [m.subscriber_id for m in batch if m.campaign_id in self.smart]
+        # A flow's step and a campaign's text due together: the step goes first, and counts.
         window = max(self.smart.values(), default=timedelta(0))
         self.marketing = marketing_of(conn, watched, window, now)
         self.exited = exited_runs(conn, (m.run_id for m in batch if m.run_id is not None), flows)
@@ -137,3 +146,8 @@ class HandOver:
         if message.campaign_id in self.smart:
             other = self.marketing.latest_before(message.subscriber_id, message.id)
         return Since(exited=message.run_id in self.exited, other_marketing=other)
+
+    def handing(self, message: Queued, now: datetime) -> None:
+        """It goes now: a campaign message later in the batch counts it for smart sending."""
+        if message.purpose == Purpose.MARKETING.value:
+            self.marketing.handing(message.subscriber_id, now)

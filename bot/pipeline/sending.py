@@ -95,7 +95,12 @@ def claim(
     claims = Claims([], {}, [])
     rows = conn.execute(query, {"ids": list(ids)}).all()
     found = {row.id for row in rows}
-    live = [row for row in rows if row.status in (PENDING, DISPATCHING)]
+    # Flow steps before campaign messages: a campaign's smart sending counts a step handed over
+    # in the same batch (the step is a conversation under way; the campaign can skip them).
+    live = sorted(
+        (row for row in rows if row.status in (PENDING, DISPATCHING)),
+        key=lambda row: (row.campaign_id is not None, row.id),
+    )
     claims.dropped += [row.id for row in rows if row.status not in (PENDING, DISPATCHING)]
     facts = HandOver(conn, [_queued(row) for row in live], flows or {}, now)
     cancelled: list[dict[str, Any]] = []
@@ -118,6 +123,7 @@ def claim(
             held.append({"b_id": row.id, "b_until": verdict.until})
         else:
             claims.ready.append(_claimed(row))
+            facts.handing(queued, now)
     executemany(conn, _CANCEL, cancelled)
     executemany(conn, _HOLD, held)
     if claims.ready:
