@@ -256,7 +256,7 @@ def queue_due(
     """Up to `limit` due recipients of the campaigns sending now become outbox messages (or are
     skipped, with the gate's reason: unsubscribed since, smart sending, nothing to say)."""
     changes = Changes(now)
-    reached: dict[int, datetime] = {}  # subscriber -> a campaign message queued in this transaction
+    queued_now: dict[int, datetime] = {}  # subscriber -> a campaign message queued in this transaction
     marks: list[dict[str, Any]] = []
     refs: dict[str, int] = {}  # message ref -> recipient id
     finished = 0
@@ -269,7 +269,7 @@ def queue_due(
         if not due and _all_final(conn, campaign_id):
             _set_status(conn, campaign_id, Status.FINISHED, now)
             finished += 1
-        slice_ = _Slice(campaign_id, definition, program, policy, quiet, changes, reached)
+        slice_ = _Slice(campaign_id, definition, program, policy, quiet, changes, queued_now)
         for recipient, reason in slice_.decide(conn, due):
             marks.append({"b_id": recipient.id, "b_status": "skipped", "b_reason": reason, "b_message": None})
         refs.update(slice_.refs)
@@ -298,7 +298,7 @@ class _Slice:
     policy: Policy
     quiet: QuietHours
     changes: Changes
-    reached: dict[int, datetime]  # shared by the slices of one transaction: what they queued
+    queued_now: dict[int, datetime]  # shared by the slices of one transaction: whom they queued for
 
     def __post_init__(self) -> None:
         self.refs: dict[str, int] = {}
@@ -330,8 +330,8 @@ class _Slice:
     def _verdict(self, person: rows.Row, marketing: Marketing) -> Verdict:
         now = self.changes.now
         other = marketing.latest_before(person["id"], None) if self.window else None
-        if self.window and person["id"] in self.reached:
-            other = max(filter(None, (other, self.reached[person["id"]])))
+        if self.window and person["id"] in self.queued_now:
+            other = max(filter(None, (other, self.queued_now[person["id"]])))
         message = Outgoing(Purpose.MARKETING, now, self.window)
         return may_send(message, gate_recipient(person), Since(other_marketing=other), self.quiet, now)
 
@@ -353,7 +353,7 @@ class _Slice:
         row = rows.outbox_message(person["id"], ref, body, media, None, due, send_after, self.changes.now)
         self.changes.messages.append({**row, "campaign_id": self.campaign_id})
         self.refs[ref] = recipient.id
-        self.reached[person["id"]] = self.changes.now
+        self.queued_now[person["id"]] = self.changes.now
         return True
 
 

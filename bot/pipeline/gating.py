@@ -19,7 +19,7 @@ from bot.domain.flows import Flow
 from bot.domain.gate import Outgoing, Purpose, Recipient, Since
 from bot.domain.subscription import Status
 from bot.pipeline.automations import exited
-from bot.store.schema import campaigns, flow_runs, messages
+from bot.store.schema import campaigns, messages
 
 UNREACHED = ("failed", "undelivered", "cancelled")  # never reached them: smart sending forgets these
 
@@ -37,9 +37,6 @@ _MARKETING_OF = select(
     messages.c.status.not_in(UNREACHED),
     or_(messages.c.handed_at >= bindparam("since"), messages.c.status.in_(("pending", "dispatching"))),
 )
-_RUNS = select(flow_runs.c.id, flow_runs.c.subscriber_id, flow_runs.c.flow, flow_runs.c.event).where(
-    flow_runs.c.id.in_(bindparam("ids", expanding=True))
-)
 _SMART_SENDING = select(campaigns.c.id, campaigns.c.definition).where(
     campaigns.c.id.in_(bindparam("ids", expanding=True))
 )
@@ -55,21 +52,22 @@ def recipient(row: Mapping[str, Any]) -> Recipient:
 class Marketing:
     """A subscriber's marketing messages that count for smart sending."""
 
-    reached: dict[int, datetime]  # subscriber -> the latest hand-over (or one under way) in the window
+    # subscriber -> (message id, when): handed over within the window, or on its way now
+    reached: dict[int, list[tuple[int, datetime]]]
     queued: dict[int, list[tuple[int, datetime]]]  # subscriber -> (message id, queued at), waiting
 
-    def handing(self, subscriber_id: int, at: datetime) -> None:
-        """A marketing message to them goes to the carrier now (in this batch)."""
-        self.reached[subscriber_id] = max(at, self.reached.get(subscriber_id, at))
+    def handing(self, subscriber_id: int, message_id: int, at: datetime) -> None:
+        """A marketing message to them goes (or went) to the carrier."""
+        self.reached.setdefault(subscriber_id, []).append((message_id, at))
 
     def latest_before(self, subscriber_id: int, message_id: int | None) -> datetime | None:
         """The latest other marketing message: handed over or being handed, or queued before
-        `message_id` (None: a message not stored yet, queued after all of them)."""
-        times = [
-            at for other, at in self.queued.get(subscriber_id, ()) if message_id is None or other < message_id
-        ]
-        if subscriber_id in self.reached:
-            times.append(self.reached[subscriber_id])
+        `message_id` (None: a message not stored yet, queued after all of them). The message
+        itself never counts (a hand-over a dead worker left `dispatching` is looked up, not
+        skipped for smart sending)."""
+        queued = self.queued.get(subscriber_id, ())
+        times = [at for other, at in queued if message_id is None or other < message_id]
+        times += [at for other, at in self.reached.get(subscriber_id, ()) if other != message_id]
         return max(times, default=None)
 
 
@@ -83,19 +81,10 @@ def marketing_of(
         return found
     for row in conn.execute(_MARKETING_OF, {"ids": ids, "since": now - window}):
         if row.handed_at is not None or row.status == "dispatching":  # reached, or on its way now
-            found.handing(row.subscriber_id, row.handed_at or row.updated_at)
+            found.handing(row.subscriber_id, row.id, row.handed_at or row.updated_at)
         else:
             found.queued.setdefault(row.subscriber_id, []).append((row.id, row.created_at))
     return found
-
-
-def exited_runs(conn: Connection, run_ids: Iterable[int], flows: Mapping[str, Flow]) -> set[int]:
-    """The runs among these whose exit event came at or after the event that started them."""
-    ids = sorted(set(run_ids))
-    if not ids or not any(flow.automation.exit_when for flow in flows.values()):
-        return set()
-    runs = [dict(row) for row in conn.execute(_RUNS, {"ids": ids}).mappings()]
-    return exited(conn, runs, flows)
 
 
 def smart_sending_of(conn: Connection, campaign_ids: Iterable[int]) -> dict[int, timedelta]:
@@ -119,8 +108,8 @@ class Queued:
     subscriber_id: int
     purpose: str | None
     created_at: datetime
-    run_id: int | None
     campaign_id: int | None
+    run: Mapping[str, Any] | None  # its flow run (id, subscriber_id, flow, event), if a flow's step
 
 
 class HandOver:
@@ -134,7 +123,7 @@ class HandOver:
         # A flow's step and a campaign's text due together: the step goes first, and counts.
         window = max(self.smart.values(), default=timedelta(0))
         self.marketing = marketing_of(conn, watched, window, now)
-        self.exited = exited_runs(conn, (m.run_id for m in batch if m.run_id is not None), flows)
+        self.exited = exited(conn, [m.run for m in batch if m.run is not None], flows)
 
     def outgoing(self, message: Queued) -> Outgoing:
         purpose = Purpose(message.purpose) if message.purpose else Purpose.MARKETING
@@ -145,9 +134,10 @@ class HandOver:
         other = None
         if message.campaign_id in self.smart:
             other = self.marketing.latest_before(message.subscriber_id, message.id)
-        return Since(exited=message.run_id in self.exited, other_marketing=other)
+        run_id = message.run["id"] if message.run is not None else None
+        return Since(exited=run_id in self.exited, other_marketing=other)
 
     def handing(self, message: Queued, now: datetime) -> None:
         """It goes now: a campaign message later in the batch counts it for smart sending."""
         if message.purpose == Purpose.MARKETING.value:
-            self.marketing.handing(message.subscriber_id, now)
+            self.marketing.handing(message.subscriber_id, message.id, now)

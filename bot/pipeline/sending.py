@@ -23,7 +23,7 @@ from bot.domain.quiet_hours import QuietHours
 from bot.pipeline.gating import HandOver, Queued, recipient
 from bot.pipeline.statuses import carrier_opt_outs
 from bot.store.bulk import executemany
-from bot.store.schema import messages, subscribers
+from bot.store.schema import flow_runs, messages, subscribers
 
 RETRY_BASE = 2.0  # seconds; doubled per attempt
 RETRY_MAX = 300.0
@@ -67,8 +67,11 @@ _OUTBOX_ROWS = (
         subscribers.c.country,
         subscribers.c.status.label("subscriber_status"),
         subscribers.c.unsubscribed_at,
+        flow_runs.c.flow,
+        flow_runs.c.event,
     )
     .join(subscribers, subscribers.c.id == messages.c.subscriber_id)
+    .outerjoin(flow_runs, flow_runs.c.id == messages.c.run_id)  # its run's exit may have come
     .where(messages.c.id.in_(bindparam("ids", expanding=True)))
 )
 _CANCEL = (
@@ -137,7 +140,10 @@ def claim(
 
 
 def _queued(row: Any) -> Queued:
-    return Queued(row.id, row.subscriber_id, row.purpose, row.created_at, row.run_id, row.campaign_id)
+    run = None
+    if row.run_id is not None and row.flow is not None:
+        run = {"id": row.run_id, "subscriber_id": row.subscriber_id, "flow": row.flow, "event": row.event}
+    return Queued(row.id, row.subscriber_id, row.purpose, row.created_at, row.campaign_id, run)
 
 
 def _claimed(row: Any) -> Claimed:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +19,9 @@ from tests.conftest import ACCOUNT_SID, ADMIN_TOKEN, FROM_NUMBER, PUBLIC_URL, TO
 from tests.conftest import services_of as services
 from tests.fake_twilio import FakeTwilio
 from tests.worker.conftest import ALWAYS_OPEN
-from tests.worker.test_process import start_worker, worker_env
+from tests.worker.test_process import ALL_DAY, start_worker, worker_config, worker_env
 
 EVENTS_TOKEN = "events-secret"
-ALL_DAY = '{start: "00:00", end: "23:59:59"}'
 
 
 @dataclass
@@ -76,25 +75,6 @@ class Scene:
         raise AssertionError(f"not met in {seconds} s; worker log:\n{self.log.read_text()[-4000:]}")
 
 
-def config(tmp_path: Path, keywords: Path, api_url: str, rate: float, quiet: str) -> Path:
-    path = tmp_path / "worker.yaml"
-    path.write_text(
-        f"""
-keywords: {keywords}
-server:
-  public_url: {PUBLIC_URL}
-sending:
-  from_number: "{FROM_NUMBER}"
-  api_url: {api_url}
-  rate: {rate}
-  lease: 2
-  quiet_hours: {quiet}
-log_level: INFO
-"""
-    )
-    return path
-
-
 @asynccontextmanager
 async def scene(
     tmp_path: Path,
@@ -123,7 +103,7 @@ async def scene(
     )
     env = worker_env(tmp_path, database_url, redis_url, services(app).settings.redis_prefix)
     log = tmp_path / "worker.log"
-    worker = await start_worker(config(tmp_path, keywords, api_url, rate, quiet), env, log)
+    worker = await start_worker(worker_config(tmp_path, keywords, api_url, rate, quiet), env, log)
     try:
         yield Scene(app, api, log)
     finally:
@@ -131,3 +111,22 @@ async def scene(
             worker.send_signal(signal.SIGTERM)
             await worker.wait()
     assert worker.returncode == 0, log.read_text()[-4000:]
+
+
+Stage = Callable[..., AbstractAsyncContextManager[Scene]]
+
+
+def stage_of(
+    tmp_path: Path,
+    keywords: Path,
+    make_client: ClientFactory,
+    twilio_api: tuple[FakeTwilio, str],
+    database_url: str,
+    redis_url: str,
+) -> Stage:
+    """`scene` with the test's own parts: `async with stage(rate=5) as s: ...`."""
+
+    def stage(**options: Any) -> AbstractAsyncContextManager[Scene]:
+        return scene(tmp_path, keywords, make_client, twilio_api, database_url, redis_url, **options)
+
+    return stage

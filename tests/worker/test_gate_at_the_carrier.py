@@ -5,6 +5,7 @@ the local stand-in for Twilio's REST API saying what arrived."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,26 +20,25 @@ from bot.store.rows import new_subscriber
 from bot.store.schema import campaign_recipients, subscribers
 from tests.conftest import ACCOUNT_SID, ClientFactory, services_of
 from tests.fake_twilio import FakeTwilio
-from tests.worker.carrier import Scene, scene
+from tests.worker.carrier import Scene, Stage, stage_of
 from tests.worker.test_campaigns import smsbot
 
 ANA, BEN = "+14155550101", "+14155550102"
 UK = "+447700900123"  # a shopper in London
 CART = "https://acme.example/cart/recover?key=abc"
 
-Parts = tuple[Path, ClientFactory, tuple[FakeTwilio, str], str, str]
-
 
 @pytest.fixture
-def parts(
+def stage(
     tmp_path: Path,
     keywords_copy: Path,
     make_client: ClientFactory,
     twilio_api: tuple[FakeTwilio, str],
     database_url: str,
     redis_url: str,
-) -> Parts:
-    return tmp_path, make_client, twilio_api, database_url, redis_url
+) -> Stage:
+    """The app and a worker process on the test's copy of the program (`keywords_copy`)."""
+    return stage_of(tmp_path, keywords_copy, make_client, twilio_api, database_url, redis_url)
 
 
 def short_waits(keywords: Path, wait: str = "2s") -> None:
@@ -91,9 +91,9 @@ async def subscribed(scene: Scene, *numbers: str) -> None:
 
 
 async def test_the_sign_up_page_texts_the_confirmation_to_a_pending_subscriber(
-    keywords_copy: Path, parts: Parts
+    keywords_copy: Path, stage: Stage
 ) -> None:
-    async with scene(parts[0], keywords_copy, *parts[1:]) as s:
+    async with stage() as s:
         page = await s.app.get("/join/spring")
         token = re.search(r'name="token" value="([^"]+)"', await page.text())
         assert token is not None
@@ -112,9 +112,9 @@ async def test_the_sign_up_page_texts_the_confirmation_to_a_pending_subscriber(
 
 
 async def test_two_orders_in_one_batch_and_a_third_a_second_later_each_get_their_confirmation(
-    keywords_copy: Path, parts: Parts
+    keywords_copy: Path, stage: Stage
 ) -> None:
-    async with scene(parts[0], keywords_copy, *parts[1:]) as s:
+    async with stage() as s:
         await subscribed(s, ANA)
         now = datetime.now(UTC)
         await s.events(order(1, ANA, now), order(2, ANA, now))
@@ -144,10 +144,10 @@ def closed_for(seconds: int) -> str:
 
 
 async def test_a_reminder_held_by_quiet_hours_is_never_sent_after_the_order(
-    keywords_copy: Path, parts: Parts
+    keywords_copy: Path, stage: Stage
 ) -> None:
     short_waits(keywords_copy, "1s")
-    async with scene(parts[0], keywords_copy, *parts[1:], quiet=closed_for(9)) as s:
+    async with stage(quiet=closed_for(9)) as s:
         await subscribed(s, UK)
         lines = [{"title": "Trail runner", "quantity": 1, "price": "50"}]
         await s.events(checkout(1, UK, datetime.now(UTC), total_price="50", line_items=lines))
@@ -167,20 +167,20 @@ async def test_a_reminder_held_by_quiet_hours_is_never_sent_after_the_order(
 # -- 4. history does not text the list --------------------------------------------------------------
 
 
-async def test_importing_history_starts_no_automation_and_says_so(keywords_copy: Path, parts: Parts) -> None:
-    async with scene(parts[0], keywords_copy, *parts[1:]) as s:
+async def test_importing_history_starts_no_automation_and_says_so(keywords_copy: Path, stage: Stage) -> None:
+    async with stage() as s:
         await subscribed(s, ANA, BEN)
         now = datetime.now(UTC)
-        history = parts[0] / "history.jsonl"
+        history = keywords_copy.parent / "history.jsonl"
         old = [order(1, ANA, now - timedelta(days=45)), checkout(2, BEN, now - timedelta(days=40))]
-        history.write_text("\n".join(__import__("json").dumps(e) for e in old))
+        history.write_text("\n".join(json.dumps(e) for e in old))
         settings = services_of(s.app).settings
         said = await smsbot(settings, "events", "import", str(history))
         assert "2 stored" in said and "2 automations not started: 2 history" in said
-        asked = parts[0] / "asked.jsonl"
+        asked = keywords_copy.parent / "asked.jsonl"
         asked.write_text(
             "\n".join(
-                __import__("json").dumps(e)
+                json.dumps(e)
                 for e in [
                     order(3, ANA, now - timedelta(days=45)),
                     checkout(4, BEN, now - timedelta(days=40), total_price="20"),
@@ -199,10 +199,10 @@ async def test_importing_history_starts_no_automation_and_says_so(keywords_copy:
 
 
 async def test_a_checkout_without_line_items_gets_the_reminder_with_its_defaults(
-    keywords_copy: Path, parts: Parts
+    keywords_copy: Path, stage: Stage
 ) -> None:
     short_waits(keywords_copy, "1s")
-    async with scene(parts[0], keywords_copy, *parts[1:]) as s:
+    async with stage() as s:
         await subscribed(s, ANA)
         await s.events(checkout(1, ANA, datetime.now(UTC), total_price="30"))
         await s.until(lambda: bool(s.reached(ANA, "cart")))
@@ -211,7 +211,7 @@ async def test_a_checkout_without_line_items_gets_the_reminder_with_its_defaults
 
 
 async def test_a_message_that_cannot_be_written_is_stored_failed_with_the_reason(
-    keywords_copy: Path, parts: Parts
+    keywords_copy: Path, stage: Stage
 ) -> None:
     (keywords_copy / "automations.yaml").write_text(
         """
@@ -224,7 +224,7 @@ flows:
       - send: "Acme: it ships today"
 """
     )
-    async with scene(parts[0], keywords_copy, *parts[1:]) as s:
+    async with stage() as s:
         await subscribed(s, ANA)
         shipment = order(1, ANA, datetime.now(UTC), "order_fulfilled")
         shipment["properties"] = {"order_id": "o1"}  # no total: the first message cannot be written
@@ -252,11 +252,11 @@ campaigns:
 
 
 async def test_smart_sending_lets_one_of_two_campaigns_through_a_second_apart(
-    keywords_copy: Path, parts: Parts
+    keywords_copy: Path, stage: Stage
 ) -> None:
     (keywords_copy / "campaigns.yaml").write_text(TWO_CAMPAIGNS)
     numbers = [f"+1415555{n:04d}" for n in range(20)]
-    async with scene(parts[0], keywords_copy, *parts[1:], rate=5) as s:
+    async with stage(rate=5) as s:
         await subscribed(s, *numbers)
         assert (await s.admin("/api/campaigns/c1/send")).status == 201
         await asyncio.sleep(1)
@@ -276,10 +276,10 @@ async def test_smart_sending_lets_one_of_two_campaigns_through_a_second_apart(
 
 
 async def test_retrying_failed_recipients_sends_them_the_campaign_again(
-    keywords_copy: Path, parts: Parts
+    keywords_copy: Path, stage: Stage
 ) -> None:
     (keywords_copy / "campaigns.yaml").write_text(TWO_CAMPAIGNS)
-    async with scene(parts[0], keywords_copy, *parts[1:]) as s:
+    async with stage() as s:
         await subscribed(s, ANA, BEN, "+14155550103")
         assert (await s.admin("/api/campaigns/c1/send")).status == 201
         await s.until(lambda: len([m for m in s.api.accepted() if "first sale" in m["body"]]) == 3)
@@ -301,11 +301,11 @@ async def _finished(s: Scene, name: str) -> bool:
 
 
 async def test_a_campaign_at_a_slow_rate_can_be_paused_and_cancelled_while_it_sends(
-    keywords_copy: Path, parts: Parts
+    keywords_copy: Path, stage: Stage
 ) -> None:
     (keywords_copy / "campaigns.yaml").write_text(TWO_CAMPAIGNS)
     numbers = [f"+1415555{n:04d}" for n in range(40)]
-    async with scene(parts[0], keywords_copy, *parts[1:], rate=2) as s:
+    async with stage(rate=2) as s:
         await subscribed(s, *numbers)
         assert (await s.admin("/api/campaigns/c1/send")).status == 201
         await s.until(lambda: len(s.api.accepted()) >= 2)

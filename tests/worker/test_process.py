@@ -42,7 +42,13 @@ flows:
 WORKER_STEPS = 3  # per subscriber, after the wait: two texts and the card
 
 
-def worker_config(tmp_path: Path, keywords: Path, api_url: str) -> Path:
+ALL_DAY = '{start: "00:00", end: "23:59:59"}'
+
+
+def worker_config(
+    tmp_path: Path, keywords: Path, api_url: str, rate: float = RATE, quiet: str = ALL_DAY
+) -> Path:
+    """A worker's config: our number through `api_url` at `rate`, inside `quiet` (YAML) hours."""
     config = tmp_path / "worker.yaml"
     config.write_text(
         f"""
@@ -52,9 +58,9 @@ server:
 sending:
   from_number: "{FROM_NUMBER}"
   api_url: {api_url}
-  rate: {RATE}
+  rate: {rate}
   lease: 2
-  quiet_hours: {{start: "00:00", end: "23:59:59"}}
+  quiet_hours: {quiet}
 log_level: INFO
 """
     )
