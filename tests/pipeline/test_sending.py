@@ -50,7 +50,8 @@ async def claimed(database_url: str, prepare: Any) -> tuple[sending.Claims, list
         async with engine.begin() as conn:
             ids = await conn.run_sync(prepare)
             claims = await conn.run_sync(sending.claim, ids, OPEN, NOW, LEASE)
-            rows = list(await conn.execute(select(messages.c.id, messages.c.status, messages.c.reason)))
+            found = select(messages.c.id, messages.c.status, messages.c.reason).order_by(messages.c.id)
+            rows = list(await conn.execute(found))
     finally:
         await engine.dispose()
     return claims, rows
