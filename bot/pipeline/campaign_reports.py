@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from bot.domain.benchmarks import CAMPAIGN_BAND
 from bot.domain.campaigns import Campaign
+from bot.domain.gate import Reason
 from bot.domain.i18n import negotiate
 from bot.domain.links import CODE_LENGTH, linker, short_url, swap
 from bot.domain.model import Program
@@ -149,6 +150,7 @@ def status(conn: Connection, name: str) -> dict[str, Any]:
             campaign_recipients.c.reason,
             messages.c.status,
             messages.c.error_code,
+            messages.c.reason,
             func.count(),
         )
         .select_from(
@@ -160,10 +162,11 @@ def status(conn: Connection, name: str) -> dict[str, Any]:
             campaign_recipients.c.reason,
             messages.c.status,
             messages.c.error_code,
+            messages.c.reason,
         )
     )
-    for recipient, reason, message, code, count in conn.execute(query):
-        key = _outcome(recipient, reason, message, code)
+    for recipient, reason, message, code, held, count in conn.execute(query):
+        key = _outcome(recipient, reason, message, code, held)
         outcomes[key] = outcomes.get(key, 0) + int(count)
     return {
         "name": found.name,
@@ -183,7 +186,11 @@ def _clickers(conn: Connection, campaign_id: int) -> int:
     return int(conn.execute(select(func.count(distinct(clicks.c.subscriber_id))).where(counted)).scalar_one())
 
 
-def _outcome(recipient: str, reason: str | None, message: str | None, code: int | None) -> str:
+def _outcome(
+    recipient: str, reason: str | None, message: str | None, code: int | None, held: str | None
+) -> str:
+    """A recipient's outcome: skipped with the gate's reason (when queued, or at hand-over: `held`),
+    sending, or the carrier's word."""
     if recipient == "skipped":
         return f"skipped: {reason}"
     if recipient == "pending" or message is None:
@@ -191,7 +198,7 @@ def _outcome(recipient: str, reason: str | None, message: str | None, code: int 
     if message in ("pending", "dispatching"):
         return "sending"
     if message == "cancelled":
-        return "skipped: unsubscribed"  # a STOP between queueing and sending
+        return f"skipped: {held or Reason.OPTED_OUT.value}"  # held back by the gate after queueing
     if message in FAILED and code is not None:
         return f"{message}: {code}"  # with the carrier's error code
     return message  # queued, sent, delivered, undelivered, failed (the carrier's word)

@@ -142,7 +142,7 @@ async def test_stop_in_the_middle_of_a_campaign_sends_nothing_after_the_stop(
     await drain(make_worker(clock), clock)
     assert [m["to"] for m in campaign_texts(api)] == [ANA]
     status = json.loads(await smsbot(settings, "campaign", "status", "hello", "--json"))
-    assert status["recipients"] == {"queued": 1, "skipped: unsubscribed": 1}
+    assert status["recipients"] == {"queued": 1, "skipped: opted_out": 1}
 
 
 async def test_pause_holds_what_is_not_yet_sent_and_resume_sends_it_once(
