@@ -126,10 +126,8 @@ def lead_time(flow: Flow) -> timedelta:
 def first_state(flow: Flow, event: Mapping[str, Any] | None, now: datetime, key: str = "") -> RunState:
     """A run as it starts: due now, or, when the flow begins with a wait of a set length (a cart
     reminder's hour), already at its next step, due when the wait ends (what stepping it would give)."""
-    first = flow.steps[0] if flow.steps else None
-    if first is not None and first.kind is StepKind.WAIT and first.wait is not None:
-        return RunState(flow.name, 1, due_at=now + first.wait, event=event, key=key)
-    return RunState(flow.name, 0, due_at=now, event=event, key=key)
+    wait = lead_time(flow)
+    return RunState(flow.name, 1 if wait else 0, due_at=now + wait, event=event, key=key)
 
 
 def _media(media: tuple[str, ...], seen: Mapping[str, Any]) -> tuple[str, ...]:

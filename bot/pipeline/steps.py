@@ -7,7 +7,6 @@ and its writes go through the same `Changes` as an inbound message's.
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,8 +25,6 @@ from bot.pipeline.changes import Cause, Changes, lock_subscribers
 from bot.pipeline.gating import recipient
 from bot.store import rows
 from bot.store.statements import NEW_OUTBOX_IDS, RUNS_BY_ID
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,7 @@ def _to_outbox(
 ) -> None:
     """Each message the step says goes to the outbox as the gate lets it: now, or held until quiet
     hours end in the subscriber's zone (marketing). A message that could not be written is stored
-    failed, with why: never dropped without a word."""
+    failed, with why (the template logged it at ERROR): never dropped without a word."""
     verdict = may_send(Outgoing(purpose, changes.now), recipient(person), Since(), quiet, changes.now)
     send_after = verdict.until if isinstance(verdict, Hold) else changes.now
     origin = f"flow:{run['flow']}"
@@ -107,7 +104,6 @@ def _to_outbox(
             message.update(status="cancelled", reason=verdict.reason.value)
         changes.messages.append(message)
     for n, problem in enumerate(outcome.failed):
-        log.error("flow %s, step %s: a message could not be written: %s", run["flow"], run["step"], problem)
         ref = f"r{run['id']}.{run['step']}.f{n}.{secrets.token_hex(4)}"
         message = rows.outbox_message(
             person["id"], ref, "", (), run["id"], run["due_at"], changes.now, changes.now
