@@ -16,11 +16,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # After changing what smsbot says (bot/domain/replies.py): refresh the template and every catalog, then
-# translate the new or fuzzy entries in bot/locales/<lang>/LC_MESSAGES/messages.po (smsbot reads the
+# translate the new or fuzzy entries in locales/<lang>/LC_MESSAGES/messages.po (smsbot reads the
 # .po files themselves: there is nothing to compile).
 catalogs: $(STAMP)
-	$(BIN)/pybabel extract -k N_ --no-location --sort-output --project=smsbot -o bot/locales/messages.pot bot/domain/replies.py
-	$(BIN)/pybabel update -i bot/locales/messages.pot -d bot/locales --width 100 --ignore-obsolete
+	$(BIN)/pybabel extract -k N_ --no-location --sort-output --project=smsbot -o locales/messages.pot bot/domain/replies.py
+	$(BIN)/pybabel update -i locales/messages.pot -d locales --width 100 --ignore-obsolete
 
 run: install
 	$(BIN)/smsbot serve

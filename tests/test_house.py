@@ -123,3 +123,15 @@ def test_no_function_is_longer_than_a_reader_can_hold_at_once() -> None:
 )
 def test_the_module_list_sees_the_house(name: str) -> None:
     assert name in modules()
+
+
+def test_pyproject_lists_every_package_and_the_catalogs() -> None:
+    """A new package under bot/ that pyproject.toml does not list would be missing from the wheel."""
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = {".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "bot").rglob("__init__.py")}
+    assert set(setup["packages"]) == found | {"bot.locales"}
+    assert setup["package-dir"] == {"bot.locales": "locales"}

@@ -83,3 +83,39 @@ def test_the_wheel_serves_the_shipped_program_in_english_spanish_and_french(
     assert "Cancelaste tu suscripción" in spanish, spanish
     french = chat(installed, elsewhere, env, "+15145550125", "ARRET\n")
     assert "désabonné" in french, french
+
+
+def test_the_sdist_carries_the_catalogs_from_their_top_level_folder(tmp_path: Path) -> None:
+    """Translators edit locales/ at the top of the tree; the source archive ships it, so a wheel
+    built from the archive (as pip does with `pip install smsbot-*.tar.gz`) carries it as well."""
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from setuptools import build_meta; print(build_meta.build_sdist({str(tmp_path)!r}))",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    archive = tmp_path / built.stdout.strip().splitlines()[-1]
+    names = subprocess.run(["tar", "tzf", str(archive)], check=True, capture_output=True, text=True).stdout
+    for language in ("en", "es", "fr"):
+        assert f"/locales/{language}/LC_MESSAGES/messages.po" in names
+    assert "/bot/locales/" not in names  # one copy, where translators keep it
+
+
+def test_the_wheel_carries_the_catalogs_inside_the_package(installed: Path) -> None:
+    found = subprocess.run(
+        [
+            str(installed),
+            "-c",
+            "from bot.domain.i18n import LOCALES_DIR, available; print(LOCALES_DIR, available())",
+        ],
+        cwd=installed.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "site-packages/bot/locales" in found and "('en', 'es', 'fr')" in found

@@ -1,6 +1,7 @@
-"""Languages: gettext catalogs from bot/locales/, negotiation down the locale chain, formatting.
+"""Languages: gettext catalogs from locales/, negotiation down the locale chain, formatting.
 
-The catalogs ship inside the package as `.po` files and are compiled in memory when first used, so
+The catalogs' source is the top-level `locales/`; a wheel carries them as `bot/locales/`. They ship
+as `.po` files and are compiled in memory when first used, so
 every install speaks every language it has a catalog for (no build step to forget). A language
 without a catalog falls back to the program's default, and a language Babel does not know at all
 (a typo in a profile property) too; `smsbot check` refuses a program language without a catalog.
@@ -21,7 +22,14 @@ from babel.support import Translations
 
 from bot.domain.phones import region_of
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+def _locales_dir() -> Path:
+    """bot/locales/ in an installed wheel; the source tree's locales/ otherwise (a checkout, `make`,
+    an editable install)."""
+    packaged = Path(__file__).resolve().parent.parent / "locales"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "locales"
+
+
+LOCALES_DIR = _locales_dir()
 DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"  # the language the messages are written in
 
