@@ -22,6 +22,7 @@ from babel.support import Translations
 
 from bot.domain.phones import region_of
 
+
 def _locales_dir() -> Path:
     """bot/locales/ in an installed wheel; the source tree's locales/ otherwise (a checkout, `make`,
     an editable install)."""

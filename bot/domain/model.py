@@ -115,6 +115,7 @@ class Keyword:
     match: MatchMode = MatchMode.FIRST_WORD
     exact: bool = False
     reply: LocalizedMessage | None = None
+    already_subscribed: LocalizedMessage | None = None  # its answer to someone already subscribed
     flow: str | None = None
     changes: tuple[PropertyChange, ...] = ()
 

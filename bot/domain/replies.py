@@ -45,6 +45,10 @@ CONFIRM_PROMPT = N_(
 ALREADY_SUBSCRIBED = N_(
     "{brand}: You are already subscribed to {program}. Reply HELP for help, STOP to opt out."
 )
+INTEREST_SAVED = N_(
+    "{brand}: Got it, we saved that. You are already subscribed to {program}. Reply HELP for help, "
+    "STOP to opt out."
+)
 NOT_SUBSCRIBED = N_("{brand}: Text {join} to join {program}. Msg&data rates may apply. Reply HELP for help.")
 NOT_SUBSCRIBED_NO_KEYWORD = N_("{brand}: Reply HELP for help.")
 PREFERENCE_SAVED = N_("{brand}: Got it, your preferences are saved. Reply HELP for help, STOP to opt out.")

@@ -97,9 +97,21 @@ def _keyword(a: Answering, keyword: Keyword) -> list[str]:
             return [voice.message(keyword.reply, properties, f"keyword:{keyword.name}")]
         return [voice.say(replies.PREFERENCE_SAVED)]
     if a.status is Status.SUBSCRIBED:
-        _changed(a, keyword)
-        return [voice.say(replies.ALREADY_SUBSCRIBED)]
+        return [_already_subscribed(a, keyword)]
     return _opt_in(a, keyword)
+
+
+def _already_subscribed(a: Answering, keyword: Keyword) -> str:
+    """An opt-in keyword from someone already in (SHOES after JOIN): what it stores is stored, and
+    the answer acknowledges it: the keyword's own `already_subscribed`, else smsbot's own words for
+    an interest saved, else that they are already subscribed."""
+    before = a.subscriber.properties
+    properties = _changed(a, keyword)
+    if keyword.already_subscribed is not None:
+        return a.voice.message(keyword.already_subscribed, properties, f"keyword:{keyword.name}")
+    if properties != before:
+        return a.voice.say(replies.INTEREST_SAVED)
+    return a.voice.say(replies.ALREADY_SUBSCRIBED)
 
 
 def _opt_in(a: Answering, keyword: Keyword) -> list[str]:

@@ -105,6 +105,9 @@ def compile_keyword(c: Compiling, book: KeywordBook, doc: YamlDoc, name: str, bo
     if body.type is not KeywordKind.OPT_IN and body.double_opt_in:
         c.error(doc, [*loc, "double_opt_in"], f"{name}: double_opt_in belongs to opt_in keywords")
     reply = compile_message(c, doc, [*loc, "reply"], body.reply)
+    already = compile_message(c, doc, [*loc, "already_subscribed"], body.already_subscribed)
+    if already is not None and body.type is not KeywordKind.OPT_IN:
+        c.error(doc, [*loc, "already_subscribed"], f"{name}: already_subscribed belongs to opt_in keywords")
     if body.type is KeywordKind.OPT_IN and reply is not None:  # also sent after a double opt-in Y
         check_confirmation(c, doc, [*loc, "reply"], name, reply)
     keyword = Keyword(
@@ -117,6 +120,7 @@ def compile_keyword(c: Compiling, book: KeywordBook, doc: YamlDoc, name: str, bo
         match=body.match,
         exact=body.exact,
         reply=reply,
+        already_subscribed=already,
         flow=body.flow,
         changes=_changes(c, doc, name, body),
     )

@@ -57,6 +57,9 @@ class KeywordSection(_Strict):
     match: MatchMode = MatchMode.FIRST_WORD
     exact: bool = False  # True: no typo tolerance
     reply: Text | None = None
+    # what an opt-in keyword answers someone already subscribed (SHOES after JOIN): its interest
+    # acknowledged ("Got it, shoe news too") rather than "you are already subscribed"
+    already_subscribed: Text | None = None
     flow: str | None = None
     set: dict[str, Any] = Field(default_factory=dict)
     add: dict[str, Any] = Field(default_factory=dict)

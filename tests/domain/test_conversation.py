@@ -112,3 +112,42 @@ def test_unknown_words_get_the_fallback_only_from_subscribers() -> None:
 def test_start_while_subscribed_says_so_without_a_new_consent_record() -> None:
     outcome = text("START", Status.SUBSCRIBED)
     assert outcome.consent == () and "already subscribed" in outcome.replies[0]
+
+
+def test_an_opt_in_keyword_from_a_subscriber_stores_the_interest_and_acknowledges_it() -> None:
+    outcome = text("SHOES", Status.SUBSCRIBED)
+    assert outcome.consent == () and outcome.updates["properties"] == {"interests": ["shoes"]}
+    assert outcome.replies == (
+        "Acme Outfitters: Got it, we'll send you shoe news too. Reply HELP for help, STOP to opt out.",
+    )
+    spanish = text("SHOES", Status.SUBSCRIBED, language="es")
+    assert "también te enviaremos novedades de zapatos" in spanish.replies[0]
+    french = text("SHOES", Status.SUBSCRIBED, language="fr")
+    assert "nouveautés chaussures" in french.replies[0]
+
+
+def test_without_its_own_words_an_interest_saved_is_said_and_nothing_new_says_already_subscribed() -> None:
+    shoes = PROGRAM.keywords["SHOES"]
+    program = replace(
+        PROGRAM,
+        keywords={**PROGRAM.keywords, "SHOES": replace(shoes, already_subscribed=None)},
+        index={
+            word: (replace(shoes, already_subscribed=None) if k.name == "SHOES" else k)
+            for word, k in PROGRAM.index.items()
+        },
+    )
+    message = InboundMessage("SM1", "+14155550123", "55555", "shoes", NOW)
+    fresh = decide(message, SubscriberState("+14155550123", Status.SUBSCRIBED), program, DEFAULT)
+    assert "Got it, we saved that. You are already subscribed" in fresh.replies[0]
+    again = decide(
+        message,
+        SubscriberState(
+            "+14155550123", Status.SUBSCRIBED, language="es", properties={"interests": ["shoes"]}
+        ),
+        program,
+        DEFAULT,
+    )
+    assert "properties" not in again.updates and again.replies[0].startswith(
+        "Acme Outfitters: Ya estás suscrito"
+    )
+    assert "already subscribed" in text("JOIN", Status.SUBSCRIBED).replies[0]

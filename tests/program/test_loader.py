@@ -69,3 +69,13 @@ def test_a_program_language_without_a_catalog_is_refused(keywords_copy: Path) ->
         load_program(keywords_copy)
     errors = [p for p in caught.value.problems if p.severity == "error"]
     assert [p.message for p in errors if "no de catalog" in p.message]
+
+
+def test_already_subscribed_belongs_to_opt_in_keywords_and_is_checked_as_a_message(tmp_path: Path) -> None:
+    keywords = (
+        "keywords:\n  JOIN:\n    already_subscribed: 'Hi {{ first_name '\n"
+        "  ENGLISH:\n    type: language\n    language: en\n    already_subscribed: hi\n"
+    )
+    found = problems(program_dir(tmp_path, keywords))
+    assert any("program.yaml:7: keywords.JOIN.already_subscribed: template error" in p for p in found), found
+    assert any("ENGLISH: already_subscribed belongs to opt_in keywords" in p for p in found), found
