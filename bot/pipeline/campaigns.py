@@ -222,8 +222,14 @@ _ANY_PENDING = (
     .limit(1)
 )
 # A message of the campaign not yet handed over (waiting, held by quiet hours, or on the wire): the
-# campaign is still sending, and can still be paused or cancelled.
-_ANY_UNSENT = select(messages.c.id).where(messages.c.campaign_id == bindparam("campaign"), IN_OUTBOX).limit(1)
+# campaign is still sending, and can still be paused or cancelled. Through the outbox's index (what
+# waits), not the campaign's (every message it ever sent: walked from the oldest, all of them sent, on
+# every look near the end of a large campaign); coalesce keeps SQLite from choosing the latter.
+_ANY_UNSENT = (
+    select(messages.c.id)
+    .where(IN_OUTBOX, func.coalesce(messages.c.campaign_id, 0) == bindparam("campaign"))
+    .limit(1)
+)
 _MARK_RECIPIENT = (
     update(campaign_recipients)
     .where(campaign_recipients.c.id == bindparam("b_id"))
