@@ -186,28 +186,38 @@ def record_results(
     retry_at: dict[int, datetime] = {}
     refused: list[tuple[int, int | None]] = []  # (message id, error code): opted out at the carrier
     ids = [claimed.id for claimed, _ in results]
-    current = dict(conn.execute(select(messages.c.id, messages.c.status).where(messages.c.id.in_(ids))).all())
+    # Locked on PostgreSQL: a status callback committed between this read and the update below
+    # (the carrier can report a failure before its API answered us) would be overwritten.
+    query = _CURRENT.with_for_update() if conn.dialect.name == "postgresql" else _CURRENT
+    current = dict(conn.execute(query, {"ids": ids}).all())
     changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # one executemany per shape of change
     for claimed, result in results:
-        values: dict[str, Any] = {"updated_at": now, "error_code": result.error_code}
+        values: dict[str, Any] = {"updated_at": now}
         if result.sid is not None:
             values.update(sid=result.sid, handed_at=now)
             # A status callback may already have told more than the API's first answer.
             if moves_forward(result.status, current.get(claimed.id)):
-                values["status"] = result.status
+                values.update(status=result.status, error_code=result.error_code)
         elif result.unknown:
             retry_at[claimed.id] = now + lease  # values: updated_at=now, the lease starts again
         elif result.retry and claimed.attempts + 1 < max_attempts:
             retry_at[claimed.id] = now + timedelta(seconds=min(RETRY_MAX, RETRY_BASE * 2**claimed.attempts))
-            values.update(status=PENDING, send_after=retry_at[claimed.id])
+            values.update(status=PENDING, send_after=retry_at[claimed.id], error_code=result.error_code)
         else:
-            values["status"] = "failed"
+            values.update(status="failed", error_code=result.error_code)
             if result.opted_out:
                 refused.append((claimed.id, result.error_code))
         changes.setdefault(tuple(sorted(values)), []).append({"message_id": claimed.id, **values})
     for shape, rows in changes.items():
         conn.execute(_update_messages(shape), rows)
     return Recorded(retry_at, carrier_opt_outs(conn, refused, now))
+
+
+_CURRENT = (
+    select(messages.c.id, messages.c.status)
+    .where(messages.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(messages.c.id)  # rows locked in one order by every transaction that locks several
+)
 
 
 def _update_messages(shape: tuple[str, ...]) -> Any:

@@ -89,3 +89,20 @@ async def test_of_two_campaign_messages_queued_for_one_person_the_first_goes(dat
     claims, rows = await claimed(database_url, prepare)
     assert [c.id for c in claims.ready] == [rows[0].id]
     assert (rows[1].status, rows[1].reason) == ("cancelled", "smart_sending")
+
+
+async def test_a_failure_the_carrier_reported_before_its_api_answered_is_kept(database_url: str) -> None:
+    """The status callback came first (failed, 30005); the API's answer (queued) changes neither."""
+    from bot.channels.base import SendResult
+
+    engine = db.create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            sent = await conn.run_sync(lambda c: stored(c, status="failed", error_code=30005))
+            claimed = sending.Claimed(sent, "r", "+14155550101", "x", (), 0, False, NOW)
+            answered = [(claimed, SendResult("SM1", "queued"))]
+            await conn.run_sync(sending.record_results, answered, NOW, 5, LEASE)
+            row = (await conn.execute(select(messages).where(messages.c.id == sent))).one()
+    finally:
+        await engine.dispose()
+    assert (row.status, row.error_code, row.sid) == ("failed", 30005, "SM1")
