@@ -124,17 +124,6 @@ def refusal(
     return None
 
 
-def allowed(
-    automation: Automation,
-    event: StoreEvent,
-    last_started: datetime | None,
-    exits: Iterable[datetime | None],
-    now: datetime,
-) -> bool:
-    """`refusal` says nothing against it (freshness aside)."""
-    return refusal(automation, event, last_started, exits, now) is None
-
-
 def run_key(automation: Automation, event: StoreEvent) -> str:
     """The key of the run this event starts: '' for a flow run once at a time; for one run once per
     event, the event's `per` field (its order id), or the event's own id when it has none."""

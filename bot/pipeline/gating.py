@@ -1,8 +1,8 @@
 """What the gate (`bot.domain.gate`) reads about messages, gathered from the store in a few
 statements per batch, under the same locks as the writes that follow.
 
-Used when messages are queued (flow steps, campaigns, sign-ups) and when the worker hands them to
-the carrier, so both ask the same question of the same facts.
+Used when campaign messages are queued (smart sending) and when the worker hands any message to the
+carrier, so both ask the same question of the same facts.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from bot.domain.automations import (
     EventCondition,
     NotStarted,
     Trigger,
-    allowed,
     compare,
     refusal,
     run_event,
@@ -129,11 +128,13 @@ def test_a_run_that_begins_with_a_wait_starts_past_it_due_when_it_ends() -> None
 
 def test_an_event_starts_nothing_within_the_limit_or_after_its_exit_came() -> None:
     limited = Automation(Trigger("checkout_started"), frozenset({"order_placed"}), timedelta(hours=48))
-    assert allowed(limited, CART, None, [None], AT)
-    assert not allowed(limited, CART, AT - timedelta(hours=47), [None], AT)
-    assert allowed(limited, CART, AT - timedelta(hours=49), [None], AT)
-    assert not allowed(limited, CART, None, [AT + timedelta(minutes=5)], AT)  # ordered after it began
-    assert allowed(limited, CART, None, [AT - timedelta(days=3)], AT)  # an older order
+    assert refusal(limited, CART, None, [None], AT) is None
+    assert refusal(limited, CART, AT - timedelta(hours=47), [None], AT) == NotStarted.AT_MOST
+    assert refusal(limited, CART, AT - timedelta(hours=49), [None], AT) is None
+    assert (
+        refusal(limited, CART, None, [AT + timedelta(minutes=5)], AT) == NotStarted.EXITED
+    )  # ordered after it began
+    assert refusal(limited, CART, None, [AT - timedelta(days=3)], AT) is None  # an older order
 
 
 def test_an_event_older_than_the_automations_freshness_starts_nothing() -> None:
