@@ -26,7 +26,7 @@ DATA = Path(__file__).parent / "data"
 
 def test_the_labelled_set_is_large_enough_and_covers_three_languages() -> None:
     items = examples(LABELLED)
-    for label in ("request", "ordinary"):
+    for label in ("request", "trigger"):
         chosen = [e for e in items if e.label == label]
         assert len(chosen) >= 100 and {e.language for e in chosen} == {"en", "es", "fr"}
 
@@ -34,7 +34,7 @@ def test_the_labelled_set_is_large_enough_and_covers_three_languages() -> None:
 def test_requests_are_honoured_and_ordinary_replies_are_not_unsubscribed() -> None:
     found = figures(examples(LABELLED), PROGRAM)
     assert found["honoured"] >= 0.95, found
-    assert found["wrongly unsubscribed"] <= 0.02, found
+    assert found["trigger opted out"] <= 0.02, found
 
 
 @pytest.mark.parametrize(
@@ -50,7 +50,7 @@ def test_sets_written_after_the_rules_keep_their_measured_figures(
 ) -> None:
     """Sets written after the rules (the README quotes them): a change that reads them worse fails."""
     found = figures(examples(DATA / name), PROGRAM)
-    assert found["honoured"] >= honoured and found["wrongly unsubscribed"] <= unsubscribed, found
+    assert found["honoured"] >= honoured and found["trigger opted out"] <= unsubscribed, found
 
 
 @pytest.mark.parametrize(
