@@ -95,6 +95,8 @@ async def _text(services: Services, phone: str, text: str, out: Callable[[str], 
     if outcome is None:
         return
     notes = [f"{outcome.intent.value}" + (f" {outcome.word}" if outcome.word else "")]
+    if outcome.said:
+        notes.append(f"read as {outcome.said}")  # which opt-out rule decided, and why
     for change in outcome.consent:
         notes.append(f"{change.from_status.value} -> {change.to_status.value} ({change.action.value})")
     for key in ("opt_in_source", "language"):

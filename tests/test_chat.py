@@ -51,7 +51,8 @@ def chat_from_a_pipe(
 
 
 def test_a_scripted_conversation_from_a_pipe(tmp_path: Path, database_url: str, redis_url: str) -> None:
-    result = chat_from_a_pipe("JOIN\nEVENTS\nSTOP\nhello\n", tmp_path, database_url, redis_url)
+    script = "I need to cancel my order\nJOIN\nEVENTS\ntoo many texts\nSTOP\nhello\n"
+    result = chat_from_a_pipe(script, tmp_path, database_url, redis_url)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "you> JOIN" in lines and "you> EVENTS" in lines
@@ -61,14 +62,21 @@ def test_a_scripted_conversation_from_a_pipe(tmp_path: Path, database_url: str, 
         "flow welcome started, waiting for an answer at step 3]"
     ) in lines
     assert "     [keyword EVENTS · properties {'interests': ['events']}]" in lines
+    # Which opt-out rule read a sentence with a trigger word, for the marketer to see.
+    assert "     [other · read as none: 'cancel' about something else: order]" in lines
+    assert (
+        "     [unclear_opt_out · read as unclear: 'too many' of what we send: asked · "
+        "subscribed -> subscribed (opt_out_asked)]"
+    ) in lines
     assert "bot> What's your first name?" in lines  # the welcome flow starts right after JOIN
     assert "     [opt_out STOP · subscribed -> unsubscribed (opt_out) · flows cancelled]" in lines
     assert "     [other · no reply]" in lines  # "hello" after STOP: silence
     # The same database the server uses, with replies recorded and never sent.
     assert stored(database_url, "select status from subscribers") == [("unsubscribed",)]
     statuses = stored(database_url, "select status from messages where direction = 'outbound'")
-    # JOIN: confirmation, greeting, card link, question; EVENTS (a keyword interrupts the question); STOP
-    assert statuses == [("simulated",)] * 6
+    # The order (text JOIN); JOIN: confirmation, greeting, card link, question; EVENTS (a keyword
+    # interrupts the question); the question "reply STOP?"; STOP
+    assert statuses == [("simulated",)] * 8
 
 
 def test_an_interactive_conversation_in_a_terminal(tmp_path: Path, database_url: str, redis_url: str) -> None:

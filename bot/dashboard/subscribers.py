@@ -62,7 +62,11 @@ def _possible_opt_outs(conn: Connection) -> list[dict[str, Any]]:
     reply STOP): the newest first, for a person to review."""
     rows = conn.execute(
         select(
-            consent_events.c.subscriber_id, consent_events.c.text, consent_events.c.at, subscribers.c.phone
+            consent_events.c.subscriber_id,
+            consent_events.c.text,
+            consent_events.c.source,
+            consent_events.c.at,
+            subscribers.c.phone,
         )
         .join(subscribers, subscribers.c.id == consent_events.c.subscriber_id)
         .where(consent_events.c.action == "opt_out_asked", subscribers.c.status == "subscribed")
@@ -70,9 +74,20 @@ def _possible_opt_outs(conn: Connection) -> list[dict[str, Any]]:
         .limit(REVIEW)
     )
     return [
-        {"id": r.subscriber_id, "phone": mask_phone(r.phone), "text": r.text or "", "at": iso(r.at)}
+        {
+            "id": r.subscriber_id,
+            "phone": mask_phone(r.phone),
+            "text": r.text or "",
+            "why": _why_asked(r.source),
+            "at": iso(r.at),
+        }
         for r in rows
     ]
+
+
+def _why_asked(source: str | None) -> str:
+    """The rule that found the text unclear, from the record's source ("sentence: unclear: ...")."""
+    return (source or "").removeprefix("sentence: ").removeprefix("unclear: ")
 
 
 def _taps_and_orders(conn: Connection, phone: str) -> list[dict[str, Any]]:

@@ -63,7 +63,7 @@ def _asked(found: Match, status: Status) -> tuple[ConsentChange, ...]:
     """An unclear opt-out sentence we asked about goes in the consent log, for the marketer to see."""
     if found.intent is not Intent.UNCLEAR_OPT_OUT or status not in _ASKED:
         return ()
-    return (ConsentChange(Action.OPT_OUT_ASKED, status, status, None, "sentence"),)
+    return (ConsentChange(Action.OPT_OUT_ASKED, status, status, None, found.source),)
 
 
 _ASKED = (Status.SUBSCRIBED, Status.PENDING)
@@ -130,6 +130,7 @@ def _outcome(
         updates=effects.updates,
         keyword=found.keyword.name if found.keyword is not None else None,
         misspelt=found.misspelt,
+        said=found.said,
         cancel_flows=any(change.to_status is Status.UNSUBSCRIBED for change in consent),
         media={i: media for i, (_, media) in enumerate(kept) if media},
         runs=tuple(effects.runs),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bot.domain.compliance import CONFIRM_WORDS, Intent
 from bot.domain.model import Keyword, MatchMode, Program
-from bot.domain.opt_out import Reading, read
+from bot.domain.opt_out import NO_TRIGGER, Reading, read
 from bot.domain.subscription import Status
 from bot.domain.text import fold
 
@@ -20,11 +20,18 @@ class Match:
     language: str | None = None  # the language of a compliance word
     keyword: Keyword | None = None
     misspelt: bool = False  # the keyword was caught from a misspelling of it
+    said: str | None = None  # how a sentence with a trigger word was read, and by which rule
+
+    @property
+    def source(self) -> str | None:
+        """The consent record's source for an opt-out read in a sentence: the rule that read it."""
+        return f"sentence: {self.said}"[:SOURCE] if self.said else None
 
 
 OTHER = Match(Intent.OTHER)
 
 
+SOURCE = 100  # characters: the consent record's source column
 MAX_BODY = 1600  # characters: the longest body a carrier delivers (Twilio's limit)
 
 
@@ -45,16 +52,17 @@ def match(body: str, program: Program, status: Status, opt_out_type: str | None 
         return Match(known.intent, known.word, known.language)
 
     tokens = folded.split()
-    said = read(body[:MAX_BODY], program.opt_out_phrases)
+    said = read(body[:MAX_BODY], program.opt_out_phrases, program.own_words, folded)
+    reading = f"{said.reading.value}: {said.why}" if said.why != NO_TRIGGER else None
     if said.reading is Reading.REQUEST:
-        return Match(Intent.OPT_OUT, "STOP", said.language)
+        return Match(Intent.OPT_OUT, "STOP", said.language, said=reading)
 
     keyword, misspelt = _keyword(folded, tokens, program)
     if keyword is not None:
-        return Match(Intent.KEYWORD, keyword.name, keyword.language, keyword, misspelt)
+        return Match(Intent.KEYWORD, keyword.name, keyword.language, keyword, misspelt, said=reading)
     if said.reading is Reading.UNCLEAR:
-        return Match(Intent.UNCLEAR_OPT_OUT, None, said.language)
-    return OTHER
+        return Match(Intent.UNCLEAR_OPT_OUT, None, said.language, said=reading)
+    return Match(Intent.OTHER, said=reading) if reading else OTHER
 
 
 def _keyword(folded: str, tokens: list[str], program: Program) -> tuple[Keyword | None, bool]:

@@ -15,6 +15,7 @@ from bot.domain.flows import Flow
 from bot.domain.properties import PropertySpec
 from bot.domain.segments import Segment
 from bot.domain.templates import LocalizedMessage
+from bot.domain.text import fold
 from bot.domain.typos import TypoIndex
 
 
@@ -140,6 +141,12 @@ class Program:
     # A program's own opt-out phrases per language, folded (program.compliance.<lang>.opt_out_phrases)
     opt_out_phrases: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     fingerprint: str = ""  # hash of the files it came from
+
+    @cached_property  # read for every message with a stop verb beside other words
+    def own_words(self) -> frozenset[str]:
+        """Its keywords', brand's and name's words, folded: "stop join", "stop acme" stop us."""
+        named = [*self.index, self.info.brand, self.info.name]
+        return frozenset(word for name in named for word in fold(name).split())
 
     @cached_property  # read for every message that may advertise it
     def join_word(self) -> str | None:

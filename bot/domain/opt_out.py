@@ -1,35 +1,61 @@
 """Opt-outs said in a sentence: a clear request, a clear ordinary reply, or unclear (we ask).
 
 Single compliance words (STOP, ALTO, ARRET...) are matched exactly before this runs. Here a message
-is read clause by clause (split at . ! ? ; , and "but"), so "No. Stop." is a refusal and then a STOP,
-and "Stop by Friday? We need to cancel the order" is neither. Each clause is read with the rules of
-every language smsbot knows (a missed opt-out is the costly mistake) plus a program's own phrases:
+is read clause by clause (split at . ! ? ; , and "but"), each with the rules of every language smsbot
+knows plus a program's own phrases (`opt_out_clause` reads one clause):
 
-- REQUEST: a request phrase ("unsubscribe", "remove me from the list", "no me escriban", "ne
-  m'écrivez plus"), a stop verb with what we send ("stop texting me", "dejen de enviarme", "arrêtez
-  les messages"), a stop verb alone in a short clause ("stop please", "please stop", "basta ya") or
-  opening a message of at most 8 words ("STOP never signed up") -- unless the message delights in
-  something ("Stop! These prices are amazing" is unclear).
-- NONE: no trigger; a trigger negated just before it ("don't stop the deals"); a stop verb for going
-  somewhere ("stop by", "stop in"); a clause about something not ours to stop (an order, a delivery,
-  emails, a subscription box) that names none of our texts.
-- UNCLEAR: a trigger we cannot place ("can you stop", "not interested", "too many"). The subscriber
-  gets one short question ("Reply STOP to stop getting texts") and the marketer sees a record.
+- REQUEST: a request phrase ("unsubscribe", "remove me from the list", "no me escriban"), a stop verb
+  with what we send ("stop texting me", "dejen de enviarme", "arrêtez les messages"), "don't text me",
+  "no more of these"; a stop verb said alone ("No. Stop.", "U can stop now", "Just quit.") or beside
+  a complaint about being texted ("STOP. never signed up").
+- NONE: no trigger; a message that wants our texts ("Did I unsubscribe? I want texts"); a trigger
+  negated ("don't stop the deals"), about something else (an order, emails, a job, a friend who had
+  to cancel, "stop knowing me", "don't text and drive", "no more than two?"), a question about what
+  happened; a stop said beside delight ("Omg stop, I love these") or an everyday verb beside other
+  words ("Cancel that, I found it").
+- UNCLEAR: what we cannot place ("not interested", "too many texts", "how do I stop?", "Stop, I
+  already bought it"). The subscriber gets one short question and the marketer sees a record.
+
+`Read.why` says which rule decided, in words: `smsbot chat` shows it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.domain.opt_out_words import BUILT_IN, Rules
+from bot.domain.opt_out_clause import Kind, Verdict, at, negated, read_clause
+from bot.domain.opt_out_words import BUILT_IN, FILLER, MISSPELT, PhraseBook, phrases_of
 from bot.domain.text import fold
+from bot.domain.typos import TypoIndex
 
-_CLAUSES = re.compile(r"[.!?;,:\n¡¿]+|\s(?:but|pero|mais)\s", re.IGNORECASE)
+_CLAUSES = re.compile(r"([.!?;,:\n¡¿]+|\s(?:but|pero|mais)\s)", re.IGNORECASE)
 MAX_CLAUSES = 40  # a carrier's message has few; a paragraph is read no further
-SHORT = 8  # words: STOP opening a message this short is a STOP
+_SHORT = 12  # words beside a stop said alone: a complaint among more is chatter, not a request
+_STOPS = frozenset().union(*(rules.stops for rules in BUILT_IN.values()))
+_WANTS = frozenset().union(*(rules.wants for rules in BUILT_IN.values()))
+_KEEPING: dict[tuple[str, ...], str] = {}
+for _language, _rules in BUILT_IN.items():
+    for _phrase in _rules.keep:
+        _KEEPING.setdefault(_phrase, _language)
+_KEEPS = PhraseBook(_KEEPING)
+_PHRASES = PhraseBook(phrase for rules in BUILT_IN.values() for phrase in phrases_of(rules))
+_COMPLAINT = frozenset().union(*(rules.complaint for rules in BUILT_IN.values()))
+_DELIGHT = frozenset().union(*(rules.delight for rules in BUILT_IN.values()))
+_OURS = frozenset().union(*(rules.ours for rules in BUILT_IN.values()))
+_SORRY = frozenset().union(*(rules.sorry for rules in BUILT_IN.values()))
+_SMILES = frozenset("😂🤣😍🥰😅😆😁😊🙈💸🤑💕💖😘😜😉🤩")  # beside a stop, pleasure as much as "lol"
+_STOP_SIGN = "🛑"
+_REPEATS = re.compile(r"(\w)\1\1+")  # "STOPPPP", "pleaseeee": a letter said three times or more
+_WRONG_HASH = re.compile(r"wrong\s*#", re.IGNORECASE)  # "wrong #": wrong number
+_TYPOS = TypoIndex({word: word for word in MISSPELT})
+_MISSPELT_START = frozenset(word[:2] for word in MISSPELT)
+_SPELT = frozenset(MISSPELT)
+
+
+NO_TRIGGER = "no trigger word"
 
 
 class Reading(StrEnum):
@@ -38,110 +64,142 @@ class Reading(StrEnum):
     NONE = "none"
 
 
-class _Clause(StrEnum):
-    """One language's reading of one clause; a reason not to outranks another language's doubt."""
-
-    REQUEST = "request"
-    BARE = "bare"  # a stop verb alone ("Stop!"): a request, unless the message delights in something
-    NOT = "not"  # a trigger, and a reason it is no request: negated, a visit, about an order
-    UNCLEAR = "unclear"
-    SILENT = "silent"  # no trigger at all
-
-
 @dataclass(frozen=True)
 class Read:
     reading: Reading
     language: str | None = None  # whose rule read it: the confirmation is said in that language
+    why: str = NO_TRIGGER  # which rule decided, in words a marketer reads
 
 
-def read(body: str, extra: Mapping[str, Iterable[tuple[str, ...]]] | None = None) -> Read:
-    """How to take a message that is not a single compliance word; `extra`: a program's own
-    request phrases per language, folded."""
-    clauses = [tokens for tokens in (fold(c).split() for c in _CLAUSES.split(body)[:MAX_CLAUSES]) if tokens]
-    bare: str | None = None
-    unclear: str | None = None
-    for tokens in clauses:
-        for language, phrases in (extra or {}).items():
-            if any(_at(tokens, phrase) is not None for phrase in phrases):
-                return Read(Reading.REQUEST, language)
-        readings = {language: _clause(tokens, rules) for language, rules in BUILT_IN.items()}
-        for language, reading in readings.items():
-            if reading is _Clause.REQUEST:
-                return Read(Reading.REQUEST, language)
-            if reading is _Clause.BARE and bare is None and _Clause.NOT not in readings.values():
-                bare = language
-        doubt = [language for language, reading in readings.items() if reading is _Clause.UNCLEAR]
-        if doubt and _Clause.NOT not in readings.values() and unclear is None:
-            unclear = doubt[0]
-    if bare is not None:
-        return Read(Reading.UNCLEAR if _delighted(clauses) else Reading.REQUEST, bare)
-    return Read(Reading.UNCLEAR, unclear) if unclear is not None else Read(Reading.NONE)
+@dataclass(frozen=True)
+class _Clause:
+    tokens: list[str]
+    question: bool
 
 
-def _delighted(clauses: list[list[str]]) -> bool:
-    return any(t in rules.delight for tokens in clauses for t in tokens for rules in BUILT_IN.values())
+def read(
+    body: str,
+    extra: Mapping[str, Iterable[tuple[str, ...]]] | None = None,
+    own: frozenset[str] = frozenset(),
+    folded: str | None = None,
+) -> Read:
+    """How to take a message that is not a single compliance word. `extra`: a program's own request
+    phrases per language, folded; `own`: its keywords' and brand's words ("stop acme" stops us);
+    `folded`: the body already folded, if the caller has it."""
+    if folded is None or _STOP_SIGN in body or "#" in body:
+        body = _WRONG_HASH.sub("wrong number", body.replace(_STOP_SIGN, " stop "))
+        folded = fold(body)
+    words = _normal(folded).split()
+    for language, phrases in (extra or {}).items():
+        for phrase in phrases:
+            if at(words, phrase) is not None:
+                return Read(Reading.REQUEST, language, f"the program's phrase '{' '.join(phrase)}'")
+    if not _may_be(words):
+        return Read(Reading.NONE)  # most messages: nothing here could be an opt-out
+    clauses = _clauses(body)
+    keeps = _keeps(clauses)
+    if keeps is not None:
+        return keeps
+    return _decide(clauses, any(ch in _SMILES for ch in body), own)
 
 
-def _at(tokens: list[str], phrase: tuple[str, ...]) -> int | None:
-    """Where `phrase` stands in `tokens` ("*" stands for any one word), or None."""
-    size = len(phrase)
-    for i in range(len(tokens) - size + 1):
-        if all(want in ("*", got) for want, got in zip(phrase, tokens[i : i + size], strict=True)):
-            return i
+def _may_be(words: Sequence[str]) -> bool:
+    """A stop verb, a want of something we send, or a phrase of some language's rules."""
+    if not _STOPS.isdisjoint(words):
+        return True
+    if not _WANTS.isdisjoint(words) and not _OURS.isdisjoint(words):
+        return True
+    return _PHRASES.find(words) is not None
+
+
+def _normal(folded: str) -> str:
+    """Letters said over and over said once ("stopppp"), long request words misspelt once spelt."""
+    if _REPEATS.search(folded):
+        folded = _REPEATS.sub(r"\1", folded)
+    words = folded.split()
+    if not any(w[:2] in _MISSPELT_START and w not in _SPELT and len(w) > 8 for w in words):
+        return folded
+    return " ".join(_spelt(w) for w in words)
+
+
+def _spelt(word: str) -> str:
+    if word[:2] not in _MISSPELT_START or word in _SPELT:
+        return word
+    return _TYPOS.match(word) or word
+
+
+def _clauses(body: str) -> list[_Clause]:
+    pieces = _CLAUSES.split(body)
+    found = []
+    for i in range(0, min(len(pieces), 2 * MAX_CLAUSES), 2):
+        tokens = _normal(fold(pieces[i])).split()
+        if tokens:
+            end = pieces[i + 1] if i + 1 < len(pieces) else ""
+            found.append(_Clause(tokens, "?" in end))
+    return found
+
+
+def _keeps(clauses: Sequence[_Clause]) -> Read | None:
+    """A message that wants our texts is never a request: "Did I unsubscribe? I want texts"."""
+    for clause in clauses:
+        found = _KEEPS.find(clause.tokens)
+        if found is None:
+            continue
+        start, phrase = found
+        language = _KEEPING[phrase]
+        rules = BUILT_IN[language]
+        if not rules.stops.isdisjoint(clause.tokens[start + len(phrase) :][:3]):
+            continue  # "I want these texts to stop" wants them gone
+        if phrase[0] in rules.negations or not negated(clause.tokens, start, rules):
+            return Read(Reading.NONE, language, f"wants our texts: '{' '.join(phrase)}'")
     return None
 
 
-def _negated(tokens: list[str], start: int, rules: Rules) -> bool:
-    """A negation among the three words before: "don't stop", "not able to stop"."""
-    return any(t in rules.negations for t in tokens[max(0, start - 3) : start])
+def _decide(clauses: Sequence[_Clause], smiling: bool, own: frozenset[str]) -> Read:
+    alone: tuple[str, int, Verdict] | None = None
+    unclear: Read | None = None
+    reason: Read | None = None
+    for index, clause in enumerate(clauses):
+        verdicts = {lang: read_clause(clause.tokens, clause.question, r, own) for lang, r in BUILT_IN.items()}
+        for language, verdict in verdicts.items():
+            if verdict.kind is Kind.REQUEST:
+                if verdict.wrong and clauses[0].tokens[0] in _SORRY:
+                    return Read(Reading.NONE, language, f"{verdict.why}: their own mistake, sorry")
+                return Read(Reading.REQUEST, language, verdict.why)
+        found = {verdict.kind: (language, verdict) for language, verdict in reversed(verdicts.items())}
+        if Kind.NOT in found:
+            reason = reason or Read(Reading.NONE, found[Kind.NOT][0], found[Kind.NOT][1].why)
+            continue
+        if Kind.ALONE in found and (alone is None or (alone[2].rest and not found[Kind.ALONE][1].rest)):
+            alone = (found[Kind.ALONE][0], index, found[Kind.ALONE][1])  # said alone outranks with words
+        if Kind.UNCLEAR in found and unclear is None:
+            unclear = Read(Reading.UNCLEAR, found[Kind.UNCLEAR][0], found[Kind.UNCLEAR][1].why)
+        if Kind.PASSING in found and reason is None:
+            reason = Read(Reading.NONE, found[Kind.PASSING][0], found[Kind.PASSING][1].why)
+    if alone is not None:
+        return _stop_alone(*alone, clauses, smiling, own)
+    return unclear or reason or Read(Reading.NONE, None, "no request")
 
 
-def _clause(tokens: list[str], rules: Rules) -> _Clause:
-    if rules.triggers.isdisjoint(tokens):
-        return _Clause.SILENT  # most messages: nothing here could be an opt-out
-    about_other = any(t in rules.not_ours for t in tokens) and not any(t in rules.ours for t in tokens)
-    for i, token in enumerate(tokens):
-        for phrase in rules.by_first.get(token, ()):
-            if _at(tokens[i : i + len(phrase)], phrase) is None:
-                continue
-            negated = phrase[0] not in rules.negations and _negated(tokens, i, rules)
-            return _Clause.NOT if about_other or negated else _Clause.REQUEST
-    if _refuses_ours(tokens, rules) and not about_other:
-        return _Clause.REQUEST  # I don't want any more messages, no deseo recibir mensajes
-    readings = [_stop_verb(tokens, i, rules, about_other) for i, t in enumerate(tokens) if t in rules.stops]
-    for reading in (_Clause.REQUEST, _Clause.BARE, _Clause.NOT, _Clause.UNCLEAR):
-        if reading in readings:
-            return reading
-    if any(_at(tokens, p) is not None for p in rules.unclear):
-        return _Clause.NOT if about_other else _Clause.UNCLEAR
-    return _Clause.SILENT
-
-
-def _refuses_ours(tokens: list[str], rules: Rules) -> bool:
-    """A negation, then a want, then something we send: "I don't want your texts"."""
-    for i, token in enumerate(tokens):
-        if token in rules.wants and _negated(tokens, i, rules):
-            return any(t in rules.ours for t in tokens[i + 1 :])
-    return False
-
-
-def _stop_verb(tokens: list[str], i: int, rules: Rules, about_other: bool) -> _Clause:
-    after = tokens[i + 1 : i + 3]
-    if about_other or _negated(tokens, i, rules):
-        return _Clause.NOT  # stop my order; don't stop the deals
-    if len(after) > 1 and after[0] in rules.reflexive and after[1] in rules.going:
-        return _Clause.NOT  # arrêtez-vous au comptoir: a visit
-    if any(t in rules.ours or t in rules.pointers for t in after):
-        return _Clause.REQUEST  # stop texting, stop these messages, stop this
-    if after and after[0] in rules.polite and (i == 0 or tokens[i - 1] in rules.polite):
-        return _Clause.REQUEST  # stop please (whatever follows), please stop now
-    if not after and i > 0 and tokens[i - 1] == "to":
-        return _Clause.REQUEST  # I asked you to stop, I want them to stop
-    if after and after[0] in rules.going:
-        return _Clause.NOT  # stop by, stop in: a visit
-    others = [t for j, t in enumerate(tokens) if j != i and t not in rules.polite]
-    if not others and len(tokens) <= 5:
-        return _Clause.BARE  # stop, stop it, make it stop
-    if i == 0 and len(tokens) <= SHORT and tokens[i] not in rules.everyday:
-        return _Clause.BARE  # STOP opening a short message: "stop join", "STOP never signed up"
-    return _Clause.NOT if tokens[i] in rules.everyday else _Clause.UNCLEAR
+def _stop_alone(
+    language: str,
+    index: int,
+    verdict: Verdict,
+    clauses: Sequence[_Clause],
+    smiling: bool,
+    own: frozenset[str],
+) -> Read:
+    """A stop verb said alone, or beside other words: the rest of the message decides."""
+    rest = [t for j, c in enumerate(clauses) if j != index for t in c.tokens if t not in FILLER]
+    rest = [t for t in (*rest, *verdict.rest) if t not in own]
+    if not rest:
+        return Read(Reading.REQUEST, language, f"{verdict.why} said alone")
+    complaint = next((t for t in rest if t in _COMPLAINT), None) if len(rest) <= _SHORT else None
+    delight = next((t for t in rest if t in _DELIGHT), None) or ("a smile" if smiling else None)
+    if verdict.everyday and (complaint is None or complaint in _OURS):
+        return Read(Reading.NONE, language, f"{verdict.why}: an everyday word beside other words")
+    if complaint is not None and delight is None:
+        return Read(Reading.REQUEST, language, f"{verdict.why} beside a complaint: {complaint}")
+    if delight is not None:
+        return Read(Reading.NONE, language, f"{verdict.why} beside pleasure: {delight}")
+    return Read(Reading.UNCLEAR, language, f"{verdict.why} beside other words: asked")

@@ -1,52 +1,109 @@
 """The words opt-outs are said with, per language (all folded: no accents, no apostrophes).
 
-Read by `opt_out`: request phrases, stop verbs and what they stop, and the words around them that
-tell a request from an ordinary reply. Add a language here; a program adds its own phrases in YAML.
+Read by `opt_out_clause` and `opt_out`: request phrases, stop verbs and what they stop, and the words
+around them that tell a request from an ordinary reply. Add a language here; a program adds its own
+phrases in YAML.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.domain.text import fold
 
 
 def _phrases(*texts: str) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(fold(t).split()) for t in texts)
+    """Folded phrases; "*" stands for any one word."""
+    return tuple(tuple(w if w == "*" else fold(w) for w in t.split()) for t in texts)
+
+
+class PhraseBook:
+    """Phrases found by their first word: a lookup per word of a clause, not a scan per phrase."""
+
+    def __init__(self, phrases: Iterable[tuple[str, ...]]) -> None:
+        first: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in phrases:
+            first.setdefault(phrase[0], []).append(phrase)
+        self.first = {word: tuple(found) for word, found in first.items()}
+
+    def find(self, tokens: Sequence[str]) -> tuple[int, tuple[str, ...]] | None:
+        """The first phrase standing in `tokens` ("*": any one word), and where."""
+        first = self.first
+        for i, token in enumerate(tokens):
+            if token in first:
+                for phrase in first[token]:
+                    if _stands(phrase, tokens, i):
+                        return i, phrase
+        return None
+
+
+def _stands(phrase: tuple[str, ...], tokens: Sequence[str], i: int) -> bool:
+    size = len(phrase)
+    if size == 1:
+        return True
+    if len(tokens) - i < size:
+        return False
+    if "*" not in phrase:
+        return tuple(tokens[i : i + size]) == phrase
+    return all(w in ("*", t) for w, t in zip(phrase, tokens[i : i + size], strict=True))
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(fold(text).split())
 
 
 @dataclass(frozen=True)
 class Rules:
-    """One language's reading of opt-out sentences (all words folded: no accents, no apostrophes)."""
+    """One language's reading of opt-out sentences."""
 
-    requests: tuple[tuple[str, ...], ...]  # a request wherever it stands, unless negated just before
-    stops: frozenset[str]  # verbs that stop something: alone, or with one of `ours`, a request
-    everyday: frozenset[str]  # stop words that are also common words (es "alto": tall): alone only
-    ours: frozenset[str]  # what we send: texts, messages, alerts...
-    polite: frozenset[str]  # words that may stand beside a stop verb in a short clause: please, now
-    going: frozenset[str]  # after a stop verb: a visit, not a request ("stop by", "stop in")
+    requests: tuple[tuple[str, ...], ...]  # a request wherever it stands ("*": any one word)
+    addressed: tuple[tuple[str, ...], ...]  # a request only when what follows is us ("don't text" me)
+    stops: frozenset[str]  # verbs that stop something: with what we send, a request
+    everyday: frozenset[str]  # stop verbs that are also everyday words: a request only said alone
+    ours: frozenset[str]  # what we send and the sender: texts, messages, alerts, list...
+    objects: frozenset[str]  # after an addressed phrase, words that make it about us: me, again...
+    pointers: frozenset[str]  # right after a stop verb, our texts: these, them
+    filler: frozenset[str]  # words that say nothing of what is stopped: please, ok, now, you
+    going: frozenset[str]  # after a stop verb: a visit ("stop by", "stop in")
     not_ours: frozenset[str]  # a clause about these stops something else (an order, emails)
     negations: frozenset[str]
-    unclear: tuple[tuple[str, ...], ...]  # may mean it: ask
-    wants: frozenset[str] = frozenset()  # "want": a negation, a want and what we send is a request
-    pointers: frozenset[str] = frozenset()  # "these", "ça": our texts only right after a stop verb
+    unclear: tuple[tuple[str, ...], ...]  # may mean it when said alone: ask
+    wants: frozenset[str]  # "want": a negation, a want and what we send is a request
+    keep: tuple[tuple[str, ...], ...]  # they want our texts: never a request ("I want texts")
+    complaint: frozenset[str]  # beside a stop said alone, a complaint about being texted
+    delight: frozenset[str]  # beside a stop said alone, pleasure ("Stop! These are amazing")
+    settled: frozenset[str]  # a question opening with these asks what happened: "did I unsubscribe?"
+    asking: frozenset[str]  # a question opening with these may want out: "how do I stop?" (asked)
+    times: frozenset[str]  # "don't text me after 9pm": when, not whether
+    told: frozenset[str]  # "I said stop", "I asked you to stop": a stop said before
+    skip: frozenset[str]  # between a stop verb and what it stops: "stop [getting] [the] texts"
+    doing: tuple[str, ...]  # endings of a verb a stop verb may stop: "stop knowing", "paren de sacar"
+    doing_after: frozenset[str]  # the word between: "de" in "paren de sacar"; none in English
+    third: frozenset[str]  # after "stop sending": to someone else ("stop sending her mine")
+    sorry: frozenset[str]  # "sorry, wrong number": their own mistake, not ours
+    contact: frozenset[str]  # "don't text" [me]: addressed phrases that take a person, not our texts
+    wrong: tuple[tuple[str, ...], ...]  # the request phrases that say we have the wrong number
+    leaving: frozenset[str]  # "from": after a request phrase, what they leave ("remove me from emails")
+    partners: frozenset[str] = frozenset()  # "ne ... plus": a phrase holding one carries its negation
     reflexive: frozenset[str] = frozenset()  # "arrêtez-vous au comptoir": a visit, like "stop by"
-    delight: frozenset[str] = frozenset()  # "Stop! These are amazing": a bare stop beside these is asked
-    # Built from the above: words without which a clause cannot be a request nor unclear, and the
-    # request phrases by their first word (matching costs a lookup per word, not a scan per phrase).
+    # Built from the above: the words without which a message cannot be an opt-out, and the
+    # phrases by their first word (matching costs a lookup per word, not a scan per phrase).
     triggers: frozenset[str] = field(init=False)
-    by_first: Mapping[str, tuple[tuple[str, ...], ...]] = field(init=False)
+    asks: PhraseBook = field(init=False)  # requests and addressed phrases
+    doubts: PhraseBook = field(init=False)  # the unclear phrases
 
     def __post_init__(self) -> None:
-        phrases = [*self.requests, *self.unclear]
-        words = {w for phrase in phrases for w in phrase if w != "*"}
-        first: dict[str, list[tuple[str, ...]]] = {}
-        for phrase in self.requests:
-            first.setdefault(phrase[0], []).append(phrase)
-        words = words - self.negations - self.polite - self.going  # too common to tell anything
-        object.__setattr__(self, "triggers", frozenset(words | self.stops | self.wants))
-        object.__setattr__(self, "by_first", {w: tuple(p) for w, p in first.items()})
+        object.__setattr__(self, "asks", PhraseBook((*self.requests, *self.addressed)))
+        object.__setattr__(self, "doubts", PhraseBook(self.unclear))
+        common = self.negations | self.filler | self.going | self.objects | {"*"}
+        keys = {max((w for w in p if w not in common), key=len, default=p[0]) for p in phrases_of(self)}
+        object.__setattr__(self, "triggers", frozenset(keys | self.stops | self.wants))
+
+
+def phrases_of(rules: Rules) -> tuple[tuple[str, ...], ...]:
+    """Every phrase a clause may be read by: each holds at least one of the rules' triggers."""
+    return (*rules.requests, *rules.addressed, *rules.unclear)
 
 
 ENGLISH = Rules(
@@ -56,18 +113,50 @@ ENGLISH = Rules(
         "opt out",
         "optout",
         "opt me out",
+        "opting out",
+        "cease and desist",
+        "forget me",
+        "forget my number",
+        "number is not",
+        "number isnt",
+        "not my number",
         "stopall",
-        "stop all",
         "remove me",
         "take me off",
         "delete me",
+        "erase me",
         "delete my number",
+        "erase my number",
         "remove my number",
         "take my number off",
         "take this number off",
         "remove this number",
         "delete this number",
-        "erase me",
+        "erase this number",
+        "leave me alone",
+        "wrong number",
+        "wrong person",
+        "lose my number",
+        "i want out",
+        "i want off",
+        "want to unsubscribe",
+        "want to opt out",
+        "cancel my subscription",
+        "cancel the subscription",
+        "cancel subscription",
+        "end my subscription",
+        "off your list",
+        "off this list",
+        "off your mailing list",
+        "get me off",
+        "drop me from",
+        "no longer interested",
+        "no longer want",
+        "be removed",
+        "be taken off",
+        "be unsubscribed",
+    ),
+    addressed=_phrases(
         "do not text",
         "dont text",
         "do not message",
@@ -76,192 +165,49 @@ ENGLISH = Rules(
         "dont contact",
         "do not send",
         "dont send",
-        "no more texts",
-        "no more text",
-        "no more messages",
-        "no more msgs",
-        "leave me alone",
-        "wrong number",
-        "wrong person",
-        "dont want these",
-        "dont want your",
-        "do not want these",
-        "do not want your",
-        "dont want any more",
-        "dont want anymore",
-        "dont want texts",
-        "dont want messages",
-        "not want these",
-        "lose my number",
-        "i want out",
-        "want to unsubscribe",
-        "want to stop",
-        "want to opt out",
-        "want to quit",
-        "want to cancel",
-        "quit texting",
-        "quit messaging",
-        "stop texting",
-        "stop messaging",
-        "stop sending",
-        "stop contacting",
-        "stop these",
-        "stop the texts",
-        "stop the messages",
-        "cancel my subscription",
-        "cancel subscription",
-        "end my subscription",
-        "off your list",
-        "off your mailing list",
         "never text",
         "never message",
         "never contact",
-        "stop bothering",
-        "stop spamming",
-        "quit sending",
-        "end these",
-        "cancel these",
-        "get me off",
-        "me off this",
-        "me off your",
-        "drop me",
+        "can you not",
+        "could you not",
+        "never asked for",
+        "never signed up for",
+        "didnt sign up for",
+        "done with",
+        "sick of",
+        "tired of",
         "no more",
-        "no longer interested",
+        "dont want",
+        "do not want",
+        "not want",
     ),
-    stops=frozenset({"stop", "quit", "cancel", "end", "unsubscribe", "halt", "remove", "delete"}),
-    everyday=frozenset({"end", "quit", "remove", "delete"}),
-    pointers=frozenset({"these", "them", "this", "that"}),
-    ours=frozenset(
-        {
-            "texting",
-            "text",
-            "texts",
-            "messaging",
-            "message",
-            "messages",
-            "msgs",
-            "sms",
-            "sending",
-            "contacting",
-            "alerts",
-            "alert",
-            "spam",
-            "notifications",
-        }
+    stops=_words("stop stopp halt quit cancel cease end unsubscribe remove delete erase"),
+    everyday=_words("end quit remove delete cancel erase"),
+    ours=_words(
+        "texting text texts txt txts txting messaging message messages msg msgs msging sms sending "
+        "contacting alerts alert spam spamming notifications promotions promotional ads advertising "
+        "marketing bothering harassing list subscription number info information data details"
     ),
-    polite=frozenset(
-        {
-            "please",
-            "pls",
-            "plz",
-            "now",
-            "it",
-            "already",
-            "asap",
-            "thanks",
-            "thank",
-            "you",
-            "thx",
-            "me",
-            "make",
-            "just",
-            "ok",
-            "okay",
-            "right",
-            "immediately",
-            "stop",
-            "all",
-            "acme",
-            "ty",
-            "sir",
-            "maam",
-            "dude",
-        }
+    objects=_words("me us this number again anymore any anything ever please these them texts messages my"),
+    pointers=_words("these them those all"),
+    filler=_words(
+        "please pls plz now it already asap thanks thank you u thx ty me make just ok okay right "
+        "immediately stop all sir maam dude no yes yeah nope yep hey hi hello guys yall can could "
+        "alright kindly "
+        "would will i im am said so and seriously really its thats that this is anymore again ever"
     ),
-    going=frozenset({"by", "in", "into", "at", "over", "on", "off", "for", "through", "to", "the", "a"}),
-    not_ours=frozenset(
-        {
-            "order",
-            "orders",
-            "delivery",
-            "deliveries",
-            "package",
-            "shipment",
-            "shipping",
-            "box",
-            "email",
-            "emails",
-            "newsletter",
-            "mail",
-            "payment",
-            "card",
-            "appointment",
-            "reservation",
-            "booking",
-            "refund",
-            "return",
-            "account",
-            "membership",
-            "plan",
-            "item",
-            "items",
-            "cart",
-            "bus",
-            "sale",
-            "sales",
-            "month",
-            "week",
-            "day",
-            "season",
-            "year",
-            "line",
-            "game",
-            "show",
-            "movie",
-            "job",
-            "stock",
-            "size",
-            "sizes",
-            "color",
-            "colour",
-            "shoes",
-            "shoe",
-            "boots",
-            "shirt",
-            "dress",
-            "jacket",
-            "product",
-            "gift",
-            "wrap",
-            "pickup",
-            "address",
-            "promo",
-            "clearance",
-            "discount",
-            "coupon",
-            "sign",
-        }
+    going=_words("by in into at over on off for through the a"),
+    not_ours=_words(
+        "order orders delivery deliveries package shipment shipping box email emails emailing "
+        "newsletter mail catalog payment card appointment reservation booking refund return "
+        "account membership plan item items cart bus sale sales month week day season year line "
+        "game show movie job stock size sizes color colour shoes shoe boots shirt dress jacket "
+        "product gift wrap pickup address promo clearance discount coupon coupons sign app "
+        "than per auto renew renewing fitting smoking"
     ),
-    negations=frozenset(
-        {
-            "dont",
-            "not",
-            "never",
-            "no",
-            "cant",
-            "cannot",
-            "wont",
-            "shouldnt",
-            "didnt",
-            "doesnt",
-            "isnt",
-            "wouldnt",
-            "couldnt",
-            "arent",
-            "aint",
-            "nor",
-            "without",
-        }
+    negations=_words(
+        "dont not never cant cannot wont shouldnt didnt doesnt isnt wouldnt couldnt arent aint nor "
+        "without longer"
     ),
     unclear=_phrases(
         "not interested",
@@ -276,26 +222,60 @@ ENGLISH = Rules(
         "how to stop",
         "how do i unsubscribe",
         "annoying",
-        "stop it",
         "go away",
     ),
-    wants=frozenset({"want", "wish", "need", "like"}),
-    delight=frozenset(
-        {
-            "amazing",
-            "love",
-            "great",
-            "awesome",
-            "wow",
-            "omg",
-            "lol",
-            "haha",
-            "beautiful",
-            "cute",
-            "gorgeous",
-            "perfect",
-        }
+    wants=_words("want wish need"),
+    keep=_phrases(
+        "want texts",
+        "want the texts",
+        "want your texts",
+        "want these texts",
+        "want to keep",
+        "still want",
+        "keep texting",
+        "keep sending",
+        "keep them coming",
+        "keep getting",
+        "add me back",
+        "sign me back",
+        "back on the list",
+        "get back on",
+        "texts are fine",
+        "texts are ok",
+        "text this one",
+        "send to mine",
+        "dont mind the texts",
+        "still subscribed",
+        "still signed up",
+        "by mistake",
+        "by accident",
+        "accidentally",
     ),
+    complaint=_words(
+        "signed sign spam spamming annoying harassing harassment unsolicited permission consent "
+        "illegal report reporting fcc sue lawyer interested tired sick hate bothering texts "
+        "messages texting number phone begging enough asked nonsense"
+    ),
+    delight=_words(
+        "amazing love loving great awesome wow omg lol lmao haha hahaha beautiful cute gorgeous "
+        "perfect obsessed insane crazy fire good buy bought afford broke wallet spend money deal "
+        "price prices"
+    ),
+    settled=_words("did does do is was were are has have had"),
+    asking=_words("how why what when where which"),
+    times=_words(
+        "after before until till at during between early late weekends weekdays mornings nights "
+        "sunday saturday monday tuesday wednesday thursday friday"
+    ),
+    told=_words("said say saying told telling tell asked asking texted typed replied"),
+    skip=_words("getting receiving get receive the your ur all any my this me us from off"),
+    doing=("ing", "in"),
+    doing_after=frozenset(),
+    third=_words("her him his my"),
+    sorry=_words("sorry sry oops"),
+    contact=_words("text message contact send"),
+    wrong=_phrases("wrong number", "wrong person"),
+    leaving=_words("from of"),
 )
 
 SPANISH = Rules(
@@ -317,7 +297,7 @@ SPANISH = Rules(
         "no mas mensajes",
         "no mas textos",
         "borrame de",
-        "borrenme de",
+        "borrenme",
         "sacame de",
         "saquenme de",
         "eliminame de",
@@ -330,6 +310,10 @@ SPANISH = Rules(
         "saca mi numero",
         "quita mi numero",
         "eliminen mi numero",
+        "no me vuelvan a",
+        "no vuelvan a",
+        "salir de la lista",
+        "dejar de recibir",
         "dejen de enviarme",
         "dejen de escribirme",
         "dejen de mandarme",
@@ -339,66 +323,72 @@ SPANISH = Rules(
         "dejenme en paz",
         "dejame en paz",
         "numero equivocado",
+        "equivocado de numero",
+        "equivocaron de numero",
         "cancelar suscripcion",
         "cancelar la suscripcion",
         "cancelar mi suscripcion",
         "desuscribir",
         "desuscribirme",
     ),
-    stops=frozenset(
-        {
-            "alto",
-            "parar",
-            "para",
-            "basta",
-            "cancelar",
-            "cancela",
-            "baja",
-            "detener",
-            "paren",
-            "deja",
-            "dejen",
-            "detenganse",
-            "detente",
-            "detengan",
-        }
+    addressed=_phrases("no mas", "ya no mas"),
+    stops=_words(
+        "alto parar para basta cancelar cancela baja detener paren deja deje dejen detenganse detente "
+        "detengan"
     ),
-    everyday=frozenset({"alto", "para", "baja", "deja", "dejen", "basta"}),
-    ours=frozenset({"mensajes", "mensaje", "textos", "sms", "envios", "notificaciones", "alertas"}),
-    pointers=frozenset({"esto", "eso"}),
-    polite=frozenset(
-        {"por", "favor", "porfavor", "porfa", "ya", "gracias", "todo", "alto", "basta", "ahora"}
+    everyday=_words("alto para baja deja deje dejen basta cancelar cancela"),
+    ours=_words(
+        "mensajes mensaje textos sms envios notificaciones alertas lista numero enviar enviarme "
+        "textear suscripcion spam "
+        "escribir escribirme mandar mandarme molestar"
     ),
-    going=frozenset({"en", "a", "al", "de", "la", "el"}),
-    not_ours=frozenset(
-        {
-            "pedido",
-            "pedidos",
-            "orden",
-            "entrega",
-            "envio",
-            "paquete",
-            "caja",
-            "correo",
-            "correos",
-            "email",
-            "pago",
-            "tarjeta",
-            "cita",
-            "reserva",
-            "cuenta",
-            "precio",
-            "tienda",
-            "autobus",
-            "camion",
-        }
+    objects=_words("mensajes textos sms por favor esto"),
+    pointers=_words(""),
+    filler=_words("por favor porfavor porfa ya gracias todo alto basta ahora no si oye hola esto eso"),
+    going=_words("en a al la el por"),
+    not_ours=_words(
+        "pedido pedidos orden entrega envio paquete caja correo correos email pago tarjeta cita "
+        "reserva cuenta precio tienda autobus camion"
     ),
-    negations=frozenset({"no", "nunca", "jamas", "sin", "tampoco"}),
+    negations=_words("no nunca jamas sin tampoco"),
     unclear=_phrases(
         "no me interesa", "no estoy interesado", "no estoy interesada", "quien es", "muchos mensajes"
     ),
-    wants=frozenset({"quiero", "deseo", "queremos", "necesito"}),
-    delight=frozenset({"increible", "encanta", "bonito", "bonita", "jaja", "wow", "precioso", "genial"}),
+    wants=_words("quiero deseo queremos necesito"),
+    keep=_phrases(
+        "quiero los mensajes",
+        "quiero seguir",
+        "quiero recibir",
+        "sigan enviando",
+        "no dejen de",
+        "no paren",
+        "sigo suscrita",
+        "sigo suscrito",
+        "sigo inscrita",
+        "sigo inscrito",
+        "por error",
+        "sin querer",
+    ),
+    complaint=_words(
+        "inscribi suscribi spam molestan molesto molesta acoso ilegal denuncia interesa harto harta "
+        "cansado cansada mensajes numero basta dije pedi"
+    ),
+    delight=_words(
+        "increible encanta encantan bonito bonita bonitos jaja jajaja wow precioso genial dinero "
+        "precio precios"
+    ),
+    settled=_words("me se"),
+    asking=_words("como cuando por que donde cual"),
+    times=_words("despues antes hasta durante temprano tarde fines"),
+    told=_words("dije dijimos pedi"),
+    skip=_words("de recibir me los las sus tus mas mi su la el"),
+    doing=("ar", "er", "ir"),
+    doing_after=_words("de"),
+    third=_words("a"),
+    sorry=_words("perdon perdona disculpa ups"),
+    contact=_words(""),
+    wrong=_phrases("numero equivocado", "equivocado de numero", "equivocaron de numero"),
+    leaving=_words("de del"),
 )
 
 FRENCH = Rules(
@@ -408,6 +398,10 @@ FRENCH = Rules(
         "desabonne moi",
         "desinscrire",
         "desinscrivez moi",
+        "desabonnement",
+        "desinscription",
+        "trompe de numero",
+        "trompes de numero",
         "ne mecrivez plus",
         "ne mecris plus",
         "ne menvoyez plus",
@@ -417,14 +411,14 @@ FRENCH = Rules(
         "plus de messages",
         "plus de textos",
         "plus de sms",
-        "retirez moi de",
+        "retirez moi",
         "etre retire",
         "etre retiree",
         "etre desabonne",
         "etre desinscrit",
         "retire moi de",
-        "enlevez moi de",
-        "supprimez moi de",
+        "enlevez moi",
+        "supprimez moi",
         "supprimez mon numero",
         "effacez mon numero",
         "enlevez mon numero",
@@ -439,49 +433,79 @@ FRENCH = Rules(
         "arretez de mecrire",
         "arretez les messages",
         "arretez les textos",
+        "arretez les sms",
         "laissez moi tranquille",
         "fichez moi la paix",
         "mauvais numero",
         "me desabonner",
+        "me desabonne",
         "annuler mon abonnement",
         "annuler labonnement",
     ),
-    stops=frozenset({"arret", "arrete", "arretez", "stop", "annuler", "annulez", "cessez", "assez"}),
-    everyday=frozenset({"arret", "assez", "arrete"}),
-    ours=frozenset({"messages", "message", "textos", "texto", "sms", "envois", "notifications", "alertes"}),
-    pointers=frozenset({"ca", "cela"}),
-    reflexive=frozenset({"vous", "toi", "nous"}),
-    polite=frozenset(
-        {"svp", "sil", "vous", "plait", "merci", "maintenant", "tout", "stop", "arret", "stp", "tous"}
+    addressed=_phrases("ne plus", "plus jamais"),
+    stops=_words("arret arrete arretez arreter stop annuler annulez cessez assez"),
+    everyday=_words("arret assez arrete annuler annulez"),
+    ours=_words(
+        "messages message textos texto sms envois notifications alertes liste numero menvoyer "
+        "mecrire envoyer ecrire texter textez abonnement contacter spam"
     ),
-    going=frozenset({"au", "a", "en", "chez", "par", "pres", "la", "le"}),
-    not_ours=frozenset(
-        {
-            "commande",
-            "commandes",
-            "livraison",
-            "colis",
-            "paquet",
-            "boite",
-            "courriel",
-            "courriels",
-            "email",
-            "paiement",
-            "carte",
-            "rendez",
-            "reservation",
-            "compte",
-            "bus",
-            "autobus",
-            "magasin",
-        }
+    objects=_words("messages textos sms"),
+    pointers=_words(""),
+    reflexive=_words("vous toi nous"),
+    filler=_words(
+        "svp sil vous plait merci maintenant tout stop arret stp tous non oui bon ok bonjour ca cela"
     ),
-    negations=frozenset({"ne", "pas", "jamais", "sans", "non"}),
+    going=_words("au a en chez par pres la le"),
+    not_ours=_words(
+        "commande commandes livraison colis paquet boite courriel courriels email emails paiement "
+        "carte rendez reservation compte bus autobus magasin"
+    ),
+    negations=_words("ne pas jamais sans"),
     unclear=_phrases("pas interesse", "pas interessee", "qui est ce", "trop de messages"),
-    wants=frozenset({"veux", "souhaite", "voulons", "desire"}),
-    delight=frozenset(
-        {"beau", "belle", "beaux", "magnifique", "genial", "super", "wow", "mdr", "adore", "trop"}
+    wants=_words("veux souhaite voulons desire"),
+    keep=_phrases(
+        "veux les sms",
+        "veux les messages",
+        "continuez",
+        "narretez pas",
+        "narretez jamais",
+        "toujours inscrit",
+        "toujours inscrite",
+        "toujours abonne",
+        "toujours abonnee",
+        "par erreur",
     ),
+    complaint=_words(
+        "inscrit inscrite abonne spam harcelement illegal marre saoule interesse messages numero "
+        "demande rien assez suffit"
+    ),
+    delight=_words("beau belle beaux magnifique genial super wow mdr adore trop bien joli jolie prix"),
+    settled=_words("on"),
+    asking=_words("comment pourquoi quand ou quel quelle"),
+    times=_words("apres avant jusqua pendant tot tard weekend"),
+    told=_words("dit demande"),
+    skip=_words("de d me m recevoir les vos ces des mon ma mes votre la le l"),
+    doing=("er", "ir", "re"),
+    doing_after=_words("de d"),
+    third=_words("a"),
+    sorry=_words("pardon desole desolee oups"),
+    contact=_words(""),
+    wrong=_phrases("mauvais numero", "trompe de numero", "trompes de numero"),
+    leaving=_words("de des du"),
+    partners=_words("plus pas jamais rien"),
 )
 
 BUILT_IN: Mapping[str, Rules] = {"en": ENGLISH, "es": SPANISH, "fr": FRENCH}
+FILLER: frozenset[str] = frozenset().union(*(rules.filler for rules in BUILT_IN.values()))
+
+# Long request words a one-letter typo of which is still the word ("unsuscribe", "desabonement").
+MISSPELT = (
+    "unsubscribe",
+    "unsubscribed",
+    "desuscribirme",
+    "desuscribir",
+    "desabonner",
+    "desinscrire",
+    "desabonnement",
+    "desinscription",
+)

@@ -57,6 +57,7 @@ class Outcome:
     updates: Mapping[str, Any] = field(default_factory=dict)  # subscriber fields to store
     keyword: str | None = None  # the program keyword texted, recorded as an event whatever the status
     misspelt: bool = False  # that keyword caught from a misspelling
+    said: str | None = None  # how a sentence with a trigger word was read ("unclear: 'too many' ...")
     cancel_flows: bool = False  # opted out: every running flow ends now, nothing queued goes out
     media: Mapping[int, tuple[str, ...]] = field(default_factory=dict)  # reply index -> media URLs
     runs: tuple[RunChange, ...] = ()

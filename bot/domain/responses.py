@@ -44,7 +44,7 @@ class Answering:
 def respond(a: Answering) -> list[str]:
     found, voice = a.found, a.voice
     if found.intent is Intent.OPT_OUT:
-        changed = a.fire(Action.OPT_OUT, keyword=found.word)
+        changed = a.fire(Action.OPT_OUT, keyword=found.word, source=found.source)
         # One confirmation, then silence: a repeated STOP is recorded but not answered.
         if changed and not a.policy.carrier_sends_confirmations:
             return [voice.say(replies.OPTED_OUT)]

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 _APOSTROPHES = str.maketrans("", "", "'’‘`´")
 
 
-@lru_cache(maxsize=4096)
-def _fold_char(ch: str) -> str:
-    if ch.isalnum():
-        return ch
-    return " "
+_NOT_WORD = re.compile(r"[\W_]+")  # \w is str.isalnum() and "_"
 
 
 def fold(text: str) -> str:
@@ -26,7 +21,7 @@ def fold(text: str) -> str:
         decomposed = unicodedata.normalize("NFD", text)
         text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
         text = unicodedata.normalize("NFC", text)
-    return " ".join("".join(map(_fold_char, text)).split())
+    return " ".join(_NOT_WORD.split(text)).strip()
 
 
 def words(text: str) -> list[str]:

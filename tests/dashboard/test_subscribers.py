@@ -47,11 +47,12 @@ async def test_an_unclear_opt_out_is_listed_for_review_with_its_number_masked(ap
     await Phone(app, "+14155550123").text("JOIN")
     await Phone(app, "+14155550124").text("JOIN")
     await Phone(app, "+14155550123").text("not interested")  # asked to reply STOP; still subscribed
-    await Phone(app, "+14155550124").text("can you stop")
+    await Phone(app, "+14155550124").text("too many texts")
     await Phone(app, "+14155550124").text("STOP")  # gone: nothing left to review
     page = await (await app.get("/dashboard/subscribers")).text()
     review = page.split('id="review"')[1].split("</table>")[0]
     assert review.count("<tr data-subscriber=") == 1 and "not interested" in review
+    assert '<td class="why">&#39;not interested&#39; said alone: asked</td>' in review  # the rule
     assert "+14155550123" not in page and "+14*******23" in review
     subscriber = review.split('data-subscriber="')[1].split('"')[0]
     found = await (await app.get("/dashboard/subscribers", params={"id": subscriber})).text()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.opt_outs import LABELLED, examples, figures
+from bench.opt_outs import examples, figures
 from bot.domain.compliance import Intent
 from bot.domain.conversation import decide
 from bot.domain.inbound import InboundMessage
@@ -24,51 +24,109 @@ PROGRAM = load_program(KEYWORDS).program
 DATA = Path(__file__).parent / "data"
 
 
-def test_the_labelled_set_is_large_enough_and_covers_three_languages() -> None:
-    items = examples(LABELLED)
-    for label in ("request", "trigger"):
+OWN_SETS = ("opt_out_tuning.tsv", "opt_out_round1.tsv", "opt_out_round2.tsv", "opt_out_round3.tsv")
+
+
+def test_our_sets_hold_thousands_of_ordinary_replies_and_hundreds_of_requests_in_three_languages() -> None:
+    items = [e for name in OWN_SETS for e in examples(DATA / name)]
+    for label, least in (("ordinary", 2500), ("trigger", 500), ("request", 500)):
         chosen = [e for e in items if e.label == label]
-        assert len(chosen) >= 100 and {e.language for e in chosen} == {"en", "es", "fr"}
+        assert len(chosen) >= least and {e.language for e in chosen} == {"en", "es", "fr"}, label
 
 
-def test_requests_are_honoured_and_ordinary_replies_are_not_unsubscribed() -> None:
-    found = figures(examples(LABELLED), PROGRAM)
-    assert found["honoured"] >= 0.95, found
-    assert found["trigger opted out"] <= 0.02, found
+# Each set's figures when they were last measured (README, "Opt-outs said in sentences"): a change
+# that reads any of them worse fails. (set, requests honoured, trigger-word replies unsubscribed,
+# ordinary replies unsubscribed), each at least / at most.
+MEASURED = [
+    ("opt_out_sentences.tsv", 1.0, 0.0, 0.0),
+    ("opt_out_held_out.tsv", 1.0, 0.0, 0.0),
+    ("opt_out_fresh.tsv", 0.96, 0.0, 0.0),
+    ("opt_out_fourth.tsv", 0.96, 0.0, 0.0),
+    ("opt_out_tuning.tsv", 1.0, 0.0, 0.0),
+    ("opt_out_round1.tsv", 1.0, 0.006, 0.0),
+    ("opt_out_round2.tsv", 0.97, 0.0, 0.0),
+    ("opt_out_round3.tsv", 0.93, 0.0, 0.0),
+]
 
 
-@pytest.mark.parametrize(
-    ("name", "honoured", "unsubscribed"),
-    [
-        ("opt_out_held_out.tsv", 0.95, 0.0),
-        ("opt_out_fresh.tsv", 0.93, 0.04),
-        ("opt_out_fourth.tsv", 0.76, 0.0),
-    ],
-)
-def test_sets_written_after_the_rules_keep_their_measured_figures(
-    name: str, honoured: float, unsubscribed: float
+@pytest.mark.parametrize(("name", "honoured", "trigger", "ordinary"), MEASURED)
+def test_each_set_keeps_its_measured_figures(
+    name: str, honoured: float, trigger: float, ordinary: float
 ) -> None:
-    """Sets written after the rules (the README quotes them): a change that reads them worse fails."""
     found = figures(examples(DATA / name), PROGRAM)
-    assert found["honoured"] >= honoured and found["trigger opted out"] <= unsubscribed, found
+    assert found["honoured"] >= honoured, found
+    assert found["trigger opted out"] <= trigger and found["ordinary opted out"] <= ordinary, found
 
 
 @pytest.mark.parametrize(
-    ("text", "reading"),
+    "text",
     [
-        ("No. Stop.", Reading.REQUEST),  # a refusal, then STOP: not "no stop"
-        ("Not interested, stop", Reading.REQUEST),
-        ("Stop by Friday?", Reading.NONE),
-        ("please cancel my order", Reading.NONE),
-        ("can you stop", Reading.UNCLEAR),
-        ("not interested", Reading.UNCLEAR),
-        ("Stop! These prices are amazing", Reading.UNCLEAR),
-        ("dejen de enviarme mensajes", Reading.REQUEST),
-        ("ne m'écrivez plus", Reading.REQUEST),
+        "Ok, be careful ! Don't text and drive !",
+        "Hey babe, my friend had to cancel, still up for a visit ?",
+        "Stop knowing me so well!",
+        "Boooo you always work. Just quit.",
+        "Cancel that, I found my receipt",
+        "Stop me before I buy everything 😂",
+        "Did my friend unsubscribe me by accident? I want texts",
+        "no more than two per customer?",
+        "I want texts",
+        "please don't stop the deals",
+        "I will not cancel, I love these",
+        "I want to cancel my subscription box, not the texts",
+        "Please stop emailing me, texts are fine",
+        "sorry wrong number lol",
     ],
 )
-def test_three_outcomes(text: str, reading: Reading) -> None:
-    assert read(text).reading is reading
+def test_a_trigger_word_about_something_else_is_an_ordinary_reply(text: str) -> None:
+    assert read(text).reading is Reading.NONE, read(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No stop texting me",
+        "U can stop now",
+        "No. Stop.",
+        "Not interested, stop",
+        "STOP never signed up",
+        "stop please",
+        "Just quit.",
+        "can you stop",
+        "I don't want these texts anymore",
+        "unsuscribe me",  # a long request word misspelt once
+        "STOPPPP",
+        "🛑",
+        "Wrong # please remove",
+        "I asked you to stop",
+        "dejen de enviarme mensajes",
+        "ne m'écrivez plus",
+        "Je ne souhaite plus être contacté",
+    ],
+)
+def test_a_clear_request_is_honoured(text: str) -> None:
+    assert read(text).reading is Reading.REQUEST, read(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["not interested", "too many texts", "how do I stop these?", "Stop, I just got home", "Can I cancel?"],
+)
+def test_the_doubtful_middle_is_asked(text: str) -> None:
+    assert read(text).reading is Reading.UNCLEAR, read(text)
+
+
+def test_the_programs_own_words_beside_a_stop_are_a_request() -> None:
+    assert match("stop join", PROGRAM, Status.SUBSCRIBED).intent is Intent.OPT_OUT
+    assert match("Stop Acme", PROGRAM, Status.SUBSCRIBED).intent is Intent.OPT_OUT
+    assert read("Stop Acme").reading is Reading.UNCLEAR  # without the program, words we cannot place
+
+
+def test_the_reading_says_which_rule_decided() -> None:
+    assert read("please cancel my order").why == "'cancel' about something else: order"
+    assert read("stop texting me").why == "'stop texting': what we send"
+    assert read("hello there").why == "no trigger word"
+    found = match("Ok, be careful! Don't text and drive!", PROGRAM, Status.SUBSCRIBED)
+    assert (found.intent, found.said) == (Intent.OTHER, "none: 'dont text' about something else: and")
 
 
 def test_a_clear_request_in_spanish_is_confirmed_in_spanish() -> None:
@@ -82,7 +140,7 @@ def decided(body: str, status: Status = Status.SUBSCRIBED) -> Outcome:
 
 
 def test_an_unclear_one_gets_one_short_question_and_a_record_and_stays_subscribed() -> None:
-    outcome = decided("can you stop")
+    outcome = decided("not interested")
     assert outcome.status is Status.SUBSCRIBED
     assert outcome.replies == (
         "Acme Outfitters: Reply STOP to stop getting texts from Acme Outfitters Alerts.",
@@ -93,12 +151,23 @@ def test_an_unclear_one_gets_one_short_question_and_a_record_and_stays_subscribe
         Status.SUBSCRIBED,
         Status.SUBSCRIBED,
     )
+    assert asked.source == "sentence: unclear: 'not interested' said alone: asked"  # why, kept
     assert "status" not in outcome.updates and "subscribed_at" not in outcome.updates
 
 
 def test_an_unclear_one_from_a_stranger_is_no_question() -> None:
-    outcome = decided("can you stop", Status.NEW)
+    outcome = decided("not interested", Status.NEW)
     assert outcome.consent == () and "Text JOIN" in outcome.replies[0]
+
+
+def test_an_opt_out_read_in_a_sentence_keeps_the_rule_in_its_consent_record() -> None:
+    outcome = decided("please stop texting me")
+    [opted_out] = outcome.consent
+    assert (opted_out.action, opted_out.source) == (
+        Action.OPT_OUT,
+        "sentence: request: 'stop texting': what we send",
+    )
+    assert decided("STOP").consent[0].source is None  # the compliance word itself: no sentence read
 
 
 def test_a_program_adds_its_own_phrases_per_language(keywords_copy: Path) -> None:
