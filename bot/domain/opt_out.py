@@ -36,22 +36,29 @@ MAX_CLAUSES = 40  # a carrier's message has few; a paragraph is read no further
 _SHORT = 12  # words beside a stop said alone: a complaint among more is chatter, not a request
 _STOPS = frozenset().union(*(rules.stops for rules in BUILT_IN.values()))
 _WANTS = frozenset().union(*(rules.wants for rules in BUILT_IN.values()))
-_KEEPING: dict[tuple[str, ...], str] = {}
-for _language, _rules in BUILT_IN.items():
-    for _phrase in _rules.keep:
-        _KEEPING.setdefault(_phrase, _language)
+# Each "we want your texts" phrase, and the first language that says it.
+_KEEPING = {p: lang for lang, rules in reversed(list(BUILT_IN.items())) for p in rules.keep}
 _KEEPS = PhraseBook(_KEEPING)
 _PHRASES = PhraseBook(phrase for rules in BUILT_IN.values() for phrase in phrases_of(rules))
 _COMPLAINT = frozenset().union(*(rules.complaint for rules in BUILT_IN.values()))
 _DELIGHT = frozenset().union(*(rules.delight for rules in BUILT_IN.values()))
 _OURS = frozenset().union(*(rules.ours for rules in BUILT_IN.values()))
+_IDENTITY = frozenset({"number", "numero", "phone", "line", "cell", "owner"})  # "new number, remove it"
+# Where they are, not what we did: beside "stop" a complaint ("Stop, I'm at work"), beside an
+# everyday word nothing ("Boooo you always work. Just quit.").
+_SITUATION = frozenset({"again", "still", "class", "meeting", "work", "driving", "sleeping", "otra", "vez"})
+_SITUATION |= frozenset({"trabajo", "encore", "travail"})
+_YOU = frozenset({"you", "u", "yall", "they"})
+_NOT_SO = frozenset({"dont", "not", "never", "nunca", "pas", "jamais"})  # "I don't buy here"
 _SORRY = frozenset().union(*(rules.sorry for rules in BUILT_IN.values()))
 _SMILES = frozenset("😂🤣😍🥰😅😆😁😊🙈💸🤑💕💖😘😜😉🤩")  # beside a stop, pleasure as much as "lol"
 _STOP_SIGN = "🛑"
 _REPEATS = re.compile(r"(\w)\1\1+")  # "STOPPPP", "pleaseeee": a letter said three times or more
+_SHORTENED = re.compile(r"\b(do|did|does|is|are|was|were|would|could|should|have|has|had|will|can) not\b")
 _WRONG_HASH = re.compile(r"wrong\s*#", re.IGNORECASE)  # "wrong #": wrong number
 _TYPOS = TypoIndex({word: word for word in MISSPELT})
 _MISSPELT_START = frozenset(word[:2] for word in MISSPELT)
+_MAY_BE_MISSPELT = re.compile(r"\b(?:" + "|".join(sorted(_MISSPELT_START)) + r")\w{7,}")
 _SPELT = frozenset(MISSPELT)
 
 
@@ -113,13 +120,21 @@ def _may_be(words: Sequence[str]) -> bool:
 
 
 def _normal(folded: str) -> str:
-    """Letters said over and over said once ("stopppp"), long request words misspelt once spelt."""
+    """Letters said over and over said once ("stopppp"), "do not" as "dont", long request words
+    misspelt once spelt."""
     if _REPEATS.search(folded):
         folded = _REPEATS.sub(r"\1", folded)
-    words = folded.split()
-    if not any(w[:2] in _MISSPELT_START and w not in _SPELT and len(w) > 8 for w in words):
+    if " not" in folded:
+        folded = _SHORTENED.sub(_shorten, folded)
+    if not _MAY_BE_MISSPELT.search(folded):
         return folded
-    return " ".join(_spelt(w) for w in words)
+    return " ".join(_spelt(w) for w in folded.split())
+
+
+def _shorten(found: re.Match[str]) -> str:
+    """ "do not" -> "dont", "will not" -> "wont", "can not" -> "cant": one spelling for the rules."""
+    verb = found.group(1)
+    return {"will": "wont", "can": "cant"}.get(verb, verb + "nt")
 
 
 def _spelt(word: str) -> str:
@@ -150,6 +165,8 @@ def _keeps(clauses: Sequence[_Clause]) -> Read | None:
         rules = BUILT_IN[language]
         if not rules.stops.isdisjoint(clause.tokens[start + len(phrase) :][:3]):
             continue  # "I want these texts to stop" wants them gone
+        if start > 0 and clause.tokens[start - 1] in _YOU:
+            continue  # "you keep texting me" is a complaint, "keep texting me!" a wish
         if phrase[0] in rules.negations or not negated(clause.tokens, start, rules):
             return Read(Reading.NONE, language, f"wants our texts: '{' '.join(phrase)}'")
     return None
@@ -160,7 +177,7 @@ def _decide(clauses: Sequence[_Clause], smiling: bool, own: frozenset[str]) -> R
     unclear: Read | None = None
     reason: Read | None = None
     for index, clause in enumerate(clauses):
-        verdicts = {lang: read_clause(clause.tokens, clause.question, r, own) for lang, r in BUILT_IN.items()}
+        verdicts = {lang: read_clause(clause.tokens, clause.question, r) for lang, r in BUILT_IN.items()}
         for language, verdict in verdicts.items():
             if verdict.kind is Kind.REQUEST:
                 if verdict.wrong and clauses[0].tokens[0] in _SORRY:
@@ -192,11 +209,16 @@ def _stop_alone(
     """A stop verb said alone, or beside other words: the rest of the message decides."""
     rest = [t for j, c in enumerate(clauses) if j != index for t in c.tokens if t not in FILLER]
     rest = [t for t in (*rest, *verdict.rest) if t not in own]
-    if not rest:
+    complaints = [t for t in rest if t in _COMPLAINT] if len(rest) <= _SHORT else []
+    complaint = complaints[0] if complaints else None
+    strong = next((t for t in complaints if t in _IDENTITY or (t not in _OURS and t not in _SITUATION)), None)
+    delight = next(
+        (t for j, t in enumerate(rest) if t in _DELIGHT and not _NOT_SO.intersection(rest[:j])), None
+    )
+    delight = delight or ("a smile" if smiling else None)
+    if not rest and delight is None:
         return Read(Reading.REQUEST, language, f"{verdict.why} said alone")
-    complaint = next((t for t in rest if t in _COMPLAINT), None) if len(rest) <= _SHORT else None
-    delight = next((t for t in rest if t in _DELIGHT), None) or ("a smile" if smiling else None)
-    if verdict.everyday and (complaint is None or complaint in _OURS):
+    if verdict.everyday and strong is None:
         return Read(Reading.NONE, language, f"{verdict.why}: an everyday word beside other words")
     if complaint is not None and delight is None:
         return Read(Reading.REQUEST, language, f"{verdict.why} beside a complaint: {complaint}")

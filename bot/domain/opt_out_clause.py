@@ -38,23 +38,27 @@ _SUBJECTS = frozenset({"you", "u", "ya", "yall"})
 _ON_TO = frozenset({"to", "any", "more", "anything", "a", "the", "recibir", "recevoir"})
 _PLACES = frozenset({"next", "bus", "last", "first", "one", "pit", "truck", "a", "the", "my", "your"})
 _ATTACHED = ("me", "nos")
+_THREATS = frozenset(
+    {"report", "reporting", "fcc", "block", "sue", "lawyer", "spam", "denunciar", "signaler"}
+)
+_HOW = frozenset({"how", "como", "comment"})
+_MY_PHONE = frozenset({"phone", "number", "cell", "line"})
+_CONDITION = frozenset({"if", "unless", "si"})
+_HELD = frozenset({"you", "u", "yall", "ustedes", "vous"})  # "you have the wrong number": ours, sorry or not
 _ENDING = 4  # words before a stop that ends its clause ("I never signed up for this, stop")
 _MUST = frozenset({"need", "have", "got", "gotta"})
 _ASKER = frozenset({"i", "je", "j", "yo", "puedo", "peux", "puis"})
 _OPENED = ("did", "was", "were", "has", "had")  # a question even without its question mark
 
 
-def read_clause(
-    tokens: Sequence[str], question: bool, rules: Rules, own: frozenset[str] = frozenset()
-) -> Verdict:
-    """`tokens`: the clause's folded words; `question`: it ended with a question mark; `own`: the
-    program's keywords' and brand's words."""
+def read_clause(tokens: Sequence[str], question: bool, rules: Rules) -> Verdict:
+    """`tokens`: the clause's folded words; `question`: it ended with a question mark."""
     if rules.triggers.isdisjoint(tokens):
         return SILENT  # most clauses: nothing here could be an opt-out
     other = _about_other(tokens, rules)
     asked = rules.asks.find(tokens)
     if asked is not None:
-        return _phrase(tokens, asked[0], asked[1], question, other, rules, own)
+        return _phrase(tokens, asked[0], asked[1], question, other, rules)
     refused = _refuses_ours(tokens, rules)
     if refused is not None and (other is None or refused.kind is Kind.NOT):
         return refused
@@ -78,12 +82,13 @@ def at(tokens: Sequence[str], phrase: Sequence[str]) -> int | None:
 
 def negated(tokens: Sequence[str], start: int, rules: Rules) -> bool:
     """A negation among the three words before, of this word: "don't stop", "never gonna stop";
-    not "never signed up, stop" nor "not interested stop" (the negation is the complaint's)."""
+    not "never signed up, stop" nor "not interested stop" (the negation is the complaint's), nor
+    "if you don't stop" (a condition: stop, or else)."""
     for j in range(start - 1, max(-1, start - 4), -1):
         if tokens[j] in rules.complaint:
             return False
         if tokens[j] in rules.negations:
-            return True
+            return not _CONDITION.intersection(tokens[max(0, j - 3) : j])
     return False
 
 
@@ -116,7 +121,6 @@ def _phrase(
     question: bool,
     other: str | None,
     rules: Rules,
-    own: frozenset[str],
 ) -> Verdict:
     owns_negation = any(w in rules.negations or w in rules.partners for w in phrase)
     if not owns_negation and negated(tokens, i, rules):
@@ -130,12 +134,13 @@ def _phrase(
     asked = _question(tokens, question, rules)
     if asked is not None:
         return asked
-    if tuple(phrase) in rules.wrong and any(t in rules.sorry for t in tokens[:i]):
+    mistaken = tuple(phrase) in rules.wrong and _HELD.isdisjoint(tokens[:i])
+    if mistaken and any(t in rules.sorry for t in tokens[:i]):
         return Verdict(Kind.NOT, f"{_said(phrase)}: their own mistake, sorry")
     left = _left(tokens[i + len(phrase) :], rules)
     if left is not None:
         return Verdict(Kind.NOT, f"{_said(phrase)} from something else: {left}")
-    return Verdict(Kind.REQUEST, f"request phrase {_said(phrase)}", wrong=tuple(phrase) in rules.wrong)
+    return Verdict(Kind.REQUEST, f"request phrase {_said(phrase)}", wrong=mistaken)
 
 
 def _left(after: Sequence[str], rules: Rules) -> str | None:
@@ -160,8 +165,10 @@ def _addressed(tokens: Sequence[str], end: int, phrase: Sequence[str], rules: Ru
         return Verdict(Kind.REQUEST, f"{_said(phrase)} about us")
     if all(t in FILLER for t in after):
         return Verdict(Kind.ALONE, _said(phrase))  # "No more!": the rest of the message decides
-    if after[0] in rules.ours or (contacting and after[0] in rules.objects) or _pointing(after, rules):
+    if after[0] in rules.ours or _pointing(after, rules):
         return Verdict(Kind.REQUEST, f"{_said(phrase)} about us")
+    if after[1:2] and after[1] in rules.ours and after[0] not in rules.not_ours:
+        return Verdict(Kind.REQUEST, f"{_said(phrase)} about us")  # "no future texts"
     later = range(1, min(len(after), 5))
     if after[0] in _ON_TO and any(after[j] in rules.ours or _pointing(after[j:], rules) for j in later):
         return Verdict(Kind.REQUEST, f"{_said(phrase)} about us")  # don't want to get these
@@ -235,6 +242,8 @@ def _doing(tokens: Sequence[str], i: int, rules: Rules) -> str | None:
     stem = word[:-2] if word.endswith(_ATTACHED) else word
     if word in rules.ours or stem in rules.ours or len(word) <= 4 or not word.endswith(rules.doing):
         return None
+    if word.endswith("thing") or _MY_PHONE.intersection(tokens[j + 1 : j + 5]):
+        return None  # "cancel everything", "stop blowing up my phone": about us
     return word
 
 
@@ -243,13 +252,26 @@ def _stopping_ours(tokens: Sequence[str], i: int, question: bool, rules: Rules) 
     j, word = _object(tokens, i, rules)
     then = tokens[j + 1] if j + 1 < len(tokens) else None
     if word not in rules.ours and not _pointing(tokens[j:], rules):
-        return None  # "stop these", "stop getting them please": a pointer is ours with nothing after
-    if then in rules.third:
-        return Verdict(Kind.NOT, f"'{verb} {word} {then}': to someone else")
+        opens = all(t in FILLER for t in tokens[:i])
+        left = _leaves(tokens[j:], rules) if opens else None
+        if left is None:
+            return None  # "stop these", "stop getting them please": a pointer is ours with nothing after
+        return Verdict(Kind.REQUEST, f"'{verb}' from {left}: what we send")
+    if then in rules.third and _MY_PHONE.isdisjoint(tokens[j + 2 : j + 5]):
+        return Verdict(Kind.UNCLEAR, f"'{verb} {word} {then}': someone else, asked")
     if then in rules.not_ours:
         return Verdict(Kind.NOT, f"'{verb} {word} {then}': something else")
     asked = _question(tokens, question, rules)
     return asked if asked is not None else Verdict(Kind.REQUEST, f"'{verb} {word}': what we send")
+
+
+def _leaves(after: Sequence[str], rules: Rules) -> str | None:
+    """ "remove my cell from your list": what a stop verb takes its object from, when that is ours."""
+    for k, token in enumerate(after[:4]):
+        if token in rules.leaving or token == "off":
+            target = next((t for t in after[k + 1 :] if t not in rules.skip), None)
+            return target if target in rules.ours else None
+    return None
 
 
 def _stopping_unsaid(tokens: Sequence[str], i: int, question: bool, rules: Rules) -> Verdict:
@@ -264,10 +286,18 @@ def _stopping_unsaid(tokens: Sequence[str], i: int, question: bool, rules: Rules
         return Verdict(Kind.NOT, f"'{before[-1]} {verb}': a place")
     everyday = verb in rules.everyday
     if question and not rest and _ASKER.intersection(tokens[:i]):
-        return Verdict(Kind.UNCLEAR, f"'{verb}' asked about: can I {verb}?")
+        kind = Kind.NOT if everyday else Kind.UNCLEAR  # "can I cancel?" is about an order
+        return Verdict(kind, f"'{verb}' asked about: can I {verb}?")
+    asked = _question(tokens, question, rules) if before else None
+    if asked is not None and asked.kind is Kind.UNCLEAR and tokens[0] not in _HOW:
+        return Verdict(Kind.NOT, f"a question about something else: {tokens[0]} ...?")  # when does it end?
+    if asked is not None:
+        return asked  # "did my texts stop?", "how do I stop?"
     if not before or (not rest and len(before) <= _ENDING):
         return Verdict(Kind.ALONE, f"'{verb}'", everyday, before + rest)
     if not everyday and _SUBJECTS.intersection(tokens[:i]):
+        if not _THREATS.isdisjoint(before):
+            return Verdict(Kind.REQUEST, f"'{verb}' in a sentence to us, with a threat")
         return Verdict(Kind.UNCLEAR, f"'{verb}' in a sentence to us")
     return Verdict(Kind.PASSING, f"'{verb}' in a sentence about something else")
 

@@ -114,6 +114,56 @@ ENGLISH = Rules(
         "optout",
         "opt me out",
         "opting out",
+        "turn off",
+        "turn these off",
+        "turn them off",
+        "turn it off",
+        "shut off",
+        "switch off",
+        "count me out",
+        "leave me out",
+        "take me out",
+        "no want",
+        "not interest",
+        "incorrect number",
+        "wrong num",
+        "wrong no",
+        "request removal",
+        "revoke my consent",
+        "revoke consent",
+        "withdraw my consent",
+        "withdraw consent",
+        "consent withdrawn",
+        "consent revoked",
+        "dont consent",
+        "no longer consent",
+        "never consented",
+        "unwanted",
+        "not wanted",
+        "arent wanted",
+        "isnt wanted",
+        "never wanted",
+        "removal from",
+        "opt * out",
+        "opt * * out",
+        "is spam",
+        "are spam",
+        "as spam",
+        "no permission",
+        "without permission",
+        "without my permission",
+        "without my consent",
+        "didnt give you permission",
+        "never gave you permission",
+        "never gave you my number",
+        "didnt give you my number",
+        "dont want to hear from",
+        "no longer want to hear from",
+        "never want to hear from",
+        "didnt consent",
+        "never consented",
+        "unsubbing",
+        "unsubscribing",
         "cease and desist",
         "forget me",
         "forget my number",
@@ -136,6 +186,10 @@ ENGLISH = Rules(
         "leave me alone",
         "wrong number",
         "wrong person",
+        "wrong guy",
+        "wrong girl",
+        "blocking this number",
+        "blocking you",
         "lose my number",
         "i want out",
         "i want off",
@@ -157,44 +211,65 @@ ENGLISH = Rules(
         "be unsubscribed",
     ),
     addressed=_phrases(
-        "do not text",
         "dont text",
-        "do not message",
+        "dont ever text",
+        "dont ever message",
+        "dont ever contact",
         "dont message",
-        "do not contact",
         "dont contact",
-        "do not send",
         "dont send",
         "never text",
         "never message",
         "never contact",
         "can you not",
+        "can you guys not",
+        "can yall not",
         "could you not",
         "never asked for",
-        "never signed up for",
-        "didnt sign up for",
+        "didnt ask for",
+        "never signed up",
+        "didnt sign up",
+        "never opted in",
+        "didnt opt in",
+        "never subscribed",
+        "spam",
         "done with",
         "sick of",
         "tired of",
         "no more",
+        "no texts",
+        "no messages",
+        "no sms",
+        "no future",
+        "no further",
         "dont want",
-        "do not want",
         "not want",
     ),
-    stops=_words("stop stopp halt quit cancel cease end unsubscribe remove delete erase"),
-    everyday=_words("end quit remove delete cancel erase"),
+    stops=_words(
+        "stop stopp stp halt quit cancel cease end unsubscribe remove remov delete erase discontinue "
+        "terminate disable deactivate mute silence withdraw unenroll unregister"
+    ),
+    everyday=_words(
+        "end quit remove remov delete cancel erase terminate disable deactivate mute silence withdraw"
+    ),
     ours=_words(
         "texting text texts txt txts txting messaging message messages msg msgs msging sms sending "
         "contacting alerts alert spam spamming notifications promotions promotional ads advertising "
-        "marketing bothering harassing list subscription number info information data details"
+        "marketing bothering harassing list subscription number info information data details contact "
+        "contacted promos communication communications service notifications numbr"
     ),
-    objects=_words("me us this number again anymore any anything ever please these them texts messages my"),
-    pointers=_words("these them those all"),
+    objects=_words(
+        "me us this number again anymore any anything ever please these them texts messages my future "
+        "further more"
+    ),
+    pointers=_words("these them those all this everything"),
     filler=_words(
         "please pls plz now it already asap thanks thank you u thx ty me make just ok okay right "
         "immediately stop all sir maam dude no yes yeah nope yep hey hi hello guys yall can could "
         "alright kindly "
-        "would will i im am said so and seriously really its thats that this is anymore again ever"
+        "would will i im am said so and seriously really its thats that this is anymore again ever times "
+        "twice nah ffs tf wtf damn bs hell fucking freaking effing frickin omfg bro man dude ugh there "
+        "guys"
     ),
     going=_words("by in into at over on off for through the a"),
     not_ours=_words(
@@ -202,7 +277,7 @@ ENGLISH = Rules(
         "newsletter mail catalog payment card appointment reservation booking refund return "
         "account membership plan item items cart bus sale sales month week day season year line "
         "game show movie job stock size sizes color colour shoes shoe boots shirt dress jacket "
-        "product gift wrap pickup address promo clearance discount coupon coupons sign app "
+        "product gift wrap pickup address promo clearance discount coupon coupons app "
         "than per auto renew renewing fitting smoking"
     ),
     negations=_words(
@@ -217,7 +292,6 @@ ENGLISH = Rules(
         "so many texts",
         "why do you keep",
         "why are you texting",
-        "who is this",
         "how do i stop",
         "how to stop",
         "how do i unsubscribe",
@@ -235,12 +309,23 @@ ENGLISH = Rules(
         "keep texting",
         "keep sending",
         "keep them coming",
-        "keep getting",
         "add me back",
         "sign me back",
         "back on the list",
         "get back on",
         "texts are fine",
+        "prefer the texts",
+        "prefer texts",
+        "prefer the text messages",
+        "prefer text messages",
+        "keep texts",
+        "keep the texts",
+        "keep my texts",
+        "i want them",
+        "want them back",
+        "not the texts",
+        "not texts",
+        "not the sms",
         "texts are ok",
         "text this one",
         "send to mine",
@@ -254,7 +339,8 @@ ENGLISH = Rules(
     complaint=_words(
         "signed sign spam spamming annoying harassing harassment unsolicited permission consent "
         "illegal report reporting fcc sue lawyer interested tired sick hate bothering texts "
-        "messages texting number phone begging enough asked nonsense"
+        "messages texting number phone begging enough asked nonsense block blocking know owner line "
+        "cell heard again still class meeting work driving sleeping"
     ),
     delight=_words(
         "amazing love loving great awesome wow omg lol lmao haha hahaha beautiful cute gorgeous "
@@ -265,17 +351,21 @@ ENGLISH = Rules(
     asking=_words("how why what when where which"),
     times=_words(
         "after before until till at during between early late weekends weekdays mornings nights "
-        "sunday saturday monday tuesday wednesday thursday friday"
+        "sunday saturday monday tuesday wednesday thursday friday sundays saturdays mondays tuesdays weekend "
+        "wednesdays thursdays fridays"
     ),
     told=_words("said say saying told telling tell asked asking texted typed replied"),
-    skip=_words("getting receiving get receive the your ur all any my this me us from off"),
+    skip=_words(
+        "getting receiving get receive the your ur all any my this me us from off it with for damn fucking "
+        "freaking future further"
+    ),
     doing=("ing", "in"),
     doing_after=frozenset(),
     third=_words("her him his my"),
     sorry=_words("sorry sry oops"),
     contact=_words("text message contact send"),
     wrong=_phrases("wrong number", "wrong person"),
-    leaving=_words("from of"),
+    leaving=_words("from"),
 )
 
 SPANISH = Rules(
@@ -311,6 +401,18 @@ SPANISH = Rules(
         "quita mi numero",
         "eliminen mi numero",
         "no me vuelvan a",
+        "no me sigan",
+        "no envien",
+        "retiro mi consentimiento",
+        "dejaran de",
+        "dejen de enviar",
+        "no mensajes",
+        "numero incorrecto",
+        "no quiero estar",
+        "salir de",
+        "eliminenme",
+        "quitenme",
+        "saquenme",
         "no vuelvan a",
         "salir de la lista",
         "dejar de recibir",
@@ -334,7 +436,7 @@ SPANISH = Rules(
     addressed=_phrases("no mas", "ya no mas"),
     stops=_words(
         "alto parar para basta cancelar cancela baja detener paren deja deje dejen detenganse detente "
-        "detengan"
+        "detengan quiten borren eliminen saquen cancelen suspendan desactiven"
     ),
     everyday=_words("alto para baja deja deje dejen basta cancelar cancela"),
     ours=_words(
@@ -351,9 +453,7 @@ SPANISH = Rules(
         "reserva cuenta precio tienda autobus camion"
     ),
     negations=_words("no nunca jamas sin tampoco"),
-    unclear=_phrases(
-        "no me interesa", "no estoy interesado", "no estoy interesada", "quien es", "muchos mensajes"
-    ),
+    unclear=_phrases("no me interesa", "no estoy interesado", "no estoy interesada", "muchos mensajes"),
     wants=_words("quiero deseo queremos necesito"),
     keep=_phrases(
         "quiero los mensajes",
@@ -366,12 +466,15 @@ SPANISH = Rules(
         "sigo suscrito",
         "sigo inscrita",
         "sigo inscrito",
+        "mensajes estan bien",
+        "prefiero los mensajes",
+        "los mensajes si",
         "por error",
         "sin querer",
     ),
     complaint=_words(
         "inscribi suscribi spam molestan molesto molesta acoso ilegal denuncia interesa harto harta "
-        "cansado cansada mensajes numero basta dije pedi"
+        "cansado cansada mensajes numero basta dije pedi conozco otra vez trabajo"
     ),
     delight=_words(
         "increible encanta encantan bonito bonita bonitos jaja jajaja wow precioso genial dinero "
@@ -381,7 +484,7 @@ SPANISH = Rules(
     asking=_words("como cuando por que donde cual"),
     times=_words("despues antes hasta durante temprano tarde fines"),
     told=_words("dije dijimos pedi"),
-    skip=_words("de recibir me los las sus tus mas mi su la el"),
+    skip=_words("de recibir me los las sus tus mas mi mis su la el ya este esta"),
     doing=("ar", "er", "ir"),
     doing_after=_words("de"),
     third=_words("a"),
@@ -437,14 +540,23 @@ FRENCH = Rules(
         "laissez moi tranquille",
         "fichez moi la paix",
         "mauvais numero",
+        "numero incorrect",
+        "retire mon consentement",
+        "cesser de",
+        "pas de sms",
+        "pas de messages",
+        "pas de promotions",
         "me desabonner",
         "me desabonne",
         "annuler mon abonnement",
         "annuler labonnement",
     ),
     addressed=_phrases("ne plus", "plus jamais"),
-    stops=_words("arret arrete arretez arreter stop annuler annulez cessez assez"),
-    everyday=_words("arret assez arrete annuler annulez"),
+    stops=_words(
+        "arret arrete arretez arreter stop stoppez annuler annulez cessez assez retirez supprimez enlevez "
+        "effacez desactivez supprimer retirer enlever"
+    ),
+    everyday=_words("arret assez arrete annuler annulez retirez supprimez enlevez effacez"),
     ours=_words(
         "messages message textos texto sms envois notifications alertes liste numero menvoyer "
         "mecrire envoyer ecrire texter textez abonnement contacter spam"
@@ -461,7 +573,7 @@ FRENCH = Rules(
         "carte rendez reservation compte bus autobus magasin"
     ),
     negations=_words("ne pas jamais sans"),
-    unclear=_phrases("pas interesse", "pas interessee", "qui est ce", "trop de messages"),
+    unclear=_phrases("pas interesse", "pas interessee", "trop de messages"),
     wants=_words("veux souhaite voulons desire"),
     keep=_phrases(
         "veux les sms",
@@ -473,18 +585,21 @@ FRENCH = Rules(
         "toujours inscrite",
         "toujours abonne",
         "toujours abonnee",
+        "sms ca va",
+        "prefere les sms",
+        "pas les sms",
         "par erreur",
     ),
     complaint=_words(
         "inscrit inscrite abonne spam harcelement illegal marre saoule interesse messages numero "
-        "demande rien assez suffit"
+        "demande rien assez suffit connais encore travail"
     ),
     delight=_words("beau belle beaux magnifique genial super wow mdr adore trop bien joli jolie prix"),
     settled=_words("on"),
     asking=_words("comment pourquoi quand ou quel quelle"),
     times=_words("apres avant jusqua pendant tot tard weekend"),
     told=_words("dit demande"),
-    skip=_words("de d me m recevoir les vos ces des mon ma mes votre la le l"),
+    skip=_words("de d me m recevoir les vos ces des mon ma mes votre la le l ce cet cette"),
     doing=("er", "ir", "re"),
     doing_after=_words("de d"),
     third=_words("a"),

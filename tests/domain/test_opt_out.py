@@ -24,12 +24,12 @@ PROGRAM = load_program(KEYWORDS).program
 DATA = Path(__file__).parent / "data"
 
 
-OWN_SETS = ("opt_out_tuning.tsv", "opt_out_round1.tsv", "opt_out_round2.tsv", "opt_out_round3.tsv")
+OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 10)))
 
 
 def test_our_sets_hold_thousands_of_ordinary_replies_and_hundreds_of_requests_in_three_languages() -> None:
     items = [e for name in OWN_SETS for e in examples(DATA / name)]
-    for label, least in (("ordinary", 2500), ("trigger", 500), ("request", 500)):
+    for label, least in (("ordinary", 4000), ("trigger", 1200), ("request", 1300)):
         chosen = [e for e in items if e.label == label]
         assert len(chosen) >= least and {e.language for e in chosen} == {"en", "es", "fr"}, label
 
@@ -45,7 +45,13 @@ MEASURED = [
     ("opt_out_tuning.tsv", 1.0, 0.0, 0.0),
     ("opt_out_round1.tsv", 1.0, 0.006, 0.0),
     ("opt_out_round2.tsv", 0.97, 0.0, 0.0),
-    ("opt_out_round3.tsv", 0.93, 0.0, 0.0),
+    ("opt_out_round3.tsv", 1.0, 0.0, 0.0),
+    ("opt_out_round4.tsv", 0.98, 0.007, 0.0),
+    ("opt_out_round5.tsv", 0.99, 0.0, 0.0),
+    ("opt_out_round6.tsv", 0.95, 0.0, 0.0),
+    ("opt_out_round7.tsv", 0.93, 0.0, 0.0),
+    ("opt_out_round8.tsv", 0.94, 0.0, 0.0),
+    ("opt_out_round9.tsv", 0.95, 0.0, 0.0),
 ]
 
 
@@ -75,6 +81,9 @@ def test_each_set_keeps_its_measured_figures(
         "I want to cancel my subscription box, not the texts",
         "Please stop emailing me, texts are fine",
         "sorry wrong number lol",
+        "Can I cancel?",  # an order, most likely: asking them to reply STOP would be odd
+        "When does the sale end?",
+        "you keep texting me the best deals, keep texting me",
     ],
 )
 def test_a_trigger_word_about_something_else_is_an_ordinary_reply(text: str) -> None:
@@ -109,7 +118,7 @@ def test_a_clear_request_is_honoured(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["not interested", "too many texts", "how do I stop these?", "Stop, I just got home", "Can I cancel?"],
+    ["not interested", "too many texts", "how do I stop these?", "Stop, I just got home", "Can I stop?"],
 )
 def test_the_doubtful_middle_is_asked(text: str) -> None:
     assert read(text).reading is Reading.UNCLEAR, read(text)
