@@ -57,15 +57,20 @@ def read_clause(tokens: Sequence[str], question: bool, rules: Rules) -> Verdict:
         return SILENT  # most clauses: nothing here could be an opt-out
     other = _about_other(tokens, rules)
     asked = rules.asks.find(tokens)
-    if asked is not None:
-        return _phrase(tokens, asked[0], asked[1], question, other, rules)
+    said = _phrase(tokens, asked[0], asked[1], question, other, rules) if asked is not None else None
+    if said is not None and said.kind is Kind.REQUEST:
+        return said
+    stopping = [
+        _stop_verb(tokens, i, question, other, rules) for i, t in enumerate(tokens) if t in rules.stops
+    ]
+    plain = next((v for v in stopping if v.kind is Kind.REQUEST), None)
+    if said is not None:
+        return plain or said  # "go away and stop texting me": the phrase is no request, the stop is
     refused = _refuses_ours(tokens, rules)
     if refused is not None and (other is None or refused.kind is Kind.NOT):
         return refused
-    stops = [i for i, t in enumerate(tokens) if t in rules.stops]
-    verdicts = [_stop_verb(tokens, i, question, other, rules) for i in stops]
     for kind in (Kind.REQUEST, Kind.ALONE, Kind.NOT, Kind.UNCLEAR, Kind.PASSING):
-        for verdict in verdicts:
+        for verdict in stopping:
             if verdict.kind is kind:
                 return verdict
     return _unclear(tokens, other, rules)
@@ -129,8 +134,11 @@ def _phrase(
     other = other or next((t for t in following if t in rules.not_ours), None)
     if other is not None:
         return Verdict(Kind.NOT, f"{_said(phrase)} about something else: {other}")
-    if tuple(phrase) in rules.addressed:
-        return _addressed(tokens, i + len(phrase), phrase, rules)
+    if tuple(phrase) in rules.addressed or tuple(phrase) in rules.dismiss:
+        found = _addressed(tokens, i + len(phrase), phrase, rules)
+        if question and found.kind is Kind.REQUEST:
+            return Verdict(Kind.UNCLEAR, f"{found.why}, asked as a question")  # "no more texts?"
+        return found
     asked = _question(tokens, question, rules)
     if asked is not None:
         return asked
@@ -164,6 +172,8 @@ def _addressed(tokens: Sequence[str], end: int, phrase: Sequence[str], rules: Ru
     if after and contacting and after[0] in rules.objects:
         return Verdict(Kind.REQUEST, f"{_said(phrase)} about us")
     if all(t in FILLER for t in after):
+        if tuple(phrase) in rules.dismiss and any(t not in FILLER for t in tokens[: end - len(phrase)]):
+            return Verdict(Kind.PASSING, f"{_said(phrase)} said of someone else")  # "they can get lost"
         return Verdict(Kind.ALONE, _said(phrase))  # "No more!": the rest of the message decides
     if after[0] in rules.ours or _pointing(after, rules):
         return Verdict(Kind.REQUEST, f"{_said(phrase)} about us")

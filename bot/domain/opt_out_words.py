@@ -19,29 +19,42 @@ def _phrases(*texts: str) -> tuple[tuple[str, ...], ...]:
 
 
 class PhraseBook:
-    """Phrases found by their first word: a lookup per word of a clause, not a scan per phrase."""
+    """Phrases found by their first two words: a look-up or two per word of a clause, not a scan per
+    phrase ("*" stands for any one word, never first)."""
 
     def __init__(self, phrases: Iterable[tuple[str, ...]]) -> None:
-        first: dict[str, list[tuple[str, ...]]] = {}
+        single: set[str] = set()
+        by_two: dict[tuple[str, str], list[tuple[str, ...]]] = {}
+        wild: dict[str, list[tuple[str, ...]]] = {}  # second word "*": by the first only
         for phrase in phrases:
-            first.setdefault(phrase[0], []).append(phrase)
-        self.first = {word: tuple(found) for word, found in first.items()}
+            if len(phrase) == 1:
+                single.add(phrase[0])
+            elif phrase[1] == "*":
+                wild.setdefault(phrase[0], []).append(phrase)
+            else:
+                by_two.setdefault((phrase[0], phrase[1]), []).append(phrase)
+        self.single = frozenset(single)
+        self.by_two = {pair: tuple(found) for pair, found in by_two.items()}
+        self.wild = {word: tuple(found) for word, found in wild.items()}
+        self.firsts = frozenset({*single, *(a for a, _ in by_two), *wild})
 
     def find(self, tokens: Sequence[str]) -> tuple[int, tuple[str, ...]] | None:
-        """The first phrase standing in `tokens` ("*": any one word), and where."""
-        first = self.first
+        """The first phrase standing in `tokens`, and where."""
+        firsts = self.firsts
         for i, token in enumerate(tokens):
-            if token in first:
-                for phrase in first[token]:
-                    if _stands(phrase, tokens, i):
-                        return i, phrase
+            if token not in firsts:
+                continue
+            if token in self.single:
+                return i, (token,)
+            pair = (token, tokens[i + 1]) if i + 1 < len(tokens) else None
+            for phrase in (*self.by_two.get(pair, ()), *self.wild.get(token, ())) if pair else ():
+                if _stands(phrase, tokens, i):
+                    return i, phrase
         return None
 
 
 def _stands(phrase: tuple[str, ...], tokens: Sequence[str], i: int) -> bool:
     size = len(phrase)
-    if size == 1:
-        return True
     if len(tokens) - i < size:
         return False
     if "*" not in phrase:
@@ -86,6 +99,7 @@ class Rules:
     wrong: tuple[tuple[str, ...], ...]  # the request phrases that say we have the wrong number
     leaving: frozenset[str]  # "from": after a request phrase, what they leave ("remove me from emails")
     partners: frozenset[str] = frozenset()  # "ne ... plus": a phrase holding one carries its negation
+    dismiss: tuple[tuple[str, ...], ...] = ()  # "go away": a request said to us, not of someone else
     reflexive: frozenset[str] = frozenset()  # "arrêtez-vous au comptoir": a visit, like "stop by"
     # Built from the above: the words without which a message cannot be an opt-out, and the
     # phrases by their first word (matching costs a lookup per word, not a scan per phrase).
@@ -94,7 +108,7 @@ class Rules:
     doubts: PhraseBook = field(init=False)  # the unclear phrases
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "asks", PhraseBook((*self.requests, *self.addressed)))
+        object.__setattr__(self, "asks", PhraseBook((*self.requests, *self.addressed, *self.dismiss)))
         object.__setattr__(self, "doubts", PhraseBook(self.unclear))
         common = self.negations | self.filler | self.going | self.objects | {"*"}
         keys = {max((w for w in p if w not in common), key=len, default=p[0]) for p in phrases_of(self)}
@@ -103,7 +117,7 @@ class Rules:
 
 def phrases_of(rules: Rules) -> tuple[tuple[str, ...], ...]:
     """Every phrase a clause may be read by: each holds at least one of the rules' triggers."""
-    return (*rules.requests, *rules.addressed, *rules.unclear)
+    return (*rules.requests, *rules.addressed, *rules.dismiss, *rules.unclear)
 
 
 ENGLISH = Rules(
@@ -129,6 +143,12 @@ ENGLISH = Rules(
         "wrong num",
         "wrong no",
         "request removal",
+        "sign me out",
+        "knock it off",
+        "cut it out",
+        "give it a rest",
+        "dont hit me up",
+        "stop hitting me up",
         "revoke my consent",
         "revoke consent",
         "withdraw my consent",
@@ -246,17 +266,18 @@ ENGLISH = Rules(
         "not want",
     ),
     stops=_words(
-        "stop stopp stp halt quit cancel cease end unsubscribe remove remov delete erase discontinue "
-        "terminate disable deactivate mute silence withdraw unenroll unregister"
+        "stop stopp halt quit cancel cease end unsubscribe remove remov delete erase discontinue "
+        "terminate disable deactivate mute silence withdraw unenroll unregister block"
     ),
     everyday=_words(
-        "end quit remove remov delete cancel erase terminate disable deactivate mute silence withdraw"
+        "end quit remove remov delete cancel erase terminate disable deactivate mute silence withdraw block"
     ),
     ours=_words(
         "texting text texts txt txts txting messaging message messages msg msgs msging sms sending "
         "contacting alerts alert spam spamming notifications promotions promotional ads advertising "
         "marketing bothering harassing list subscription number info information data details contact "
-        "contacted promos communication communications service notifications numbr"
+        "contacted promos communication communications service notifications numbr updates offers "
+        "program campaign"
     ),
     objects=_words(
         "me us this number again anymore any anything ever please these them texts messages my future "
@@ -296,7 +317,11 @@ ENGLISH = Rules(
         "how to stop",
         "how do i unsubscribe",
         "annoying",
-        "go away",
+        "new number",
+        "new phone",
+        "business line",
+        "landline",
+        "not my phone",
     ),
     wants=_words("want wish need"),
     keep=_phrases(
@@ -364,6 +389,7 @@ ENGLISH = Rules(
     third=_words("her him his my"),
     sorry=_words("sorry sry oops"),
     contact=_words("text message contact send"),
+    dismiss=_phrases("go away", "fuck off", "f off", "piss off", "buzz off", "get lost"),
     wrong=_phrases("wrong number", "wrong person"),
     leaving=_words("from"),
 )
@@ -402,6 +428,11 @@ SPANISH = Rules(
         "eliminen mi numero",
         "no me vuelvan a",
         "no me sigan",
+        "no me molesten",
+        "no autorice",
+        "nunca me suscribi",
+        "no me suscribi",
+        "vayanse",
         "no envien",
         "retiro mi consentimiento",
         "dejaran de",
@@ -436,12 +467,13 @@ SPANISH = Rules(
     addressed=_phrases("no mas", "ya no mas"),
     stops=_words(
         "alto parar para basta cancelar cancela baja detener paren deja deje dejen detenganse detente "
-        "detengan quiten borren eliminen saquen cancelen suspendan desactiven"
+        "detengan quiten borren eliminen saquen cancelen suspendan desactiven suspender terminar bloquear "
+        "eliminar borrar quitar"
     ),
-    everyday=_words("alto para baja deja deje dejen basta cancelar cancela"),
+    everyday=_words("alto para baja deja deje dejen basta cancelar cancela terminar bloquear quitar"),
     ours=_words(
         "mensajes mensaje textos sms envios notificaciones alertas lista numero enviar enviarme "
-        "textear suscripcion spam "
+        "textear suscripcion spam promociones ofertas publicidad anuncios servicio "
         "escribir escribirme mandar mandarme molestar"
     ),
     objects=_words("mensajes textos sms por favor esto"),
@@ -541,6 +573,10 @@ FRENCH = Rules(
         "fichez moi la paix",
         "mauvais numero",
         "numero incorrect",
+        "foutez moi la paix",
+        "pas autorise",
+        "jamais inscrit",
+        "jamais inscrite",
         "retire mon consentement",
         "cesser de",
         "pas de sms",
@@ -554,12 +590,13 @@ FRENCH = Rules(
     addressed=_phrases("ne plus", "plus jamais"),
     stops=_words(
         "arret arrete arretez arreter stop stoppez annuler annulez cessez assez retirez supprimez enlevez "
-        "effacez desactivez supprimer retirer enlever"
+        "effacez desactivez supprimer retirer enlever resilier resiliez bloquer bloquez"
     ),
-    everyday=_words("arret assez arrete annuler annulez retirez supprimez enlevez effacez"),
+    everyday=_words("arret assez arrete annuler annulez retirez supprimez enlevez effacez bloquer bloquez"),
     ours=_words(
         "messages message textos texto sms envois notifications alertes liste numero menvoyer "
-        "mecrire envoyer ecrire texter textez abonnement contacter spam"
+        "mecrire envoyer ecrire texter textez abonnement contacter spam promotions offres publicite pub "
+        "service"
     ),
     objects=_words("messages textos sms"),
     pointers=_words(""),

@@ -24,7 +24,7 @@ PROGRAM = load_program(KEYWORDS).program
 DATA = Path(__file__).parent / "data"
 
 
-OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 10)))
+OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 11)))
 
 
 def test_our_sets_hold_thousands_of_ordinary_replies_and_hundreds_of_requests_in_three_languages() -> None:
@@ -49,9 +49,10 @@ MEASURED = [
     ("opt_out_round4.tsv", 0.98, 0.007, 0.0),
     ("opt_out_round5.tsv", 0.99, 0.0, 0.0),
     ("opt_out_round6.tsv", 0.95, 0.0, 0.0),
-    ("opt_out_round7.tsv", 0.93, 0.0, 0.0),
+    ("opt_out_round7.tsv", 0.92, 0.0, 0.0),
     ("opt_out_round8.tsv", 0.94, 0.0, 0.0),
-    ("opt_out_round9.tsv", 0.95, 0.0, 0.0),
+    ("opt_out_round9.tsv", 0.96, 0.0, 0.0),
+    ("opt_out_round10.tsv", 0.66, 0.0, 0.0),  # held out: measured once, never tuned on
 ]
 
 
