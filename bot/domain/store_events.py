@@ -176,8 +176,23 @@ def url_field(raw: Any, field: str) -> str | None:
     return raw
 
 
-# Never kept from an event's own properties: a store may send its whole order object.
+# Never kept from an event's own properties, at any depth: a store may send its whole order object
+# (`customer.default_address`, `shipping.address.line1`, `payment.card`).
 _PRIVATE = re.compile(r"address|payment|card|billing|iban|account_number|password|token", re.IGNORECASE)
+MAX_DEPTH = 32  # nesting kept at most; deeper values are dropped, not kept unread
+
+
+def without_private(value: Any, depth: int = 0) -> Any:
+    """`value` with every key naming an address, a payment or a secret dropped, however deep."""
+    if depth >= MAX_DEPTH:
+        return None
+    if isinstance(value, Mapping):
+        return {
+            str(k): without_private(v, depth + 1) for k, v in value.items() if not _PRIVATE.search(str(k))
+        }
+    if isinstance(value, list | tuple):
+        return [without_private(v, depth + 1) for v in value]
+    return value
 
 
 def from_api(raw: Any, default_country: str) -> StoreEvent:
@@ -197,7 +212,7 @@ def from_api(raw: Any, default_country: str) -> StoreEvent:
     given = raw.get("properties", {})
     if not isinstance(given, Mapping):
         raise EventProblem("properties: expected an object")
-    properties = {str(k): v for k, v in given.items() if not _PRIVATE.search(str(k))}
+    properties = without_private(given)
     if len(_json(properties)) > MAX_PROPERTIES:
         raise EventProblem(f"properties: more than {MAX_PROPERTIES:,} characters")
     return _known(

@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.domain.model import Program
 from bot.domain.segments import describe
 from bot.http.admin import authorised
+from bot.http.disposition import content_disposition
 from bot.pipeline.segment_members import csv_header, csv_page, members_page
 from bot.services import Services
 from bot.store.segments import count
@@ -85,7 +86,7 @@ async def stream_members(
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{name}.csv"',
+            "Content-Disposition": content_disposition("attachment", f"{name}.csv"),
         }
     )
     await response.prepare(request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.http.disposition import content_disposition
 from bot.services import SERVICES
 
 
@@ -16,7 +17,7 @@ async def contact_card(request: web.Request) -> web.Response:
         content_type="text/vcard",
         charset="utf-8",
         headers={
-            "Content-Disposition": f'inline; filename="{card.filename}"',
+            "Content-Disposition": content_disposition("inline", card.filename),
             "Cache-Control": "public, max-age=300",
         },
     )

@@ -2,7 +2,9 @@
 
 import csv
 import io
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -87,3 +89,21 @@ async def test_smsbot_segment_counts_samples_masked_and_exports_every_member(app
     assert "+14*******01" in result.output and "+14155550101" not in result.output
     rows = list(csv.DictReader(target.open()))
     assert [r["phone"] for r in rows] == ["+14155550101", "+14155550103"]
+
+
+async def test_a_segment_name_with_quotes_and_accents_cannot_break_the_export_header(
+    make_client: ClientFactory, keywords_copy: Path
+) -> None:
+    """RFC 6266: a plain ASCII filename= and the real name in filename*=, one parameter each."""
+    segments = keywords_copy / "segments.yaml"
+    segments.write_text(segments.read_text() + "  'fans \"quoted\"; x=1 é': {status: subscribed}\n")
+    app = await make_client(keywords_dir=keywords_copy, admin_token=ADMIN_TOKEN)
+    await Phone(app, "+14155550100").text("JOIN")
+    name = quote('fans "quoted"; x=1 é', safe="")
+    response = await app.get(f"/api/segments/{name}/members.csv", headers=ADMIN)
+    assert response.status == 200, await response.text()
+    header = response.headers["Content-Disposition"]
+    kind, plain, encoded = header.split("; ")  # three parts: no name can add a parameter
+    assert kind == "attachment" and plain == 'filename="fans _quoted_ x_1 _.csv"'
+    assert encoded.startswith("filename*=UTF-8''")
+    assert unquote(encoded.removeprefix("filename*=UTF-8''")) == 'fans "quoted"; x=1 é.csv'
