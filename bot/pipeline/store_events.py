@@ -28,9 +28,11 @@ from bot.store.schema import (
     subscribers,
 )
 
+# A retry (the same id) and a second order_placed for an order (another id, maybe from another web
+# process at the same moment) are both left out by the database's unique indexes.
 _INSERT = {
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(store_events)
-    .on_conflict_do_nothing(index_elements=["source", "external_id"])
+    .on_conflict_do_nothing()
     .returning(store_events.c.id, store_events.c.source, store_events.c.external_id)
     for dialect in (sqlite, postgresql)
 }

@@ -310,6 +310,15 @@ store_events = Table(
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
     Index("uq_store_events_source_id", "source", "external_id", unique=True),
+    # One order_placed per order, whatever the concurrency: the database, not a read, refuses a second.
+    Index(
+        "uq_store_events_order_placed",
+        "source",
+        "order_ref",
+        unique=True,
+        sqlite_where=text("type = 'order_placed' AND order_ref IS NOT NULL"),
+        postgresql_where=text("type = 'order_placed' AND order_ref IS NOT NULL"),
+    ),
     Index(None, "subscriber_id", "type", "occurred_at"),
     Index(None, "type", "occurred_at"),
     Index(None, "order_ref", "type"),

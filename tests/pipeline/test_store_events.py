@@ -2,6 +2,7 @@
 earned it (the last clicked within 5 days, else the last received within 24 hours), on the real
 database."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.attribution import Windows
@@ -249,3 +251,50 @@ async def test_batches_written_together_are_reported_apart(engine: AsyncEngine) 
             ORDER_AT,
         )
     assert found == [Recorded(1, 0, 0, 1), Recorded(1, 1, 1, 0), Recorded(1, 0, 0, 0)]
+
+
+async def test_the_database_itself_refuses_a_second_order_placed_for_one_order(engine: AsyncEngine) -> None:
+    """Not only the read before the write: a unique index. A row for order 1001 under another event
+    id, written as a process that read before the first was stored would write it, is refused."""
+    await record(engine, placed("o-1"))
+    second = {
+        "source": "api",
+        "external_id": "o-2",
+        "type": "order_placed",
+        "phone": ANA,
+        "order_ref": "1001",
+        "properties": {},
+        "occurred_at": ORDER_AT,
+        "received_at": ORDER_AT,
+    }
+    with pytest.raises(IntegrityError):
+        async with engine.begin() as conn:
+            await conn.execute(insert(store_events).values(second))
+    shipped = {**second, "external_id": "o-3", "type": "order_fulfilled"}  # other types: one each, many
+    async with engine.begin() as conn:
+        await conn.execute(insert(store_events).values(shipped))
+
+
+async def test_two_processes_taking_one_order_at_once_store_it_once(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """Two web processes, each reading that the order is new before either commits (PostgreSQL:
+    SQLite takes one writer at a time, and the app's processes take turns by a lock)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite writes one transaction at a time: two cannot both read before either writes")
+    first, second = engine.connect(), engine.connect()
+    async with first as a, second as b:
+        await a.begin()
+        await b.begin()
+        now = ORDER_AT + timedelta(minutes=1)
+        took = await a.run_sync(record_events, [placed("o-1")], {}, DEFAULTS, now)
+        racing = asyncio.ensure_future(b.run_sync(record_events, [placed("o-2")], {}, DEFAULTS, now))
+        await asyncio.sleep(0.2)  # b has read nothing stored and waits on a's uncommitted order
+        assert not racing.done()
+        await a.commit()
+        late = await racing
+        await b.commit()
+    assert (took.stored, late.stored, late.repeated) == (1, 0, 1)
+    async with engine.connect() as conn:
+        orders = (await conn.execute(select(store_events.c.external_id))).scalars().all()
+    assert orders == ["o-1"]

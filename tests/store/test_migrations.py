@@ -104,3 +104,37 @@ def _stored(dialect: str, stamps: dict[str, datetime]) -> dict[str, object]:
     if dialect == "sqlite":
         return {name: at.replace(tzinfo=None).isoformat(" ") for name, at in stamps.items()}
     return dict(stamps)
+
+
+async def test_upgrading_removes_an_order_a_race_stored_twice_keeping_the_first(empty_database: str) -> None:
+    import sqlalchemy as sa
+
+    from bot.store.schema import conversions, store_events
+
+    engine = db.create_engine(empty_database)
+    at = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    events = (
+        "INSERT INTO store_events (id, source, external_id, type, phone, order_ref, properties,"
+        " occurred_at, received_at) VALUES"
+        " (1, 'api', 'e1', 'order_placed', '+14155550101', '2003', '{}', :at, :at),"
+        " (2, 'api', 'e2', 'order_placed', '+14155550101', '2003', '{}', :at, :at),"
+        " (3, 'api', 'e3', 'order_fulfilled', '+14155550101', '2003', '{}', :at, :at),"
+        " (4, 'shopify', 's1', 'order_placed', '+14155550101', '2003', '{}', :at, :at)"
+    )
+    credit = (
+        "INSERT INTO conversions (event_id, subscriber_id, via, origin, origin_name, occurred_at)"
+        " VALUES (2, 1, 'click', 'campaign', 'sale', :at)"
+    )
+    try:
+        await db.upgrade(engine, "0012")
+        async with engine.begin() as conn:
+            for statement in (events, credit):
+                await conn.execute(sa.text(statement), _stored(conn.dialect.name, {"at": at}))
+        await db.upgrade(engine)
+        async with engine.connect() as conn:
+            kept = (await conn.execute(select(store_events.c.id).order_by(store_events.c.id))).scalars().all()
+            credited = (await conn.execute(select(conversions.c.event_id))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert kept == [1, 3, 4]  # the first order_placed; other types and other sources untouched
+    assert credited == []  # the duplicate's conversion went with it
