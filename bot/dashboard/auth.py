@@ -1,6 +1,7 @@
 """Logging in to the dashboard: a password (or the admin token), a signed session cookie that
-expires, CSRF tokens on every form, failed logins throttled per address, each login and logout in
-the audit log. Nothing under /dashboard answers without a session."""
+expires, behind it the session kept on the server (ended by a logout, by "log out everywhere", after
+30 idle minutes), CSRF tokens on every form, failed logins throttled per address, each login and
+logout in the audit log. Nothing under /dashboard answers without a session."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from bot.dashboard import sessions
+from bot.dashboard import session_store, sessions
 from bot.dashboard.render import SESSION, render
 from bot.http.admin import write
 from bot.http.clients import client_address
@@ -40,7 +41,7 @@ def logged_in(handler: Handler) -> Handler:
         if signing is None:
             return _off()
         session = sessions.read(signing, request.cookies.get(COOKIE), time.time())
-        if session is None:
+        if session is None or not await session_store.alive(services, session.sid):
             raise web.HTTPFound(f"/dashboard/login?next={request.rel_url.path}")
         if request.method == "POST":
             form = await request.post()
@@ -85,7 +86,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         response.set_status(401)
         return response
     await write(services, record, datetime.now(UTC), address, "login")
-    _, value = sessions.issue(signing, time.time())
+    session, value = sessions.issue(signing, time.time())
+    await session_store.open_session(services, session.sid)
     response = web.HTTPFound(_next(request))
     secure = (services.settings.public_url or "").startswith("https://")
     response.set_cookie(
@@ -104,7 +106,21 @@ async def login(request: web.Request) -> web.StreamResponse:
 @logged_in
 async def logout(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
+    await session_store.close(services, request[SESSION].sid)
     await write(services, record, datetime.now(UTC), client_address(request), "logout")
+    return _logged_out()
+
+
+@logged_in
+async def logout_everywhere(request: web.Request) -> web.StreamResponse:
+    """Every session ends, this one too: after a lost laptop, or before a password change."""
+    services = request.app[SERVICES]
+    ended = await session_store.close_all(services)
+    await write(services, record, datetime.now(UTC), client_address(request), "logout_everywhere", str(ended))
+    return _logged_out()
+
+
+def _logged_out() -> web.StreamResponse:
     response = web.HTTPFound("/dashboard/login")
     response.del_cookie(COOKIE, path="/dashboard")
     raise response

@@ -23,6 +23,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/dashboard/login", auth.login_page)
     app.router.add_post("/dashboard/login", auth.login)
     app.router.add_post("/dashboard/logout", auth.logout)
+    app.router.add_post("/dashboard/logout/everywhere", auth.logout_everywhere)
     app.router.add_get("/dashboard/program", program)
     app.router.add_static("/dashboard/static", _STATIC, append_version=True)
     campaigns.setup(app)

@@ -1,7 +1,8 @@
 """Dashboard sessions: a signed cookie that expires, and the CSRF token every form carries.
 
 The signing key is derived from the secret that logs one in (SMSBOT_DASHBOARD_PASSWORD, else the
-admin token): changing it signs every session out. Nothing is stored on the server.
+admin token): changing it signs every session out. Behind the cookie, the session is kept on the
+server (`session_store`), so that a logout ends it at once.
 """
 
 from __future__ import annotations

@@ -3,13 +3,14 @@ tokens, and each login, failure and logout is in the audit log."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.dashboard import sessions
+from bot.dashboard import session_store, sessions
 from bot.store.schema import audit_log
 from tests.conftest import ClientFactory, services_of
 
@@ -97,3 +98,53 @@ async def test_without_a_password_or_admin_token_the_dashboard_is_off(make_clien
     off = await make_client()
     response = await off.get("/dashboard/login")
     assert response.status == 401 and "SMSBOT_DASHBOARD_PASSWORD" in await response.text()
+
+
+def session_cookie(app: Any) -> str:
+    return str(next(c.value for c in app.session.cookie_jar if c.key == "smsbot_session"))
+
+
+async def csrf(app: Any) -> str:
+    token = re.search(r'name="csrf" value="([^"]+)"', await (await app.get("/dashboard")).text())
+    assert token is not None
+    return token.group(1)
+
+
+async def test_a_logout_ends_the_session_even_for_a_copy_of_its_cookie(
+    app: Any, make_client: ClientFactory
+) -> None:
+    await log_in(app)
+    copy = session_cookie(app)
+    thief = await make_client(dashboard_password=PASSWORD)  # another browser, same server's data
+    thief.session.cookie_jar.update_cookies({"smsbot_session": copy})
+    assert (await thief.get("/dashboard", allow_redirects=False)).status == 200
+    await app.post("/dashboard/logout", data={"csrf": await csrf(app)}, allow_redirects=False)
+    assert (await thief.get("/dashboard", allow_redirects=False)).status == 302  # at once, not in 12 h
+
+
+async def test_log_out_everywhere_ends_every_session(app: Any, make_client: ClientFactory) -> None:
+    other = await make_client(dashboard_password=PASSWORD)
+    await log_in(other)
+    await log_in(app)
+    out = await app.post(
+        "/dashboard/logout/everywhere", data={"csrf": await csrf(app)}, allow_redirects=False
+    )
+    assert out.status == 302 and out.headers["Location"] == "/dashboard/login"
+    for client in (app, other):
+        assert (await client.get("/dashboard", allow_redirects=False)).status == 302
+    assert await audit(app) == ["login", "login", "logout_everywhere"]
+
+
+async def test_a_session_left_idle_ends_and_one_in_use_stays_open(app: Any) -> None:
+    await log_in(app)
+    services = services_of(app)
+    assert services.redis is not None
+    sid = sessions.read(sessions.key_from(PASSWORD), session_cookie(app), 0)
+    assert sid is not None
+    name = f"{services.settings.redis_prefix}dashboard:session:{sid.sid}"
+    await services.redis.expire(name, 100)
+    assert (await app.get("/dashboard")).status == 200
+    assert await services.redis.ttl(name) > session_store.IDLE - 10  # a page keeps it open
+    await services.redis.pexpire(name, 50)  # as if left alone for the idle time
+    await asyncio.sleep(0.1)
+    assert (await app.get("/dashboard", allow_redirects=False)).status == 302
