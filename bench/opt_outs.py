@@ -33,7 +33,7 @@ from bot.program.loader import load_program  # noqa: E402
 DATA = ROOT / "tests" / "domain" / "data"
 LABELLED = DATA / "opt_out_sentences.tsv"
 TUNING = DATA / "opt_out_tuning.tsv"
-HELD_OUT = DATA / "opt_out_round10.tsv"  # the last round: measured once, never tuned on
+HELD_OUT = DATA / "opt_out_round11.tsv"  # the last round: measured once, corrected only for two bugs
 LABELS = ("request", "trigger", "ordinary")
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.opt_out_clause import Kind, Verdict, at, negated, read_clause
-from bot.domain.opt_out_words import BUILT_IN, FILLER, MISSPELT, PhraseBook, phrases_of
+from bot.domain.opt_out_words import BUILT_IN, FILLER, MISSPELT, SPELT_AS_THEY_ARE, PhraseBook, phrases_of
 from bot.domain.text import fold
 from bot.domain.typos import TypoIndex
 
@@ -59,7 +59,7 @@ _WRONG_HASH = re.compile(r"wrong\s*#", re.IGNORECASE)  # "wrong #": wrong number
 _TYPOS = TypoIndex({word: word for word in MISSPELT})
 _MISSPELT_START = frozenset(word[:2] for word in MISSPELT)
 _MAY_BE_MISSPELT = re.compile(r"\b(?:" + "|".join(sorted(_MISSPELT_START)) + r")\w{7,}")
-_SPELT = frozenset(MISSPELT)
+_SPELT = frozenset((*MISSPELT, *SPELT_AS_THEY_ARE))
 
 
 NO_TRIGGER = "no trigger word"

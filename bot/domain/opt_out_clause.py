@@ -42,7 +42,7 @@ _THREATS = frozenset(
     {"report", "reporting", "fcc", "block", "sue", "lawyer", "spam", "denunciar", "signaler"}
 )
 _HOW = frozenset({"how", "como", "comment"})
-_MY_PHONE = frozenset({"phone", "number", "cell", "line"})
+_MY_PHONE = frozenset({"phone", "number", "cell", "line", "numero", "telefono", "celular"})
 _CONDITION = frozenset({"if", "unless", "si"})
 _HELD = frozenset({"you", "u", "yall", "ustedes", "vous"})  # "you have the wrong number": ours, sorry or not
 _ENDING = 4  # words before a stop that ends its clause ("I never signed up for this, stop")
@@ -175,6 +175,8 @@ def _addressed(tokens: Sequence[str], end: int, phrase: Sequence[str], rules: Ru
         if tuple(phrase) in rules.dismiss and any(t not in FILLER for t in tokens[: end - len(phrase)]):
             return Verdict(Kind.PASSING, f"{_said(phrase)} said of someone else")  # "they can get lost"
         return Verdict(Kind.ALONE, _said(phrase))  # "No more!": the rest of the message decides
+    if after[0] in rules.ours and after[1:2] and after[1] in rules.third:
+        return Verdict(Kind.NOT, f"{_said(phrase)} about someone else: {after[1]}")  # rather not text him
     if after[0] in rules.ours or _pointing(after, rules):
         return Verdict(Kind.REQUEST, f"{_said(phrase)} about us")
     if after[1:2] and after[1] in rules.ours and after[0] not in rules.not_ours:
@@ -196,7 +198,7 @@ def _refuses_ours(tokens: Sequence[str], rules: Rules) -> Verdict | None:
     """A negation, then a want, then something we send: "no deseo recibir mensajes"."""
     for i, token in enumerate(tokens):
         if token in rules.wants and negated(tokens, i, rules):
-            if any(t in rules.stops for t in tokens[i + 1 : i + 4]):
+            if any(t in rules.stops for t in tokens[i + 1 :]):
                 return Verdict(Kind.NOT, f"'{token}' refused, of stopping: they want our texts")
             if any(t in rules.ours for t in tokens[i + 1 :]):
                 return Verdict(Kind.REQUEST, f"'{token}' refused, of what we send")

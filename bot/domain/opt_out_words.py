@@ -143,6 +143,9 @@ ENGLISH = Rules(
         "wrong num",
         "wrong no",
         "request removal",
+        "belongs to someone else",
+        "not my phone anymore",
+        "number is no longer",
         "sign me out",
         "knock it off",
         "cut it out",
@@ -242,6 +245,10 @@ ENGLISH = Rules(
         "never message",
         "never contact",
         "can you not",
+        "can u not",
+        "prefer not",
+        "rather not",
+        "dont add me",
         "can you guys not",
         "can yall not",
         "could you not",
@@ -277,7 +284,7 @@ ENGLISH = Rules(
         "contacting alerts alert spam spamming notifications promotions promotional ads advertising "
         "marketing bothering harassing list subscription number info information data details contact "
         "contacted promos communication communications service notifications numbr updates offers "
-        "program campaign"
+        "program campaign notifs deals lists"
     ),
     objects=_words(
         "me us this number again anymore any anything ever please these them texts messages my future "
@@ -365,7 +372,7 @@ ENGLISH = Rules(
         "signed sign spam spamming annoying harassing harassment unsolicited permission consent "
         "illegal report reporting fcc sue lawyer interested tired sick hate bothering texts "
         "messages texting number phone begging enough asked nonsense block blocking know owner line "
-        "cell heard again still class meeting work driving sleeping"
+        "cell heard again still class meeting work driving sleeping idk live unsubscribed"
     ),
     delight=_words(
         "amazing love loving great awesome wow omg lol lmao haha hahaha beautiful cute gorgeous "
@@ -386,7 +393,7 @@ ENGLISH = Rules(
     ),
     doing=("ing", "in"),
     doing_after=frozenset(),
-    third=_words("her him his my"),
+    third=_words("her him his my them"),
     sorry=_words("sorry sry oops"),
     contact=_words("text message contact send"),
     dismiss=_phrases("go away", "fuck off", "f off", "piss off", "buzz off", "get lost"),
@@ -428,6 +435,11 @@ SPANISH = Rules(
         "eliminen mi numero",
         "no me vuelvan a",
         "no me sigan",
+        "me quiero salir",
+        "quiero salirme",
+        "numero ya no es",
+        "prefiero no",
+        "no me agreguen",
         "no me molesten",
         "no autorice",
         "nunca me suscribi",
@@ -473,7 +485,7 @@ SPANISH = Rules(
     everyday=_words("alto para baja deja deje dejen basta cancelar cancela terminar bloquear quitar"),
     ours=_words(
         "mensajes mensaje textos sms envios notificaciones alertas lista numero enviar enviarme "
-        "textear suscripcion spam promociones ofertas publicidad anuncios servicio "
+        "textear suscripcion spam promociones ofertas publicidad anuncios servicio datos listas "
         "escribir escribirme mandar mandarme molestar"
     ),
     objects=_words("mensajes textos sms por favor esto"),
@@ -502,11 +514,12 @@ SPANISH = Rules(
         "prefiero los mensajes",
         "los mensajes si",
         "por error",
+        "por accidente",
         "sin querer",
     ),
     complaint=_words(
         "inscribi suscribi spam molestan molesto molesta acoso ilegal denuncia interesa harto harta "
-        "cansado cansada mensajes numero basta dije pedi conozco otra vez trabajo"
+        "cansado cansada mensajes numero basta dije pedi conozco otra vez trabajo vivo"
     ),
     delight=_words(
         "increible encanta encantan bonito bonita bonitos jaja jajaja wow precioso genial dinero "
@@ -573,6 +586,9 @@ FRENCH = Rules(
         "fichez moi la paix",
         "mauvais numero",
         "numero incorrect",
+        "sortez moi",
+        "desinscris",
+        "numero nest plus",
         "foutez moi la paix",
         "pas autorise",
         "jamais inscrit",
@@ -587,7 +603,9 @@ FRENCH = Rules(
         "annuler mon abonnement",
         "annuler labonnement",
     ),
-    addressed=_phrases("ne plus", "plus jamais"),
+    addressed=_phrases(
+        "ne plus", "plus jamais", "plus de", "prefere ne pas", "prefere ne plus", "ne majoutez pas"
+    ),
     stops=_words(
         "arret arrete arretez arreter stop stoppez annuler annulez cessez assez retirez supprimez enlevez "
         "effacez desactivez supprimer retirer enlever resilier resiliez bloquer bloquez"
@@ -596,7 +614,7 @@ FRENCH = Rules(
     ours=_words(
         "messages message textos texto sms envois notifications alertes liste numero menvoyer "
         "mecrire envoyer ecrire texter textez abonnement contacter spam promotions offres publicite pub "
-        "service"
+        "service promos donnees listes"
     ),
     objects=_words("messages textos sms"),
     pointers=_words(""),
@@ -626,10 +644,11 @@ FRENCH = Rules(
         "prefere les sms",
         "pas les sms",
         "par erreur",
+        "par accident",
     ),
     complaint=_words(
         "inscrit inscrite abonne spam harcelement illegal marre saoule interesse messages numero "
-        "demande rien assez suffit connais encore travail"
+        "demande rien assez suffit connais encore travail sais habite deja desabonne desabonnee"
     ),
     delight=_words("beau belle beaux magnifique genial super wow mdr adore trop bien joli jolie prix"),
     settled=_words("on"),
@@ -649,6 +668,10 @@ FRENCH = Rules(
 
 BUILT_IN: Mapping[str, Rules] = {"en": ENGLISH, "es": SPANISH, "fr": FRENCH}
 FILLER: frozenset[str] = frozenset().union(*(rules.filler for rules in BUILT_IN.values()))
+
+# Words one letter from a request word that are words of their own, never corrected: "je me suis
+# désabonné par accident" tells what happened, it asks nothing.
+SPELT_AS_THEY_ARE = ("desabonne", "desabonnee", "desinscrit", "desinscrite", "desuscrito", "desuscrita")
 
 # Long request words a one-letter typo of which is still the word ("unsuscribe", "desabonement").
 MISSPELT = (

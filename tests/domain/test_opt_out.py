@@ -24,7 +24,7 @@ PROGRAM = load_program(KEYWORDS).program
 DATA = Path(__file__).parent / "data"
 
 
-OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 11)))
+OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 12)))
 
 
 def test_our_sets_hold_thousands_of_ordinary_replies_and_hundreds_of_requests_in_three_languages() -> None:
@@ -52,7 +52,8 @@ MEASURED = [
     ("opt_out_round7.tsv", 0.92, 0.0, 0.0),
     ("opt_out_round8.tsv", 0.94, 0.0, 0.0),
     ("opt_out_round9.tsv", 0.96, 0.0, 0.0),
-    ("opt_out_round10.tsv", 0.66, 0.0, 0.0),  # held out: measured once, never tuned on
+    ("opt_out_round10.tsv", 0.97, 0.0, 0.0),
+    ("opt_out_round11.tsv", 0.83, 0.0, 0.0),  # the last held-out round
 ]
 
 
