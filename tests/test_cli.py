@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -87,3 +88,28 @@ def test_segments_lists_each_segment_with_its_live_count(tmp_path: Path, databas
         and rows["texted_join"] == ["1", "1"]
         and rows["vip"] == ["0", "0"]
     )
+
+
+def test_subscriber_export_prints_everything_held_about_the_number(tmp_path: Path, database_url: str) -> None:
+    env = {"DATABASE_URL": database_url, "SMSBOT_DATA_DIR": str(tmp_path / "var")}
+    chat = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "+14155550123"],
+        input="JOIN\nAna\n",
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env, "REDIS_URL": ""},
+    )
+    assert chat.returncode == 0, chat.stderr
+    result = smsbot("subscriber", "export", "14155550123", env=env)  # the + is easy to lose
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["subscriber"]["properties"]["first_name"] == "Ana"
+    assert [m["body"] for m in document["messages"] if m["direction"] == "inbound"] == ["JOIN", "Ana"]
+    out = tmp_path / "ana.json"
+    written = smsbot("subscriber", "export", "+14155550123", "--out", str(out), env=env)
+    again = json.loads(out.read_text())
+    assert written.returncode == 0 and {**again, "exported_at": ""} == {**document, "exported_at": ""}
+    nobody = smsbot("subscriber", "export", "+14155550100", env=env)
+    assert nobody.returncode == 1 and "nothing is held about +14155550100" in nobody.stderr

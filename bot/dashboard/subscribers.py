@@ -13,7 +13,8 @@ from bot.dashboard import auth
 from bot.dashboard.render import render
 from bot.domain.phones import mask_phone
 from bot.domain.store_events import EventProblem, store_phone
-from bot.http.admin import read
+from bot.http.admin import exported, read
+from bot.http.clients import client_address
 from bot.services import SERVICES
 from bot.store.queries import iso, subscriber_messages, subscriber_record
 from bot.store.schema import clicks, consent_events, links, store_events, subscribers
@@ -24,6 +25,7 @@ REVIEW = 100  # possible opt-outs listed
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/dashboard/subscribers", find)
+    app.router.add_post("/dashboard/subscribers/export", export)
 
 
 @auth.logged_in
@@ -51,6 +53,18 @@ async def find(request: web.Request) -> web.StreamResponse:
     return render(
         request, "subscribers.html", asked=asked, record=record, timeline=timeline[-TIMELINE:], problem=None
     )
+
+
+@auth.logged_in
+async def export(request: web.Request) -> web.StreamResponse:
+    """Everything held about the number, as the admin API's export, kept in the audit log."""
+    services = request.app[SERVICES]
+    form = await request.post()
+    try:
+        phone = store_phone(str(form.get("phone", "")), services.settings.store_country)
+    except EventProblem as exc:
+        raise web.HTTPBadRequest(text=f"{exc}\n") from exc
+    return await exported(services, phone, client_address(request))
 
 
 def _phone_of(conn: Connection, subscriber_id: int) -> str | None:

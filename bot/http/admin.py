@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -11,8 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.inbound import BadInbound
 from bot.domain.model import Program
-from bot.domain.phones import to_e164
+from bot.domain.phones import mask_phone, to_e164
+from bot.http.clients import client_address
+from bot.http.disposition import content_disposition
+from bot.pipeline.subscriber_export import export
 from bot.services import SERVICES, Services
+from bot.store.audit import record
 from bot.store.queries import subscriber_messages, subscriber_record
 
 T = TypeVar("T")
@@ -74,6 +79,26 @@ async def get_subscriber(request: web.Request) -> web.Response:
 
 async def get_messages(request: web.Request) -> web.Response:
     return web.json_response({"messages": await _subscribers(request, subscriber_messages)})
+
+
+async def get_export(request: web.Request) -> web.Response:
+    """Everything held about the number (GDPR Art. 15): one JSON document, kept in the audit log."""
+    services, _ = authorised(request)
+    return await exported(services, _phone(request), client_address(request))
+
+
+async def exported(services: Services, phone: str, address: str) -> web.Response:
+    """The export of `phone` as a JSON download, and its line in the audit log (who asked, from
+    where): the admin API's and the dashboard's alike. A 404 when nothing is held about it."""
+    now = datetime.now(UTC)
+    document = await read(services, export, phone, now)
+    if document is None:
+        raise web.HTTPNotFound(text="nothing is held about this number\n")
+    await write(services, record, now, address, "subscriber_export", mask_phone(phone))
+    return web.json_response(
+        document,
+        headers={"Content-Disposition": content_disposition("attachment", f"{phone}.json")},
+    )
 
 
 async def read(services: Services, query: Callable[..., T], *args: Any) -> T:

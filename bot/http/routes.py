@@ -15,6 +15,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get(LINK_PATH, links.follow)  # and HEAD, which previews use
     app.router.add_get("/api/subscribers/{phone}", admin.get_subscriber)
     app.router.add_get("/api/subscribers/{phone}/messages", admin.get_messages)
+    app.router.add_get("/api/subscribers/{phone}/export", admin.get_export)
     app.router.add_get("/api/segments", segments.list_segments)
     app.router.add_get("/api/segments/{name}", segments.get_segment)
     app.router.add_get("/api/segments/{name}/members", segments.get_members)
