@@ -22,6 +22,23 @@ def smsbot(
     )
 
 
+def chatted(script: str, tmp_path: Path, database_url: str) -> dict[str, str]:
+    """+14155550123 texts `script` through `smsbot chat` (embedded Redis); the environment that
+    reaches the same database."""
+    env = {"DATABASE_URL": database_url, "SMSBOT_DATA_DIR": str(tmp_path / "var")}
+    chat = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "+14155550123"],
+        input=script,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env, "REDIS_URL": ""},
+    )
+    assert chat.returncode == 0, chat.stderr
+    return env
+
+
 def test_check_passes_on_the_shipped_program() -> None:
     result = smsbot("check")
     assert result.returncode == 0, result.stderr
@@ -69,17 +86,7 @@ def test_serve_refuses_a_public_address_without_a_token(tmp_path: Path) -> None:
 
 
 def test_segments_lists_each_segment_with_its_live_count(tmp_path: Path, database_url: str) -> None:
-    env = {"DATABASE_URL": database_url, "SMSBOT_DATA_DIR": str(tmp_path / "var")}
-    chat = subprocess.run(
-        [sys.executable, "-m", "bot", "chat", "+14155550123"],
-        input="JOIN\n",
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **env, "REDIS_URL": ""},
-    )
-    assert chat.returncode == 0, chat.stderr
+    env = chatted("JOIN\n", tmp_path, database_url)
     result = smsbot("segments", env=env)
     assert result.returncode == 0, result.stderr
     rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[1:]}
@@ -91,17 +98,7 @@ def test_segments_lists_each_segment_with_its_live_count(tmp_path: Path, databas
 
 
 def test_subscriber_export_prints_everything_held_about_the_number(tmp_path: Path, database_url: str) -> None:
-    env = {"DATABASE_URL": database_url, "SMSBOT_DATA_DIR": str(tmp_path / "var")}
-    chat = subprocess.run(
-        [sys.executable, "-m", "bot", "chat", "+14155550123"],
-        input="JOIN\nAna\n",
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **env, "REDIS_URL": ""},
-    )
-    assert chat.returncode == 0, chat.stderr
+    env = chatted("JOIN\nAna\n", tmp_path, database_url)
     result = smsbot("subscriber", "export", "14155550123", env=env)  # the + is easy to lose
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
