@@ -127,6 +127,12 @@ class SignupFile(_Strict):
     privacy_url: str | None = Field(None, pattern=r"^https?://")
 
 
+class PrivacyFile(_Strict):
+    # Message bodies (and media) older than this many days are blanked by the worker, rows and
+    # counts kept; None: kept as long as the database.
+    keep_messages_days: int | None = Field(None, ge=1)
+
+
 class ConfigFile(_Strict):
     keywords: str = "keywords"
     data_dir: str | None = None
@@ -141,6 +147,7 @@ class ConfigFile(_Strict):
     store: StoreFile = StoreFile()
     posters: PostersFile = PostersFile()
     signup: SignupFile = SignupFile()
+    privacy: PrivacyFile = PrivacyFile()
     log_level: str = "INFO"
 
 
@@ -190,6 +197,7 @@ class Settings:
     terms_url: str | None = None  # the sign-up page's disclosure links to these
     privacy_url: str | None = None
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()  # config server.trusted_proxies
+    keep_messages_days: int | None = None  # config privacy.keep_messages_days; None: kept
 
     @property
     def texted_number(self) -> str | None:
@@ -384,6 +392,7 @@ def _list_builders(parsed: ConfigFile) -> dict[str, Any]:
         "poster_number": parsed.posters.number,
         "terms_url": parsed.signup.terms_url,
         "privacy_url": parsed.signup.privacy_url,
+        "keep_messages_days": parsed.privacy.keep_messages_days,
     }
 
 

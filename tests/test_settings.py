@@ -87,3 +87,12 @@ def test_trusted_proxies_are_networks_and_a_wrong_one_is_named(tmp_path: Path) -
     with pytest.raises(FileProblems) as caught:
         load_settings(wrong, env={})
     assert str(caught.value.problems[0]).startswith(f"{wrong}:4: server.trusted_proxies")
+
+
+def test_message_bodies_are_kept_as_long_as_the_database_unless_privacy_says(tmp_path: Path) -> None:
+    assert load_settings(write(tmp_path, "server:\n  port: 8080\n"), env={}).keep_messages_days is None
+    kept = load_settings(write(tmp_path, "privacy:\n  keep_messages_days: 30\n"), env={})
+    assert kept.keep_messages_days == 30
+    with pytest.raises(FileProblems) as caught:
+        load_settings(write(tmp_path, "privacy:\n  keep_messages_days: 0\n"), env={})
+    assert "privacy.keep_messages_days" in str(caught.value)

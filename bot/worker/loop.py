@@ -26,7 +26,7 @@ from bot.coord.due import DueQueue
 from bot.coord.rate import RateLimiter
 from bot.domain.model import Program
 from bot.domain.phones import mask_phone
-from bot.pipeline import campaigns, sending
+from bot.pipeline import campaigns, retention, sending
 from bot.pipeline.steps import run_due_steps
 from bot.settings import Settings
 from bot.store import activity, segment_counts
@@ -50,6 +50,7 @@ CAMPAIGN_LOOK = 0.2  # seconds between two looks for a campaign to send (one ind
 FOLD_EVERY = 15.0  # seconds between two folds of the dashboard's counts (store/activity.py)
 FOLD_BATCH = 50_000  # counts folded at most in one transaction
 SEGMENT_COUNT_EVERY = 300.0  # seconds between two counts of every segment for the dashboard
+FORGET_EVERY = 3600.0  # seconds between two walks over the messages for bodies kept too long
 # Seconds of sending at the rate: how many campaign messages wait in the outbox, so that a pause or a
 # cancel takes effect within seconds and a flow step falling due waits behind no more than this;
 # at least CAMPAIGN_FLOOR messages, so a tiny rate still keeps the wire busy.
@@ -105,6 +106,7 @@ class Worker:
         self.number = settings.rate_key
         self._feed_lock = f"{prefix}feeder"
         self._segment_lock = f"{prefix}segment-counter"
+        self._forgotten_after = 0  # the last message id the retention walk has passed
         self._token = secrets.token_hex(8)
         self._fed_at = float("-inf")
         self._transactions = WriteTransactions(engine, settings.database_url, name="worker-db")
@@ -136,6 +138,7 @@ class Worker:
                 self._forever(stop, lambda: self._sending(in_flight), self._mail),
                 self._forever(stop, self._counting, None),
                 self._forever(stop, self._counting_segments, None),
+                self._forever(stop, self._forgetting, None),
             )
         finally:
             if in_flight:  # a send under way finishes and is recorded
@@ -194,6 +197,24 @@ class Worker:
             counted = await conn.run_sync(segment_counts.count_now, program, list(program.segments), now)
         await self._transactions.run(segment_counts.keep, program, counted)
         return len(counted)
+
+    async def _forgetting(self) -> float | None:
+        """Blank message bodies older than `privacy.keep_messages_days`, a batch at a time; once a
+        walk over the messages is done, the next one starts in FORGET_EVERY seconds."""
+        if self.settings.keep_messages_days is None:
+            return FORGET_EVERY
+        await self.forget_old_bodies()
+        return None if self._forgotten_after else FORGET_EVERY
+
+    async def forget_old_bodies(self) -> int:
+        """One batch of the walk: the bodies blanked."""
+        days = self.settings.keep_messages_days
+        assert days is not None
+        blanked, after = await self._transactions.run(
+            retention.forget_bodies, self.clock(), days, self._forgotten_after
+        )
+        self._forgotten_after = 0 if after == self._forgotten_after else after  # the end: start over
+        return int(blanked)
 
     async def _campaigning(self) -> float | None:
         return None if await self.queue_campaigns() else CAMPAIGN_LOOK
