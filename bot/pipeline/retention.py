@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from bot.domain.delivery import DISPATCHING, PENDING
 from bot.store.schema import messages
 
 BATCH = 1_000  # messages per transaction: a backlog never holds SQLite's write lock for long
@@ -21,7 +22,11 @@ def forget_bodies(conn: Connection, now: datetime, keep_days: int, after: int) -
     A body blanked before is blanked again: the walk writes the same, and stays one statement."""
     older = (
         select(messages.c.id)
-        .where(messages.c.id > after, messages.c.created_at < now - timedelta(days=keep_days))
+        .where(
+            messages.c.id > after,
+            messages.c.created_at < now - timedelta(days=keep_days),
+            messages.c.status.not_in([PENDING, DISPATCHING]),  # still to go out: its words are needed
+        )
         .order_by(messages.c.id)
         .limit(BATCH)
     )

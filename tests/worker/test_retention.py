@@ -43,6 +43,10 @@ async def test_bodies_older_than_the_setting_are_blanked_rows_and_counts_kept(
             .where(messages.c.id <= 4)
             .values(created_at=datetime.now(UTC) - timedelta(days=40))
         )
+        waiting = datetime.now(UTC) - timedelta(days=40)  # a message still in the outbox (a long wait)
+        await conn.execute(
+            update(messages).where(messages.c.id == 5).values(status="pending", created_at=waiting)
+        )
     before, counts = await stored(app), await counted(app)
     worker = make_worker(lambda: datetime.now(UTC), keep_messages_days=30)
     assert await worker.forget_old_bodies() == 4
@@ -50,6 +54,7 @@ async def test_bodies_older_than_the_setting_are_blanked_rows_and_counts_kept(
     after = await stored(app)
     assert len(after) == len(before)
     assert [row[0] for row in after[:4]] == [""] * 4 and after[4:] == before[4:]
+    assert after[4][1] == "pending" and after[4][0] != ""  # what is still to go out keeps its words
     assert [row[1] for row in after] == [row[1] for row in before]  # statuses kept
     assert all(row[2] == [] for row in after[:4])
     assert await counted(app) == counts  # the dashboard's counts: not a delta more or less
