@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Text, cast, or_, select, update
 from sqlalchemy.engine import Connection
 
 from bot.domain.delivery import DISPATCHING, PENDING
@@ -17,15 +17,16 @@ FORGOTTEN = ""  # what a forgotten body reads
 
 
 def forget_bodies(conn: Connection, now: datetime, keep_days: int, after: int) -> tuple[int, int]:
-    """Blank the bodies and media of up to BATCH messages older than `keep_days`, walking the ids
-    from `after`: how many it passed, and the id to go on from (`after` itself when none was older).
-    A body blanked before is blanked again: the walk writes the same, and stays one statement."""
+    """Blank the bodies and media of up to BATCH messages older than `keep_days` and not blanked yet,
+    walking the ids from `after`: how many it blanked, and the id to go on from (`after` itself
+    when none was left). A walk reads the old messages again, but writes only what it blanks."""
     older = (
         select(messages.c.id)
         .where(
             messages.c.id > after,
             messages.c.created_at < now - timedelta(days=keep_days),
             messages.c.status.not_in([PENDING, DISPATCHING]),  # still to go out: its words are needed
+            or_(messages.c.body != FORGOTTEN, cast(messages.c.media_urls, Text) != "[]"),
         )
         .order_by(messages.c.id)
         .limit(BATCH)
