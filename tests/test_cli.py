@@ -5,12 +5,12 @@ import sys
 from pathlib import Path
 
 from tests.conftest import ROOT
+from tests.test_chat import chat_from_a_pipe
 
 
 def smsbot(
     *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    import os
 
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
@@ -25,18 +25,9 @@ def smsbot(
 def chatted(script: str, tmp_path: Path, database_url: str) -> dict[str, str]:
     """+14155550123 texts `script` through `smsbot chat` (embedded Redis); the environment that
     reaches the same database."""
-    env = {"DATABASE_URL": database_url, "SMSBOT_DATA_DIR": str(tmp_path / "var")}
-    chat = subprocess.run(
-        [sys.executable, "-m", "bot", "chat", "+14155550123"],
-        input=script,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **env, "REDIS_URL": ""},
-    )
+    chat = chat_from_a_pipe(script, tmp_path, database_url, redis_url="")  # "": embedded Redis
     assert chat.returncode == 0, chat.stderr
-    return env
+    return {"DATABASE_URL": database_url, "SMSBOT_DATA_DIR": str(tmp_path / "var")}
 
 
 def test_check_passes_on_the_shipped_program() -> None:
