@@ -75,6 +75,13 @@ class Scene:
         raise AssertionError(f"not met in {seconds} s; worker log:\n{self.log.read_text()[-4000:]}")
 
 
+@dataclass(frozen=True)
+class Options:
+    rate: float = 50.0  # messages a second
+    quiet: str = ALL_DAY  # the quiet hours, YAML
+    more: str = ""  # more of the worker's configuration: YAML sections
+
+
 @asynccontextmanager
 async def scene(
     tmp_path: Path,
@@ -83,12 +90,11 @@ async def scene(
     twilio_api: tuple[FakeTwilio, str],
     database_url: str,
     redis_url: str,
-    *,
-    rate: float = 50.0,
-    quiet: str = ALL_DAY,
+    options: Options,
 ) -> AsyncIterator[Scene]:
-    """The app and a worker process on `keywords`, sending at `rate` inside `quiet` (YAML)."""
+    """The app and a worker process on `keywords`, as `options` say."""
     api, api_url = twilio_api
+    rate = options.rate
     app = await make_client(
         admin_token=ADMIN_TOKEN,
         events_token=EVENTS_TOKEN,
@@ -103,7 +109,8 @@ async def scene(
     )
     env = worker_env(tmp_path, database_url, redis_url, services(app).settings.redis_prefix)
     log = tmp_path / "worker.log"
-    worker = await start_worker(worker_config(tmp_path, keywords, api_url, rate, quiet), env, log)
+    config = worker_config(tmp_path, keywords, api_url, rate, options.quiet, options.more)
+    worker = await start_worker(config, env, log)
     try:
         yield Scene(app, api, log)
     finally:
@@ -127,6 +134,6 @@ def stage_of(
     """`scene` with the test's own parts: `async with stage(rate=5) as s: ...`."""
 
     def stage(**options: Any) -> AbstractAsyncContextManager[Scene]:
-        return scene(tmp_path, keywords, make_client, twilio_api, database_url, redis_url, **options)
+        return scene(tmp_path, keywords, make_client, twilio_api, database_url, redis_url, Options(**options))
 
     return stage

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.dashboard.signup import COOKIE
 from bot.store.rows import new_subscriber
-from bot.store.schema import campaign_recipients, subscribers
+from bot.store.schema import campaign_recipients, messages, subscribers
 from tests.conftest import ACCOUNT_SID, ClientFactory, services_of
 from tests.fake_twilio import FakeTwilio
 from tests.worker.carrier import Scene, Stage, stage_of
@@ -324,3 +324,47 @@ async def test_a_campaign_at_a_slow_rate_can_be_paused_and_cancelled_while_it_se
         async with services_of(s.app).engine.connect() as conn:
             reasons = set(await conn.scalars(select(campaign_recipients.c.reason)))
         assert "cancelled" in reasons
+
+
+# -- retention never takes the words of a message still to go out ----------------------------------
+
+
+async def test_retention_blanks_old_bodies_but_a_held_message_reaches_the_carrier_whole(
+    keywords_copy: Path, stage: Stage
+) -> None:
+    short_waits(keywords_copy, "1s")
+    quiet = closed_for(25)
+    async with stage(quiet=quiet) as s:  # a cart reminder held by quiet hours, before retention is on
+        await subscribed(s, UK)
+        await s.events(checkout(1, UK, datetime.now(UTC), total_price="50"))
+
+        async def held() -> bool:
+            return any(r.status == "pending" and "cart" in r.body for r in await s.rows(UK))
+
+        await s.until(held)
+        assert s.reached(UK) == []
+    async with services_of(s.app).engine.begin() as conn:  # forty days pass
+        old = datetime.now(UTC) - timedelta(days=40)
+        subscriber = await conn.scalar(select(subscribers.c.id).where(subscribers.c.phone == UK))
+        await conn.execute(
+            messages.insert().values(
+                subscriber_id=subscriber,
+                direction="outbound",
+                body="Acme Outfitters: last month's sale",
+                media_urls=["https://acme.example/sale.png"],
+                status="delivered",
+                created_at=old,
+                updated_at=old,
+                handed_at=old,
+            )
+        )
+        await conn.execute(messages.update().values(created_at=old))
+    async with stage(quiet=quiet, more="privacy:\n  keep_messages_days: 30\n") as s:
+        await s.until(lambda: bool(s.reached(UK, "cart")), seconds=40)  # once the window opens
+        rows = await s.rows(UK)
+        delivered = [
+            r for r in rows if r.status == "delivered" and r.handed_at and r.handed_at < old + timedelta(1)
+        ]
+        assert [(r.body, r.media_urls) for r in delivered] == [("", [])]  # the old one: words gone
+    [sent] = s.reached(UK, "cart")  # the held reminder went out with every word it was written with
+    assert "your order is still in your cart, and shipping is on us: https://" in sent

@@ -46,9 +46,10 @@ ALL_DAY = '{start: "00:00", end: "23:59:59"}'
 
 
 def worker_config(
-    tmp_path: Path, keywords: Path, api_url: str, rate: float = RATE, quiet: str = ALL_DAY
+    tmp_path: Path, keywords: Path, api_url: str, rate: float = RATE, quiet: str = ALL_DAY, more: str = ""
 ) -> Path:
-    """A worker's config: our number through `api_url` at `rate`, inside `quiet` (YAML) hours."""
+    """A worker's config: our number through `api_url` at `rate`, inside `quiet` (YAML) hours, and
+    `more` (YAML sections of its own)."""
     config = tmp_path / "worker.yaml"
     config.write_text(
         f"""
@@ -62,7 +63,7 @@ sending:
   lease: 2
   quiet_hours: {quiet}
 log_level: INFO
-"""
+{more}"""
     )
     return config
 
