@@ -18,7 +18,7 @@ from bot.cli_options import _report, _settings, config_option, load_program_or_e
 from bot.program.yamlfile import FileProblems
 from bot.settings import SIGNING_SECRET, Settings, load_settings
 from bot.store_commands import events, flow, poster
-from bot.subscriber_commands import subscriber
+from bot.subscriber_commands import subscriber, subscribers
 
 log = logging.getLogger("bot")
 
@@ -319,3 +319,4 @@ main.add_command(events)
 main.add_command(flow)
 main.add_command(poster)
 main.add_command(subscriber)
+main.add_command(subscribers)

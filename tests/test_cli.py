@@ -101,3 +101,27 @@ def test_subscriber_export_prints_everything_held_about_the_number(tmp_path: Pat
     assert written.returncode == 0 and {**again, "exported_at": ""} == {**document, "exported_at": ""}
     nobody = smsbot("subscriber", "export", "+14155550100", env=env)
     assert nobody.returncode == 1 and "nothing is held about +14155550100" in nobody.stderr
+
+
+def test_subscribers_import_names_bad_rows_then_imports_and_erase_suppresses(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = chatted("JOIN\nAna\n", tmp_path, database_url)
+    listing = tmp_path / "old.csv"
+    listing.write_text("Phone Number,SMS Status,First Name\n+14155550124,subscribed,Ben\n+1415,yes,Cy\n")
+    refused = smsbot("subscribers", "import", str(listing), env=env)
+    assert (
+        refused.returncode == 1 and "line 3: phone: '+1415' is not a possible phone number" in refused.stderr
+    )
+    assert "nothing imported: 1 of 2 rows are bad" in refused.stdout
+    taken = smsbot("subscribers", "import", str(listing), "--skip-bad", "--json", env=env)
+    assert taken.returncode == 0, taken.stderr
+    assert (json.loads(taken.stdout)["created"], json.loads(taken.stdout)["bad"]) == (1, 1)
+    erased = smsbot("subscriber", "erase", "+14155550123", "--reason", "asked", "--yes", env=env)
+    assert erased.returncode == 0, erased.stderr
+    assert "erased +14*******23" in erased.stdout
+    export = smsbot("subscriber", "export", "+14155550123", env=env)
+    assert export.returncode == 1  # nothing held any more
+    listing.write_text("phone\n+14155550123\n")
+    again = smsbot("subscribers", "import", str(listing), "--status", "subscribed", "--json", env=env)
+    assert json.loads(again.stdout)["erased"] == 1

@@ -44,8 +44,10 @@ def logged_in(handler: Handler) -> Handler:
         if session is None or not await session_store.alive(services, session.sid):
             raise web.HTTPFound(f"/dashboard/login?next={request.rel_url.path}")
         if request.method == "POST":
-            form = await request.post()
-            if not sessions.csrf_ok(signing, session, _field(form.get("csrf"))):
+            # An upload's token is in its URL: its body (a list of numbers) is read by its page.
+            multipart = request.content_type == "multipart/form-data"
+            token = request.query.get("csrf", "") if multipart else _field((await request.post()).get("csrf"))
+            if not sessions.csrf_ok(signing, session, token):
                 raise web.HTTPForbidden(text="the form's CSRF token is missing or wrong: reload the page\n")
         request[SESSION] = session
         return await handler(request)

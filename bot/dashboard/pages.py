@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.dashboard import auth, campaigns, flows, keywords, overview, segments, signup
+from bot.dashboard import auth, campaigns, flows, keywords, list_data, overview, segments, signup
 from bot.dashboard import subscribers as subscriber_page
 from bot.dashboard.render import render
 from bot.program.loader import load_program
@@ -28,6 +28,7 @@ def setup(app: web.Application) -> None:
     app.router.add_static("/dashboard/static", _STATIC, append_version=True)
     campaigns.setup(app)
     subscriber_page.setup(app)
+    list_data.setup(app)
     keywords.setup(app)
     flows.setup(app)
     segments.setup(app)

@@ -8,6 +8,7 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.dashboard import sessions
+from bot.domain.list_import import PRESETS
 from bot.services import SERVICES
 
 PAGES = (  # (path, title) of the navigation, in order
@@ -26,6 +27,8 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+_ENV.globals["import_presets"] = sorted(PRESETS)  # the Subscribers page's import form
 
 
 def render(request: web.Request, template: str, **context: Any) -> web.Response:

@@ -5,7 +5,7 @@ from aiohttp import web
 from bot.dashboard import pages as dashboard_pages
 from bot.domain.links import LINK_PATH
 from bot.domain.model import CARD_PATH
-from bot.http import admin, campaigns, events, flows, health, links, segments, twilio, vcards
+from bot.http import admin, campaigns, events, flows, health, links, list_data, segments, twilio, vcards
 
 
 def setup_routes(app: web.Application) -> None:
@@ -16,6 +16,8 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/subscribers/{phone}", admin.get_subscriber)
     app.router.add_get("/api/subscribers/{phone}/messages", admin.get_messages)
     app.router.add_get("/api/subscribers/{phone}/export", admin.get_export)
+    app.router.add_post("/api/subscribers/import", list_data.post_import)
+    app.router.add_post("/api/subscribers/{phone}/erase", list_data.post_erase)
     app.router.add_get("/api/segments", segments.list_segments)
     app.router.add_get("/api/segments/{name}", segments.get_segment)
     app.router.add_get("/api/segments/{name}/members", segments.get_members)

@@ -116,6 +116,7 @@ def _destinations(conn: Connection, codes: list[str]) -> dict[str, Destination]:
             row.created_at,
         )
         for row in conn.execute(_LINKS_BY_CODE, {"codes": codes})
+        if row.url  # blanked when its subscriber was erased: no longer valid
     }
 
 

@@ -357,6 +357,17 @@ audit_log = Table(
     Index(None, "at"),
 )
 
+# Numbers erased on request (GDPR Art. 17, CCPA): a keyed hash of the number, never the number, so
+# that no import or list can bring it back while the person has not opted in again themselves.
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("digest", String(64), primary_key=True),  # HMAC-SHA256 of the E.164 number, hex
+    Column("key_id", String(16), nullable=False),  # which server key made it (a changed key is caught)
+    Column("reason", String(40), nullable=False),  # erased
+    Column("at", UTCDateTime, nullable=False),
+)
+
 # The conditions of the two partial indexes, written out as literals: PostgreSQL's generic plan
 # for a prepared statement (asyncpg prepares them all) uses a partial index only when the query
 # names the index's own constants, and otherwise scans every run or every message ever stored.

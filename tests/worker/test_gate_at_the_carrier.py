@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.dashboard.signup import COOKIE
 from bot.store.rows import new_subscriber
 from bot.store.schema import campaign_recipients, messages, subscribers
-from tests.conftest import ACCOUNT_SID, ClientFactory, services_of
+from tests.conftest import ACCOUNT_SID, ADMIN_TOKEN, ClientFactory, services_of
 from tests.fake_twilio import FakeTwilio
 from tests.worker.carrier import Scene, Stage, stage_of
 from tests.worker.test_campaigns import smsbot
@@ -368,3 +368,32 @@ async def test_retention_blanks_old_bodies_but_a_held_message_reaches_the_carrie
         assert [(r.body, r.media_urls) for r in delivered] == [("", [])]  # the old one: words gone
     [sent] = s.reached(UK, "cart")  # the held reminder went out with every word it was written with
     assert "your order is still in your cart, and shipping is on us: https://" in sent
+
+
+async def test_an_imported_list_is_texted_by_nobody_until_a_store_event_gives_a_reason(
+    stage: Stage, keywords_copy: Path
+) -> None:
+    """Imported: a subscriber and an unsubscribed number. Nothing reaches either (no welcome, no
+    confirmation); an abandoned cart then reaches the subscriber, named, and not the other."""
+    short_waits(keywords_copy)
+    listing = (
+        "phone,status,consented_at,first_name\n"
+        f"{ANA},subscribed,2025-03-01T10:00:00Z,Ana\n"
+        f"{BEN},unsubscribed,2025-03-02T10:00:00Z,Ben\n"
+    )
+    async with stage() as scene:
+        answer = await scene.app.post(
+            "/api/subscribers/import",
+            params={"name": "old.csv"},
+            data=listing,
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+        assert answer.status == 200, await answer.text()
+        await asyncio.sleep(3)  # many of the worker's turns: a welcome would have gone by now
+        assert scene.api.accepted() == []
+        now = datetime.now(UTC)
+        await scene.events(checkout(1, ANA, now), checkout(2, BEN, now))
+        await scene.until(lambda: bool(scene.reached(ANA, "cart")))
+        assert "Hi Ana" in scene.reached(ANA, "cart")[0]
+        await asyncio.sleep(1)
+        assert scene.reached(BEN) == []

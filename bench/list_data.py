@@ -1,0 +1,116 @@
+"""The list's data on SQLite: importing a list, and erasing numbers on request.
+
+    .venv/bin/python bench/list_data.py [ROWS] [ERASES]
+
+Import: a CSV of ROWS rows (default 100,000: phone, status, consent time, source, keyword, first
+name, language; nine in ten subscribed) through `import_into`, exactly as `smsbot subscribers
+import` runs it (checked whole, a transaction per 5,000 rows, consent records and the dashboard's
+count triggers), into a fresh database with smsbot's own settings. Then the same file again (a
+re-import: every row read and compared, nothing written). Reference in the same run: the same
+number of bare rows (phone, status) put into a table without indexes or triggers through
+sqlite3's executemany, what the file system and SQLite take at the least.
+
+Erase: ERASES (default 10,000) of the imported subscribers erased one by one, each in its own
+transaction as `smsbot subscriber erase` does (without the Redis part).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.pipeline.erasure import erase  # noqa: E402
+from bot.pipeline.subscriber_import import Plan, import_into  # noqa: E402
+from bot.pipeline.suppression import SuppressionKey  # noqa: E402
+from bot.program.loader import load_program  # noqa: E402
+from bot.store import db  # noqa: E402
+
+
+def write_list(path: Path, rows: int) -> list[str]:
+    phones = [f"+1415{2000000 + i:07d}" for i in range(rows)]
+    with path.open("w") as out:
+        out.write("phone,status,consented_at,source,keyword,first_name,language\n")
+        for i, phone in enumerate(phones):
+            status = "unsubscribed" if i % 10 == 0 else "subscribed"
+            at = f"2025-{1 + i % 9:02d}-{10 + i % 18}T10:{i % 60:02d}:00Z"
+            out.write(f"{phone},{status},{at},Keyword (JOIN),JOIN,Name{i},{'es' if i % 3 == 0 else 'en'}\n")
+    return phones
+
+
+def reference(path: Path, phones: list[str]) -> float:
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute("CREATE TABLE bare (phone TEXT, status TEXT)")
+    started = time.perf_counter()
+    for start in range(0, len(phones), 5000):
+        connection.execute("BEGIN")
+        connection.executemany(
+            "INSERT INTO bare VALUES (?, 'subscribed')", [(p,) for p in phones[start : start + 5000]]
+        )
+        connection.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
+
+
+async def imports(url: str, csv_path: Path, key: SuppressionKey) -> tuple[float, float]:
+    import csv
+
+    engine = db.create_engine(url)
+    await db.upgrade(engine)
+    program = load_program(ROOT / "keywords", None).program
+    timings = []
+    try:
+        for _ in range(2):
+            plan = Plan(name=csv_path.name, program=program, country="US", now=datetime.now(UTC))
+            started = time.perf_counter()
+            with csv_path.open(newline="") as data:
+                report = await import_into(engine, url, key, csv.reader(data), plan)
+            timings.append(time.perf_counter() - started)
+            assert report.written and not report.bad, report.as_dict()
+    finally:
+        await engine.dispose()
+    return timings[0], timings[1]
+
+
+async def erases(url: str, phones: list[str], key: SuppressionKey) -> float:
+    engine = db.create_engine(url)
+    transactions = db.WriteTransactions(engine, url, name="bench-erase")
+    try:
+        started = time.perf_counter()
+        for phone in phones:
+            await transactions.run(erase, key, phone, datetime.now(UTC))
+        return time.perf_counter() - started
+    finally:
+        transactions.close()
+        await engine.dispose()
+
+
+def main() -> None:
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    erased = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
+    key = SuppressionKey(b"bench key: not a secret, not used elsewhere")
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        phones = write_list(folder / "list.csv", rows)
+        url = f"sqlite:///{folder / 'smsbot.db'}"
+        first, again = asyncio.run(imports(url, folder / "list.csv", key))
+        bare = reference(folder / "bare.db", phones)
+        took = asyncio.run(erases(url, phones[:erased], key))
+    print(f"import, {rows:,} rows (new):        {rows / first:>9,.0f} rows/s  ({first:.2f} s)")
+    print(f"import again (nothing changes):    {rows / again:>9,.0f} rows/s  ({again:.2f} s)")
+    print(f"reference, bare rows, executemany: {rows / bare:>9,.0f} rows/s  ({bare:.2f} s)")
+    print(f"erase, {erased:,} subscribers one by one: {erased / took:>6,.0f} /s  ({took:.2f} s)")
+
+
+if __name__ == "__main__":
+    main()
