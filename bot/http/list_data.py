@@ -80,7 +80,6 @@ def plan_from(services: Services, program: Any, query: Any, pairs: list[str]) ->
         preset=query.get("preset") or None,
         status=Status(status) if status else None,
         skip_bad=query.get("skip_bad") in ("true", "1", "yes", "on"),
-        spill_dir=str(services.settings.data_dir),
     )
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.import_decisions import Decision, Effect, Existing, decide
-from bot.domain.list_import import ImportRow, RowProblem, plan_columns, read_row
+from bot.domain.list_import import ImportProblem, ImportRow, RowProblem, plan_columns, read_row
 from bot.domain.model import Program
 from bot.domain.phones import region_of
 from bot.domain.subscription import Status
@@ -60,7 +60,6 @@ class Plan:
     preset: str | None = None
     status: Status | None = None  # every row's status, for a file without a status column
     skip_bad: bool = False  # import the good rows when some are bad
-    spill_dir: str | None = None  # where the checked rows wait for their turn (None: the system's)
 
     @property
     def source(self) -> str:
@@ -103,7 +102,7 @@ def check(lines: Iterable[Sequence[str]], plan: Plan, report: Report, spill: IO[
     """Every row read once: its problems in `report`, the good rows kept in `spill` a batch at a
     time (so that a file of millions is neither read twice nor held in memory). ImportProblem for
     a file whose header cannot be read."""
-    iterator = iter(lines)
+    iterator = _readable(lines)
     header = next(iterator, None) or []
     columns = plan_columns(header, plan.program, plan.mapping, plan.preset, plan.status)
     report.ignored_columns = columns.ignored
@@ -124,6 +123,22 @@ def check(lines: Iterable[Sequence[str]], plan: Plan, report: Report, spill: IO[
             batch = []
     if batch:
         pickle.dump(batch, spill, pickle.HIGHEST_PROTOCOL)
+
+
+def _readable(lines: Iterable[Sequence[str]]) -> Iterator[Sequence[str]]:
+    """The rows; ImportProblem, with the line, where the file stops being CSV (a cell past the csv
+    module's size limit, a stray quote in strict mode)."""
+    iterator = iter(lines)
+    while True:
+        try:
+            values = next(iterator)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ImportProblem(
+                [f"line {getattr(lines, 'line_num', '?')}: not CSV as expected: {exc}"]
+            ) from None
+        yield values
 
 
 def _next_batch(spill: IO[bytes]) -> list[ImportRow] | None:
@@ -297,7 +312,7 @@ async def run(
     """Check the file, then (when it may) write it a batch at a time through `write_batch`. The
     reading is done off the event loop: a web process keeps answering while a big file is read."""
     report = Report()
-    with tempfile.TemporaryFile(dir=plan.spill_dir) as spill:
+    with tempfile.TemporaryFile() as spill:  # the system's temporary directory
         await asyncio.to_thread(check, lines, plan, report, spill)
         if report.bad and not plan.skip_bad:
             return report

@@ -252,3 +252,12 @@ async def test_on_sqlite_the_file_itself_holds_the_erased_number_nowhere(app: An
     raw = await asyncio.to_thread(file_bytes, Path(database_url.split("///", 1)[1]))
     assert ANA.encode() not in raw and b"Ana" not in raw
     assert json.dumps(ANA).encode() not in raw
+
+
+async def test_a_file_that_stops_being_csv_is_refused_with_its_line(app: Any) -> None:
+    answer = await upload(app, f"phone,status\n{ANA},subscribed\n{BEN},{'y' * 200_000}\n")
+    assert answer.status == 422
+    assert (await answer.json())["problems"] == [
+        "line 3: not CSV as expected: field larger than field limit (131072)"
+    ]
+    assert await rows_of(app, subscribers) == []
