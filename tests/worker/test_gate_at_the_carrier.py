@@ -397,3 +397,21 @@ async def test_an_imported_list_is_texted_by_nobody_until_a_store_event_gives_a_
         assert "Hi Ana" in scene.reached(ANA, "cart")[0]
         await asyncio.sleep(1)
         assert scene.reached(BEN) == []
+
+
+async def test_an_erased_number_gets_nothing_that_was_still_to_go_out(
+    stage: Stage, keywords_copy: Path
+) -> None:
+    """Two abandoned carts, each reminder two seconds away; Ana is erased on request before hers
+    falls due. Ben's reaches the carrier; nothing ever reaches Ana."""
+    short_waits(keywords_copy)
+    async with stage() as scene:
+        await subscribed(scene, ANA, BEN)
+        now = datetime.now(UTC)
+        await scene.events(checkout(1, ANA, now), checkout(2, BEN, now))
+        erased = await scene.admin(f"/api/subscribers/{ANA}/erase", reason="asked by phone")
+        assert erased.status == 200, await erased.text()
+        await scene.until(lambda: bool(scene.reached(BEN, "cart")))
+        await asyncio.sleep(1)
+        assert scene.reached(ANA) == []
+        assert [m["to"] for m in scene.api.accepted()] == [BEN]  # nor to what her row became
