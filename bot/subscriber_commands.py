@@ -3,7 +3,6 @@ subscribers import FILE: a list brought in from another platform."""
 
 from __future__ import annotations
 
-import csv
 import getpass
 import json
 import sys
@@ -25,13 +24,13 @@ from bot.cli_options import (
 )
 from bot.coord.client import redis_client
 from bot.domain.inbound import BadInbound
-from bot.domain.list_import import PRESETS, ImportProblem
+from bot.domain.list_import import PRESETS, ImportProblem, parse_mapping
 from bot.domain.phones import mask_phone, to_e164
 from bot.domain.subscription import Status
 from bot.pipeline.erasure import Erased
-from bot.pipeline.forget import erase_and_record, forget_in_redis, now
+from bot.pipeline.forget import erase_and_record, forget_in_redis
 from bot.pipeline.subscriber_export import export as export_document
-from bot.pipeline.subscriber_import import Plan, Report, import_into
+from bot.pipeline.subscriber_import import Plan, Report, import_into, read_csv
 from bot.pipeline.suppression import KeyMismatch, SuppressionKey, load_key
 from bot.settings import Settings
 from bot.store.db import WriteTransactions
@@ -67,13 +66,10 @@ def subscribers() -> None:
 
 
 def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
-    found = {}
-    for pair in pairs:
-        column, sep, what = pair.rpartition("=")
-        if not sep or not column.strip() or not what.strip():
-            raise click.BadParameter(f"{pair!r}: expected COLUMN=FIELD, e.g. 'Phone Number=phone'")
-        found[column.strip()] = what.strip()
-    return found
+    try:
+        return parse_mapping(pairs)
+    except ImportProblem as exc:
+        raise click.BadParameter(exc.problems[0], param_hint="--map") from None
 
 
 @subscribers.command(name="import")
@@ -132,10 +128,7 @@ def import_(
 
 def _lines(file: Path) -> Iterator[list[str]]:
     """The file's rows, read as it goes (a comma, semicolon or tab between cells)."""
-    data = file.open(encoding="utf-8-sig", errors="replace", newline="")
-    first = data.readline()
-    data.seek(0)
-    return csv.reader(data, delimiter=max((",", ";", "\t"), key=first.count))
+    return read_csv(file.open(encoding="utf-8-sig", errors="replace", newline=""))
 
 
 @contextmanager
@@ -210,7 +203,7 @@ async def _erase(
 ) -> tuple[Erased, bool]:
     transactions = WriteTransactions(engine, settings.database_url, name="cli-db")
     try:
-        done = await transactions.run(erase_and_record, key, phone, who, "cli", why, now())
+        done = await transactions.run(erase_and_record, key, phone, who, "cli", why, datetime.now(UTC))
     finally:
         transactions.close()
     try:

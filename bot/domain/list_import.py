@@ -151,6 +151,17 @@ class ImportRow(NamedTuple):  # a tuple: millions are made, kept aside and read 
     properties: dict[str, Any]
 
 
+def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
+    """--map COLUMN=FIELD pairs (the last = separates: a column's name may hold one)."""
+    found: dict[str, str] = {}
+    for pair in pairs:
+        column, sep, what = pair.rpartition("=")
+        if not sep or not column.strip() or not what.strip():
+            raise ImportProblem([f"map {pair!r}: expected COLUMN=FIELD, e.g. 'Phone Number=phone'"])
+        found[column.strip()] = what.strip()
+    return found
+
+
 def fold(header: str) -> str:
     return " ".join(re.sub(r"[\s_\-.:/]+", " ", header.strip().lower().lstrip("\ufeff")).split())
 

@@ -3,6 +3,7 @@ and a number erased on request (POST /api/subscribers/{phone}/erase). Both in th
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.domain.list_import import ImportProblem
+from bot.domain.list_import import ImportProblem, parse_mapping
 from bot.domain.phones import mask_phone
 from bot.domain.subscription import Status
 from bot.http.admin import _phone, authorised, write
@@ -65,12 +66,10 @@ def plan_from(services: Services, program: Any, query: Any, pairs: list[str]) ->
     status = query.get("status")
     if status not in (None, "", "subscribed", "unsubscribed"):
         raise web.HTTPBadRequest(text="status: subscribed or unsubscribed\n")
-    mapping = {}
-    for pair in pairs:
-        column, sep, what = pair.rpartition("=")
-        if not sep:
-            raise web.HTTPBadRequest(text=f"map {pair!r}: expected COLUMN=FIELD\n")
-        mapping[column.strip()] = what.strip()
+    try:
+        mapping = parse_mapping(pairs)
+    except ImportProblem as exc:
+        raise web.HTTPBadRequest(text=f"{exc.problems[0]}\n") from None
     return Plan(
         name=(query.get("name") or "upload.csv")[:80],
         program=program,
@@ -88,7 +87,13 @@ async def imported(services: Services, text: str, plan: Plan, address: str) -> d
     assert services.engine is not None
     try:
         key = load_key(services.settings)
-        report = await import_into(services.engine, services.settings.database_url, key, read_csv(text), plan)
+        report = await import_into(
+            services.engine,
+            services.settings.database_url,
+            key,
+            read_csv(io.StringIO(text, newline="")),
+            plan,
+        )
     except ImportProblem as exc:
         raise web.HTTPUnprocessableEntity(
             text=json.dumps({"problems": exc.problems}), content_type="application/json"

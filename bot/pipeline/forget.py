@@ -6,7 +6,7 @@ erase through here."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -46,7 +46,3 @@ async def forget_in_redis(redis: Redis | None, prefix: str, phone: str, erased: 
         )
         return False
     return True
-
-
-def now() -> datetime:
-    return datetime.now(UTC)

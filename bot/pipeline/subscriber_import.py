@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import io
 import pickle
 import tempfile
 from collections import Counter
@@ -19,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
@@ -91,11 +90,12 @@ class Report:
         }
 
 
-def read_csv(text: str) -> Iterator[list[str]]:
-    """The rows of a CSV text (a comma, semicolon or tab between cells, as the header shows)."""
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first.count)
-    return csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
+def read_csv(data: TextIO) -> Iterator[list[str]]:
+    """The rows of a CSV file or text, read as they go (a comma, semicolon or tab between cells,
+    as the header shows). `data` is opened with newline="" (or is a StringIO)."""
+    first = data.readline()
+    data.seek(0)
+    return csv.reader(data, delimiter=max((",", ";", "\t"), key=first.count))
 
 
 def check(lines: Iterable[Sequence[str]], plan: Plan, report: Report, spill: IO[bytes]) -> None:
