@@ -20,7 +20,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import IO, Any, TextIO
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -41,6 +41,12 @@ from bot.store.statements import (
     UPDATE_SUBSCRIBER,
 )
 
+_MADE_NOW = select(subscribers.c.phone, subscribers.c.id).where(
+    subscribers.c.phone.in_(bindparam("phones", expanding=True)),
+    subscribers.c.created_at == bindparam("now"),
+)
+_TEXT = {status: status.value for status in Status}  # as stored (an enum's .value is slow)
+_STATUS = {text: status for status, text in _TEXT.items()}
 BATCH = 5_000
 SHOWN = 50  # bad rows listed in a report (all are counted)
 IMPORTED = "imported"  # the consent record's action
@@ -187,6 +193,7 @@ class _Book:
         self.known = known  # stored subscribers by phone (changed in place)
         self.created: dict[str, rows.Row] = {}
         self.changed: set[str] = set()
+        self.consented: dict[str, datetime] = {}  # the consent time this batch gave a number
         self.consent: list[tuple[str, rows.Row]] = []  # (phone, record without its subscriber id)
         self.effects: Counter[str] = Counter()
 
@@ -195,7 +202,10 @@ class _Book:
         if row is None:
             return None
         return Existing(
-            Status(row["status"]), row.get("last_consent_at"), row["language"], row["properties"] or {}
+            _STATUS[row["status"]],
+            self.consented.get(phone, row.get("last_consent_at")),
+            row["language"],
+            row["properties"] or {},
         )
 
     def take(self, row: ImportRow, decision: Decision) -> None:
@@ -237,7 +247,8 @@ class _Book:
 
     def _move(self, stored: rows.Row, row: ImportRow, status: Status) -> None:
         at = row.consented_at or self.plan.now
-        stored["status"], stored["last_consent_at"] = status.value, at
+        stored["status"] = _TEXT[status]
+        self.consented[row.phone] = at
         if status is Status.SUBSCRIBED:
             stored["subscribed_at"] = at
             stored["opt_in_source"], stored["opt_in_keyword"] = self.plan.source, row.keyword
@@ -250,8 +261,8 @@ class _Book:
                 row.phone,
                 {
                     "action": IMPORTED,
-                    "from_status": before.value,
-                    "to_status": after.value,
+                    "from_status": _TEXT[before],
+                    "to_status": _TEXT[after],
                     "keyword": None,  # the keyword's own counts are for keywords texted here
                     "source": self.plan.source,
                     "text": _evidence(row),
@@ -264,15 +275,11 @@ class _Book:
     def write(self, conn: Connection) -> Counter[str]:
         ids = {phone: row["id"] for phone, row in self.known.items()}
         if self.created:
-            made = [{k: v for k, v in row.items() if k != "last_consent_at"} for row in self.created.values()]
-            executemany(conn, INSERT_SUBSCRIBER[conn.dialect.name], made)
-            stored = conn.execute(
-                select(subscribers.c.phone, subscribers.c.id, subscribers.c.created_at).where(
-                    subscribers.c.phone.in_(list(self.created))
-                )
-            ).all()
+            executemany(conn, INSERT_SUBSCRIBER[conn.dialect.name], list(self.created.values()))
             # A number that texted in while this batch was read is left to a run again.
-            ours = {phone: id_ for phone, id_, created in stored if created == self.plan.now}
+            ours = dict(
+                conn.execute(_MADE_NOW, {"phones": list(self.created), "now": self.plan.now}).tuples().all()
+            )
             self.effects["busy"] += len(self.created) - len(ours)
             ids.update(ours)
         if self.changed:

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
+from sqlalchemy import String
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.dml import UpdateBase
+
+from bot.store.schema import UTCDateTime
 
 Processor = Callable[[Any], Any]
 
@@ -26,12 +30,31 @@ class _Prepared:
     keys: tuple[str | None, ...]  # each parameter's key in a row; None: a constant of the statement
     processors: tuple[Processor | None, ...]
     constants: tuple[Any, ...]  # each constant parameter's value, converted (None for a row's)
+    repeatable: tuple[bool, ...]  # whether equal values convert alike (text, UTC times)
 
-    def values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            fixed if key is None else row[key] if convert is None else convert(row[key])
-            for key, convert, fixed in zip(self.keys, self.processors, self.constants, strict=True)
-        )
+    def values(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        """Each row's parameters, converted a column at a time: a value repeated down a column
+        (the batch's time, a status) is converted once."""
+        columns = [
+            [fixed] * len(rows) if key is None else [row[key] for row in rows]
+            for key, fixed in zip(self.keys, self.constants, strict=True)
+        ]
+        for i, convert in enumerate(self.processors):
+            if convert is not None:
+                columns[i] = _converted(columns[i], convert, self.repeatable[i])
+        return list(zip(*columns, strict=True))
+
+
+_HASHABLE = {str, datetime, type(None)}
+
+
+def _converted(column: list[Any], convert: Processor, repeatable: bool) -> list[Any]:
+    if repeatable and set(map(type, column)) <= _HASHABLE:
+        once = dict.fromkeys(column)
+        for value in once:
+            once[value] = convert(value)
+        return [once[value] for value in column]
+    return [convert(value) for value in column]
 
 
 _PREPARED: dict[tuple[int, str, tuple[str, ...]], tuple[UpdateBase, _Prepared]] = {}
@@ -44,7 +67,7 @@ def executemany(conn: Connection, statement: UpdateBase, rows: Sequence[Mapping[
     of their own, consecutive rows together, so the order of inserted ids is the rows' order."""
     for keys, group in groupby(rows, key=_keys):
         prepared = _prepare(conn.dialect, statement, keys)
-        conn.exec_driver_sql(prepared.sql, [prepared.values(row) for row in group])
+        conn.exec_driver_sql(prepared.sql, prepared.values(list(group)))
 
 
 def _keys(row: Mapping[str, Any]) -> tuple[str, ...]:
@@ -79,6 +102,7 @@ def _prepare(dialect: Dialect, statement: UpdateBase, keys: tuple[str, ...]) -> 
         tuple(name if name in wanted else None for name in order),
         tuple(processors.get(name) if name in wanted else None for name in order),
         tuple(constants),
+        tuple(isinstance(compiled.binds[name].type, (String, UTCDateTime)) for name in order),
     )
     _PREPARED[cache_key] = (statement, prepared)
     return prepared
