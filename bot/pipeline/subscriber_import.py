@@ -277,9 +277,7 @@ class _Book:
         if self.created:
             executemany(conn, INSERT_SUBSCRIBER[conn.dialect.name], list(self.created.values()))
             # A number that texted in while this batch was read is left to a run again.
-            ours = dict(
-                conn.execute(_MADE_NOW, {"phones": list(self.created), "now": self.plan.now}).tuples().all()
-            )
+            ours = dict(conn.execute(_MADE_NOW, {"phones": list(self.created), "now": self.plan.now}).all())
             self.effects["busy"] += len(self.created) - len(ours)
             ids.update(ours)
         if self.changed:
