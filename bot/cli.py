@@ -19,6 +19,7 @@ from bot.program.yamlfile import FileProblems
 from bot.settings import SIGNING_SECRET, Settings, load_settings
 from bot.store_commands import events, flow, poster
 from bot.subscriber_commands import subscriber, subscribers
+from bot.user_commands import users_group
 
 log = logging.getLogger("bot")
 
@@ -320,3 +321,4 @@ main.add_command(flow)
 main.add_command(poster)
 main.add_command(subscriber)
 main.add_command(subscribers)
+main.add_command(users_group)

@@ -1,10 +1,12 @@
-"""Logging in to the dashboard: a password (or the admin token), a signed session cookie that
-expires, behind it the session kept on the server (ended by a logout, by "log out everywhere", after
-30 idle minutes), CSRF tokens on every form, failed logins throttled per address, each login and
-logout in the audit log. Nothing under /dashboard answers without a session."""
+"""Logging in to the dashboard: a user's name and password (or the shared password, as an admin), a
+signed session cookie that expires, behind it the session kept on the server (ended by a logout, by
+"log out everywhere", after 30 idle minutes, when the user's role or password changes), CSRF tokens
+on every form, failed logins throttled per address, each login and logout in the audit log with
+who. Nothing under /dashboard answers without a session, and no action without the role for it."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 import time
@@ -14,10 +16,14 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from bot.dashboard import session_store, sessions
-from bot.dashboard.render import SESSION, render
-from bot.http.admin import write
+from bot.dashboard.render import SESSION, USER, render
+from bot.dashboard.session_store import SHARED, SessionUser
+from bot.domain import passwords
+from bot.domain.roles import Permission, Role, may
+from bot.http.admin import read, write
 from bot.http.clients import client_address
 from bot.services import SERVICES, Services
+from bot.store import users
 from bot.store.audit import record
 
 COOKIE = "smsbot_session"
@@ -34,15 +40,27 @@ def key(services: Services) -> bytes | None:
 
 def logged_in(handler: Handler) -> Handler:
     """The page, for a logged-in session; otherwise to the login page (or a 401 if it is off)."""
+    return _guarded(handler, Permission.READ)
 
+
+def requires(needed: Permission) -> Callable[[Handler], Handler]:
+    """An action only a role with `needed` may take: 403 for the others (the button hidden is not
+    the check)."""
+    return lambda handler: _guarded(handler, needed)
+
+
+def _guarded(handler: Handler, needed: Permission) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
         services = request.app[SERVICES]
         signing = key(services)
         if signing is None:
             return _off()
         session = sessions.read(signing, request.cookies.get(COOKIE), time.time())
-        if session is None or not await session_store.alive(services, session.sid):
+        user = None if session is None else await session_store.alive(services, session.sid)
+        if session is None or user is None:
             raise web.HTTPFound(f"/dashboard/login?next={request.rel_url.path}")
+        if not may(user.role, needed):
+            raise web.HTTPForbidden(text=f"a {user.role} may not do this: ask an admin\n")
         if request.method == "POST":
             # An upload's token is in its URL: its body (a list of numbers) is read by its page.
             multipart = request.content_type == "multipart/form-data"
@@ -50,9 +68,24 @@ def logged_in(handler: Handler) -> Handler:
             if not sessions.csrf_ok(signing, session, token):
                 raise web.HTTPForbidden(text="the form's CSRF token is missing or wrong: reload the page\n")
         request[SESSION] = session
+        request[USER] = user
         return await handler(request)
 
     return guarded
+
+
+async def audit(request: web.Request, action: str, detail: str | None = None) -> None:
+    """The action in the audit log: when, from where, by whom."""
+    user = request.get(USER)
+    await write(
+        request.app[SERVICES],
+        record,
+        datetime.now(UTC),
+        client_address(request),
+        action,
+        detail,
+        None if user is None else user.name,
+    )
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
@@ -68,8 +101,8 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 async def login(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
-    signing, secret = key(services), services.settings.dashboard_secret
-    if signing is None or secret is None:
+    signing = key(services)
+    if signing is None:
         return _off()
     form = await request.post()
     given, cookie = _field(form.get("login_token")), request.cookies.get(LOGIN_COOKIE, "")
@@ -78,18 +111,24 @@ async def login(request: web.Request) -> web.StreamResponse:
     address = client_address(request)
     if await _failures(services, address) >= MAX_FAILURES:
         raise web.HTTPTooManyRequests(text="too many failed logins from here: try again in 15 minutes\n")
-    password = _field(form.get("password"))
-    if not hmac.compare_digest(password.encode(), secret.encode()):
+    name = _field(form.get("name")).strip().lower()[:60]
+    user = await _check(services, name, _field(form.get("password")))
+    if user is None:
         await _failed(services, address)
-        await write(services, record, datetime.now(UTC), address, "login_failed")
+        await write(services, record, datetime.now(UTC), address, "login_failed", None, name or None)
         response = render(
-            request, "login.html", login_token=cookie, next=_next(request), error="Wrong password."
+            request,
+            "login.html",
+            login_token=cookie,
+            next=_next(request),
+            name=name,
+            error="Wrong name or password.",
         )
         response.set_status(401)
         return response
-    await write(services, record, datetime.now(UTC), address, "login")
+    await write(services, record, datetime.now(UTC), address, "login", None, user.name)
     session, value = sessions.issue(signing, time.time())
-    await session_store.open_session(services, session.sid)
+    await session_store.open_session(services, session.sid, user)
     response = web.HTTPFound(_next(request))
     secure = (services.settings.public_url or "").startswith("https://")
     response.set_cookie(
@@ -105,11 +144,27 @@ async def login(request: web.Request) -> web.StreamResponse:
     raise response
 
 
+async def _check(services: Services, name: str, password: str) -> SessionUser | None:
+    """Who logs in: a user by name, or (no name) the shared password as an admin."""
+    if not name:
+        secret = services.settings.dashboard_secret or ""
+        if secret and hmac.compare_digest(password.encode(), secret.encode()):
+            return SessionUser(SHARED, Role.ADMIN)
+        return None
+    found = await read(services, users.find, name)
+    if found is None:
+        await asyncio.to_thread(passwords.dummy_verify, password)  # as long as a wrong password
+        return None
+    if not await asyncio.to_thread(passwords.verify, found.password_hash, password):
+        return None
+    return SessionUser(found.name, found.role)
+
+
 @logged_in
 async def logout(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     await session_store.close(services, request[SESSION].sid)
-    await write(services, record, datetime.now(UTC), client_address(request), "logout")
+    await audit(request, "logout")
     return _logged_out()
 
 
@@ -118,7 +173,7 @@ async def logout_everywhere(request: web.Request) -> web.StreamResponse:
     """Every session ends, this one too: after a lost laptop, or before a password change."""
     services = request.app[SERVICES]
     ended = await session_store.close_all(services)
-    await write(services, record, datetime.now(UTC), client_address(request), "logout_everywhere", str(ended))
+    await audit(request, "logout_everywhere", str(ended))
     return _logged_out()
 
 

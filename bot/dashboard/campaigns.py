@@ -12,14 +12,14 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.dashboard import auth
-from bot.dashboard.render import render
+from bot.dashboard.render import USER, render
 from bot.domain.campaigns import Campaign
+from bot.domain.roles import Permission
 from bot.http.admin import read, write
 from bot.http.campaigns import latest_rounds, start_now
 from bot.http.clients import client_address
 from bot.pipeline import campaign_reports, campaigns
 from bot.services import SERVICES
-from bot.store.audit import record
 
 ACTIONS: dict[str, Callable[[Connection, str, datetime], None]] = {
     "pause": campaigns.pause,
@@ -72,7 +72,7 @@ async def _detail(request: web.Request, refused: str | None = None) -> web.Strea
     return response
 
 
-@auth.logged_in
+@auth.requires(Permission.MARKET)
 async def act(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     found, action = _campaign(request), request.match_info["action"]
@@ -80,14 +80,15 @@ async def act(request: web.Request) -> web.StreamResponse:
     try:
         if action == "send":
             program = services.program.current
-            await write(services, start_now, found, program, services, f"dashboard from {address}", False)
+            who = f"{request[USER].name} on the dashboard from {address}"
+            await write(services, start_now, found, program, services, who, False)
         elif action in ACTIONS:
             await write(services, ACTIONS[action], found.name, datetime.now(UTC))
         else:
             raise web.HTTPNotFound(text=f"no action {action}\n")
     except campaigns.CampaignProblem as exc:
         return await _detail(request, str(exc))
-    await write(services, record, datetime.now(UTC), address, f"campaign_{action}", found.name)
+    await auth.audit(request, f"campaign_{action}", found.name)
     raise web.HTTPFound(f"/dashboard/campaigns/{found.name}")
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from aiohttp import BodyPartReader, web
 
 from bot.dashboard import auth
-from bot.dashboard.render import render
+from bot.dashboard.render import USER, render
+from bot.domain.roles import Permission
 from bot.domain.store_events import EventProblem, store_phone
 from bot.http.clients import client_address
 from bot.http.list_data import erased, imported, plan_from, read_capped
@@ -18,7 +19,7 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/dashboard/subscribers/import", upload)
 
 
-@auth.logged_in
+@auth.requires(Permission.ADMINISTER)
 async def erase(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     form = await request.post()
@@ -30,11 +31,12 @@ async def erase(request: web.Request) -> web.StreamResponse:
     if not reason or form.get("confirm") != "yes":
         raise web.HTTPBadRequest(text="say why, and tick the box to confirm: an erasure cannot be undone\n")
     address = client_address(request)
-    done = await erased(services, phone, f"dashboard from {address}", address, reason)
+    user = request[USER].name
+    done = await erased(services, phone, f"{user} on the dashboard", address, reason, user)
     return render(request, "erased.html", done=done)
 
 
-@auth.logged_in
+@auth.requires(Permission.ADMINISTER)
 async def upload(request: web.Request) -> web.StreamResponse:
     """A multipart form: the file, and the choices the command line's options make."""
     services = request.app[SERVICES]
@@ -47,7 +49,11 @@ async def upload(request: web.Request) -> web.StreamResponse:
     )
     try:
         report = await imported(
-            services, data.decode("utf-8-sig", errors="replace"), plan, client_address(request)
+            services,
+            data.decode("utf-8-sig", errors="replace"),
+            plan,
+            client_address(request),
+            request[USER].name,
         )
     except web.HTTPUnprocessableEntity as exc:
         return render(request, "imported.html", report=None, problems=exc.text)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.dashboard import auth, campaigns, flows, keywords, list_data, overview, segments, signup
+from bot.dashboard import auth, campaigns, flows, keywords, list_data, overview, segments, signup, users
 from bot.dashboard import subscribers as subscriber_page
 from bot.dashboard.render import render
 from bot.program.loader import load_program
@@ -33,6 +33,7 @@ def setup(app: web.Application) -> None:
     flows.setup(app)
     segments.setup(app)
     signup.setup(app)
+    users.setup(app)
 
 
 @auth.logged_in

@@ -8,19 +8,23 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.dashboard import sessions
+from bot.dashboard.session_store import SessionUser
 from bot.domain.list_import import PRESETS
+from bot.domain.roles import Permission, may
 from bot.services import SERVICES
 
-PAGES = (  # (path, title) of the navigation, in order
-    ("/dashboard", "Overview"),
-    ("/dashboard/keywords", "Keywords"),
-    ("/dashboard/flows", "Flows"),
-    ("/dashboard/campaigns", "Campaigns"),
-    ("/dashboard/segments", "Segments"),
-    ("/dashboard/subscribers", "Subscribers"),
-    ("/dashboard/program", "Program"),
+PAGES = (  # (path, title, who may open it) of the navigation, in order
+    ("/dashboard", "Overview", Permission.READ),
+    ("/dashboard/keywords", "Keywords", Permission.READ),
+    ("/dashboard/flows", "Flows", Permission.READ),
+    ("/dashboard/campaigns", "Campaigns", Permission.READ),
+    ("/dashboard/segments", "Segments", Permission.READ),
+    ("/dashboard/subscribers", "Subscribers", Permission.READ),
+    ("/dashboard/program", "Program", Permission.READ),
+    ("/dashboard/users", "Users", Permission.ADMINISTER),
 )
 SESSION = web.RequestKey("dashboard_session", sessions.Session)  # set once the login is checked
+USER = web.RequestKey("dashboard_user", SessionUser)  # who the session is
 _ENV = Environment(
     loader=PackageLoader("bot.dashboard", "templates"),
     autoescape=select_autoescape(["html"]),
@@ -37,8 +41,11 @@ def render(request: web.Request, template: str, **context: Any) -> web.Response:
     session = request.get(SESSION)
     secret = services.settings.dashboard_secret
     csrf = sessions.csrf_token(sessions.key_from(secret), session) if session and secret else ""
+    user = request.get(USER)
     html = _ENV.get_template(template).render(
-        pages=PAGES,
+        pages=[(path, title) for path, title, needed in PAGES if user is not None and may(user.role, needed)],
+        user=user,
+        can={p.name.lower(): user is not None and may(user.role, p) for p in Permission},
         here=request.path,
         program=services.program.current.info.name,
         csrf=csrf,

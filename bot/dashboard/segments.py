@@ -13,13 +13,12 @@ from aiohttp import web
 from bot.dashboard import auth
 from bot.dashboard.render import render
 from bot.domain.phones import mask_phone
+from bot.domain.roles import Permission
 from bot.domain.segments import describe
 from bot.http.admin import read, write
-from bot.http.clients import client_address
 from bot.http.segments import stream_members
 from bot.pipeline.segment_members import members_page
 from bot.services import SERVICES
-from bot.store.audit import record
 from bot.store.segment_counts import Counted, count_now, keep, kept
 
 SAMPLE = 20
@@ -85,12 +84,11 @@ async def _count(request: web.Request, names: list[str]) -> dict[str, Counted]:
     return {c.name: c for c in counted}
 
 
-@auth.logged_in
+@auth.requires(Permission.MARKET)
 async def export(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     name = _name(request)
-    address = client_address(request)
-    await write(services, record, datetime.now(UTC), address, "segment_export", name)
+    await auth.audit(request, "segment_export", name)
     return await stream_members(request, services, services.program.current, name)
 
 

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from bot.dashboard import auth
-from bot.dashboard.render import render
+from bot.dashboard.render import USER, render
 from bot.domain.phones import mask_phone
+from bot.domain.roles import Permission
 from bot.domain.store_events import EventProblem, store_phone
 from bot.http.admin import exported, read
 from bot.http.clients import client_address
@@ -55,7 +56,7 @@ async def find(request: web.Request) -> web.StreamResponse:
     )
 
 
-@auth.logged_in
+@auth.requires(Permission.ADMINISTER)
 async def export(request: web.Request) -> web.StreamResponse:
     """Everything held about the number, as the admin API's export, kept in the audit log."""
     services = request.app[SERVICES]
@@ -64,7 +65,7 @@ async def export(request: web.Request) -> web.StreamResponse:
         phone = store_phone(str(form.get("phone", "")), services.settings.store_country)
     except EventProblem as exc:
         raise web.HTTPBadRequest(text=f"{exc}\n") from exc
-    return await exported(services, phone, client_address(request))
+    return await exported(services, phone, client_address(request), request[USER].name)
 
 
 def _phone_of(conn: Connection, subscriber_id: int) -> str | None:

@@ -87,14 +87,14 @@ async def get_export(request: web.Request) -> web.Response:
     return await exported(services, _phone(request), client_address(request))
 
 
-async def exported(services: Services, phone: str, address: str) -> web.Response:
+async def exported(services: Services, phone: str, address: str, user: str | None = None) -> web.Response:
     """The export of `phone` as a JSON download, and its line in the audit log (who asked, from
     where): the admin API's and the dashboard's alike. A 404 when nothing is held about it."""
     now = datetime.now(UTC)
     document = await read(services, export, phone, now)
     if document is None:
         raise web.HTTPNotFound(text="nothing is held about this number\n")
-    await write(services, record, now, address, "subscriber_export", mask_phone(phone))
+    await write(services, record, now, address, "subscriber_export", mask_phone(phone), user)
     return web.json_response(
         document,
         headers={"Content-Disposition": content_disposition("attachment", f"{phone}.json")},

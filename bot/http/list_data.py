@@ -35,11 +35,15 @@ async def post_erase(request: web.Request) -> web.Response:
     return web.json_response(await erased(services, _phone(request), f"api from {address}", address, reason))
 
 
-async def erased(services: Services, phone: str, who: str, address: str, why: str) -> dict[str, Any]:
+async def erased(
+    services: Services, phone: str, who: str, address: str, why: str, user: str | None = None
+) -> dict[str, Any]:
     """Erase `phone` (the admin API's and the dashboard's alike): what was done."""
     try:
         key = load_key(services.settings)
-        done = await write(services, erase_and_record, key, phone, who, address, why.strip()[:120], _now())
+        done = await write(
+            services, erase_and_record, key, phone, who, address, why.strip()[:120], _now(), user
+        )
     except KeyMismatch as exc:
         raise web.HTTPConflict(text=f"{exc}\n") from None
     forgotten = await forget_in_redis(services.redis, services.settings.redis_prefix, phone, done)
@@ -82,7 +86,9 @@ def plan_from(services: Services, program: Any, query: Any, pairs: list[str]) ->
     )
 
 
-async def imported(services: Services, text: str, plan: Plan, address: str) -> dict[str, Any]:
+async def imported(
+    services: Services, text: str, plan: Plan, address: str, user: str | None = None
+) -> dict[str, Any]:
     """Import `text` (the API's and the dashboard's alike); the report, and its audit line."""
     assert services.engine is not None
     try:
@@ -102,7 +108,7 @@ async def imported(services: Services, text: str, plan: Plan, address: str) -> d
         raise web.HTTPConflict(text=f"{exc}\n") from None
     found = report.as_dict()
     detail = f"{plan.name}: {report.rows} rows, {found['created']} new, {report.bad} bad"
-    await write(services, record, _now(), address, "subscriber_import", detail)
+    await write(services, record, _now(), address, "subscriber_import", detail, user)
     return found
 
 

@@ -22,11 +22,18 @@ log = logging.getLogger(__name__)
 
 
 def erase_and_record(
-    conn: Connection, key: SuppressionKey, phone: str, who: str, address: str, why: str, now: datetime
+    conn: Connection,
+    key: SuppressionKey,
+    phone: str,
+    who: str,
+    address: str,
+    why: str,
+    now: datetime,
+    user: str | None = None,
 ) -> Erased:
     """The erasure and its audit line (who, from where, why; the number masked), together."""
     done = erase(conn, key, phone, now)
-    record(conn, now, address, "subscriber_erase", f"{mask_phone(phone)} by {who}: {why}")
+    record(conn, now, address, "subscriber_erase", f"{mask_phone(phone)} by {who}: {why}", user)
     return done
 
 

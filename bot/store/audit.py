@@ -1,4 +1,4 @@
-"""The audit log: what was done from the dashboard, when and from where."""
+"""The audit log: what was done from the dashboard or the admin API, when, from where and by whom."""
 
 from __future__ import annotations
 
@@ -9,9 +9,20 @@ from sqlalchemy.engine import Connection
 from bot.store.schema import audit_log
 
 
-def record(conn: Connection, at: datetime, address: str, action: str, detail: str | None = None) -> None:
+def record(
+    conn: Connection,
+    at: datetime,
+    address: str,
+    action: str,
+    detail: str | None = None,
+    user: str | None = None,  # a dashboard user's name; None: the admin API's token, or the command line
+) -> None:
     conn.execute(
         audit_log.insert().values(
-            at=at, address=address[:64], action=action[:40], detail=detail[:200] if detail else None
+            at=at,
+            address=address[:64],
+            action=action[:40],
+            detail=detail[:200] if detail else None,
+            user_name=user[:60] if user else None,
         )
     )

@@ -383,7 +383,20 @@ audit_log = Table(
     Column("address", String(64), nullable=False),  # the client's address as the server saw it
     Column("action", String(40), nullable=False),  # login, login_failed, logout, campaign_send, ...
     Column("detail", String(200)),
+    Column("user_name", String(60)),  # who: a user's name, "admin" for the shared password, None for the API
     Index(None, "at"),
+)
+
+# The dashboard's users: a name, a role (bot/domain/roles.py) and a scrypt hash of the password.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(60), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=False),
 )
 
 # Numbers erased on request (GDPR Art. 17, CCPA): a keyed hash of the number, never the number, so

@@ -22,12 +22,15 @@ async def app(make_client: ClientFactory) -> Any:
     return await make_client(dashboard_password=PASSWORD)
 
 
-async def log_in(app: Any, password: str = PASSWORD, path: str = "/dashboard/login") -> Any:
+async def log_in(app: Any, password: str = PASSWORD, path: str = "/dashboard/login", name: str = "") -> Any:
+    """Log in with a user's name and password (no name: the shared password)."""
     page = await app.get(path)
     token = re.search(r'name="login_token" value="([^"]+)"', await page.text())
     assert token is not None
     return await app.post(
-        path, data={"login_token": token.group(1), "password": password}, allow_redirects=False
+        path,
+        data={"login_token": token.group(1), "name": name, "password": password},
+        allow_redirects=False,
     )
 
 
@@ -61,7 +64,7 @@ async def test_a_login_never_sends_one_to_another_site(app: Any) -> None:
 async def test_a_wrong_password_is_refused_and_five_close_the_door_for_a_while(app: Any) -> None:
     for _ in range(5):
         response = await log_in(app, password="guess")
-        assert response.status == 401 and "Wrong password" in await response.text()
+        assert response.status == 401 and "Wrong name or password" in await response.text()
     assert (await log_in(app)).status == 429  # even the right one, until the window ends
     assert (await app.get("/dashboard", allow_redirects=False)).status == 302
     assert await audit(app) == ["login_failed"] * 5

@@ -67,7 +67,7 @@ async def logged_in(browser: Browser, app: Any) -> Page:
     await page.goto(str(app.make_url("/dashboard/program")))
     await page.fill("input[name=password]", "wrong")
     await page.click("button")
-    assert await page.inner_text(".error") == "Wrong password."
+    assert await page.inner_text(".error") == "Wrong name or password."
     await page.fill("input[name=password]", PASSWORD)
     await page.click("button")
     await page.wait_for_url("**/dashboard/program")

@@ -74,7 +74,11 @@ async def test_an_imported_list_keeps_its_consent_evidence_and_queues_nothing(ap
     assert records[0].text == "line 2: consented_at: 2025-03-01T10:00:00Z; source: Keyword (JOIN)"
     assert records[0].at.isoformat() == "2025-03-01T10:00:00+00:00"
     assert queued == 0  # no welcome, no confirmation, no automation
-    assert (await rows_of(app, audit_log))[-1][3:] == ("subscriber_import", "old.csv: 3 rows, 3 new, 0 bad")
+    assert (await rows_of(app, audit_log))[-1][3:] == (
+        "subscriber_import",
+        "old.csv: 3 rows, 3 new, 0 bad",
+        None,
+    )
 
 
 async def test_importing_the_same_file_again_changes_nothing(app: Any) -> None:
@@ -174,6 +178,7 @@ async def test_after_an_erase_the_number_and_the_name_are_nowhere_and_the_counts
     assert (await rows_of(app, audit_log))[-1][3:] == (
         "subscriber_erase",
         "+14*******23 by api from 127.0.0.1: GDPR request #7",
+        None,  # the API: its token, no user
     )
     assert (await app.get(f"/api/subscribers/{ANA}", headers=ADMIN)).status == 404
     prefix = services_of(app).settings.redis_prefix  # this test's own keys: Redis is shared
