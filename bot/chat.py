@@ -28,6 +28,7 @@ from bot.channels.base import OutboundMessage, Reply
 from bot.channels.dryrun import DryRunSender
 from bot.domain.flow_runner import RunState
 from bot.domain.inbound import InboundMessage, safe_text
+from bot.domain.inbox import Converse
 from bot.domain.quiet_hours import QuietHours, Window
 from bot.pipeline import sending
 from bot.pipeline.steps import run_due_steps
@@ -104,6 +105,8 @@ async def _text(services: Services, phone: str, text: str, out: Callable[[str], 
             notes.append(f"{key.replace('_', ' ')} {outcome.updates[key]}")
     if "properties" in outcome.updates:
         notes.append(f"properties {outcome.updates['properties']}")
+    if outcome.converse is not None:
+        notes.append(_INBOX[outcome.converse])
     if outcome.cancel_flows:
         notes.append("flows cancelled")
     for run in outcome.runs:
@@ -112,6 +115,13 @@ async def _text(services: Services, phone: str, text: str, out: Callable[[str], 
     if not outcome.replies:
         notes.append("no reply")
     out(f"     [{' · '.join(notes)}]")
+
+
+_INBOX = {  # what the text did in the dashboard's Inbox
+    Converse.OPENED: "inbox: a conversation opens (a person reads it)",
+    Converse.JOINED: "inbox: joins the open conversation",
+    Converse.CLOSED: "inbox: the conversation closes",
+}
 
 
 def _where(state: RunState | None) -> str:

@@ -63,14 +63,22 @@ def test_a_scripted_conversation_from_a_pipe(tmp_path: Path, database_url: str, 
     ) in lines
     assert "     [keyword EVENTS · properties {'interests': ['events']}]" in lines
     # Which opt-out rule read a sentence with a trigger word, for the marketer to see.
-    assert "     [other · read as none: 'cancel' about something else: order]" in lines
+    # Not a request to stop, nor anything the program knows: a person reads it in the Inbox.
+    assert (
+        "     [other · read as none: 'cancel' about something else: order · "
+        "inbox: a conversation opens (a person reads it)]"
+    ) in lines
     assert (
         "     [unclear_opt_out · read as unclear: 'too many' of what we send: asked · "
         "subscribed -> subscribed (opt_out_asked)]"
     ) in lines
     assert "bot> What's your first name?" in lines  # the welcome flow starts right after JOIN
-    assert "     [opt_out STOP · subscribed -> unsubscribed (opt_out) · flows cancelled]" in lines
-    assert "     [other · no reply]" in lines  # "hello" after STOP: silence
+    assert (
+        "     [opt_out STOP · subscribed -> unsubscribed (opt_out) · inbox: the conversation closes · "
+        "flows cancelled]"
+    ) in lines
+    # "hello" after STOP: silence, though a person may read it
+    assert "     [other · inbox: a conversation opens (a person reads it) · no reply]" in lines
     # The same database the server uses, with replies recorded and never sent.
     assert stored(database_url, "select status from subscribers") == [("unsubscribed",)]
     statuses = stored(database_url, "select status from messages where direction = 'outbound'")

@@ -8,7 +8,18 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.dashboard import auth, campaigns, flows, keywords, list_data, overview, segments, signup, users
+from bot.dashboard import (
+    auth,
+    campaigns,
+    flows,
+    inbox,
+    keywords,
+    list_data,
+    overview,
+    segments,
+    signup,
+    users,
+)
 from bot.dashboard import subscribers as subscriber_page
 from bot.dashboard.render import render
 from bot.program.loader import load_program
@@ -34,6 +45,7 @@ def setup(app: web.Application) -> None:
     segments.setup(app)
     signup.setup(app)
     users.setup(app)
+    inbox.setup(app)
 
 
 @auth.logged_in

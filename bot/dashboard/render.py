@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bot.dashboard import sessions
+from bot.dashboard import people, sessions
 from bot.dashboard.session_store import SessionUser
 from bot.domain.list_import import PRESETS
 from bot.domain.roles import Permission, may
@@ -15,6 +16,7 @@ from bot.services import SERVICES
 
 PAGES = (  # (path, title, who may open it) of the navigation, in order
     ("/dashboard", "Overview", Permission.READ),
+    ("/dashboard/inbox", "Inbox", Permission.READ),
     ("/dashboard/keywords", "Keywords", Permission.READ),
     ("/dashboard/flows", "Flows", Permission.READ),
     ("/dashboard/campaigns", "Campaigns", Permission.READ),
@@ -42,7 +44,12 @@ def render(request: web.Request, template: str, **context: Any) -> web.Response:
     secret = services.settings.dashboard_secret
     csrf = sessions.csrf_token(sessions.key_from(secret), session) if session and secret else ""
     user = request.get(USER)
+    info = services.program.current.info
     html = _ENV.get_template(template).render(
+        when=people.when(info.zone, datetime.now(UTC)),
+        language_name=lambda code: people.language_name(code, info.default_language),
+        media_name=people.media_name,
+        purposes=people.PURPOSES,
         pages=[(path, title) for path, title, needed in PAGES if user is not None and may(user.role, needed)],
         user=user,
         can={p.name.lower(): user is not None and may(user.role, p) for p in Permission},

@@ -6,6 +6,7 @@ for messages and timers"); flow actions go through `flow_effects` in both.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.domain.compliance import Intent
 from bot.domain.flow_effects import FlowEffects, Said
 from bot.domain.flow_runner import RunState
 from bot.domain.inbound import InboundMessage
+from bot.domain.inbox import converse
 from bot.domain.matcher import Match, match
 from bot.domain.model import KeywordKind, Program
 from bot.domain.outcome import Flows, Outcome, Policy
@@ -30,19 +32,23 @@ def decide(
     program: Program,
     policy: Policy,
     flows: Flows | None = None,
+    talking: bool = False,
 ) -> Outcome:
+    """`talking`: a conversation with a person is open (the inbox)."""
     found = match(message.body, program, subscriber.status, message.opt_out_type)
     model = SubscriptionModel(subscriber.status)
     flows = flows or Flows()
     is_answer = _answers_question(found, model, program, flows)
     updates: dict[str, Any] = {}
     said: list[Said] = []
+    for_a_person = False
     if not is_answer:
         voice = Voice(found, subscriber, program, updates)
-        said = [
-            (text, ())
-            for text in respond(Answering(found, model, subscriber, program, policy, updates, voice))
-        ]
+        answering = Answering(
+            found, model, subscriber, program, policy, updates, voice, message.received_at, talking
+        )
+        said = [(text, ()) for text in respond(answering)]
+        for_a_person = answering.for_a_person
     _stamp(model.changes, updates, message.received_at)
     if model.changes:
         updates["status"] = model.status
@@ -56,7 +62,9 @@ def decide(
     if start and start not in flows.active:
         effects.start(start)
     consent = (*model.changes, *_asked(found, model.status))
-    return _outcome(found, model.status, consent, [*said, *effects.said], effects)
+    opted_out = any(change.to_status is Status.UNSUBSCRIBED for change in model.changes)
+    outcome = _outcome(found, model.status, consent, [*said, *effects.said], effects)
+    return replace(outcome, converse=converse(for_a_person, opted_out, talking))
 
 
 def _asked(found: Match, status: Status) -> tuple[ConsentChange, ...]:

@@ -11,7 +11,8 @@ worker hands it to the carrier; nothing else decides whether a message may leave
                    only the confirmation of that opt-out
     transactional  subscribed                                at once (they asked for it)
     marketing      subscribed                                inside quiet hours' window, not within
-                                                             smart sending of another
+                                                             smart sending of another, not while a
+                                                             person talks with them (the inbox)
     person         anyone not unsubscribed                   at once (a person answering them)
 
 A flow's message is never sent once its run's exit event came (an order after the checkout).
@@ -92,6 +93,8 @@ class Since:
     # Another marketing message to them: handed to the carrier, or queued before this one (neither
     # failed nor held back), the latest's time. Smart sending measures from it.
     other_marketing: datetime | None = None
+    # They are in an open conversation with a person (the inbox): marketing waits until then.
+    talking_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,8 @@ def may_send(message: Outgoing, to: Recipient, since: Since, quiet: QuietHours, 
         and since.other_marketing > now - message.smart_sending
     ):
         return Cancel(Reason.SMART_SENDING)
+    if since.talking_until is not None and since.talking_until > now:
+        return Hold(since.talking_until)  # a person is talking with them: no campaign in between
     if not quiet.allows(now, to.phone, to.country):
         return Hold(quiet.next_allowed(now, to.phone, to.country))
     return Send()

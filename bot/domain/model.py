@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.campaigns import Campaign
 from bot.domain.compliance import DEFAULT_TABLE, ComplianceWord
 from bot.domain.flows import Flow
+from bot.domain.inbox import Inbox
 from bot.domain.properties import PropertySpec
 from bot.domain.segments import Segment
 from bot.domain.templates import LocalizedMessage
@@ -140,6 +141,7 @@ class Program:
     typos: TypoIndex | None = None  # over the words that accept typos
     # A program's own opt-out phrases per language, folded (program.compliance.<lang>.opt_out_phrases)
     opt_out_phrases: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    inbox: Inbox = field(default_factory=Inbox)  # the conversations inbox's settings
     fingerprint: str = ""  # hash of the files it came from
 
     @cached_property  # read for every message with a stop verb beside other words

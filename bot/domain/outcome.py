@@ -10,6 +10,7 @@ from typing import Any
 from bot.domain.attribution import Windows
 from bot.domain.compliance import Intent
 from bot.domain.flow_runner import RunState
+from bot.domain.inbox import Converse
 from bot.domain.subscription import ConsentChange, Status
 
 
@@ -62,3 +63,4 @@ class Outcome:
     media: Mapping[int, tuple[str, ...]] = field(default_factory=dict)  # reply index -> media URLs
     runs: tuple[RunChange, ...] = ()
     failed: tuple[str, ...] = ()  # a flow's messages that could not be written: why, each
+    converse: Converse | None = None  # what the text does to their conversation with a person

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.domain import replies
 from bot.domain.compliance import Intent
@@ -30,7 +32,10 @@ class Answering:
     policy: Policy
     updates: dict[str, Any]  # subscriber fields the answer changes
     voice: Voice
+    now: datetime
+    talking: bool = False  # a conversation with a person is open
     status: Status = Status.NEW  # the machine's, kept current by `fire` below
+    for_a_person: bool = False  # set when nothing here consumed the text: a person should read it
 
     def __post_init__(self) -> None:
         self.status = self.model.status
@@ -152,7 +157,16 @@ def _confirmation(keyword: Keyword | None, properties: Mapping[str, Any], voice:
 
 
 def _unrecognised(a: Answering) -> list[str]:
+    """A text the program does not know: for a person to read (the inbox). Inside an open
+    conversation nothing automatic answers; one that opens gets the inbox's auto-reply, if the
+    program has one, else the usual answer."""
     program, voice = a.program, a.voice
+    a.for_a_person = True
+    if a.talking:
+        return []
+    automatic = program.inbox.automatic(a.now, ZoneInfo(program.info.timezone))
+    if automatic is not None and a.status in (Status.SUBSCRIBED, Status.NEW):
+        return [voice.message(automatic, voice.subscriber.properties, "inbox")]
     if a.status is Status.SUBSCRIBED:
         if not program.reply_to_unknown:
             return []

@@ -45,6 +45,7 @@ def apply_batch(
     results: dict[str, Applied] = {sid: Applied(sid, r, duplicate=True) for sid, r in replays.items()}
     changes = Changes(now)
     changes.load_runs(conn, [row["id"] for row in people.values()])
+    changes.load_conversations(conn, [row["id"] for row in people.values()])
     for message in fresh:
         sid = message.message_sid
         if sid in results:  # the same MessageSid twice in one batch
@@ -60,7 +61,8 @@ def _apply(
 ) -> Applied:
     sid, subscriber_id = message.message_sid, person["id"]
     book = changes.book(subscriber_id)
-    outcome = decide(message, rows.subscriber_state(person), program, policy, book.flows())
+    state = rows.subscriber_state(person)
+    outcome = decide(message, state, program, policy, book.flows(), changes.talks.talking(subscriber_id))
     changes.messages.append(rows.inbound_message(subscriber_id, message, outcome.intent.value, changes.now))
     changes.texted(person)
     origin = f"keyword:{outcome.keyword}" if outcome.keyword else "reply:reply"

@@ -19,6 +19,7 @@ from bot.domain.outcome import Outcome
 from bot.domain.subscription import Status
 from bot.pipeline.links import track
 from bot.pipeline.runs import RunBook, load_books, write_books
+from bot.pipeline.talks import Talks
 from bot.store import rows
 from bot.store.bulk import executemany
 from bot.store.statements import (
@@ -61,9 +62,13 @@ class Changes:
     links: list[rows.Row] = field(default_factory=list)  # tracked links in the messages
     subscribers: dict[int, rows.Row] = field(default_factory=dict)  # changed subscribers by id
     started: int = 0  # runs started, once written
+    talks: Talks = field(default_factory=Talks)  # their open conversations with a person
 
     def load_runs(self, conn: Connection, subscriber_ids: list[int]) -> None:
         self.books.update(load_books(conn, subscriber_ids))
+
+    def load_conversations(self, conn: Connection, subscriber_ids: list[int]) -> None:
+        self.talks.load(conn, subscriber_ids)
 
     def book(self, subscriber_id: int) -> RunBook:
         return self.books.setdefault(subscriber_id, RunBook())
@@ -82,6 +87,8 @@ class Changes:
                 subscriber.get("keywords_texted"), outcome.keyword, cause.at
             )
             self.subscribers[sid] = subscriber
+        if outcome.converse is not None:
+            self.talks.apply(sid, outcome.converse, cause.at)
         book = self.book(sid)
         if outcome.cancel_flows:  # in order: an opt-out ends what ran and what this batch started
             book.cancel()
@@ -123,6 +130,7 @@ class Changes:
         executemany(conn, INSERT_CONSENT, self.consent)
         executemany(conn, INSERT_KEYWORD_EVENTS, self.keywords)
         executemany(conn, INSERT_LINKS, self.links)
+        self.talks.write(conn)
         self.started = write_books(conn, self.books, self.now)
         executemany(conn, UPDATE_SUBSCRIBER, [self._update(row) for row in self.subscribers.values()])
 

@@ -32,6 +32,7 @@ from bot.store.schema import (
     campaign_recipients,
     clicks,
     consent_events,
+    conversations,
     flow_runs,
     keyword_events,
     links,
@@ -213,4 +214,5 @@ TREATMENTS: dict[str, Callable[[Connection, _Whose], int]] = {
     "campaign_recipients": _recipients,
     "store_events": _changed(store_events, lambda whose: {"phone": whose.tombstone, "properties": {}}),
     "conversions": lambda conn, whose: 0,  # amounts and names of campaigns: nothing of theirs
+    "conversations": _removed(conversations),  # their thread is their messages, blanked above
 }

@@ -17,9 +17,10 @@ from sqlalchemy.engine import Connection
 
 from bot.domain.flows import Flow
 from bot.domain.gate import Outgoing, Purpose, Recipient, Since
+from bot.domain.inbox import waits_for_conversation
 from bot.domain.subscription import Status
 from bot.pipeline.automations import exited
-from bot.store.schema import campaigns, messages
+from bot.store.schema import campaigns, conversations, messages
 
 UNREACHED = ("failed", "undelivered", "cancelled")  # never reached them: smart sending forgets these
 
@@ -100,6 +101,29 @@ def smart_sending_of(conn: Connection, campaign_ids: Iterable[int]) -> dict[int,
     return windows
 
 
+_TALKING = select(conversations.c.subscriber_id, conversations.c.last_message_at).where(
+    conversations.c.subscriber_id.in_(bindparam("ids", expanding=True)),
+    conversations.c.status == literal_column("'open'"),
+    conversations.c.last_message_at > bindparam("since"),
+)
+
+
+def talking_of(
+    conn: Connection, subscriber_ids: Iterable[int], waits: timedelta, now: datetime
+) -> dict[int, datetime]:
+    """Of these subscribers, those in an open conversation with a person: until when marketing to
+    them waits."""
+    ids = sorted(set(subscriber_ids))
+    if not ids or waits <= timedelta(0):
+        return {}
+    found = {}
+    for subscriber_id, last in conn.execute(_TALKING, {"ids": ids, "since": now - waits}):
+        until = waits_for_conversation(last, waits, now)
+        if until is not None:
+            found[subscriber_id] = until
+    return found
+
+
 @dataclass(frozen=True)
 class Queued:
     """A stored message as the hand-over reads it."""
@@ -116,7 +140,12 @@ class HandOver:
     """The facts for one batch of stored messages about to be handed over."""
 
     def __init__(
-        self, conn: Connection, batch: Sequence[Queued], flows: Mapping[str, Flow], now: datetime
+        self,
+        conn: Connection,
+        batch: Sequence[Queued],
+        flows: Mapping[str, Flow],
+        now: datetime,
+        waits: timedelta = timedelta(0),  # how long marketing waits for a conversation (the inbox)
     ) -> None:
         self.smart = smart_sending_of(conn, (m.campaign_id for m in batch if m.campaign_id is not None))
         watched = [m.subscriber_id for m in batch if m.campaign_id in self.smart]
@@ -124,6 +153,8 @@ class HandOver:
         window = max(self.smart.values(), default=timedelta(0))
         self.marketing = marketing_of(conn, watched, window, now)
         self.exited = exited(conn, [m.run for m in batch if m.run is not None], flows)
+        marketing = [m.subscriber_id for m in batch if m.purpose in (None, Purpose.MARKETING.value)]
+        self.talking = talking_of(conn, marketing, waits, now)
 
     def outgoing(self, message: Queued) -> Outgoing:
         purpose = Purpose(message.purpose) if message.purpose else Purpose.MARKETING
@@ -135,7 +166,11 @@ class HandOver:
         if message.campaign_id in self.smart:
             other = self.marketing.latest_before(message.subscriber_id, message.id)
         run_id = message.run["id"] if message.run is not None else None
-        return Since(exited=run_id in self.exited, other_marketing=other)
+        return Since(
+            exited=run_id in self.exited,
+            other_marketing=other,
+            talking_until=self.talking.get(message.subscriber_id),
+        )
 
     def handing(self, message: Queued, now: datetime) -> None:
         """It goes now: a campaign message later in the batch counts it for smart sending."""

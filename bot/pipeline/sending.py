@@ -89,6 +89,7 @@ def claim(
     now: datetime,
     lease: timedelta,
     flows: Mapping[str, Flow] | None = None,
+    waits: timedelta = timedelta(0),
 ) -> Claims:
     """Move each message the gate lets go now to `dispatching`; say when to look at the others.
     A message `dispatching` for longer than `lease` without a sign of life is taken over."""
@@ -105,7 +106,7 @@ def claim(
         key=lambda row: (row.campaign_id is not None, row.id),
     )
     claims.dropped += [row.id for row in rows if row.status not in (PENDING, DISPATCHING)]
-    facts = HandOver(conn, [_queued(row) for row in live], flows or {}, now)
+    facts = HandOver(conn, [_queued(row) for row in live], flows or {}, now, waits)
     cancelled: list[dict[str, Any]] = []
     held: list[dict[str, Any]] = []
     for row in live:

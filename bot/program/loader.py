@@ -22,6 +22,7 @@ from bot.program import yamlfile
 from bot.program.campaigns import compile_campaigns
 from bot.program.context import SAMPLE_LINK_BASE, Compiling
 from bot.program.flows import compile_flow, link_flows
+from bot.program.inbox import compile_inbox
 from bot.program.keywords import (
     KeywordBook,
     compile_keyword,
@@ -187,6 +188,7 @@ def _compile(
         campaigns=campaigns,
         typos=typos,
         opt_out_phrases=phrases,
+        inbox=compile_inbox(c, [(d, data.inbox) for d, data in parsed]),
         fingerprint=fingerprint,
     )
 

@@ -93,8 +93,27 @@ class CampaignSection(_Strict):
     max_segments: int = Field(3, ge=1, le=10)  # a longer message is an error
 
 
+class OfficeHoursSection(_Strict):
+    days: list[str] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    opens: str = "09:00"  # the program's time zone
+    closes: str = "17:00"
+
+
+class AutoReplySection(_Strict):
+    open: Text  # in office hours (or always, with none)
+    closed: Text | None = None  # outside them
+
+
+class InboxSection(_Strict):
+    marketing_waits: str = "2h"  # after an open conversation's last message; "0m": never waits
+    auto_reply: Text | AutoReplySection | None = None  # once per conversation, to a text nobody understood
+    office_hours: OfficeHoursSection | None = None
+    saved_replies: dict[str, Text] = Field(default_factory=dict)  # canned answers, with template tags
+
+
 class KeywordFile(_Strict):
     program: ProgramSection | None = None
+    inbox: InboxSection | None = None
     contact_cards: dict[str, ContactCardSection] = Field(default_factory=dict)
     flows: dict[str, Any] = Field(default_factory=dict)  # checked step by step by program/flows.py
     properties: dict[str, PropertyType | PropertySection] = Field(default_factory=dict)

@@ -226,6 +226,7 @@ messages = Table(
     # marketing, person. And why it was held back for good or failed before the carrier, if it was.
     Column("purpose", String(16)),
     Column("reason", String(200)),
+    Column("sent_by", String(60)),  # a person's reply from the inbox: the user who wrote it
     Index(None, "subscriber_id", "id"),
     Index(None, "reply_to"),
     Index(  # reports and segments: a campaign's messages
@@ -385,6 +386,31 @@ audit_log = Table(
     Column("detail", String(200)),
     Column("user_name", String(60)),  # who: a user's name, "admin" for the shared password, None for the API
     Index(None, "at"),
+)
+
+# Conversations with a person (the inbox): a subscriber's texts the program did not consume. One
+# open conversation per subscriber at most (a partial unique index); its thread is their messages.
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subscriber_id", Id, ForeignKey("subscribers.id"), nullable=False),
+    Column("status", String(8), nullable=False),  # open, closed
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("last_message_at", UTCDateTime, nullable=False),  # either way: the inbox's order
+    Column("unread", Integer, nullable=False, server_default="0"),  # their texts since the team looked
+    Column("assigned_to", String(60)),  # a user's name
+    Column("closed_at", UTCDateTime),
+    Column("closed_by", String(60)),  # a user's name, or "opted out"
+    Index(
+        "uq_conversations_open",
+        "subscriber_id",
+        unique=True,
+        sqlite_where=text("status = 'open'"),
+        postgresql_where=text("status = 'open'"),
+    ),
+    Index(None, "status", "last_message_at"),
+    Index(None, "subscriber_id", "id"),
 )
 
 # The dashboard's users: a name, a role (bot/domain/roles.py) and a scrypt hash of the password.

@@ -359,7 +359,13 @@ class Worker:
             await self.rate.refund(self.number, grant.granted)
             return [], None
         claims = await self._transactions.run(
-            sending.claim, ids, self.settings.quiet_hours, now, self.takeover, self.program().flows
+            sending.claim,
+            ids,
+            self.settings.quiet_hours,
+            now,
+            self.takeover,
+            self.program().flows,
+            self.program().inbox.marketing_waits,
         )
         await self.rate.refund(self.number, grant.granted - len(claims.ready))
         await self.outbox.add(claims.later)
