@@ -114,6 +114,25 @@ def remove(config: Path | None, name: str, yes: bool) -> None:
     click.echo(f"removed {kept}; sessions ended: {_end_sessions(settings, kept)}")
 
 
+@users_group.command(name="second-factor-off")
+@config_option
+@click.argument("name")
+def second_factor_off(config: Path | None, name: str) -> None:
+    """Turn off NAME's second factor (a lost phone): they log in with their password alone, and may
+    set it up again on their account page."""
+    kept = _name(name)
+    settings = _settings(config)
+    _changed(write_database(settings, _second_factor_off, kept, _who()), kept)
+    click.echo(f"second factor of {kept} off; sessions ended: {_end_sessions(settings, kept)}")
+
+
+def _second_factor_off(conn: Connection, name: str, who: str) -> bool:
+    done = users.set_second_factor(conn, name, None, [])
+    if done:
+        record(conn, datetime.now(UTC), "cli", "user_second_factor_off", f"{name} by {who}")
+    return done
+
+
 def _add(conn: Connection, made: team.NewUser, who: str) -> None:
     now = datetime.now(UTC)
     team.add(conn, made, now)

@@ -11,6 +11,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -54,7 +55,7 @@ def _guarded(handler: Handler, needed: Permission) -> Handler:
         services = request.app[SERVICES]
         signing = key(services)
         if signing is None:
-            return _off()
+            return off()
         session = sessions.read(signing, request.cookies.get(COOKIE), time.time())
         user = None if session is None else await session_store.alive(services, session.sid)
         if session is None or user is None:
@@ -64,7 +65,7 @@ def _guarded(handler: Handler, needed: Permission) -> Handler:
         if request.method == "POST":
             # An upload's token is in its URL: its body (a list of numbers) is read by its page.
             multipart = request.content_type == "multipart/form-data"
-            token = request.query.get("csrf", "") if multipart else _field((await request.post()).get("csrf"))
+            token = request.query.get("csrf", "") if multipart else field((await request.post()).get("csrf"))
             if not sessions.csrf_ok(signing, session, token):
                 raise web.HTTPForbidden(text="the form's CSRF token is missing or wrong: reload the page\n")
         request[SESSION] = session
@@ -90,9 +91,9 @@ async def audit(request: web.Request, action: str, detail: str | None = None) ->
 
 async def login_page(request: web.Request) -> web.StreamResponse:
     if key(request.app[SERVICES]) is None:
-        return _off()
+        return off()
     token = secrets.token_urlsafe(18)
-    response = render(request, "login.html", login_token=token, next=_next(request), error=None)
+    response = render(request, "login.html", login_token=token, next=next_page(request), error=None)
     response.set_cookie(
         LOGIN_COOKIE, token, httponly=True, samesite="Strict", max_age=3600, path="/dashboard"
     )
@@ -103,33 +104,43 @@ async def login(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     signing = key(services)
     if signing is None:
-        return _off()
+        return off()
     form = await request.post()
-    given, cookie = _field(form.get("login_token")), request.cookies.get(LOGIN_COOKIE, "")
+    given, cookie = field(form.get("login_token")), request.cookies.get(LOGIN_COOKIE, "")
     if not given or not cookie or not hmac.compare_digest(given.encode(), cookie.encode()):
         raise web.HTTPForbidden(text="the login form's token is missing or wrong: reload the page\n")
     address = client_address(request)
-    if await _failures(services, address) >= MAX_FAILURES:
+    if await failures(services, address) >= MAX_FAILURES:
         raise web.HTTPTooManyRequests(text="too many failed logins from here: try again in 15 minutes\n")
-    name = _field(form.get("name")).strip().lower()[:60]
-    user = await _check(services, name, _field(form.get("password")))
+    name = field(form.get("name")).strip().lower()[:60]
+    user = await _check(services, name, field(form.get("password")))
     if user is None:
-        await _failed(services, address)
+        await failed(services, address)
         await write(services, record, datetime.now(UTC), address, "login_failed", None, name or None)
         response = render(
             request,
             "login.html",
             login_token=cookie,
-            next=_next(request),
+            next=next_page(request),
             name=name,
             error="Wrong name or password.",
         )
         response.set_status(401)
         return response
-    await write(services, record, datetime.now(UTC), address, "login", None, user.name)
+    if user.second_factor:
+        return await ask_code(request, user.name)
+    raise await opened(request, SessionUser(user.name, user.role))
+
+
+async def opened(request: web.Request, user: SessionUser, detail: str | None = None) -> web.HTTPFound:
+    """The session opened for `user` (its login in the audit log): the way to the page asked for."""
+    services = request.app[SERVICES]
+    signing = key(services)
+    assert signing is not None
+    await write(services, record, datetime.now(UTC), client_address(request), "login", detail, user.name)
     session, value = sessions.issue(signing, time.time())
     await session_store.open_session(services, session.sid, user)
-    response = web.HTTPFound(_next(request))
+    response = web.HTTPFound(next_page(request))
     secure = (services.settings.public_url or "").startswith("https://")
     response.set_cookie(
         COOKIE,
@@ -141,15 +152,46 @@ async def login(request: web.Request) -> web.StreamResponse:
         path="/dashboard",
     )
     response.del_cookie(LOGIN_COOKIE, path="/dashboard")
-    raise response
+    return response
 
 
-async def _check(services: Services, name: str, password: str) -> SessionUser | None:
+PENDING = 5 * 60  # seconds to type the code once the password was right
+
+
+def pending_key(services: Services, token: str) -> str:
+    return f"{services.settings.redis_prefix}dashboard:second:{token}"
+
+
+async def ask_code(request: web.Request, name: str) -> web.Response:
+    """The password was right and a second factor is set: the code's page, and a short-lived
+    token saying whose (the session opens only once the code is right)."""
+    services = request.app[SERVICES]
+    assert services.redis is not None
+    token = secrets.token_urlsafe(24)
+    await services.redis.set(pending_key(services, token), name, ex=PENDING)
+    return render(
+        request,
+        "login_code.html",
+        pending=token,
+        login_token=request.cookies.get(LOGIN_COOKIE, ""),
+        next=next_page(request),
+        error=None,
+    )
+
+
+@dataclass(frozen=True)
+class _Checked:
+    name: str
+    role: Role
+    second_factor: bool  # a code is asked next
+
+
+async def _check(services: Services, name: str, password: str) -> _Checked | None:
     """Who logs in: a user by name, or (no name) the shared password as an admin."""
     if not name:
         secret = services.settings.dashboard_secret or ""
         if secret and hmac.compare_digest(password.encode(), secret.encode()):
-            return SessionUser(SHARED, Role.ADMIN)
+            return _Checked(SHARED, Role.ADMIN, False)
         return None
     found = await read(services, users.find, name)
     if found is None:
@@ -157,7 +199,7 @@ async def _check(services: Services, name: str, password: str) -> SessionUser | 
         return None
     if not await asyncio.to_thread(passwords.verify, found.password_hash, password):
         return None
-    return SessionUser(found.name, found.role)
+    return _Checked(found.name, found.role, found.totp_secret is not None)
 
 
 @logged_in
@@ -183,20 +225,20 @@ def _logged_out() -> web.StreamResponse:
     raise response
 
 
-async def _failures(services: Services, address: str) -> int:
+async def failures(services: Services, address: str) -> int:
     assert services.redis is not None
     found = await services.redis.get(f"{services.settings.redis_prefix}dashboard:failed:{address}")
     return int(found or 0)
 
 
-async def _failed(services: Services, address: str) -> None:
+async def failed(services: Services, address: str) -> None:
     assert services.redis is not None
     name = f"{services.settings.redis_prefix}dashboard:failed:{address}"
     if await services.redis.incr(name) == 1:
         await services.redis.expire(name, WINDOW)
 
 
-def _next(request: web.Request) -> str:
+def next_page(request: web.Request) -> str:
     """Where to go once logged in: a dashboard page, never another site."""
     wanted = request.query.get("next", "")
     return (
@@ -206,11 +248,11 @@ def _next(request: web.Request) -> str:
     )
 
 
-def _field(value: object) -> str:
+def field(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _off() -> web.Response:
+def off() -> web.Response:
     return web.Response(
         status=401, text="the dashboard is off: set SMSBOT_DASHBOARD_PASSWORD (or SMSBOT_ADMIN_TOKEN)\n"
     )

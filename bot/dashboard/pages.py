@@ -9,6 +9,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.dashboard import (
+    account,
     auth,
     campaigns,
     flows,
@@ -16,6 +17,7 @@ from bot.dashboard import (
     keywords,
     list_data,
     overview,
+    second_step,
     segments,
     signup,
     users,
@@ -46,6 +48,8 @@ def setup(app: web.Application) -> None:
     signup.setup(app)
     users.setup(app)
     inbox.setup(app)
+    second_step.setup(app)
+    account.setup(app)
 
 
 @auth.logged_in

@@ -67,6 +67,9 @@ async def change(request: web.Request) -> web.StreamResponse:
             hashed = await asyncio.to_thread(team.new_password, name, _text(form.get("password")))
             found = await write(services, users.set_password, name, hashed, datetime.now(UTC))
             detail = name
+        elif what == "second-factor-off":  # a lost phone: they log in with the password alone
+            found = await write(services, users.set_second_factor, name, None, [])
+            detail = name
         elif what == "remove":
             if form.get("confirm") != "yes":
                 return await _page(request, problem="tick the box to confirm the removal")
@@ -80,7 +83,7 @@ async def change(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text=f"no user {request.match_info['name'][:60]}\n")
     assert services.redis is not None
     ended = await close_user(services.redis, services.settings.redis_prefix, name)
-    await auth.audit(request, f"user_{what}", detail)
+    await auth.audit(request, f"user_{what.replace('-', '_')}", detail)
     return await _page(request, done=f"{detail}: done; {ended} of their sessions ended.")
 
 

@@ -423,6 +423,8 @@ users = Table(
     Column("password_hash", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("password_changed_at", UTCDateTime, nullable=False),
+    Column("totp_secret", String(64)),  # the second factor, once set up (base32)
+    Column("recovery_codes", JSON),  # SHA-256 hashes of the unused recovery codes
 )
 
 # Numbers erased on request (GDPR Art. 17, CCPA): a keyed hash of the number, never the number, so

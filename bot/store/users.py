@@ -24,6 +24,8 @@ class User:
     password_hash: str
     created_at: datetime
     password_changed_at: datetime
+    totp_secret: str | None = None  # None: no second factor
+    recovery_codes: tuple[str, ...] = ()  # hashes
 
 
 def add(conn: Connection, name: str, role: Role, password_hash: str, now: datetime) -> None:
@@ -72,5 +74,22 @@ def count(conn: Connection, role: Role) -> int:
 
 def _user(row: RowMapping) -> User:
     return User(
-        row["name"], Role(row["role"]), row["password_hash"], row["created_at"], row["password_changed_at"]
+        row["name"],
+        Role(row["role"]),
+        row["password_hash"],
+        row["created_at"],
+        row["password_changed_at"],
+        row["totp_secret"],
+        tuple(row["recovery_codes"] or ()),
     )
+
+
+def set_second_factor(conn: Connection, name: str, secret: str | None, recovery: list[str]) -> bool:
+    """The user's TOTP secret and recovery codes' hashes (None: the second factor off)."""
+    changed = update(users).where(users.c.name == name)
+    values = {"totp_secret": secret, "recovery_codes": recovery if secret else None}
+    return conn.execute(changed.values(**values)).rowcount == 1
+
+
+def set_recovery(conn: Connection, name: str, recovery: list[str]) -> None:
+    conn.execute(update(users).where(users.c.name == name).values(recovery_codes=recovery))

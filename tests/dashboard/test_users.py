@@ -79,7 +79,7 @@ async def test_a_user_logs_in_by_name_and_the_audit_log_names_who_did_what(team:
     assert (
         await team.post(f"{CAMPAIGN}/send", data={"csrf": await csrf(team)}, allow_redirects=False)
     ).status == 302
-    assert 'class="who">mark · marketer<' in await (await team.get(CAMPAIGN)).text()
+    assert 'class="who" href="/dashboard/account">mark · marketer<' in await (await team.get(CAMPAIGN)).text()
     found = await audit(team)
     assert found[0][:2] == ("user_add", None)  # on the command line: no dashboard user
     assert found[0][2] is not None and found[0][2].startswith("vera as viewer by cli:")
