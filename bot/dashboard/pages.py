@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.dashboard import (
     account,
+    audit,
     auth,
     campaigns,
     flows,
@@ -50,6 +51,7 @@ def setup(app: web.Application) -> None:
     inbox.setup(app)
     second_step.setup(app)
     account.setup(app)
+    audit.setup(app)
 
 
 @auth.logged_in

@@ -24,6 +24,7 @@ PAGES = (  # (path, title, who may open it) of the navigation, in order
     ("/dashboard/subscribers", "Subscribers", Permission.READ),
     ("/dashboard/program", "Program", Permission.READ),
     ("/dashboard/users", "Users", Permission.ADMINISTER),
+    ("/dashboard/audit", "Audit log", Permission.ADMINISTER),
 )
 SESSION = web.RequestKey("dashboard_session", sessions.Session)  # set once the login is checked
 USER = web.RequestKey("dashboard_user", SessionUser)  # who the session is
@@ -49,6 +50,7 @@ def render(request: web.Request, template: str, **context: Any) -> web.Response:
         when=people.when(info.zone, datetime.now(UTC)),
         language_name=lambda code: people.language_name(code, info.default_language),
         media_name=people.media_name,
+        property_text=people.property_text,
         purposes=people.PURPOSES,
         pages=[(path, title) for path, title, needed in PAGES if user is not None and may(user.role, needed)],
         user=user,

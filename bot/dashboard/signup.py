@@ -55,17 +55,22 @@ async def submit(request: web.Request) -> web.StreamResponse:
     token, cookie = data.get("token"), request.cookies.get(COOKIE, "")
     if not isinstance(token, str) or not cookie or not hmac.compare_digest(token.encode(), cookie.encode()):
         raise web.HTTPForbidden(text="the form's token is missing or wrong: reload the page\n")
+    typed = str(data.get("phone") or "")[:40]  # shown again with an error: nobody types it twice
     if data.get("consent") != "yes":
-        return _render(request, form, token, error="Tick the box to agree to receive texts.", status=400)
+        error = "Tick the box to agree to receive texts."
+        return _render(request, form, token, error=error, status=400, typed=typed)
     try:
-        phone = store_phone(data.get("phone"), services.settings.store_country)
+        phone = store_phone(typed, services.settings.store_country)
     except EventProblem:
-        return _render(request, form, token, error="That does not look like a mobile number.", status=400)
+        error = "That does not look like a mobile number."
+        return _render(request, form, token, error=error, status=400, typed=typed)
     address = client_address(request)
     if not await _allowed(services, f"address:{address}", PER_ADDRESS, ADDRESS_WINDOW) or not await _allowed(
         services, f"number:{phone}", PER_NUMBER, NUMBER_WINDOW
     ):
-        return _render(request, form, token, error="Too many sign-ups: try again later.", status=429)
+        return _render(
+            request, form, token, error="Too many sign-ups: try again later.", status=429, typed=typed
+        )
     program = services.program.current
     await write(services, sign_up, phone, form, address, program, datetime.now(UTC))
     # The same answer whoever the number belongs to: the page tells nobody who is subscribed.
@@ -73,7 +78,12 @@ async def submit(request: web.Request) -> web.StreamResponse:
 
 
 def _render(
-    request: web.Request, form: str, token: str, error: str | None = None, status: int = 200
+    request: web.Request,
+    form: str,
+    token: str,
+    error: str | None = None,
+    status: int = 200,
+    typed: str = "",
 ) -> web.Response:
     services = request.app[SERVICES]
     info = services.program.current.info
@@ -83,6 +93,7 @@ def _render(
         form=form,
         token=token,
         error=error,
+        typed=typed,
         program=info.name,
         brand=info.brand,
         frequency=info.frequency,

@@ -31,6 +31,9 @@ FAILED = "('failed', 'undelivered')"
 HELD_BACK = "CASE WHEN new.reason LIKE 'template:%' THEN 'template' ELSE coalesce(new.reason, '') END"
 EPOCH = date(1970, 1, 1)
 AT_STEP = "new.flow || ':' || CAST(new.step AS TEXT)"  # a flow's step (its index)
+# Where a run rests: at its question (waiting for the answer), or at the wait before its next step
+# (a run resting at a wait is kept at the step after it, not waiting, due when the wait ends).
+RESTING_AT = "new.flow || ':' || CAST(CASE WHEN new.waiting THEN new.step ELSE new.step - 1 END AS TEXT)"
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,10 @@ class Rule:
     amount: str = "0"
     fill: str | None = None  # the condition on a stored row when filling, if not `when`
     revision: int = 11  # the migration that brought the columns it reads
+    replaced: int | None = None  # the migration from which another rule counts this instead
+
+    def counts_at(self, revision: int) -> bool:
+        return self.revision <= revision and (self.replaced is None or revision < self.replaced)
 
 
 JOINED = "new.to_status = 'subscribed' AND new.from_status <> 'subscribed'"
@@ -153,11 +160,20 @@ RULES = (
     Rule("flow_runs", "insert", "flow_started", "new.flow", "new.started_at", "true"),
     Rule(  # filled: where runs rest or stopped (the history of their moves is not in the tables)
         "flow_runs", "insert", "flow_reached", AT_STEP, "new.started_at", "new.status = 'active'",
-        fill="new.status <> 'ended'",
+        fill="new.status <> 'ended'", replaced=18,
     ),
     Rule(
         "flow_runs", "update", "flow_reached", AT_STEP, "new.updated_at",
-        "new.status = 'active' AND (new.step <> old.step OR old.status <> 'active')",
+        "new.status = 'active' AND (new.step <> old.step OR old.status <> 'active')", replaced=18,
+    ),
+    Rule(  # from 0018: a run resting at a wait counted at the wait, not at the step after it
+        "flow_runs", "insert", "flow_reached", RESTING_AT, "new.started_at", "new.status = 'active'",
+        fill="new.status <> 'ended'", revision=18,
+    ),
+    Rule(
+        "flow_runs", "update", "flow_reached", RESTING_AT, "new.updated_at",
+        "new.status = 'active' AND (new.step <> old.step OR new.waiting <> old.waiting "
+        "OR old.status <> 'active')", revision=18,
     ),
     Rule("flow_runs", "insert", "flow_completed", "new.flow", "new.started_at", "new.status = 'ended'"),
     Rule(
@@ -200,13 +216,13 @@ LATEST = max(rule.revision for rule in RULES)
 def _groups(revision: int = LATEST) -> dict[tuple[str, str], list[Rule]]:
     groups: dict[tuple[str, str], list[Rule]] = {}
     for rule in RULES:
-        if rule.revision > revision:
+        if not rule.counts_at(revision):
             continue
         groups.setdefault((rule.table, rule.on), []).append(rule)
     return groups
 
 
-WATCHED = {"messages": "UPDATE OF status, handed_at", "flow_runs": "UPDATE OF status, step"}
+WATCHED = {"messages": "UPDATE OF status, handed_at", "flow_runs": "UPDATE OF status, step, waiting"}
 
 
 def _watched(table: str, on: str) -> str:
@@ -257,7 +273,7 @@ def fill(conn: Connection, revision: int = LATEST, since: int = 0) -> None:
     as deltas, then folded."""
     dialect = conn.dialect.name
     for rule in RULES:
-        if rule.on != "insert" or not since < rule.revision <= revision:
+        if rule.on != "insert" or not since < rule.revision <= revision or not rule.counts_at(revision):
             continue
         when = rule.fill or rule.when
         hour = hour_of(dialect, rule.at)

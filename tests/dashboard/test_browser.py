@@ -157,7 +157,17 @@ async def send_a_campaign(page: Page, app: Any) -> None:
     await page.click("text=ofertas_de_invierno")
     assert await page.inner_text("#recipients") == "1"
     await shot(page, "campaign-preview")
-    await page.click("#send")
+    asked: list[str] = []
+
+    async def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        await (dialog.dismiss() if len(asked) == 1 else dialog.accept())
+
+    page.on("dialog", answer)
+    await page.click("#send")  # asked, and dismissed: nothing is sent
+    assert asked == ["Send ofertas_de_invierno to 1 person now? It cannot be unsent."]
+    assert await page.inner_text("#recipients") == "1"
+    await page.click("#send")  # asked again, and accepted
     await page.wait_for_selector("#status")
     assert await page.inner_text("#status") == "sending" and await page.inner_text("#audience") == "1"
     await shot(page, "campaign-sending")

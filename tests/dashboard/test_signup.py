@@ -64,9 +64,11 @@ async def test_signing_up_sends_the_confirmation_and_y_subscribes_with_the_forms
 
 async def test_without_the_box_ticked_or_a_number_nothing_is_stored(app: Any) -> None:
     unticked = await submit(app, consent=False)
-    assert unticked.status == 400 and "Tick the box" in await unticked.text()
-    bad = await submit(app, phone="call me")
-    assert bad.status == 400
+    page = await unticked.text()
+    assert unticked.status == 400 and "Tick the box" in page
+    assert 'value="(415) 555-0123"' in page  # what they typed is kept: only the tick is missing
+    bad = await submit(app, phone='call me "now"')
+    assert bad.status == 400 and 'value="call me &#34;now&#34;"' in await bad.text()  # escaped
     assert await stored(app) == ([], [], [])
 
 

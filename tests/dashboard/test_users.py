@@ -200,3 +200,16 @@ async def test_the_users_page_refuses_a_forged_form_and_escapes_what_it_was_give
     assert weak.status == 400 and "at least 12 characters" in await weak.text()
     listed = await (await team.get("/dashboard/users")).text()
     assert 'data-user="eve"' not in listed and 'data-user="vera"' in listed
+
+
+async def test_the_audit_log_page_names_who_did_what_and_only_admins_read_it(team: Any) -> None:
+    assert (await log_in(team, SECRET, name="mark")).status == 302
+    assert (
+        await team.post(f"{CAMPAIGN}/send", data={"csrf": await csrf(team)}, allow_redirects=False)
+    ).status == 302
+    assert (await team.get("/dashboard/audit")).status == 403  # a marketer
+    assert (await log_in(team, SECRET, name="ada")).status == 302
+    page = await (await team.get("/dashboard/audit?user=mark")).text()
+    rows = re.findall(r'<tr data-action="([a-z_]+)">.*?</tr>', page)
+    assert rows == ["campaign_send", "login"]  # the latest first, mark's alone
+    assert "ofertas_de_invierno" in page and "campaign send" in page
