@@ -8,7 +8,7 @@ date (the counting triggers place it in its day, as in service). Then a Black Fr
 to a copy of the shipped program) is sent for real: started as the dashboard starts it, handed over
 by the worker (the dry run: nothing leaves the machine), delivered, tapped through /l/{code}, and
 bought from through the store events API, which credits the orders. Chromium then photographs the
-Overview and the campaign's report.
+Overview and the campaign's report; three shoppers' questions in the Inbox and a person's answer.
 """
 
 from __future__ import annotations
@@ -35,10 +35,11 @@ from bot.channels import make_sender  # noqa: E402
 from bot.domain.quiet_hours import QuietHours, Window  # noqa: E402
 from bot.http.admin import write  # noqa: E402
 from bot.http.campaigns import start_now  # noqa: E402
+from bot.pipeline import answers  # noqa: E402
 from bot.services import SERVICES, Services  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.store.rows import new_subscriber  # noqa: E402
-from bot.store.schema import consent_events, links, messages, subscribers  # noqa: E402
+from bot.store.schema import consent_events, conversations, links, messages, subscribers  # noqa: E402
 from bot.worker.loop import Worker  # noqa: E402
 
 PASSWORD = "screenshots"
@@ -168,7 +169,29 @@ async def buy(client: TestClient[Any, Any], services: Services, subscriber: int,
     assert response.status == 200, await response.text()
 
 
-async def photograph(client: TestClient[Any, Any]) -> None:
+QUESTIONS = [  # texts the program does not know: each opens a conversation in the Inbox
+    ("+14155550191", "Hi! Do the trail boots come in a wide fit?"),
+    ("+14155550192", "my order #2417 never came :("),
+    ("+14155550193", "is the black friday sale on in the Boston store too?"),
+]
+
+
+async def talk(client: TestClient[Any, Any], services: Services) -> int:
+    """Three shoppers ask questions; a person answers the first (the worker hands it over)."""
+    for n, (phone, question) in enumerate(QUESTIONS):
+        form = {"MessageSid": f"SMdemo{n:026d}", "From": phone, "To": "+15005550006", "Body": question}
+        assert (await client.post("/twilio/sms", data=form)).status == 200
+    async with services.engine.connect() as conn:  # type: ignore[union-attr]
+        first = (
+            (await conn.execute(select(conversations.c.id).order_by(conversations.c.id))).scalars().first()
+        )
+    assert first is not None
+    answer_text = "Yes! The trail boots come in wide from size 7 to 13. Want a link?"
+    await write(services, answers.answer, first, answer_text, "maria", datetime.now(UTC))
+    return int(first)
+
+
+async def photograph(client: TestClient[Any, Any], conversation: int) -> None:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
@@ -181,6 +204,10 @@ async def photograph(client: TestClient[Any, Any]) -> None:
         await page.screenshot(path=str(OUT / "dashboard-overview.png"), full_page=True)
         await page.goto(str(client.make_url(f"/dashboard/campaigns/{SALE}")))
         await page.screenshot(path=str(OUT / "dashboard-campaign-report.png"), full_page=True)
+        await page.goto(str(client.make_url("/dashboard/inbox")))
+        await page.screenshot(path=str(OUT / "dashboard-inbox.png"), full_page=True)
+        await page.goto(str(client.make_url(f"/dashboard/inbox/{conversation}")))
+        await page.screenshot(path=str(OUT / "dashboard-conversation.png"), full_page=True)
         await browser.close()
 
 
@@ -209,11 +236,12 @@ async def main() -> None:
             services = client.app[SERVICES]
             rng = random.Random(11)
             await write(services, history, rng)
-            await send_the_sale(client, services, rng)
-            await photograph(client)
+            conversation = await talk(client, services)
+            await send_the_sale(client, services, rng)  # its worker hands the answer over too
+            await photograph(client, conversation)
         finally:
             await client.close()
-    print(f"wrote {OUT / 'dashboard-overview.png'} and {OUT / 'dashboard-campaign-report.png'}")
+    print(f"wrote the Overview, a campaign's report, the Inbox and a conversation under {OUT}")
 
 
 if __name__ == "__main__":
