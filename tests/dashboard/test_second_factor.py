@@ -115,3 +115,18 @@ async def test_an_admin_turns_a_lost_phones_second_factor_off(app: Any) -> None:
 async def rows(app: Any) -> list[Any]:
     async with services_of(app).engine.connect() as conn:
         return list(await conn.execute(select(audit_log).order_by(audit_log.c.id)))
+
+
+async def test_the_account_pages_forms_refuse_a_forged_post(app: Any) -> None:
+    assert (await log_in(app, SECRET, name="mark")).status == 302
+    for path in (
+        "/dashboard/account/password",
+        *(f"/dashboard/account/second-factor/{s}" for s in ("start", "confirm", "off")),
+    ):
+        forged = await app.post(
+            path, data={"current": SECRET, "new": "another long password", "code": "123456"}
+        )
+        assert forged.status == 403, path
+    async with services_of(app).engine.connect() as conn:
+        kept = (await conn.execute(select(users.c.totp_secret).where(users.c.name == "mark"))).scalar_one()
+    assert kept is None and (await log_in(app, SECRET, name="mark")).status == 302  # nothing changed
