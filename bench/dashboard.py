@@ -162,18 +162,27 @@ async def measure(url: str, folder: Path) -> dict[str, tuple[float, float]]:
     try:
         timings["(worker) every segment counted"] = await count_segments(client)
         await log_in(client, PASSWORD)
-        for name, path in PAGES:
-            took = []
-            for load in range(LOADS + 1):
-                started = time.perf_counter()
-                response = await client.get(path)
-                await response.read()
-                assert response.status == 200, (path, response.status)
-                if load:  # the first load warms the caches
-                    took.append(time.perf_counter() - started)
-            timings[name] = (statistics.median(took), max(took))
+        timings.update(await time_pages(client, PAGES))
     finally:
         await client.close()
+    return timings
+
+
+async def time_pages(
+    client: TestClient[Any, Any], pages: list[tuple[str, str]]
+) -> dict[str, tuple[float, float]]:
+    """Each page's median and worst time over LOADS loads, after a first one that warms the caches."""
+    timings = {}
+    for name, path in pages:
+        took = []
+        for load in range(LOADS + 1):
+            started = time.perf_counter()
+            response = await client.get(path)
+            await response.read()
+            assert response.status == 200, (path, response.status)
+            if load:
+                took.append(time.perf_counter() - started)
+        timings[name] = (statistics.median(took), max(took))
     return timings
 
 

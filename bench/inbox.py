@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from bench.dashboard import time_pages  # noqa: E402
 from bench.databases import fresh_postgresql  # noqa: E402
 from bench.webhook import machine  # noqa: E402
 from bot.app import create_app  # noqa: E402
@@ -124,22 +124,11 @@ async def measure(url: str, folder: Path, open_: int) -> dict[str, tuple[float, 
         ("a conversation's thread", "/dashboard/inbox/1"),
         ("its poll", "/dashboard/inbox/changes?conversation=1"),
     ]
-    timings: dict[str, tuple[float, float]] = {}
     try:
         await log_in(client, PASSWORD)
-        for name, path in pages:
-            took = []
-            for load in range(LOADS + 1):
-                started = time.perf_counter()
-                response = await client.get(path)
-                await response.read()
-                assert response.status == 200, (path, response.status)
-                if load:
-                    took.append(time.perf_counter() - started)
-            timings[name] = (statistics.median(took), max(took))
+        return await time_pages(client, pages)
     finally:
         await client.close()
-    return timings
 
 
 def report(kind: str, built: float, found: dict[str, tuple[float, float]]) -> None:

@@ -224,6 +224,22 @@ async def twilio_api() -> AsyncIterator[tuple[FakeTwilio, str]]:
     await server.close()
 
 
+@pytest.fixture
+def stage(
+    tmp_path: Path,
+    keywords_copy: Path,
+    make_client: ClientFactory,
+    twilio_api: tuple[FakeTwilio, str],
+    database_url: str,
+    redis_url: str,
+) -> Any:
+    """The app and a `smsbot worker` process on the test's copy of the program (`keywords_copy`,
+    which the test may change before `async with stage() as s:`): tests/worker/carrier.py."""
+    from tests.worker.carrier import stage_of  # it builds on this module
+
+    return stage_of(tmp_path, keywords_copy, make_client, twilio_api, database_url, redis_url)
+
+
 class Running:
     """The services of an app that has started: its engine, Redis and watcher are there."""
 

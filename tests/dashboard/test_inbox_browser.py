@@ -5,29 +5,13 @@ delivery status shows in the thread without a reload."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from playwright.async_api import Browser
 
-from tests.conftest import ACCOUNT_SID, ClientFactory
+from tests.conftest import ACCOUNT_SID
 from tests.dashboard.test_browser import ARTIFACTS, browser  # noqa: F401 (the fixture)
 from tests.dashboard.test_users import SECRET, smsbot_users
-from tests.fake_twilio import FakeTwilio
-from tests.worker.carrier import Stage, stage_of
+from tests.worker.carrier import Stage
 from tests.worker.test_gate_at_the_carrier import ANA, subscribed
-
-
-@pytest.fixture
-def stage(
-    tmp_path: Path,
-    keywords_copy: Path,
-    make_client: ClientFactory,
-    twilio_api: tuple[FakeTwilio, str],
-    database_url: str,
-    redis_url: str,
-) -> Stage:
-    return stage_of(tmp_path, keywords_copy, make_client, twilio_api, database_url, redis_url)
 
 
 async def test_a_question_appears_an_agent_answers_and_the_delivery_shows_without_a_reload(

@@ -18,27 +18,13 @@ from sqlalchemy import select
 from bot.dashboard.signup import COOKIE
 from bot.store.rows import new_subscriber
 from bot.store.schema import campaign_recipients, messages, subscribers
-from tests.conftest import ACCOUNT_SID, ADMIN_TOKEN, ClientFactory, services_of
-from tests.fake_twilio import FakeTwilio
-from tests.worker.carrier import Scene, Stage, stage_of
+from tests.conftest import ACCOUNT_SID, ADMIN_TOKEN, services_of
+from tests.worker.carrier import Scene, Stage
 from tests.worker.test_campaigns import smsbot
 
 ANA, BEN = "+14155550101", "+14155550102"
 UK = "+447700900123"  # a shopper in London
 CART = "https://acme.example/cart/recover?key=abc"
-
-
-@pytest.fixture
-def stage(
-    tmp_path: Path,
-    keywords_copy: Path,
-    make_client: ClientFactory,
-    twilio_api: tuple[FakeTwilio, str],
-    database_url: str,
-    redis_url: str,
-) -> Stage:
-    """The app and a worker process on the test's copy of the program (`keywords_copy`)."""
-    return stage_of(tmp_path, keywords_copy, make_client, twilio_api, database_url, redis_url)
 
 
 def short_waits(keywords: Path, wait: str = "2s") -> None:

@@ -10,30 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.store.schema import conversations
-from tests.conftest import ACCOUNT_SID, ADMIN_TOKEN, ClientFactory, services_of
+from tests.conftest import ACCOUNT_SID, ADMIN_TOKEN, services_of
 from tests.dashboard.test_auth import log_in
-from tests.fake_twilio import FakeTwilio
-from tests.worker.carrier import Scene, Stage, stage_of
+from tests.worker.carrier import Scene, Stage
 from tests.worker.test_gate_at_the_carrier import ANA, BEN, TWO_CAMPAIGNS, subscribed
-
-
-@pytest.fixture
-def stage(
-    tmp_path: Path,
-    keywords_copy: Path,
-    make_client: ClientFactory,
-    twilio_api: tuple[FakeTwilio, str],
-    database_url: str,
-    redis_url: str,
-) -> Stage:
-    inbox = keywords_copy / "inbox.yaml"
-    inbox.write_text(inbox.read_text().replace("marketing_waits: 2h", "marketing_waits: 4s"))
-    (keywords_copy / "campaigns.yaml").write_text(TWO_CAMPAIGNS)
-    return stage_of(tmp_path, keywords_copy, make_client, twilio_api, database_url, redis_url)
 
 
 async def conversation_of(s: Scene) -> int:
@@ -59,8 +42,11 @@ async def answer(s: Scene, session: dict[str, str], conversation: int, body: str
 
 
 async def test_an_answer_reaches_the_phone_its_delivery_shows_and_a_campaign_waits_for_the_talk(
-    stage: Stage,
+    keywords_copy: Path, stage: Stage
 ) -> None:
+    inbox = keywords_copy / "inbox.yaml"
+    inbox.write_text(inbox.read_text().replace("marketing_waits: 2h", "marketing_waits: 4s"))
+    (keywords_copy / "campaigns.yaml").write_text(TWO_CAMPAIGNS)
     async with stage() as s:
         await subscribed(s, ANA, BEN)
         assert await s.carrier(ANA).text("do you have the boots in size 9?")  # the usual answer, once
