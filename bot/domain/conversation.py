@@ -15,7 +15,7 @@ from bot.domain.compliance import Intent
 from bot.domain.flow_effects import FlowEffects, Said
 from bot.domain.flow_runner import RunState
 from bot.domain.inbound import InboundMessage
-from bot.domain.inbox import converse
+from bot.domain.inbox import Converse, converse
 from bot.domain.matcher import Match, match
 from bot.domain.model import KeywordKind, Program
 from bot.domain.outcome import Flows, Outcome, Policy
@@ -106,6 +106,7 @@ def opted_out_at_carrier(subscriber: SubscriberState, source: str, at: datetime)
         consent=tuple(model.changes),
         updates={"status": model.status, "unsubscribed_at": at},
         cancel_flows=True,
+        converse=Converse.CLOSED,  # their conversation with a person, if one is open, ends too
     )
 
 

@@ -84,6 +84,7 @@ def _decide(conn: Connection, decisions: Sequence[tuple[int, Decision]], now: da
         return 0
     people = lock_subscribers(conn, {s for s, _ in decisions})
     changes = Changes(now)
+    changes.load_conversations(conn, list(people))
     changed = 0
     for subscriber_id, decision in decisions:
         person = people[subscriber_id]

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.conversation import decide
+from bot.domain.conversation import decide, opted_out_at_carrier
 from bot.domain.gate import Hold, Outgoing, Purpose, Recipient, Send, Since, may_send
 from bot.domain.inbound import InboundMessage
 from bot.domain.inbox import Converse, Inbox, OfficeHours, waits_for_conversation
@@ -75,6 +75,13 @@ def test_stop_inside_a_conversation_closes_it_and_still_confirms() -> None:
     outcome = text("STOP", talking=True)
     assert outcome.converse is Converse.CLOSED and outcome.status is Status.UNSUBSCRIBED and outcome.replies
     assert text("STOP").converse is None  # no conversation to close
+
+
+def test_an_opt_out_the_carrier_reports_closes_the_conversation_too() -> None:
+    outcome = opted_out_at_carrier(
+        SubscriberState("+14155550123", Status.SUBSCRIBED), "carrier:21610", TUESDAY_NOON
+    )
+    assert outcome.converse is Converse.CLOSED and outcome.status is Status.UNSUBSCRIBED
 
 
 def test_an_opted_out_number_is_read_by_a_person_but_answered_by_nothing_automatic() -> None:

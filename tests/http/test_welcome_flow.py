@@ -5,8 +5,10 @@ from typing import Any
 
 import pytest
 import vobject
+from sqlalchemy import select
 
-from tests.conftest import ADMIN_TOKEN, PUBLIC_URL, TOKEN, ClientFactory, Phone, record
+from bot.store.schema import conversations
+from tests.conftest import ADMIN_TOKEN, PUBLIC_URL, TOKEN, ClientFactory, Phone, record, services_of
 
 
 @pytest.fixture
@@ -106,7 +108,13 @@ async def test_the_contact_card_delivered_sets_vcard_received(app: Any) -> None:
 async def test_a_reply_refused_with_21610_unsubscribes_the_number(app: Any) -> None:
     phone = Phone(app, token=TOKEN, public_url=PUBLIC_URL)
     response = await phone.post(phone.form("JOIN"))
+    await phone.post(phone.form("Ana"))
+    await phone.post(phone.form("04/23"))
+    assert (await phone.post(phone.form("do you ship to Canada?"))).status == 200  # a conversation opens
     await callback(phone, actions(await response.text())[1], "failed", ErrorCode="21610")
     found = await record(app)
     assert found["status"] == "unsubscribed" and found["consent"][-1]["source"] == "carrier:21610"
     assert found["flows"][0]["status"] == "cancelled"
+    async with services_of(app).engine.connect() as conn:
+        talk = (await conn.execute(select(conversations.c.status, conversations.c.closed_by))).one()
+    assert tuple(talk) == ("closed", "opted out")  # as by a STOP
