@@ -29,9 +29,9 @@ STATUSES = ("open", "closed")
 def setup(app: web.Application) -> None:
     app.router.add_get("/dashboard/inbox", listing)
     app.router.add_get("/dashboard/inbox/changes", changes)
-    app.router.add_get("/dashboard/inbox/{id:\\d+}", conversation)
-    app.router.add_post("/dashboard/inbox/{id:\\d+}/answer", answer)
-    app.router.add_post("/dashboard/inbox/{id:\\d+}/{change:close|reopen|assign}", change)
+    app.router.add_get("/dashboard/inbox/{id:\\d{1,18}}", conversation)
+    app.router.add_post("/dashboard/inbox/{id:\\d{1,18}}/answer", answer)
+    app.router.add_post("/dashboard/inbox/{id:\\d{1,18}}/{change:close|reopen|assign}", change)
 
 
 @auth.logged_in
@@ -64,9 +64,8 @@ async def changes(request: web.Request) -> web.StreamResponse:
     counted = await read(services, inbox.counts)
     found: dict[str, Any] = {"mark": counted.mark, "unread": counted.unread, "open": counted.open}
     wanted = request.query.get("conversation", "")
-    if wanted.isdigit():
-        shown = await read(services, inbox.thread, int(wanted), services.program.current, datetime.now(UTC))
-        found["thread"] = shown.mark if shown is not None else None
+    if wanted.isdigit() and len(wanted) < 19:
+        found["thread"] = await read(services, inbox.thread_mark, int(wanted))
     response = web.json_response(found)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -132,16 +132,33 @@ def thread(conn: Connection, conversation_id: int, program: Program, now: dateti
         .order_by(store_events.c.occurred_at.desc())
         .limit(5)
     ).mappings()
-    changed = max((row["updated_at"] for row in lines), default=None)
-    mark = f"{lines[-1]['id'] if lines else 0}.{changed.isoformat() if changed else '-'}.{found['status']}"
     return Thread(
         dict(found),
         dict(person),
         lines,
         [dict(row) for row in orders],
         member_of(conn, subscriber_id, program, now),
-        mark,
+        _mark(conn, found),
     )
+
+
+def thread_mark(conn: Connection, conversation_id: int) -> str | None:
+    """What the thread's page polls: changes with a new message, a delivery status, or the
+    conversation's own state (None: no such conversation)."""
+    found = (
+        conn.execute(select(conversations).where(conversations.c.id == conversation_id)).mappings().first()
+    )
+    return None if found is None else _mark(conn, found)
+
+
+def _mark(conn: Connection, conversation: Any) -> str:
+    newest, changed = conn.execute(
+        select(func.max(messages.c.id), func.max(messages.c.updated_at)).where(
+            messages.c.subscriber_id == conversation["subscriber_id"]
+        )
+    ).one()
+    moved = changed.isoformat() if changed is not None else "-"
+    return f"{newest or 0}.{moved}.{conversation['status']}.{conversation['assigned_to'] or ''}"
 
 
 def member_of(conn: Connection, subscriber_id: int, program: Program, now: datetime) -> list[str]:

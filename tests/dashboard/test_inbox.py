@@ -146,3 +146,13 @@ def keywords_with_auto_reply(keywords_copy: Path) -> Path:
     text = text.replace('  #   open: "', '    open: "').replace('  #   closed: "', '    closed: "')
     inbox.write_text(text)
     return keywords_copy
+
+
+async def test_a_conversation_that_does_not_exist_is_a_404_whatever_its_number(app: Any) -> None:
+    assert (await log_in(app)).status == 302
+    for number in ("12345", "9" * 30):
+        assert (await app.get(f"/dashboard/inbox/{number}")).status == 404
+    changes = await app.get(f"/dashboard/inbox/changes?conversation={'9' * 30}")
+    assert changes.status == 200 and "thread" not in await changes.json()
+    missing = await app.get("/dashboard/inbox/changes?conversation=12345")
+    assert (await missing.json())["thread"] is None
