@@ -64,7 +64,7 @@ async def changes(request: web.Request) -> web.StreamResponse:
     counted = await read(services, inbox.counts)
     found: dict[str, Any] = {"mark": counted.mark, "unread": counted.unread, "open": counted.open}
     wanted = request.query.get("conversation", "")
-    if wanted.isdigit() and len(wanted) < 19:
+    if wanted.isascii() and wanted.isdigit() and len(wanted) < 19:
         found["thread"] = await read(services, inbox.thread_mark, int(wanted))
     response = web.json_response(found)
     response.headers["Cache-Control"] = "no-store"
@@ -163,4 +163,4 @@ async def _assignee(request: web.Request) -> str | None:
 
 
 def _number(text: str) -> int:
-    return min(int(text), 10_000) if text.isdigit() else 0
+    return min(int(text), 10_000) if text.isascii() and text.isdigit() else 0

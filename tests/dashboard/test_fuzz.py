@@ -17,6 +17,11 @@ PAGES = [
     "/dashboard/segments",
     "/dashboard/subscribers",
     "/dashboard/campaigns",
+    "/dashboard/inbox",
+    "/dashboard/inbox/changes",
+    "/dashboard/users",
+    "/dashboard/account",
+    "/dashboard/audit",
 ]
 DATES = st.one_of(text, st.dates().map(str), st.sampled_from(["0001-01-01", "9999-12-31", "2026-02-30"]))
 
@@ -26,7 +31,11 @@ def asked(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
     kind = draw(st.sampled_from(["query", "name"]))
     if kind == "name":  # a segment, campaign, keyword or poster that may not exist
         name = quote(draw(text), safe="")
-        where = draw(st.sampled_from(["segments/{}", "campaigns/{}", "keywords/{}/qr.png", "segments/{}/x"]))
+        where = draw(
+            st.sampled_from(
+                ["segments/{}", "campaigns/{}", "keywords/{}/qr.png", "segments/{}/x", "inbox/{}"]
+            )
+        )
         return f"/dashboard/{where.format(name)}", {}
     params = {
         key: draw(
@@ -34,7 +43,25 @@ def asked(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
                 text, DATES, st.sampled_from(["7", "custom", "week", "1", "99999999999999999999", "²", "١٢"])
             )
         )
-        for key in draw(st.sets(st.sampled_from(["period", "by", "start", "end", "phone", "id"])))
+        for key in draw(
+            st.sets(
+                st.sampled_from(
+                    [
+                        "period",
+                        "by",
+                        "start",
+                        "end",
+                        "phone",
+                        "id",
+                        "status",
+                        "page",
+                        "mine",
+                        "conversation",
+                        "user",
+                    ]
+                )
+            )
+        )
     }
     return draw(st.sampled_from(PAGES)), {k: v for k, v in params.items() if "\x00" not in v}
 
