@@ -25,7 +25,7 @@ def setup(app: web.Application) -> None:
 
 @auth.requires(Permission.ADMINISTER)
 async def listing(request: web.Request) -> web.StreamResponse:
-    who = request.query.get("user", "").strip()[:60] or None
+    who = request.query.get("user", "").strip().replace("\x00", "")[:60] or None
     found = await read(request.app[SERVICES], _latest, who)
     return render(request, "audit.html", entries=found, who=who)
 

@@ -20,7 +20,7 @@ from bot.dashboard import session_store, sessions
 from bot.dashboard.render import SESSION, USER, render
 from bot.dashboard.session_store import SHARED, SessionUser
 from bot.domain import passwords
-from bot.domain.roles import Permission, Role, may
+from bot.domain.roles import Permission, Role, may, user_name
 from bot.http.admin import read, write
 from bot.http.clients import client_address
 from bot.services import SERVICES, Services
@@ -193,7 +193,7 @@ async def _check(services: Services, name: str, password: str) -> _Checked | Non
         if secret and hmac.compare_digest(password.encode(), secret.encode()):
             return _Checked(SHARED, Role.ADMIN, False)
         return None
-    found = await read(services, users.find, name)
+    found = await read(services, users.find, name) if _possible(name) else None
     if found is None:
         await asyncio.to_thread(passwords.dummy_verify, password)  # as long as a wrong password
         return None
@@ -246,6 +246,14 @@ def next_page(request: web.Request) -> str:
         if wanted.startswith("/dashboard") and "//" not in wanted and "\\" not in wanted
         else "/dashboard"
     )
+
+
+def _possible(name: str) -> bool:
+    """Whether `name` could be a user's (a NUL or a space never is: not worth a database read)."""
+    try:
+        return user_name(name) == name
+    except ValueError:
+        return False
 
 
 def field(value: object) -> str:

@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.dashboard import auth
 from bot.dashboard.render import USER, render
 from bot.domain.links import swap
-from bot.domain.roles import Permission
+from bot.domain.roles import Permission, user_name
 from bot.domain.voice import NOTHING_TEXTED, Voice
 from bot.http.admin import read, write
 from bot.pipeline import answers
@@ -157,9 +157,13 @@ async def _assignee(request: web.Request) -> str | None:
         return None
     if wanted == request[USER].name:
         return wanted
-    if await read(request.app[SERVICES], users.find, wanted.strip().lower()[:60]) is None:
-        raise answers.Refused(f"no user named {wanted[:60]!r}")
-    return wanted.strip().lower()
+    try:
+        name = user_name(wanted)
+    except ValueError as exc:
+        raise answers.Refused(str(exc)) from None
+    if await read(request.app[SERVICES], users.find, name) is None:
+        raise answers.Refused(f"no user named {name!r}")
+    return name
 
 
 def _number(text: str) -> int:

@@ -37,7 +37,7 @@ class Answered:
 
 def answer(conn: Connection, conversation_id: int, body: str, user: str, now: datetime) -> Answered:
     """Queue `body` to the conversation's subscriber, written by `user`; Refused when it may not go."""
-    text = body.strip()
+    text = body.replace("\x00", "").strip()  # PostgreSQL text holds no NUL, nor does an SMS
     if not text:
         raise Refused("the answer is empty")
     if len(text) > LONGEST:

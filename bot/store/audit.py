@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
+from bot.domain.inbound import safe_text
 from bot.store.schema import audit_log
 
 
@@ -20,9 +21,9 @@ def record(
     conn.execute(
         audit_log.insert().values(
             at=at,
-            address=address[:64],
-            action=action[:40],
-            detail=detail[:200] if detail else None,
-            user_name=user[:60] if user else None,
+            address=safe_text(address[:64]),
+            action=safe_text(action[:40]),
+            detail=safe_text(detail[:200]) if detail else None,  # what a form said: a NUL too
+            user_name=safe_text(user[:60]) if user else None,
         )
     )

@@ -156,3 +156,21 @@ async def test_a_conversation_that_does_not_exist_is_a_404_whatever_its_number(a
     assert changes.status == 200 and "thread" not in await changes.json()
     missing = await app.get("/dashboard/inbox/changes?conversation=12345")
     assert (await missing.json())["thread"] is None
+
+
+async def test_an_answer_with_a_nul_is_sent_without_it(app: Any) -> None:
+    phone = Phone(app)
+    await subscribed(phone)
+    await phone.text("hello?")
+    conversation = (await rows_of(app, conversations))[0]["id"]
+    path = f"/dashboard/inbox/{conversation}"
+    assert (await log_in(app)).status == 302
+    sent = await app.post(
+        f"{path}/answer", data={"csrf": await csrf(app, path), "body": "hi\x00 there"}, allow_redirects=False
+    )
+    assert sent.status == 302
+    assigned = await app.post(
+        f"{path}/assign", data={"csrf": await csrf(app, path), "to": "x\x00y"}, allow_redirects=False
+    )
+    assert assigned.status == 409
+    assert [m["body"] for m in await rows_of(app, messages) if m["purpose"] == "person"] == ["hi there"]

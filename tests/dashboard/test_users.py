@@ -213,3 +213,14 @@ async def test_the_audit_log_page_names_who_did_what_and_only_admins_read_it(tea
     rows = re.findall(r'<tr data-action="([a-z_]+)">.*?</tr>', page)
     assert rows == ["campaign_send", "login"]  # the latest first, mark's alone
     assert "ofertas_de_invierno" in page and "campaign send" in page
+
+
+async def test_a_nul_in_a_name_or_a_filter_is_a_refusal_not_a_server_error(team: Any) -> None:
+    for name in ("ma\x00rk", "mark\x00", " " * 70):
+        response = await log_in(team, SECRET, name=name)
+        assert response.status == 401, name  # PostgreSQL cannot even be asked about it
+    assert (await log_in(team, SECRET, name="ada")).status == 302
+    assert (await team.get("/dashboard/audit", params={"user": "a\x00b"})).status == 200
+    token = await csrf(team, "/dashboard/users")
+    refused = await team.post("/dashboard/users/ma%00rk/role", data={"csrf": token, "role": "admin"})
+    assert refused.status == 400
