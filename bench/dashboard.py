@@ -146,7 +146,8 @@ async def vacuum(url: str) -> None:
         await conn.close()
 
 
-async def measure(url: str, folder: Path) -> dict[str, tuple[float, float]]:
+async def served(url: str, folder: Path, password: str = PASSWORD) -> TestClient[Any, Any]:
+    """The real app on the database at `url` (embedded Redis, or REDIS_URL), started."""
     settings = load_settings(
         ROOT / "config.yaml",
         env={},
@@ -154,10 +155,15 @@ async def measure(url: str, folder: Path) -> dict[str, tuple[float, float]]:
         keywords_dir=ROOT / "keywords",
         database_url=url,
         redis_url=os.environ.get("REDIS_URL"),
-        dashboard_password=PASSWORD,
+        dashboard_password=password,
     )
     client: TestClient[Any, Any] = TestClient(TestServer(create_app(settings)))
     await client.start_server()
+    return client
+
+
+async def measure(url: str, folder: Path) -> dict[str, tuple[float, float]]:
+    client = await served(url, folder)
     timings: dict[str, tuple[float, float]] = {}
     try:
         timings["(worker) every segment counted"] = await count_segments(client)

@@ -26,14 +26,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from bench.dashboard import time_pages  # noqa: E402
+from bench.dashboard import served, time_pages  # noqa: E402
 from bench.databases import fresh_postgresql  # noqa: E402
 from bench.webhook import machine  # noqa: E402
-from bot.app import create_app  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
 from bot.store import db  # noqa: E402
 from tests.dashboard.test_auth import log_in  # noqa: E402
 
@@ -105,17 +102,7 @@ async def fill(url: str, subscribers: int, open_: int) -> float:
 
 
 async def measure(url: str, folder: Path, open_: int) -> dict[str, tuple[float, float]]:
-    settings = load_settings(
-        ROOT / "config.yaml",
-        env={},
-        data_dir=folder / "var",
-        keywords_dir=ROOT / "keywords",
-        database_url=url,
-        redis_url=os.environ.get("REDIS_URL"),
-        dashboard_password=PASSWORD,
-    )
-    client: TestClient[Any, Any] = TestClient(TestServer(create_app(settings)))
-    await client.start_server()
+    client = await served(url, folder, PASSWORD)
     pages = [
         ("login (reads nothing)", "/dashboard/login"),
         ("inbox, first page", "/dashboard/inbox"),

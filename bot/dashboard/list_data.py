@@ -7,8 +7,8 @@ from aiohttp import BodyPartReader, web
 
 from bot.dashboard import auth
 from bot.dashboard.render import USER, render
+from bot.dashboard.subscribers import form_phone
 from bot.domain.roles import Permission
-from bot.domain.store_events import EventProblem, store_phone
 from bot.http.clients import client_address
 from bot.http.list_data import erased, imported, plan_from, read_capped
 from bot.services import SERVICES
@@ -23,10 +23,7 @@ def setup(app: web.Application) -> None:
 async def erase(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     form = await request.post()
-    try:
-        phone = store_phone(str(form.get("phone", "")), services.settings.store_country)
-    except EventProblem as exc:
-        raise web.HTTPBadRequest(text=f"{exc}\n") from exc
+    phone = form_phone(services, form)
     reason = str(form.get("reason", "")).strip()
     if not reason or form.get("confirm") != "yes":
         raise web.HTTPBadRequest(text="say why, and tick the box to confirm: an erasure cannot be undone\n")

@@ -3,6 +3,7 @@ their messages, taps on tracked links and orders. Before a search: the possible 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +17,7 @@ from bot.domain.roles import Permission
 from bot.domain.store_events import EventProblem, store_phone
 from bot.http.admin import exported, read
 from bot.http.clients import client_address
-from bot.services import SERVICES
+from bot.services import SERVICES, Services
 from bot.store.queries import iso, subscriber_messages, subscriber_record
 from bot.store.schema import clicks, consent_events, links, store_events, subscribers
 
@@ -60,12 +61,16 @@ async def find(request: web.Request) -> web.StreamResponse:
 async def export(request: web.Request) -> web.StreamResponse:
     """Everything held about the number, as the admin API's export, kept in the audit log."""
     services = request.app[SERVICES]
-    form = await request.post()
+    phone = form_phone(services, await request.post())
+    return await exported(services, phone, client_address(request), request[USER].name)
+
+
+def form_phone(services: Services, form: Mapping[str, Any]) -> str:
+    """The number a subscriber page's form carries, as stored; 400 if it is none."""
     try:
-        phone = store_phone(str(form.get("phone", "")), services.settings.store_country)
+        return store_phone(str(form.get("phone", "")), services.settings.store_country)
     except EventProblem as exc:
         raise web.HTTPBadRequest(text=f"{exc}\n") from exc
-    return await exported(services, phone, client_address(request), request[USER].name)
 
 
 def _phone_of(conn: Connection, subscriber_id: int) -> str | None:
