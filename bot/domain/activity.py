@@ -194,7 +194,7 @@ class Rates:
     delivery: float | None  # delivered ÷ sent (every kind)
     click: float | None  # unique clickers ÷ marketing messages sent
     campaign_conversion: float | None  # orders credited to campaigns ÷ campaign messages sent
-    flow_conversion: float | None
+    flow_conversion: float | None  # orders credited to flows ÷ the flows' recipients
 
     @property
     def opt_out_verdict(self) -> str | None:
@@ -216,7 +216,9 @@ def rates(totals: Totals) -> Rates:
         delivery=rate(totals.of("delivered"), totals.of("sent")),
         click=rate(totals.of("clickers"), marketing),
         campaign_conversion=rate(conversions(totals, "campaign"), totals.of("sent", "campaign")),
-        flow_conversion=rate(conversions(totals, "flow"), totals.of("sent", "flow")),
+        # per recipient, Klaviyo's definition: a campaign sends each recipient one message, a flow
+        # may send several (its recipients: its runs counted at their first message)
+        flow_conversion=rate(conversions(totals, "flow"), totals.of("recipients", "flow")),
     )
 
 

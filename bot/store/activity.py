@@ -30,6 +30,20 @@ KIND = (  # what kind of message an outbound row is
 FAILED = "('failed', 'undelivered')"
 HELD_BACK = "CASE WHEN new.reason LIKE 'template:%' THEN 'template' ELSE coalesce(new.reason, '') END"
 EPOCH = date(1970, 1, 1)
+
+
+# A flow run's first message handed to the carrier: a recipient of the flow (conversion rates are
+# per recipient, as Klaviyo's benchmarks count them, not per message). Looked up by the
+# subscriber's own messages (their index), among which the run's are few.
+def _first_of_run(earlier: str) -> str:
+    return (
+        "new.run_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages AS earlier "
+        "WHERE earlier.subscriber_id = new.subscriber_id AND earlier.run_id = new.run_id "
+        f"AND earlier.handed_at IS NOT NULL AND earlier.id {earlier} new.id)"
+    )
+
+
+HANDED_FLOW = "new.handed_at IS NOT NULL AND new.direction = 'outbound' AND "
 AT_STEP = "new.flow || ':' || CAST(new.step AS TEXT)"  # a flow's step (its index)
 # Where a run rests: at its question (waiting for the answer), or at the wait before its next step
 # (a run resting at a wait is kept at the step after it, not waiting, due when the wait ends).
@@ -122,6 +136,15 @@ RULES = (
         "messages", "update", "failed", "coalesce(CAST(old.error_code AS TEXT), '')",
         "coalesce(old.handed_at, old.created_at)",
         f"old.status IN {FAILED} AND new.status NOT IN {FAILED}", n="-1",
+    ),
+    # A flow's recipients (from 0019): each run counted once, at its first message handed over.
+    Rule(
+        "messages", "insert", "recipients", "'flow'", "new.handed_at",
+        HANDED_FLOW + _first_of_run("<>"), fill=HANDED_FLOW + _first_of_run("<"), revision=19,
+    ),
+    Rule(
+        "messages", "update", "recipients", "'flow'", "new.handed_at",
+        "old.handed_at IS NULL AND " + HANDED_FLOW + _first_of_run("<>"), revision=19,
     ),
     # Held back for good before the carrier, by why: the gate's reasons (an opt-out, smart sending,
     # an exit, a campaign stopped), or a message that could not be written (a template failed).

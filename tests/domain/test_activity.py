@@ -75,6 +75,7 @@ def test_rates_and_their_verdicts_against_the_benchmarks() -> None:
     counts = [
         Count(TODAY, "sent", "campaign", 1000, 0),
         Count(TODAY, "sent", "flow", 100, 0),
+        Count(TODAY, "recipients", "flow", 40, 0),  # its runs: two and a half messages each
         Count(TODAY, "sent", "reply", 400, 0),  # replies are not marketing: not in the opt-out rate
         Count(TODAY, "delivered", "campaign", 1200, 0),
         Count(TODAY, "left", "STOP", 11, 0),
@@ -87,6 +88,7 @@ def test_rates_and_their_verdicts_against_the_benchmarks() -> None:
     assert found.opt_out == pytest.approx(0.01) and found.opt_out_verdict == "watch"
     assert found.delivery == pytest.approx(0.8) and found.click == pytest.approx(0.05)
     assert found.campaign_conversion == pytest.approx(0.015) and found.campaign_verdict == "within"
-    assert found.flow_conversion == pytest.approx(0.03) and found.flow_verdict == "above"
+    # per recipient, not per message (3 ÷ 100 would read a flow with several messages too low)
+    assert found.flow_conversion == pytest.approx(0.075) and found.flow_verdict == "above"
     assert revenue(summary.now) == {"campaign": {"USD": 150000}, "flow": {"USD": 9000}}
     assert rates(summary.before).opt_out is None  # nothing sent before: no rate, no verdict

@@ -94,6 +94,7 @@ async def test_counts_kept_as_texts_arrive_equal_a_count_of_the_history(app: Any
     assert live[("texts", "JOIN")] == 4 and live[("misspelt", "JOIN")] == 1
     assert live[("left", "STOP")] == 1 and live[("received", "")] == 5
     assert live[("sent", "flow")] == 3 and live[("delivered", "flow")] == 1
+    assert live[("recipients", "flow")] == 1  # one run's three messages: one recipient
     assert live[("failed", "30007")] == 1 and live[("failed", "30003")] == 1
     replies = await read(services, lambda conn: conn.execute(text(REPLIES)).scalar_one())
     assert live[("sent", "reply")] == replies >= 5  # every text had its answer, some in two parts
