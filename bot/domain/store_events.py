@@ -21,7 +21,8 @@ from babel.numbers import get_currency_precision
 
 CHECKOUT_STARTED = "checkout_started"
 ORDER_PLACED = "order_placed"
-KNOWN_TYPES = (CHECKOUT_STARTED, ORDER_PLACED, "order_paid", "order_fulfilled", "order_cancelled")
+ORDER_CANCELLED = "order_cancelled"
+KNOWN_TYPES = (CHECKOUT_STARTED, ORDER_PLACED, "order_paid", "order_fulfilled", ORDER_CANCELLED)
 REQUIRED = {ORDER_PLACED: ("total_price", "currency")}  # properties an event of the type always has
 MAX_BATCH = 1_000  # events per call of POST /api/events
 MAX_ID = 200

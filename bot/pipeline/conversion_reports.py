@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.engine import Connection
 
 from bot.domain.benchmarks import verdict
@@ -18,7 +18,9 @@ from bot.store.schema import conversions, flow_runs, messages
 def earned(
     conn: Connection, credited: ColumnElement[bool], recipients: int, band: tuple[float, float]
 ) -> dict[str, Any]:
-    """The conversions `credited` selects, against `recipients` (those the messages reached)."""
+    """The conversions `credited` selects, against `recipients` (those the messages reached); an
+    order cancelled since takes its credit back."""
+    credited = and_(credited, conversions.c.cancelled_at.is_(None))
     by_currency = conn.execute(
         select(conversions.c.currency, func.count(), func.sum(conversions.c.value_minor))
         .where(credited)

@@ -43,6 +43,13 @@ def _first_of_run(earlier: str) -> str:
     )
 
 
+CANCELLED = "old.cancelled_at IS NULL AND new.cancelled_at IS NOT NULL"
+MINOR = "coalesce(new.value_minor, 0)"
+CREDITED = (  # an order credited to a message: counted by origin, by opt-in source, by its owner
+    ("conversions", "new.origin || ':' || coalesce(new.currency, '')"),
+    ("revenue_source", "coalesce(new.opt_in_source, '') || ':' || coalesce(new.currency, '')"),
+    ("earned", "new.origin || ':' || new.origin_name || ':' || coalesce(new.currency, '')"),
+)
 HANDED_FLOW = "new.handed_at IS NOT NULL AND new.direction = 'outbound' AND "
 AT_STEP = "new.flow || ':' || CAST(new.step AS TEXT)"  # a flow's step (its index)
 # Where a run rests: at its question (waiting for the answer), or at the wait before its next step
@@ -166,19 +173,25 @@ RULES = (
         "CASE WHEN new.campaign_id IS NOT NULL THEN 'campaign' ELSE 'other' END", "new.at",
         f"{CLICKED} AND {FIRST_TAP}",
     ),
-    Rule(
-        "conversions", "insert", "conversions", "new.origin || ':' || coalesce(new.currency, '')",
-        "new.occurred_at", "true", amount="coalesce(new.value_minor, 0)",
+    # Orders credited: counted as they are (to 0019), then (from 0020) filled without those
+    # cancelled since, which take their count back when they are (below).
+    *(
+        Rule("conversions", "insert", metric, label, "new.occurred_at", "true", amount=MINOR, replaced=20)
+        for metric, label in CREDITED
     ),
-    Rule(
-        "conversions", "insert", "revenue_source",
-        "coalesce(new.opt_in_source, '') || ':' || coalesce(new.currency, '')",
-        "new.occurred_at", "true", amount="coalesce(new.value_minor, 0)",
+    *(
+        Rule(
+            "conversions", "insert", metric, label, "new.occurred_at", "true", amount=MINOR,
+            fill="new.cancelled_at IS NULL", revision=20,
+        )
+        for metric, label in CREDITED
     ),
-    Rule(
-        "conversions", "insert", "earned",
-        "new.origin || ':' || new.origin_name || ':' || coalesce(new.currency, '')",
-        "new.occurred_at", "true", amount="coalesce(new.value_minor, 0)",
+    *(
+        Rule(
+            "conversions", "update", metric, label, "new.occurred_at", CANCELLED,
+            n="-1", amount=f"-{MINOR}", revision=20,
+        )
+        for metric, label in CREDITED
     ),
     Rule("flow_runs", "insert", "flow_started", "new.flow", "new.started_at", "true"),
     Rule(  # filled: where runs rest or stopped (the history of their moves is not in the tables)
@@ -245,7 +258,11 @@ def _groups(revision: int = LATEST) -> dict[tuple[str, str], list[Rule]]:
     return groups
 
 
-WATCHED = {"messages": "UPDATE OF status, handed_at", "flow_runs": "UPDATE OF status, step, waiting"}
+WATCHED = {
+    "messages": "UPDATE OF status, handed_at",
+    "flow_runs": "UPDATE OF status, step, waiting",
+    "conversions": "UPDATE OF cancelled_at",
+}
 
 
 def _watched(table: str, on: str) -> str:

@@ -371,6 +371,7 @@ conversions = Table(
     Column("value_minor", BigInteger),
     Column("currency", String(3)),
     Column("occurred_at", UTCDateTime, nullable=False),
+    Column("cancelled_at", UTCDateTime),  # the order was cancelled: no longer credited (kept)
     Index(None, "campaign_id"),
     Index(None, "origin", "origin_name"),
 )

@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.cli import main
 from bot.domain.store_events import from_api
 from bot.pipeline.store_events import EventBatch
 from bot.settings import Settings
-from bot.store.schema import messages
+from bot.store import activity
+from bot.store.schema import conversions, messages
 from tests.conftest import (
     ACCOUNT_SID,
     PUBLIC_URL,
@@ -290,6 +291,59 @@ async def test_the_report_counts_deliveries_failures_people_who_tapped_and_previ
     }
     status = json.loads(await smsbot(settings, "campaign", "status", "hello", "--json"))
     assert status["recipients"] == {"delivered": 2, "undelivered: 30003": 1} and status["clicked"] == 1
+
+
+async def test_a_cancelled_order_takes_back_its_credit_from_the_report_and_the_counts(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    settings = services_of(app).settings
+    await subscribe(app, ANA)
+    await smsbot(settings, "campaign", "send", "hello", "--yes")
+    clock = Clock(datetime.now(UTC))
+    await drain(make_worker(clock), clock)
+    async with services_of(app).engine.begin() as conn:  # the worker's clock ran ahead: sent a minute ago
+        await conn.execute(update(messages).values(handed_at=datetime.now(UTC) - timedelta(minutes=1)))
+    await ordered(app, ANA, "89.50")  # received the campaign, then ordered: credited
+    before = json.loads(await smsbot(settings, "campaign", "report", "hello", "--json"))
+    assert (before["conversions"], before["revenue"]) == (1, {"USD": "89.50"})
+    writer = services_of(app).services.writer
+    assert writer is not None
+    cancel = {
+        "id": "o1-cancelled",
+        "phone": ANA,
+        "type": "order_cancelled",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "properties": {"order_id": "o1"},
+    }
+    await writer.events(EventBatch((from_api(cancel, "US"),)))
+    after = json.loads(await smsbot(settings, "campaign", "report", "hello", "--json"))
+    assert (after["conversions"], after["revenue"], after["conversion_rate"]) == (0, {}, 0.0)
+    async with services_of(app).engine.begin() as conn:
+        kept = (await conn.execute(select(conversions.c.cancelled_at))).scalars().all()
+        counted = await conn.run_sync(activity.totals, ("conversions", "earned"))
+    assert len(kept) == 1 and kept[0] is not None  # the history stays, marked
+    assert not any(n for by_label in counted.values() for n, _ in by_label.values())  # counts net to 0
+
+
+async def test_an_order_whose_cancellation_came_first_is_never_credited(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    settings = services_of(app).settings
+    await subscribe(app, ANA)
+    await smsbot(settings, "campaign", "send", "hello", "--yes")
+    clock = Clock(datetime.now(UTC))
+    await drain(make_worker(clock), clock)
+    async with services_of(app).engine.begin() as conn:
+        await conn.execute(update(messages).values(handed_at=datetime.now(UTC) - timedelta(minutes=1)))
+    writer = services_of(app).services.writer
+    assert writer is not None
+    cancel = {"id": "c1", "phone": ANA, "type": "order_cancelled", "properties": {"order_id": "o1"}}
+    await writer.events(
+        EventBatch((from_api({**cancel, "occurred_at": datetime.now(UTC).isoformat()}, "US"),))
+    )
+    await ordered(app, ANA, "89.50")  # the store's webhooks came out of order
+    report = json.loads(await smsbot(settings, "campaign", "report", "hello", "--json"))
+    assert (report["conversions"], report["revenue"]) == (0, {})
 
 
 async def test_check_warns_of_a_campaign_whose_segment_reaches_nobody(app: Any) -> None:
