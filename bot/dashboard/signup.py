@@ -9,6 +9,7 @@ import hmac
 import re
 import secrets
 from datetime import UTC, datetime
+from pathlib import Path
 
 from aiohttp import web
 
@@ -25,9 +26,21 @@ PER_NUMBER, NUMBER_WINDOW = 3, 24 * 3600  # texts asked for one number a day
 PER_ADDRESS, ADDRESS_WINDOW = 10, 3600  # sign-ups from one client address an hour
 
 
+POPUP = Path(__file__).parent / "static" / "popup.js"
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/join/{form}", page)
     app.router.add_post("/join/{form}", submit)
+    app.router.add_get("/join/{form}/popup.js", popup)
+
+
+async def popup(request: web.Request) -> web.StreamResponse:
+    """The pop-up list builder for the store's pages: it opens this form in a dialog."""
+    _form(request)
+    response = web.Response(body=POPUP.read_bytes(), content_type="application/javascript", charset="utf-8")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 async def page(request: web.Request) -> web.StreamResponse:
