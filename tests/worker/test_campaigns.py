@@ -293,30 +293,43 @@ async def test_the_report_counts_deliveries_failures_people_who_tapped_and_previ
     assert status["recipients"] == {"delivered": 2, "undelivered: 30003": 1} and status["clicked"] == 1
 
 
-async def test_a_cancelled_order_takes_back_its_credit_from_the_report_and_the_counts(
-    app: Any, api: FakeTwilio, make_worker: WorkerFactory
-) -> None:
-    settings = services_of(app).settings
+async def sent_to_ana(app: Any, make_worker: WorkerFactory) -> None:
+    """The hello campaign handed to Ana by a real worker, a minute ago (its clock ran ahead)."""
     await subscribe(app, ANA)
-    await smsbot(settings, "campaign", "send", "hello", "--yes")
+    await smsbot(services_of(app).settings, "campaign", "send", "hello", "--yes")
     clock = Clock(datetime.now(UTC))
     await drain(make_worker(clock), clock)
-    async with services_of(app).engine.begin() as conn:  # the worker's clock ran ahead: sent a minute ago
+    async with services_of(app).engine.begin() as conn:
         await conn.execute(update(messages).values(handed_at=datetime.now(UTC) - timedelta(minutes=1)))
-    await ordered(app, ANA, "89.50")  # received the campaign, then ordered: credited
-    before = json.loads(await smsbot(settings, "campaign", "report", "hello", "--json"))
-    assert (before["conversions"], before["revenue"]) == (1, {"USD": "89.50"})
+
+
+async def cancelled(app: Any, order_id: str) -> None:
+    """The store says the order was cancelled just now (as POST /api/events would)."""
     writer = services_of(app).services.writer
     assert writer is not None
     cancel = {
-        "id": "o1-cancelled",
+        "id": f"{order_id}-cancelled",
         "phone": ANA,
         "type": "order_cancelled",
         "occurred_at": datetime.now(UTC).isoformat(),
-        "properties": {"order_id": "o1"},
+        "properties": {"order_id": order_id},
     }
     await writer.events(EventBatch((from_api(cancel, "US"),)))
-    after = json.loads(await smsbot(settings, "campaign", "report", "hello", "--json"))
+
+
+async def hello_report(app: Any) -> dict[str, Any]:
+    return dict(json.loads(await smsbot(services_of(app).settings, "campaign", "report", "hello", "--json")))
+
+
+async def test_a_cancelled_order_takes_back_its_credit_from_the_report_and_the_counts(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    await sent_to_ana(app, make_worker)
+    await ordered(app, ANA, "89.50")  # received the campaign, then ordered: credited
+    before = await hello_report(app)
+    assert (before["conversions"], before["revenue"]) == (1, {"USD": "89.50"})
+    await cancelled(app, "o1")
+    after = await hello_report(app)
     assert (after["conversions"], after["revenue"], after["conversion_rate"]) == (0, {}, 0.0)
     async with services_of(app).engine.begin() as conn:
         kept = (await conn.execute(select(conversions.c.cancelled_at))).scalars().all()
@@ -328,21 +341,10 @@ async def test_a_cancelled_order_takes_back_its_credit_from_the_report_and_the_c
 async def test_an_order_whose_cancellation_came_first_is_never_credited(
     app: Any, api: FakeTwilio, make_worker: WorkerFactory
 ) -> None:
-    settings = services_of(app).settings
-    await subscribe(app, ANA)
-    await smsbot(settings, "campaign", "send", "hello", "--yes")
-    clock = Clock(datetime.now(UTC))
-    await drain(make_worker(clock), clock)
-    async with services_of(app).engine.begin() as conn:
-        await conn.execute(update(messages).values(handed_at=datetime.now(UTC) - timedelta(minutes=1)))
-    writer = services_of(app).services.writer
-    assert writer is not None
-    cancel = {"id": "c1", "phone": ANA, "type": "order_cancelled", "properties": {"order_id": "o1"}}
-    await writer.events(
-        EventBatch((from_api({**cancel, "occurred_at": datetime.now(UTC).isoformat()}, "US"),))
-    )
+    await sent_to_ana(app, make_worker)
+    await cancelled(app, "o1")
     await ordered(app, ANA, "89.50")  # the store's webhooks came out of order
-    report = json.loads(await smsbot(settings, "campaign", "report", "hello", "--json"))
+    report = await hello_report(app)
     assert (report["conversions"], report["revenue"]) == (0, {})
 
 
