@@ -15,6 +15,7 @@ import click
 
 from bot.campaign_commands import campaign, campaign_notes
 from bot.cli_options import _report, _settings, config_option, load_program_or_exit, read_database
+from bot.coupon_commands import coupons_group
 from bot.program.yamlfile import FileProblems
 from bot.settings import SIGNING_SECRET, Settings, load_settings
 from bot.store_commands import events, flow, poster
@@ -316,6 +317,7 @@ def check(config: Path | None, as_json: bool) -> None:
 
 
 main.add_command(campaign)
+main.add_command(coupons_group)
 main.add_command(events)
 main.add_command(flow)
 main.add_command(poster)

@@ -55,6 +55,7 @@ SAID = {
     Reason.SMART_SENDING: "smart sending (another marketing text within the window)",
     Reason.CAMPAIGN_STOPPED: "campaign paused or cancelled",
     "template": "could not be written (a template failed)",
+    "no_coupon": "held back: its coupon pool had no code left",
 }
 
 # Who each purpose may reach. Unsubscribed subscribers are also reached by the confirmation of their

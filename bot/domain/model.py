@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.campaigns import Campaign
 from bot.domain.compliance import DEFAULT_TABLE, ComplianceWord
+from bot.domain.coupons import CouponPool
 from bot.domain.flows import Flow
 from bot.domain.inbox import Inbox
 from bot.domain.properties import PropertySpec
@@ -142,6 +143,7 @@ class Program:
     # A program's own opt-out phrases per language, folded (program.compliance.<lang>.opt_out_phrases)
     opt_out_phrases: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     inbox: Inbox = field(default_factory=Inbox)  # the conversations inbox's settings
+    coupons: Mapping[str, CouponPool] = field(default_factory=dict)  # pools of unique codes, by name
     fingerprint: str = ""  # hash of the files it came from
 
     @cached_property  # read for every message with a stop verb beside other words

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.domain.coupons import discount_codes
 from bot.domain.store_events import (
     CHECKOUT_STARTED,
     ORDER_PLACED,
@@ -136,6 +137,7 @@ def _order(payload: Mapping[str, Any]) -> dict[str, Any]:
         "checkout_id": text_field(payload.get("checkout_token"), "checkout_token"),
         "order_status_url": url_field(payload.get("order_status_url"), "order_status_url"),
         "cancel_reason": text_field(payload.get("cancel_reason"), "cancel_reason"),
+        "discount_codes": discount_codes(payload) or None,  # a coupon code given by smsbot is redeemed
         **tracking,
     }
 

@@ -22,6 +22,7 @@ from jinja2 import ChainableUndefined, TemplateSyntaxError, meta, pass_context
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from bot.domain.coupons import mark as coupon_mark
 from bot.domain.links import mark
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,9 @@ LOCALE_KEY = "locale"  # the render context's formatting locale, e.g. "fr_CA"
 PROGRAM_TAGS = frozenset({"program", "brand", "help_contact", "frequency", "join"})  # the same for all
 SUBSCRIBER_TAGS = frozenset({"phone", LOCALE_KEY})  # the subscriber's own number and formatting locale
 BUILT_IN_TAGS = PROGRAM_TAGS | SUBSCRIBER_TAGS
-FUNCTIONS = frozenset({"link"})  # {{ link("https://...") }}: a tracked short link (domain/links.py)
+# {{ link("https://...") }}: a tracked short link (domain/links.py); {{ coupon("pool") }}: a code of
+# the pool, the recipient's own (domain/coupons.py)
+FUNCTIONS = frozenset({"link", "coupon"})
 
 
 # A property a subscriber has not given yet renders empty (use `| default("there")`); a name no
@@ -75,6 +78,7 @@ def _plural(context: Any, count: Any, one: str, other: str) -> str:
 
 _ENV.filters.update(currency=_currency, number=_number, date=_date, plural=_plural)
 _ENV.globals["link"] = mark  # a voice passes its own, which knows the origin
+_ENV.globals["coupon"] = coupon_mark
 _SIMPLE_TAG = re.compile(
     r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*"
     r"(?:\|\s*default\(\s*(?:\"([^\"\\{}]*)\"|'([^'\\{}]*)')\s*\)\s*)?\}\}"

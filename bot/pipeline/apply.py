@@ -14,10 +14,12 @@ from sqlalchemy.engine import Connection
 
 from bot.channels.base import Reply
 from bot.domain.conversation import decide
+from bot.domain.coupons import NO_COUPON, PoolEmpty, held_text, placeholders
 from bot.domain.inbound import InboundMessage
 from bot.domain.model import Program
 from bot.domain.outcome import Outcome, Policy
 from bot.pipeline.changes import Cause, Changes
+from bot.pipeline.coupons import CouponDesk
 from bot.store import rows
 from bot.store.bulk import executemany
 from bot.store.statements import INSERT_SUBSCRIBER, REPLIES, STORED_SIDS, SUBSCRIBERS_BY_PHONE
@@ -43,7 +45,7 @@ def apply_batch(
     fresh = [m for m in batch if m.message_sid not in replays]
     people = load_subscribers(conn, list(dict.fromkeys(m.sender for m in fresh)), now) if fresh else {}
     results: dict[str, Applied] = {sid: Applied(sid, r, duplicate=True) for sid, r in replays.items()}
-    changes = Changes(now)
+    changes = Changes(now, coupons=CouponDesk(conn, now))
     changes.load_runs(conn, [row["id"] for row in people.values()])
     changes.load_conversations(conn, [row["id"] for row in people.values()])
     for message in fresh:
@@ -67,15 +69,19 @@ def _apply(
     changes.texted(person)
     origin = f"keyword:{outcome.keyword}" if outcome.keyword else "reply:reply"
     sent: list[Reply] = []
-    for i, body in enumerate(outcome.replies):
-        ref = reply_ref(sid, i)
-        tracked = changes.tracked(body, subscriber_id, ref, origin, policy.link_base)
-        sent.append(Reply(ref, tracked, outcome.media.get(i, ())))
     status = "simulated" if message.simulated else "queued"
-    for reply in sent:
-        changes.messages.append(
-            rows.reply(subscriber_id, reply.ref, reply.body, reply.media_urls, sid, status, changes.now)
-        )
+    for i, body in enumerate(outcome.replies):
+        ref, media = reply_ref(sid, i), outcome.media.get(i, ())
+        body = placeholders(body) if message.simulated else body  # `smsbot chat`: no real code given
+        try:
+            reply = Reply(ref, changes.tracked(body, subscriber_id, ref, origin, policy.link_base), media)
+        except PoolEmpty as empty:  # held back, with why: never sent with an empty code
+            text = held_text(body, empty.pool)
+            held = rows.reply(subscriber_id, ref, text, media, sid, "cancelled", changes.now)
+            changes.messages.append({**held, "reason": NO_COUPON})
+            continue
+        sent.append(reply)
+        changes.messages.append(rows.reply(subscriber_id, ref, reply.body, media, sid, status, changes.now))
     changes.record(person, outcome, Cause(message.received_at, sid, message.body, sid))
     return Applied(sid, tuple(sent), duplicate=False, outcome=outcome)
 

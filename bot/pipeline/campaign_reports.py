@@ -12,12 +12,15 @@ from sqlalchemy.engine import Connection
 
 from bot.domain.benchmarks import CAMPAIGN_BAND
 from bot.domain.campaigns import Campaign
+from bot.domain.coupons import pools_in
+from bot.domain.coupons import sample as sample_codes
 from bot.domain.gate import Reason
 from bot.domain.i18n import negotiate
 from bot.domain.links import CODE_LENGTH, linker, short_url, swap
 from bot.domain.model import Program
 from bot.domain.phones import mask_phone
 from bot.domain.voice import Voice, built_in_tags
+from bot.pipeline import coupons
 from bot.pipeline.campaigns import FAILED, audience_where, latest
 from bot.pipeline.conversion_reports import earned
 from bot.program.encoding import segments as billed
@@ -69,6 +72,7 @@ def preview(
     total = sum(by_language.values())
     if total == 0:
         warnings.append(f"segment {campaign.segment} has no subscribed member: nothing would be sent")
+    warnings += short_pools(conn, campaign, program, total)
     return Preview(
         campaign.name,
         campaign.segment,
@@ -82,6 +86,18 @@ def preview(
         currency,
         warnings,
     )
+
+
+def short_pools(conn: Connection, campaign: Campaign, program: Program, recipients: int) -> list[str]:
+    """A warning for each coupon pool the campaign draws from with fewer codes left than recipients."""
+    tags = built_in_tags(program.info, program.join_word, program.info.default_language, SAMPLE_PHONE)
+    used = {pool for t in campaign.message.variants.values() for pool in pools_in(t.render(tags))}
+    return [
+        f"coupon pool {pool} has {found.left} codes left for {recipients} recipients: "
+        f"{recipients - found.left} would be held back without a code (smsbot coupons load {pool} FILE)"
+        for pool, found in sorted(coupons.counts(conn, used).items())
+        if found.left < recipients
+    ]
 
 
 def _counts(conn: Connection, audience: Any, default: str) -> tuple[dict[str, int], dict[str, int]]:
@@ -109,7 +125,9 @@ def _variants(
     costs: dict[str, int] = {}
     for language, template in campaign.message.variants.items():
         tags = built_in_tags(program.info, program.join_word, language, SAMPLE_PHONE)
-        found = billed(swap(template.render({**tags, "link": linker("")}), lambda _: sample_link))
+        found = billed(
+            sample_codes(swap(template.render({**tags, "link": linker("")}), lambda _: sample_link))
+        )
         described[language] = found.describe()
         costs[language] = found.segments
     return described, costs
@@ -128,7 +146,7 @@ def _samples(
             {
                 "phone": mask_phone(state.phone),
                 "language": negotiate(state.language, program.info.default_language),
-                "message": swap(text, lambda _: sample_link),
+                "message": sample_codes(swap(text, lambda _: sample_link)),
             }
         )
     return samples
@@ -240,6 +258,7 @@ def report(conn: Connection, name: str) -> dict[str, Any]:
         "opt_outs_24h": int(opted_out),
         "opt_out_rate": round(opted_out / delivered, 4) if delivered else None,
         **earned(conn, conversions.c.campaign_id == found.id, int(sent), CAMPAIGN_BAND),
+        **coupons.tally(conn, coupons.of_campaign(found.id)),
     }
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import and_, bindparam, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
 from bot.domain.campaigns import Campaign, Pace, Status
+from bot.domain.coupons import NO_COUPON, PoolEmpty
 from bot.domain.gate import Cancel, Hold, Outgoing, Purpose, Reason, Since, Verdict, may_send
 from bot.domain.model import Program
 from bot.domain.outcome import Policy
@@ -32,6 +33,7 @@ from bot.domain.templates import LocalizedMessage, compile_template
 from bot.domain.text import sendable
 from bot.domain.voice import Voice
 from bot.pipeline.changes import Changes, lock_subscribers
+from bot.pipeline.coupons import CouponDesk
 from bot.pipeline.gating import Marketing, marketing_of
 from bot.pipeline.gating import recipient as gate_recipient
 from bot.store import rows
@@ -261,7 +263,7 @@ def queue_due(
 ) -> Queued:
     """Up to `limit` due recipients of the campaigns sending now become outbox messages (or are
     skipped, with the gate's reason: unsubscribed since, smart sending, nothing to say)."""
-    changes = Changes(now)
+    changes = Changes(now, coupons=CouponDesk(conn, now))
     queued_now: dict[int, datetime] = {}  # subscriber -> a campaign message queued in this transaction
     marks: list[dict[str, Any]] = []
     refs: dict[str, int] = {}  # message ref -> recipient id
@@ -329,8 +331,8 @@ class _Slice:
             verdict = self._verdict(person, marketing)
             if isinstance(verdict, Cancel):
                 skipped.append((recipient, verdict.reason.value))
-            elif not self._queue(recipient, person, verdict):
-                skipped.append((recipient, "nothing_to_send"))
+            elif (unsent := self._queue(recipient, person, verdict)) is not None:
+                skipped.append((recipient, unsent))
         return skipped
 
     def _verdict(self, person: rows.Row, marketing: Marketing) -> Verdict:
@@ -341,26 +343,29 @@ class _Slice:
         message = Outgoing(Purpose.MARKETING, now, self.window)
         return may_send(message, gate_recipient(person), Since(other_marketing=other), self.quiet, now)
 
-    def _queue(self, recipient: Any, person: rows.Row, verdict: Verdict) -> bool:
+    def _queue(self, recipient: Any, person: rows.Row, verdict: Verdict) -> str | None:
+        """Queue their message; why not, if it is not: nothing to say, or no coupon code left."""
         name = str(self.definition["name"])
         ref = f"c{self.campaign_id}.{recipient.subscriber_id}.{recipient.attempt}"
         voice = Voice.to(rows.subscriber_state(person), self.program)
         body = voice.message(self.message, person["properties"] or {}, f"campaign:{name}")
-        body = sendable(
-            self.changes.tracked(
+        try:
+            body = self.changes.tracked(
                 body, person["id"], ref, f"campaign:{name}", self.policy.link_base, self.campaign_id
             )
-        )
+        except PoolEmpty:
+            return NO_COUPON
+        body = sendable(body)
         media = tuple(self.definition.get("media") or ())
         if not body and not media:
-            return False
+            return "nothing_to_send"
         due = recipient.send_after
         send_after = max(due, verdict.until) if isinstance(verdict, Hold) else due
         row = rows.outbox_message(person["id"], ref, body, media, None, due, send_after, self.changes.now)
         self.changes.messages.append({**row, "campaign_id": self.campaign_id})
         self.refs[ref] = recipient.id
         self.queued_now[person["id"]] = self.changes.now
-        return True
+        return None
 
 
 @lru_cache(maxsize=64)

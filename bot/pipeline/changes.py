@@ -15,8 +15,10 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from bot.domain.coupons import PoolEmpty, pools_in
 from bot.domain.outcome import Outcome
 from bot.domain.subscription import Status
+from bot.pipeline.coupons import CouponDesk, For
 from bot.pipeline.links import track
 from bot.pipeline.runs import RunBook, load_books, write_books
 from bot.pipeline.talks import Talks
@@ -63,6 +65,7 @@ class Changes:
     subscribers: dict[int, rows.Row] = field(default_factory=dict)  # changed subscribers by id
     started: int = 0  # runs started, once written
     talks: Talks = field(default_factory=Talks)  # their open conversations with a person
+    coupons: CouponDesk | None = None  # gives the messages' coupon codes, in the same transaction
 
     def load_runs(self, conn: Connection, subscriber_ids: list[int]) -> None:
         self.books.update(load_books(conn, subscriber_ids))
@@ -113,7 +116,12 @@ class Changes:
         base: str | None,
         campaign_id: int | None = None,
     ) -> str:
-        """A message's tracked links shortened, their rows written with the message."""
+        """A message's coupon codes given and its tracked links shortened, their rows written with the
+        message; PoolEmpty when a coupon's pool has no code left (the message must be held back)."""
+        if self.coupons is not None:
+            body = self.coupons.swap(body, For(subscriber_id, origin, ref, campaign_id))
+        elif pools_in(body):
+            raise PoolEmpty(pools_in(body)[0])  # nowhere to take a code from
         return track(
             body,
             self.links,

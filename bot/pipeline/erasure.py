@@ -215,4 +215,5 @@ TREATMENTS: dict[str, Callable[[Connection, _Whose], int]] = {
     "store_events": _changed(store_events, lambda whose: {"phone": whose.tombstone, "properties": {}}),
     "conversions": lambda conn, whose: 0,  # amounts and names of campaigns: nothing of theirs
     "conversations": _removed(conversations),  # their thread is their messages, blanked above
+    "coupon_codes": lambda conn, whose: 0,  # a store's code, given to the anonymous row: never again
 }

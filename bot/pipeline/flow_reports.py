@@ -8,6 +8,7 @@ from sqlalchemy import and_, distinct, func, select
 from sqlalchemy.engine import Connection
 
 from bot.domain.benchmarks import FLOW_BAND
+from bot.pipeline import coupons
 from bot.pipeline.conversion_reports import earned, flow_recipients
 from bot.store.schema import clicks, conversions, flow_runs, links
 
@@ -37,4 +38,5 @@ def report(conn: Connection, flow: str) -> dict[str, Any]:
         "unique_clicks": int(clickers),
         "click_rate": round(int(clickers) / recipients, 4) if recipients else None,
         **earned(conn, credited, recipients, FLOW_BAND),
+        **coupons.tally(conn, coupons.of_flow(flow)),
     }

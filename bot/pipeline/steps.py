@@ -16,12 +16,14 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from bot.domain.conversation import step_due
+from bot.domain.coupons import NO_COUPON, PoolEmpty, held_text
 from bot.domain.gate import Cancel, Hold, Outgoing, Purpose, Since, may_send
 from bot.domain.model import Program
 from bot.domain.outcome import Outcome, Policy, RunChange
 from bot.domain.quiet_hours import QuietHours
 from bot.pipeline.automations import exited
 from bot.pipeline.changes import Cause, Changes, lock_subscribers
+from bot.pipeline.coupons import CouponDesk
 from bot.pipeline.gating import recipient
 from bot.store import rows
 from bot.store.statements import NEW_OUTBOX_IDS, RUNS_BY_ID
@@ -48,7 +50,7 @@ def run_due_steps(
     # Read in full before anything below writes to the same rows; only active runs are stepped.
     runs = [run for run in conn.execute(RUNS_BY_ID, {"ids": list(run_ids)}).mappings().all()]
     people = lock_subscribers(conn, {run["subscriber_id"] for run in runs}) if runs else {}
-    changes = Changes(now)
+    changes = Changes(now, coupons=CouponDesk(conn, now))
     changes.load_runs(conn, list(people))
     ended = exited(conn, runs, program.flows)  # read under the lock: an order stored meanwhile counts
     nexts: dict[int, datetime | None] = dict.fromkeys(run_ids)
@@ -94,14 +96,18 @@ def _to_outbox(
     origin = f"flow:{run['flow']}"
     for n, body in enumerate(outcome.replies):
         ref = f"r{run['id']}.{run['step']}.{n}.{secrets.token_hex(4)}"
-        body = changes.tracked(body, person["id"], ref, origin, link_base)
+        reason = verdict.reason.value if isinstance(verdict, Cancel) else None
+        try:
+            body = changes.tracked(body, person["id"], ref, origin, link_base) if reason is None else body
+        except PoolEmpty as empty:  # held back, with why: never sent with an empty code
+            body, reason = held_text(body, empty.pool), NO_COUPON
         media = outcome.media.get(n, ())
         message = rows.outbox_message(
-            person["id"], ref, body, media, run["id"], run["due_at"], send_after, changes.now
+            person["id"], ref, held_text(body), media, run["id"], run["due_at"], send_after, changes.now
         )
         message = rows.purposed(message, purpose)
-        if isinstance(verdict, Cancel):
-            message.update(status="cancelled", reason=verdict.reason.value)
+        if reason is not None:
+            message.update(status="cancelled", reason=reason)
         changes.messages.append(message)
     for n, problem in enumerate(outcome.failed):
         ref = f"r{run['id']}.{run['step']}.f{n}.{secrets.token_hex(4)}"

@@ -17,6 +17,7 @@ from bot.domain.attribution import Touch, Windows, credit
 from bot.domain.flows import Flow
 from bot.domain.store_events import ORDER_CANCELLED, ORDER_PLACED, StoreEvent
 from bot.pipeline.automations import Automated, automate
+from bot.pipeline.coupons import redeem
 from bot.store.schema import (
     campaigns,
     clicks,
@@ -110,6 +111,8 @@ def record_batches(
     kept = {id(e): ids[(e.source, e.external_id)] for e in fresh if (e.source, e.external_id) in ids}
     orders = [kept[id(e)] for e in fresh if id(e) in kept and e.type == ORDER_PLACED and e.phone in owners]
     credited = attribute(conn, orders, windows)
+    placed = [e for e in fresh if id(e) in kept and e.type == ORDER_PLACED]
+    redeem(conn, [(e.order_ref, e.properties) for e in placed], now)
     take_back(conn, [e for e in fresh if id(e) in kept and e.type == ORDER_CANCELLED], now)
     owned = [(e, owners[e.phone]) for e in fresh if id(e) in kept and e.phone in owners]
     done = automate(conn, owned, flows, now, start=start)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.domain.compliance import ComplianceWord
+from bot.domain.coupons import CouponPool
 from bot.domain.model import ProgramInfo
 from bot.domain.properties import BUILT_IN, PropertySpec
 from bot.program.yamlfile import Problem, YamlDoc
@@ -28,6 +29,7 @@ class Compiling:
     properties: dict[str, PropertySpec] = field(default_factory=lambda: dict(BUILT_IN))
     scope: frozenset[str] = frozenset()  # names a message may use here besides properties ("event")
     event_fields: frozenset[str] = frozenset()  # the event's fields every event that starts it has
+    coupons: dict[str, CouponPool] = field(default_factory=dict)  # the pools `coupon("...")` may name
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # warnings and notes: the program still loads
 

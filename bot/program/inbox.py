@@ -8,6 +8,7 @@ from datetime import time, timedelta
 from bot.domain.inbox import DAYS, Inbox, OfficeHours
 from bot.domain.templates import LocalizedMessage
 from bot.program.context import Compiling, Loc
+from bot.program.coupons import gives_coupons
 from bot.program.durations import duration
 from bot.program.messages import compile_message
 from bot.program.schema import AutoReplySection, InboxSection, OfficeHoursSection
@@ -37,7 +38,14 @@ def compile_inbox(c: Compiling, sections: Parsed) -> Inbox:
     saved: dict[str, LocalizedMessage] = {}
     for name, text in section.saved_replies.items():
         message = compile_message(c, doc, ["inbox", "saved_replies", name], text)
-        if message is not None:
+        if message is not None and gives_coupons(message):
+            c.error(
+                doc,
+                ["inbox", "saved_replies", name],
+                f"inbox.saved_replies.{name}: a saved reply cannot give a coupon code (a person edits "
+                "it before it goes); use a flow or a keyword's reply",
+            )
+        elif message is not None:
             saved[name] = message
     return Inbox(
         marketing_waits=waits if waits is not None else timedelta(hours=2),

@@ -21,6 +21,7 @@ from bot.domain.model import ContactCard, Program, ProgramInfo
 from bot.program import yamlfile
 from bot.program.campaigns import compile_campaigns
 from bot.program.context import SAMPLE_LINK_BASE, Compiling
+from bot.program.coupons import compile_coupons
 from bot.program.flows import compile_flow, link_flows
 from bot.program.inbox import compile_inbox
 from bot.program.keywords import (
@@ -154,6 +155,7 @@ def _compile(
     c: Compiling, parsed: Parsed, doc: YamlDoc, section: ProgramSection, fingerprint: str
 ) -> Program:
     c.table = compliance_table(c, doc, section)
+    coupons = compile_coupons(c, [(d, data.coupons) for d, data in parsed])
     for file_doc, data in parsed:
         for name, spec in data.properties.items():
             declare_property(c, file_doc, name, spec)
@@ -189,6 +191,7 @@ def _compile(
         typos=typos,
         opt_out_phrases=phrases,
         inbox=compile_inbox(c, [(d, data.inbox) for d, data in parsed]),
+        coupons=coupons,
         fingerprint=fingerprint,
     )
 

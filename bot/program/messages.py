@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.domain.coupons import sample as sample_coupons
 from bot.domain.links import CODE_LENGTH, short_url, swap
 from bot.domain.templates import (
     BUILT_IN_TAGS,
@@ -15,6 +16,7 @@ from bot.domain.templates import (
 )
 from bot.domain.voice import built_in_tags
 from bot.program.context import Compiling, Loc
+from bot.program.coupons import check_coupon_calls
 from bot.program.encoding import segments
 from bot.program.event_fields import unguarded
 from bot.program.yamlfile import YamlDoc
@@ -107,6 +109,7 @@ def _variant(c: Compiling, doc: YamlDoc, here: Loc, language: str, text: str) ->
         )
     if "event" in c.scope and "event" in template.names:
         _warn_bare_event_fields(c, doc, here, text)
+    check_coupon_calls(c, doc, here, text)
     return template
 
 
@@ -150,7 +153,7 @@ def sample_text(c: Compiling, template: MessageTemplate, language: str) -> str:
     if "event" in c.scope:
         tags["event"] = SAMPLE_EVENT
     sample_link = short_url(c.link_base, "x" * CODE_LENGTH)  # what a link(...) costs once sent
-    return swap(template.render_strict(tags), lambda _: sample_link)
+    return sample_coupons(swap(template.render_strict(tags), lambda _: sample_link))
 
 
 def _count_segments(c: Compiling, doc: YamlDoc, loc: Loc, template: MessageTemplate, language: str) -> None:

@@ -111,6 +111,11 @@ class InboxSection(_Strict):
     saved_replies: dict[str, Text] = Field(default_factory=dict)  # canned answers, with template tags
 
 
+class CouponPoolSection(_Strict):
+    description: str = ""  # what the codes give ("15% off, one use"), for the dashboard
+    low_at: int = Field(0, ge=0)  # warn when fewer codes than this are left
+
+
 class KeywordFile(_Strict):
     program: ProgramSection | None = None
     inbox: InboxSection | None = None
@@ -119,6 +124,7 @@ class KeywordFile(_Strict):
     properties: dict[str, PropertyType | PropertySection] = Field(default_factory=dict)
     keywords: dict[str, KeywordSection | None] = Field(default_factory=dict)
     campaigns: dict[str, CampaignSection] = Field(default_factory=dict)
+    coupons: dict[str, CouponPoolSection | None] = Field(default_factory=dict)  # pools of unique codes
     segments: dict[str, Any] = Field(
         default_factory=dict
     )  # checked condition by condition by program/segments.py

@@ -376,6 +376,40 @@ conversions = Table(
     Index(None, "origin", "origin_name"),
 )
 
+# Unique coupon codes (`{{ coupon("pool") }}`): loaded from a store's export, each given to one
+# recipient at most (the row holds who), the same one again for the same campaign or flow; marked
+# redeemed when an order names it.
+coupon_codes = Table(
+    "coupon_codes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("pool", String(60), nullable=False),
+    Column("code", String(100), nullable=False),
+    Column("loaded_at", UTCDateTime, nullable=False),
+    Column("subscriber_id", Id, ForeignKey("subscribers.id")),  # whom it was given to
+    Column("origin", String(16)),  # campaign | flow | keyword | reply
+    Column("origin_name", String(100)),  # the campaign's, flow's or keyword's name
+    Column("campaign_id", Id),
+    Column("message_ref", String(100)),  # the message it was first written into
+    Column("assigned_at", UTCDateTime),  # None: still free
+    Column("redeemed_at", UTCDateTime),
+    Column("order_ref", String(200)),  # the order that named it
+    # One row per code: a code can only ever be given to one person.
+    Index("uq_coupon_codes_pool_code", "pool", "code", unique=True),
+    # One code per recipient, pool and campaign or flow, whatever the concurrency.
+    Index("uq_coupon_codes_given", "pool", "subscriber_id", "origin", "origin_name", unique=True),
+    Index(  # the next free code of a pool
+        "ix_coupon_codes_free",
+        "pool",
+        "id",
+        sqlite_where=text("assigned_at IS NULL"),
+        postgresql_where=text("assigned_at IS NULL"),
+    ),
+    Index(None, "code"),  # an order's codes, whatever the pool
+    Index(None, "campaign_id"),
+    Index(None, "origin", "origin_name"),
+)
+
 # What was done from the dashboard (a login, a campaign sent, paused or cancelled): when, from where.
 audit_log = Table(
     "audit_log",
