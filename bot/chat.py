@@ -5,8 +5,9 @@ nowhere; each line becomes an inbound message handled exactly as a carrier's wou
 recorded with status `simulated` and printed, never sent.
 
 `/skip` does what the worker would do later, now: this subscriber's waiting flow steps fall due
-(a `wait`, or a question's timeout) and run through the worker's own transactions, and what they
-send is recorded as `simulated` and printed. Only this subscriber's runs: other people's steps are
+(a `wait`, or a question's timeout; a date-triggered flow, a birthday's, as if the day had come)
+and run through the worker's own transactions, and what they send is recorded as `simulated` and
+printed. Only this subscriber's runs: other people's steps are
 left to the real worker. Quiet hours are noted, not waited for.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import TextIO
 
@@ -27,10 +28,12 @@ from bot.app import create_app
 from bot.channels.base import OutboundMessage, Reply
 from bot.channels.dryrun import DryRunSender
 from bot.domain.flow_runner import RunState
+from bot.domain.flows import Flow
 from bot.domain.inbound import InboundMessage, safe_text
 from bot.domain.inbox import Converse
 from bot.domain.quiet_hours import QuietHours, Window
 from bot.pipeline import sending
+from bot.pipeline.date_triggers import start_next
 from bot.pipeline.steps import run_due_steps
 from bot.services import SERVICES, Services
 from bot.settings import Settings
@@ -141,6 +144,8 @@ async def _skip(services: Services, phone: str, out: Callable[[str], None]) -> N
     sender = DryRunSender()
     notes: list[str] = []
     try:
+        program, quiet = services.program.current, services.settings.quiet_hours
+        notes += await transactions.run(_bring_dated, phone, program.flows, quiet, now)
         async with services.engine.connect() as conn:
             skipped = list(await conn.scalars(select(flow_runs.c.id).where(active)))
         if not skipped:
@@ -190,6 +195,14 @@ async def _skip(services: Services, phone: str, out: Callable[[str], None]) -> N
     finally:
         transactions.close()
     out(f"     [{' · '.join(notes) or 'nothing was due'}]")
+
+
+def _bring_dated(
+    conn: Connection, phone: str, flows: Mapping[str, Flow], quiet: QuietHours, now: datetime
+) -> list[str]:
+    """Date-triggered flows (a birthday's) brought forward to now for this subscriber."""
+    found = conn.scalar(select(subscribers.c.id).where(subscribers.c.phone == phone))
+    return start_next(conn, found, flows, quiet, now) if found is not None else []
 
 
 def _due_now(conn: Connection, run_ids: list[int], now: datetime) -> None:

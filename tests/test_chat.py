@@ -126,7 +126,8 @@ def test_an_interactive_conversation_in_a_terminal(tmp_path: Path, database_url:
 def test_skip_runs_the_waiting_steps_now_and_records_them_as_simulated(
     tmp_path: Path, database_url: str, redis_url: str
 ) -> None:
-    # The first-name question is skipped (its timeout), the birthday answered, the day's wait skipped.
+    # The first-name question is skipped (its timeout), the birthday answered, the day's wait skipped
+    # (and the birthday's own flow brought forward to it).
     result = chat_from_a_pipe("JOIN\n/skip\n04/23\nSHOES\n/skip\n/skip\n", tmp_path, database_url, redis_url)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -139,8 +140,13 @@ def test_skip_runs_the_waiting_steps_now_and_records_them_as_simulated(
         lines[second_skip + 1]
         == "bot> Acme Outfitters: Hi, new running shoes just landed. Reply STOP to opt out."
     )
-    assert lines[second_skip + 2].endswith("flow welcome skipped ahead, and ended]")
-    assert lines[second_skip + 3 :] == ["you> /skip", "     [no flow is running for you]"]
+    birthday = "Acme Outfitters: Happy birthday! Take 20% off anything this week with code BDAY20. Reply STOP to opt out"
+    assert lines[second_skip + 2] == f"bot> {birthday}"  # a date-triggered flow: brought to its day
+    notes = lines[second_skip + 3]
+    assert "flow birthday_treat brought forward from " in notes and "-04-23 (birthday)" in notes
+    assert "flow welcome skipped ahead, and ended" in notes
+    # once a year: the third /skip has nothing left to bring forward
+    assert lines[second_skip + 4 :] == ["you> /skip", "     [no flow is running for you]"]
     rows = stored(
         database_url,
         "select body, status from messages where run_id is not null order by id",
@@ -148,5 +154,6 @@ def test_skip_runs_the_waiting_steps_now_and_records_them_as_simulated(
     assert rows == [
         ("When's your birthday? (MM/DD) We'll send a treat.", "simulated"),
         ("Acme Outfitters: Hi, new running shoes just landed. Reply STOP to opt out.", "simulated"),
+        (birthday, "simulated"),
     ]
-    assert stored(database_url, "select status from flow_runs") == [("ended",)]
+    assert stored(database_url, "select status from flow_runs") == [("ended",), ("ended",)]

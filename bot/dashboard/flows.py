@@ -60,7 +60,7 @@ def _funnel(flow: Flow, found: AllTime) -> dict[str, Any]:
     ]
     return {
         "name": flow.name,
-        "trigger": flow.automation.trigger.event if flow.automation.trigger else None,
+        "trigger": flow.automation.starts_on,
         "started": started,
         "completed": completed,
         "stopped": stopped,

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from bot.domain.date_triggers import DateTrigger
 from bot.domain.store_events import StoreEvent
 
 OPERATORS = ("equals", "one_of", "contains", "greater", "less", "is_set")
@@ -59,6 +60,8 @@ class EventCondition:
 class Trigger:
     event: str  # the event type that starts the flow
     where: tuple[EventCondition, ...] = ()
+    # `{after: order_placed, days: 60}`: the run begins this long after the event's own time
+    delay: timedelta = timedelta(0)
 
     def matches(self, event: StoreEvent) -> bool:
         return event.type == self.event and all(c.holds(event.properties) for c in self.where)
@@ -79,12 +82,35 @@ class Automation:
     transactional: bool = False  # an order's or a shipment's news: not held by quiet hours
     per: str | None = None  # run once per event key (`per: event.order_id`): the event's field
     fresh_for: timedelta | None = None  # an event older than this starts nothing (None: the default)
+    on_date: DateTrigger | None = None  # `{date: birthday, at: "10:00"}`: once a year, not on an event
 
     def freshness(self, waits: timedelta) -> timedelta:
-        """How old an event may be and still start the flow, whose first message comes after `waits`."""
+        """How old an event may be and still start the flow, whose first message comes after `waits`
+        (and after the trigger's own delay)."""
         if self.fresh_for is not None:
             return self.fresh_for
-        return waits + (FRESH_MARGIN_TRANSACTIONAL if self.transactional else FRESH_MARGIN)
+        delay = self.trigger.delay if self.trigger is not None else timedelta(0)
+        return waits + delay + (FRESH_MARGIN_TRANSACTIONAL if self.transactional else FRESH_MARGIN)
+
+    @property
+    def starts_on(self) -> str | None:
+        """What starts it, said: "checkout_started", "60 days after order_placed", "birthday at 10:00"."""
+        if self.on_date is not None:
+            return f"{self.on_date.property} at {self.on_date.at:%H:%M}"
+        if self.trigger is None:
+            return None
+        days = self.trigger.delay / timedelta(days=1)
+        return f"{days:g} days after {self.trigger.event}" if days else self.trigger.event
+
+    def ends(self, exit_type: str, at: datetime | None, began: datetime) -> bool:
+        """Whether an exit event of `exit_type` at `at` ends a run whose event was at `began`: one
+        at or after it; one of the very type that starts the flow (a win-back's next order) only
+        when later, or the order that started it would end it."""
+        if at is None:
+            return False
+        if self.trigger is not None and exit_type == self.trigger.event:
+            return at > began
+        return at >= began
 
 
 class NotStarted:
@@ -102,7 +128,7 @@ def refusal(
     automation: Automation,
     event: StoreEvent,
     last_started: datetime | None,
-    exits: Iterable[datetime | None],
+    exits: Iterable[tuple[str, datetime | None]],
     now: datetime,
     freshness: timedelta | None = None,
 ) -> str | None:
@@ -119,7 +145,7 @@ def refusal(
         and last_started > now - automation.at_most
     ):
         return NotStarted.AT_MOST
-    if any(at is not None and at >= event.occurred_at for at in exits):
+    if any(automation.ends(kind, at, event.occurred_at) for kind, at in exits):
         return NotStarted.EXITED
     return None
 

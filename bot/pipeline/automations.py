@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select, tuple_, update
@@ -115,21 +115,23 @@ def _end(
 ) -> int:
     """Runs whose exit event came (at or after the event that started them) end; what they had
     queued is cancelled, whether or not their steps were done."""
-    exits: dict[tuple[int, str], datetime] = {}  # (subscriber, flow) -> the latest exit event
+    exits: dict[tuple[int, str], dict[str, datetime]] = {}  # (subscriber, flow) -> type -> latest
     for event, sid in stored:
         for flow in flows:
             if event.type in flow.automation.exit_when:
-                at = exits.get((sid, flow.name))
-                exits[(sid, flow.name)] = max(event.occurred_at, at or event.occurred_at)
+                latest = exits.setdefault((sid, flow.name), {})
+                latest[event.type] = max(event.occurred_at, latest.get(event.type, event.occurred_at))
     if not exits:
         return 0
     found = conn.execute(
         _EXITABLE, {"pairs": sorted(exits), "ids": sorted({sid for sid, _ in exits})}
     ).mappings()
+    automation = {flow.name: flow.automation for flow in flows}
     ids = []
     for run in found:
         began = _began(run["event"]) if run["event"] else None
-        if began is None or began <= exits[(run["subscriber_id"], run["flow"])]:
+        came = exits[(run["subscriber_id"], run["flow"])].items()
+        if began is None or any(automation[run["flow"]].ends(t, at, began) for t, at in came):
             ids.append(run["id"])
     if ids:
         conn.execute(_CANCEL_QUEUED, {"ids": ids, "now": now})
@@ -154,7 +156,7 @@ def _start(
     taken = {tuple(row) for row in conn.execute(_TAKEN, {"names": sorted(set(keyed))})}
     new = []
     for (event, sid, flow), name in zip(starts, keyed, strict=True):
-        since = [exited.get((sid, t)) for t in flow.automation.exit_when]
+        since = [(t, exited.get((sid, t))) for t in flow.automation.exit_when]
         fresh = flow.automation.freshness(lead_time(flow))
         why = refusal(flow.automation, event, started_at.get((sid, flow.name)), since, now, fresh)
         if why is None and name in taken:
@@ -164,11 +166,19 @@ def _start(
             continue
         started_at[(sid, flow.name)] = now
         taken.add(name)
-        state = first_state(flow, run_event(event), now, name[2])
+        state = first_state(flow, run_event(event), _begins(flow, event, now), name[2])
         new.append(rows.new_run(sid, flow.name, state, f"event:{event.type}", now))
     if new:  # a flow already running for the subscriber is not started twice (the database agrees)
         conn.execute(START_RUN[conn.dialect.name], new)
     return len(new)
+
+
+def _begins(flow: Flow, event: StoreEvent, now: datetime) -> datetime:
+    """When a run begins: now, or its trigger's delay after the event (a win-back's 60 days,
+    counted from the order's own time)."""
+    trigger = flow.automation.trigger
+    delay = trigger.delay if trigger is not None else timedelta(0)
+    return max(now, event.occurred_at + delay) if delay else now
 
 
 def _last_events(
@@ -195,8 +205,9 @@ def exited(conn: Connection, runs: Sequence[Mapping[Any, Any]], flows: Mapping[s
     ended = set()
     for run, exits in watched:
         began = _began(run["event"])
+        automation = flows[run["flow"]].automation
         if began is not None and any(
-            (at := last.get((run["subscriber_id"], t))) and at >= began for t in exits
+            automation.ends(t, last.get((run["subscriber_id"], t)), began) for t in exits
         ):
             ended.add(run["id"])
     return ended

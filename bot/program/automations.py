@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
+from datetime import time, timedelta
 from typing import Any
 
 from bot.domain.automations import OPERATORS, Automation, EventCondition, Trigger
+from bot.domain.date_triggers import DATE_TRIGGER_KEY, DateTrigger
+from bot.domain.properties import PropertyType
 from bot.domain.store_events import KNOWN_TYPES
 from bot.program.context import Compiling, Loc
 from bot.program.durations import duration
@@ -24,6 +28,7 @@ from bot.program.yamlfile import YamlDoc
 FLOW_KEYS = ("steps", "trigger", "exit_when", "at_most", "transactional", "per", "fresh_for")
 _PER = re.compile(r"^event\.([A-Za-z_][A-Za-z0-9_]{0,49})$")
 _TYPE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+_TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 _ONCE_PER = re.compile(r"^\s*once\s+per\s+(.+)$", re.IGNORECASE)
 
 
@@ -38,8 +43,8 @@ def compile_automation(c: Compiling, doc: YamlDoc, loc: Loc, body: Mapping[str, 
         )
         return None
     errors = len(c.errors)
-    trigger = _trigger(c, doc, [*loc, "trigger"], body["trigger"]) if "trigger" in body else None
-    exits = _events(c, doc, [*loc, "exit_when"], body.get("exit_when"))
+    trigger, on_date, unless = _triggers(c, doc, [*loc, "trigger"], body.get("trigger"))
+    exits = _events(c, doc, [*loc, "exit_when"], body.get("exit_when")) + unless
     at_most = None
     if "at_most" in body:
         found = _ONCE_PER.match(str(body["at_most"]))
@@ -63,13 +68,18 @@ def compile_automation(c: Compiling, doc: YamlDoc, loc: Loc, body: Mapping[str, 
                 [*loc, "fresh_for"],
                 f"{_name(loc)}: fresh_for {body['fresh_for']!r}: expected 2h (or 30m, 2d)",
             )
-    if trigger is None and (exits or at_most or per or fresh_for) and len(c.errors) == errors:
+    if (
+        trigger is None
+        and on_date is None
+        and (exits or at_most or per or fresh_for)
+        and len(c.errors) == errors
+    ):
         c.note(
             doc, loc, f"{_name(loc)}: exit_when, at_most, per and fresh_for only act on a flow with a trigger"
         )
     if len(c.errors) > errors:
         return None
-    return Automation(trigger, frozenset(exits), at_most, bool(transactional), per, fresh_for)
+    return Automation(trigger, frozenset(exits), at_most, bool(transactional), per, fresh_for, on_date)
 
 
 def _per(c: Compiling, doc: YamlDoc, loc: Loc, body: Mapping[str, Any]) -> str | None:
@@ -86,11 +96,65 @@ def _per(c: Compiling, doc: YamlDoc, loc: Loc, body: Mapping[str, Any]) -> str |
     return found.group(1)
 
 
+def _triggers(
+    c: Compiling, doc: YamlDoc, loc: Loc, raw: Any
+) -> tuple[Trigger | None, DateTrigger | None, list[str]]:
+    """The event trigger, or the date trigger, and the events that end a run (`unless:`)."""
+    if raw is None:
+        return None, None, []
+    if isinstance(raw, Mapping) and DATE_TRIGGER_KEY in raw:
+        return None, _date_trigger(c, doc, loc, raw), []
+    given = raw.get("unless") if isinstance(raw, Mapping) else None
+    return _trigger(c, doc, loc, raw), None, _events(c, doc, [*loc, "unless"], given)
+
+
+def _date_trigger(c: Compiling, doc: YamlDoc, loc: Loc, raw: Mapping[str, Any]) -> DateTrigger | None:
+    """`{date: birthday, at: "10:00"}`: a date property's day, every year, at a time of day."""
+    if set(raw) - {DATE_TRIGGER_KEY, "at"}:
+        c.error(doc, loc, f'{_name(loc)}: trigger: expected {{date: birthday, at: "10:00"}}')
+        return None
+    name = str(raw[DATE_TRIGGER_KEY])
+    spec = c.properties.get(name)
+    if spec is None or spec.type is not PropertyType.DATE:
+        c.error(doc, [*loc, DATE_TRIGGER_KEY], f"{_name(loc)}: date: {name!r} is not a date property")
+        return None
+    at = _TIME.match(str(raw.get("at", "10:00")))
+    if at is None or int(at.group(1)) > 23 or int(at.group(2)) > 59:
+        c.error(
+            doc, [*loc, "at"], f"{_name(loc)}: at {raw.get('at')!r}: expected a time of day such as 10:00"
+        )
+        return None
+    return DateTrigger(name, time(int(at.group(1)), int(at.group(2))))
+
+
 def _trigger(c: Compiling, doc: YamlDoc, loc: Loc, raw: Any) -> Trigger | None:
     spec = {"event": raw} if isinstance(raw, str) else raw
+    if isinstance(spec, Mapping) and "after" in spec:
+        return _after(c, doc, loc, spec)
     if not isinstance(spec, Mapping) or set(spec) - {"event", "where"}:
         c.error(doc, loc, f"{_name(loc)}: trigger: expected {{event: checkout_started, where: {{...}}}}")
         return None
+    return _event_trigger(c, doc, loc, spec)
+
+
+def _after(c: Compiling, doc: YamlDoc, loc: Loc, spec: Mapping[str, Any]) -> Trigger | None:
+    """`{after: order_placed, days: 60, unless: order_placed}`: the event's time and a delay."""
+    if set(spec) - {"after", "days", "unless", "where"}:
+        c.error(
+            doc,
+            loc,
+            f"{_name(loc)}: trigger: expected {{after: order_placed, days: 60, unless: order_placed}}",
+        )
+        return None
+    days = spec.get("days")
+    if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days <= 3650:
+        c.error(doc, [*loc, "days"], f"{_name(loc)}: days {days!r}: expected a number of days, 1 to 3650")
+        return None
+    found = _event_trigger(c, doc, loc, {"event": spec["after"], "where": spec.get("where")})
+    return replace(found, delay=timedelta(days=days)) if found is not None else None
+
+
+def _event_trigger(c: Compiling, doc: YamlDoc, loc: Loc, spec: Mapping[str, Any]) -> Trigger | None:
     errors = len(c.errors)
     named = _events(c, doc, loc, {"event": spec.get("event")})
     event = named[0] if len(named) == 1 else None

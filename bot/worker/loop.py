@@ -27,6 +27,7 @@ from bot.coord.rate import RateLimiter
 from bot.domain.model import Program
 from bot.domain.phones import mask_phone
 from bot.pipeline import campaigns, retention, sending
+from bot.pipeline.date_triggers import start_dated
 from bot.pipeline.steps import run_due_steps
 from bot.settings import Settings
 from bot.store import activity, segment_counts
@@ -50,6 +51,7 @@ CAMPAIGN_LOOK = 0.2  # seconds between two looks for a campaign to send (one ind
 FOLD_EVERY = 15.0  # seconds between two folds of the dashboard's counts (store/activity.py)
 FOLD_BATCH = 50_000  # counts folded at most in one transaction
 SEGMENT_COUNT_EVERY = 300.0  # seconds between two counts of every segment for the dashboard
+DATES_EVERY = 600.0  # seconds between two looks for whose birthday (a date trigger's day) it is
 FORGET_EVERY = 3600.0  # seconds between two walks over the messages for bodies kept too long
 # Seconds of sending at the rate: how many campaign messages wait in the outbox, so that a pause or a
 # cancel takes effect within seconds and a flow step falling due waits behind no more than this;
@@ -106,6 +108,7 @@ class Worker:
         self.number = settings.rate_key
         self._feed_lock = f"{prefix}feeder"
         self._segment_lock = f"{prefix}segment-counter"
+        self._dates_lock = f"{prefix}date-triggers"
         self._forgotten_after = 0  # the last message id the retention walk has passed
         self._token = secrets.token_hex(8)
         self._fed_at = float("-inf")
@@ -138,6 +141,7 @@ class Worker:
                 self._forever(stop, lambda: self._sending(in_flight), self._mail),
                 self._forever(stop, self._counting, None),
                 self._forever(stop, self._counting_segments, None),
+                self._forever(stop, self._dating, None),
                 self._forever(stop, self._forgetting, None),
             )
         finally:
@@ -198,6 +202,28 @@ class Worker:
         await self._transactions.run(segment_counts.keep, program, counted)
         return len(counted)
 
+    async def _dating(self) -> float | None:
+        await self.start_dated()
+        return DATES_EVERY
+
+    async def start_dated(self, force: bool = False) -> int:
+        """Start the date-triggered flows whose day has come (one worker per interval of the clock);
+        the runs started, which the feeder then queues at their time of day."""
+        program = self.program()
+        if not any(flow.automation.on_date for flow in program.flows.values()):
+            return 0
+        now = self.clock()
+        slot = f"{self._dates_lock}:{int(now.timestamp() // DATES_EVERY)}"
+        if not force and not await self.redis.set(slot, self._token, nx=True, px=int(DATES_EVERY * 2000)):
+            return 0
+        started = int(
+            await self._transactions.run(start_dated, program.flows, self.settings.quiet_hours, now)
+        )
+        if started:
+            log.info("date-triggered flows started: %d runs", started)
+            await self.feed(force=True)
+        return started
+
     async def _forgetting(self) -> float | None:
         """Blank message bodies older than `privacy.keep_messages_days`, a batch at a time; once a
         walk over the messages is done, the next one starts in FORGET_EVERY seconds."""
@@ -246,7 +272,9 @@ class Worker:
             log.exception("worker: %d hand-overs not recorded; checked again after the lease", len(claims))
 
     async def tick(self) -> Tick:
-        """One round, in order (for tests with a clock they move): feed, advance due runs, send."""
+        """One round, in order (for tests with a clock they move): start what a date starts, feed,
+        advance due runs, send."""
+        await self.start_dated()
         await self._feed_if_due()
         tick = Tick()
         tick.stepped = await self.step_runs()

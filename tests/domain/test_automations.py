@@ -128,21 +128,31 @@ def test_a_run_that_begins_with_a_wait_starts_past_it_due_when_it_ends() -> None
 
 def test_an_event_starts_nothing_within_the_limit_or_after_its_exit_came() -> None:
     limited = Automation(Trigger("checkout_started"), frozenset({"order_placed"}), timedelta(hours=48))
-    assert refusal(limited, CART, None, [None], AT) is None
-    assert refusal(limited, CART, AT - timedelta(hours=47), [None], AT) == NotStarted.AT_MOST
-    assert refusal(limited, CART, AT - timedelta(hours=49), [None], AT) is None
+    assert refusal(limited, CART, None, [("order_placed", None)], AT) is None
     assert (
-        refusal(limited, CART, None, [AT + timedelta(minutes=5)], AT) == NotStarted.EXITED
+        refusal(limited, CART, AT - timedelta(hours=47), [("order_placed", None)], AT) == NotStarted.AT_MOST
+    )
+    assert refusal(limited, CART, AT - timedelta(hours=49), [("order_placed", None)], AT) is None
+    assert (
+        refusal(limited, CART, None, [("order_placed", AT + timedelta(minutes=5))], AT) == NotStarted.EXITED
     )  # ordered after it began
-    assert refusal(limited, CART, None, [AT - timedelta(days=3)], AT) is None  # an older order
+    assert (
+        refusal(limited, CART, None, [("order_placed", AT - timedelta(days=3))], AT) is None
+    )  # an older order
 
 
 def test_an_event_older_than_the_automations_freshness_starts_nothing() -> None:
     cart = Automation(Trigger("checkout_started"), frozenset({"order_placed"}), timedelta(hours=48))
     fresh = cart.freshness(timedelta(hours=1))
     assert fresh == timedelta(hours=2)  # its own hour's wait, and an hour more
-    assert refusal(cart, CART, None, [None], AT + timedelta(hours=1, minutes=59), fresh) is None
-    assert refusal(cart, CART, None, [None], AT + timedelta(days=40), fresh) == NotStarted.STALE
+    assert (
+        refusal(cart, CART, None, [("order_placed", None)], AT + timedelta(hours=1, minutes=59), fresh)
+        is None
+    )
+    assert (
+        refusal(cart, CART, None, [("order_placed", None)], AT + timedelta(days=40), fresh)
+        == NotStarted.STALE
+    )
     thanks = Automation(Trigger("order_placed"), transactional=True)
     assert thanks.freshness(timedelta(0)) == timedelta(hours=6)
     told = Automation(Trigger("order_placed"), fresh_for=timedelta(minutes=30))
@@ -154,7 +164,7 @@ def test_a_flow_run_per_event_has_a_key_per_order_and_no_at_most_between_orders(
     assert run_key(per_order, CART) == "c1"
     assert run_key(per_order, replace(CART, order_ref=None)) == "id:e1"  # no key: the event's own id
     assert run_key(Automation(Trigger("order_placed")), CART) == ""
-    assert refusal(per_order, CART, AT - timedelta(minutes=1), [None], AT) is None
+    assert refusal(per_order, CART, AT - timedelta(minutes=1), [("order_placed", None)], AT) is None
     shipped = Automation(Trigger("order_fulfilled"), per="event_id")
     assert run_key(shipped, CART) == "e1"
 

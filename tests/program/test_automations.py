@@ -1,12 +1,13 @@
 """Automations in the YAML: a flow's trigger, exit, limit and event-aware messages compiled, and each
 mistake `smsbot check` must catch, with file:line."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.domain.automations import EventCondition, Trigger
+from bot.domain.date_triggers import DateTrigger
 from bot.program.loader import load_program
 from tests.conftest import KEYWORDS
 from tests.program.test_flows import errors, with_flows
@@ -39,6 +40,12 @@ def test_the_shipped_automations_compile() -> None:
     assert flows["order_confirmation"].automation.transactional
     assert flows["shipping_confirmation"].automation.trigger == Trigger("order_fulfilled")
     assert flows["welcome"].automation.trigger is None
+    assert flows["birthday_treat"].automation.on_date == DateTrigger("birthday", time(10, 0))
+    win_back = flows["win_back"].automation
+    assert win_back.trigger == Trigger("order_placed", delay=timedelta(days=60))
+    assert win_back.exit_when == {"order_placed"} and win_back.starts_on == "60 days after order_placed"
+    review = flows["review_request"].automation
+    assert review.trigger == Trigger("order_fulfilled", delay=timedelta(days=7)) and review.per == "order_ref"
 
 
 def test_a_flow_with_a_trigger_compiles_its_conditions_limit_and_event_aware_steps(
@@ -84,6 +91,18 @@ def test_a_flow_with_a_trigger_compiles_its_conditions_limit_and_event_aware_ste
         ("  f:\n    steps:\n      - send: hi\n        media: ['picture.png']\n", "expected an http(s) URL"),
         ("  f:\n    trigger: order_placed\n    per: order_id\n    steps: [end]\n", "such as event.order_ref"),
         ("  f:\n    trigger: order_placed\n    fresh_for: soon\n    steps: [end]\n", "expected 2h"),
+        ("  f:\n    trigger: {date: first_name}\n    steps: [end]\n", "'first_name' is not a date property"),
+        ("  f:\n    trigger: {date: birthday, at: '25:00'}\n    steps: [end]\n", "expected a time of day"),
+        ("  f:\n    trigger: {date: birthday, every: year}\n    steps: [end]\n", "expected {date: birthday"),
+        ("  f:\n    trigger: {after: order_placed}\n    steps: [end]\n", "expected a number of days"),
+        (
+            "  f:\n    trigger: {after: order_placed, days: 0}\n    steps: [end]\n",
+            "expected a number of days",
+        ),
+        (
+            "  f:\n    trigger: {after: order_placed, days: 5, unless: Order}\n    steps: [end]\n",
+            "expected an event",
+        ),
     ],
 )
 def test_each_automation_mistake_is_named_with_its_line(keywords_copy: Path, flows: str, says: str) -> None:
