@@ -229,6 +229,25 @@ def cancel(config: Path | None, name: str) -> None:
 @campaign.command()
 @config_option
 @click.argument("name")
+@click.argument("variant", required=False)
+@click.option(
+    "--none", "no_winner", is_flag=True, help="Send no winner: the rest of the audience gets nothing."
+)
+def winner(config: Path | None, name: str, variant: str | None, no_winner: bool) -> None:
+    """Pick an A/B test's winner by hand (a, b, c or d): the rest of the audience gets it now."""
+    if (variant is None) == (not no_winner):
+        raise click.UsageError("give a VARIANT (a, b, c, d) or --none")
+    settings = _settings(config)
+    _write(settings, campaigns.pick_winner, name, variant, datetime.now(UTC))
+    click.echo(
+        f"{name}: "
+        + (f"variant {variant} goes to the rest" if variant else "no winner: the rest get nothing")
+    )
+
+
+@campaign.command()
+@config_option
+@click.argument("name")
 def retry(config: Path | None, name: str) -> None:
     """Send again to the recipients whose message failed."""
     settings = _settings(config)

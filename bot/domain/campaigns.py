@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
+from bot.domain.ab_tests import ABTest
 from bot.domain.templates import LocalizedMessage
 
 EARLIEST_OFFSET = timedelta(hours=14)  # UTC+14 (Kiribati): where a local time of day comes first
@@ -42,10 +43,11 @@ class Campaign:
     max_segments: int = 3  # a longer message is refused by the checker
     draft: bool = False  # its schedule is not followed: sent only when told
     defined_at: tuple[str, int] = ("", 0)  # file and line, for what `smsbot check` says of it
+    test: ABTest | None = None  # an A/B test: its first variant is `message` and `media`
 
     def definition(self) -> dict[str, Any]:
         """What is fixed when sending starts: kept with the campaign, whatever the YAML says later."""
-        return {
+        found: dict[str, Any] = {
             "segment": self.segment,
             "messages": {language: t.source for language, t in self.message.variants.items()},
             "default_language": self.message.default,
@@ -55,6 +57,21 @@ class Campaign:
             "smart_sending_hours": self.smart_sending_hours,
             "spread_minutes": self.spread_minutes,
         }
+        if self.test is not None:
+            found["test"] = {
+                "variants": {
+                    v.name: {
+                        "messages": {language: t.source for language, t in v.message.variants.items()},
+                        "media": list(v.media),
+                    }
+                    for v in self.test.variants
+                },
+                "share": self.test.share,
+                "metric": self.test.metric.value,
+                "wait_seconds": self.test.wait.total_seconds(),
+                "automatic": self.test.automatic,
+            }
+        return found
 
     @property
     def fingerprint(self) -> str:

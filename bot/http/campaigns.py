@@ -6,6 +6,7 @@ GET  /api/campaigns/{name}/preview       who would get it, what they would read,
 GET  /api/campaigns/{name}/report        sent, delivered, failed by code, clicks, click rate, opt-outs
 POST /api/campaigns/{name}/send          {"again": false}: fix the audience now and start sending
 POST /api/campaigns/{name}/pause | resume | cancel | retry
+POST /api/campaigns/{name}/winner        {"variant": "b"} (or null: no winner): an A/B test's, by hand
 """
 
 from __future__ import annotations
@@ -153,6 +154,17 @@ def _action(change: Callable[..., Any]) -> Callable[[web.Request], Any]:
     return handler
 
 
+async def pick_winner(request: web.Request) -> web.Response:
+    services, program = authorised(request)
+    found = _campaign(request, program)
+    options = await _options(request)
+    variant = options.get("variant")
+    if "variant" not in options or (variant is not None and not isinstance(variant, str)):
+        raise web.HTTPBadRequest(text='expected {"variant": "b"} or {"variant": null}\n')
+    await _write(services, campaigns.pick_winner, found.name, variant, datetime.now(UTC))
+    return web.json_response(await _read(services, campaign_reports.status, found.name))
+
+
 pause = _action(campaigns.pause)
 resume = _action(campaigns.resume)
 cancel = _action(campaigns.cancel)
@@ -166,5 +178,6 @@ def setup(app: web.Application) -> None:
     router.add_get("/api/campaigns/{name}/preview", get_preview)
     router.add_get("/api/campaigns/{name}/report", get_report)
     router.add_post("/api/campaigns/{name}/send", send)
+    router.add_post("/api/campaigns/{name}/winner", pick_winner)
     for verb, handler in (("pause", pause), ("resume", resume), ("cancel", cancel), ("retry", retry)):
         router.add_post(f"/api/campaigns/{{name}}/{verb}", handler)

@@ -20,7 +20,7 @@ from bot.domain.links import CODE_LENGTH, linker, short_url, swap
 from bot.domain.model import Program
 from bot.domain.phones import mask_phone
 from bot.domain.voice import Voice, built_in_tags
-from bot.pipeline import coupons
+from bot.pipeline import ab_tests, coupons
 from bot.pipeline.campaigns import FAILED, audience_where, latest
 from bot.pipeline.conversion_reports import earned
 from bot.program.encoding import segments as billed
@@ -45,6 +45,7 @@ class Preview:
     estimated_cost: float
     currency: str
     warnings: list[str] = field(default_factory=list)
+    test: dict[str, Any] | None = None  # an A/B test: every variant as it reads, the group's size
 
 
 def preview(
@@ -85,7 +86,38 @@ def preview(
         round(billed_segments * price, 2),
         currency,
         warnings,
+        _test_preview(campaign, program, sample_link, total),
     )
+
+
+def _test_preview(
+    campaign: Campaign, program: Program, sample_link: str, total: int
+) -> dict[str, Any] | None:
+    """Each variant as the campaign's default language reads it, and how many are tested."""
+    test = campaign.test
+    if test is None:
+        return None
+    tested = min(total, max(len(test.variants), round(total * test.share))) if total else 0
+    language = program.info.default_language
+    tags = built_in_tags(program.info, program.join_word, language, SAMPLE_PHONE)
+    variants = {}
+    for variant in test.variants:
+        text = sample_codes(
+            swap(variant.message.render({**tags, "link": linker("")}, language), lambda _: sample_link)
+        )
+        variants[variant.name] = {
+            "text": text,
+            "encoding": billed(text).describe(),
+            "media": list(variant.media),
+        }
+    return {
+        "variants": variants,
+        "tested": tested,
+        "rest": total - tested,
+        "metric": test.metric.value,
+        "wait_hours": round(test.wait.total_seconds() / 3600, 2),
+        "automatic": test.automatic,
+    }
 
 
 def short_pools(conn: Connection, campaign: Campaign, program: Program, recipients: int) -> list[str]:
@@ -211,6 +243,8 @@ def _outcome(
     sending, or the carrier's word."""
     if recipient == "skipped":
         return f"skipped: {reason}"
+    if recipient == ab_tests.WAITING:
+        return "waiting for the winner"
     if recipient == "pending" or message is None:
         return "pending"
     if message in ("pending", "dispatching"):
@@ -259,6 +293,7 @@ def report(conn: Connection, name: str) -> dict[str, Any]:
         "opt_out_rate": round(opted_out / delivered, 4) if delivered else None,
         **earned(conn, conversions.c.campaign_id == found.id, int(sent), CAMPAIGN_BAND),
         **coupons.tally(conn, coupons.of_campaign(found.id)),
+        **({"test": ab_tests.report(conn, found)} if found.definition.get("test") else {}),
     }
 
 

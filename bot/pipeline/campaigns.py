@@ -32,6 +32,7 @@ from bot.domain.subscription import Status as SubscriberStatus
 from bot.domain.templates import LocalizedMessage, compile_template
 from bot.domain.text import sendable
 from bot.domain.voice import Voice
+from bot.pipeline import ab_tests
 from bot.pipeline.changes import Changes, lock_subscribers
 from bot.pipeline.coupons import CouponDesk
 from bot.pipeline.gating import Marketing, marketing_of
@@ -101,6 +102,8 @@ def start(
         .returning(campaigns.c.id)
     ).scalar_one()
     audience = _fix_audience(conn, campaign_id, campaign, program, quiet, now)
+    if campaign.test is not None:  # an A/B test: its group drawn now, from the campaign's own seed
+        ab_tests.draw(conn, campaign_id, definition["test"], f"{campaign.name}:{round_}")
     if audience == 0 and not allow_empty:
         raise CampaignProblem(
             f"campaign {campaign.name}: segment {campaign.segment} has no subscribed member"
@@ -198,7 +201,9 @@ class Queued:
     finished: int = 0  # campaigns with nobody left to queue
 
 
-_SENDING = select(campaigns.c.id, campaigns.c.definition).where(campaigns.c.status == Status.SENDING.value)
+_SENDING = select(campaigns.c.id, campaigns.c.definition, campaigns.c.winner).where(
+    campaigns.c.status == Status.SENDING.value
+)
 ANY_SENDING = select(campaigns.c.id).where(campaigns.c.status == Status.SENDING.value).limit(1)
 _DUE = (
     select(
@@ -206,6 +211,7 @@ _DUE = (
         campaign_recipients.c.subscriber_id,
         campaign_recipients.c.send_after,
         campaign_recipients.c.attempt,
+        campaign_recipients.c.variant,
     )
     .where(
         campaign_recipients.c.campaign_id == bindparam("campaign"),
@@ -220,7 +226,10 @@ _NEW_BY_REF = select(messages.c.id, messages.c.ref, messages.c.send_after).where
 )
 _ANY_PENDING = (
     select(campaign_recipients.c.id)
-    .where(campaign_recipients.c.campaign_id == bindparam("campaign"), RECIPIENT_IS_PENDING)
+    .where(
+        campaign_recipients.c.campaign_id == bindparam("campaign"),
+        campaign_recipients.c.status.in_(("pending", ab_tests.WAITING)),  # an A/B test's rest waits
+    )
     .limit(1)
 )
 # A message of the campaign not yet handed over (waiting, held by quiet hours, or on the wire): the
@@ -268,7 +277,7 @@ def queue_due(
     marks: list[dict[str, Any]] = []
     refs: dict[str, int] = {}  # message ref -> recipient id
     finished = 0
-    for campaign_id, definition in conn.execute(_SENDING).all():
+    for campaign_id, definition, winner in conn.execute(_SENDING).all():
         room = limit - len(marks) - len(refs)  # recipients decided so far: skipped, or queued
         if room <= 0:
             break
@@ -277,7 +286,7 @@ def queue_due(
         if not due and _all_final(conn, campaign_id):
             _set_status(conn, campaign_id, Status.FINISHED, now)
             finished += 1
-        slice_ = _Slice(campaign_id, definition, program, policy, quiet, changes, queued_now)
+        slice_ = _Slice(campaign_id, definition, program, policy, quiet, changes, queued_now, winner)
         for recipient, reason in slice_.decide(conn, due):
             marks.append({"b_id": recipient.id, "b_status": "skipped", "b_reason": reason, "b_message": None})
         refs.update(slice_.refs)
@@ -307,12 +316,16 @@ class _Slice:
     quiet: QuietHours
     changes: Changes
     queued_now: dict[int, datetime]  # shared by the slices of one transaction: whom they queued for
+    winner: str | None = None  # an A/B test's, once picked: what the rest get
 
     def __post_init__(self) -> None:
         self.refs: dict[str, int] = {}
-        self.message = _localized(
-            tuple(sorted(self.definition["messages"].items())), self.definition["default_language"]
-        )
+        default = self.definition["default_language"]
+        self.message = _localized(tuple(sorted(self.definition["messages"].items())), default)
+        self.variants = {
+            name: (_localized(tuple(sorted(v["messages"].items())), default), tuple(v.get("media") or ()))
+            for name, v in (self.definition.get("test") or {}).get("variants", {}).items()
+        }
         hours = self.definition.get("smart_sending_hours")
         self.window = timedelta(hours=float(hours)) if hours else None
 
@@ -348,7 +361,8 @@ class _Slice:
         name = str(self.definition["name"])
         ref = f"c{self.campaign_id}.{recipient.subscriber_id}.{recipient.attempt}"
         voice = Voice.to(rows.subscriber_state(person), self.program)
-        body = voice.message(self.message, person["properties"] or {}, f"campaign:{name}")
+        message, media = self._variant(recipient.variant)
+        body = voice.message(message, person["properties"] or {}, f"campaign:{name}")
         try:
             body = self.changes.tracked(
                 body, person["id"], ref, f"campaign:{name}", self.policy.link_base, self.campaign_id
@@ -356,7 +370,6 @@ class _Slice:
         except PoolEmpty:
             return NO_COUPON
         body = sendable(body)
-        media = tuple(self.definition.get("media") or ())
         if not body and not media:
             return "nothing_to_send"
         due = recipient.send_after
@@ -366,6 +379,11 @@ class _Slice:
         self.refs[ref] = recipient.id
         self.queued_now[person["id"]] = self.changes.now
         return None
+
+    def _variant(self, variant: str | None) -> tuple[LocalizedMessage, tuple[str, ...]]:
+        """The message and media a recipient gets: their test variant's, the winner's, or the one."""
+        chosen = self.variants.get(variant or self.winner or "")
+        return chosen or (self.message, tuple(self.definition.get("media") or ()))
 
 
 @lru_cache(maxsize=64)
@@ -385,6 +403,14 @@ def latest(conn: Connection, name: str) -> Any:
     if found is None:
         raise CampaignProblem(f"campaign {name} has not been sent")
     return found
+
+
+def pick_winner(conn: Connection, name: str, variant: str | None, now: datetime) -> None:
+    """An A/B test's winner, picked by the marketer (None: the rest get nothing)."""
+    try:
+        ab_tests.pick(conn, latest(conn, name), variant, now)
+    except ab_tests.TestProblem as exc:
+        raise CampaignProblem(str(exc)) from exc
 
 
 def pause(conn: Connection, name: str, now: datetime) -> None:
@@ -407,9 +433,10 @@ def cancel(conn: Connection, name: str, now: datetime) -> None:
     if found.status not in (Status.SENDING.value, Status.PAUSED.value):
         raise CampaignProblem(f"campaign {name} is {found.status}: nothing left to cancel")
     _unqueue(conn, found.id, now, back_to="skipped")
+    unsent = campaign_recipients.c.status.in_(("pending", ab_tests.WAITING))
     conn.execute(
         update(campaign_recipients)
-        .where(campaign_recipients.c.campaign_id == found.id, RECIPIENT_IS_PENDING)
+        .where(campaign_recipients.c.campaign_id == found.id, unsent)
         .values(status="skipped", reason="cancelled", updated_at=now)
     )
     _set_status(conn, found.id, Status.CANCELLED, now)

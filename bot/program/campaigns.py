@@ -19,13 +19,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+from bot.domain.ab_tests import VARIANT_NAMES, ABTest, Variant
 from bot.domain.campaigns import Campaign, Timing
 from bot.domain.segments import Segment
 from bot.domain.templates import LocalizedMessage
 from bot.program.context import Compiling, Loc
+from bot.program.durations import duration
 from bot.program.encoding import segments as billed
 from bot.program.messages import compile_message, sample_text
-from bot.program.schema import CampaignSection
+from bot.program.schema import CampaignSection, VariantSection
 from bot.program.yamlfile import YamlDoc
 
 LATE = timedelta(minutes=10)  # as the worker's default (campaigns.late_after_minutes)
@@ -64,7 +66,10 @@ def _compile(
             c.error(doc, [*loc, "media", i], f"campaign {name}: media must be https:// URLs, got {url!r}")
             ok = False
     message = compile_message(c, doc, [*loc, "message"], body.message)
-    if message is None or not _fits(c, doc, loc, message, body.max_segments) or not ok:
+    if message is None or not _fits(c, doc, [*loc, "message"], message, body.max_segments) or not ok:
+        return None
+    test = _test(c, doc, loc, body, Variant("a", message, tuple(body.media))) if body.test else None
+    if body.test is not None and test is None:
         return None
     timing = Timing.MANUAL if body.send_at is None else Timing.LOCAL if body.local_time else Timing.AT
     smart = body.smart_sending
@@ -80,6 +85,7 @@ def _compile(
         max_segments=body.max_segments,
         draft=body.draft,
         defined_at=(str(doc.path), doc.line_of(loc)),
+        test=test,
     )
     if body.draft and body.send_at is not None:
         c.note(
@@ -102,6 +108,42 @@ def _compile(
     return campaign
 
 
+def _test(c: Compiling, doc: YamlDoc, loc: Loc, body: CampaignSection, first: Variant) -> ABTest | None:
+    """The A/B test: variants b, c, d beside the campaign's own message (a), each checked as it is."""
+    section = body.test
+    assert section is not None
+    here, said = [*loc, "test"], f"campaign {loc[1]}: test"
+    names = list(section.variants)
+    if names != list(VARIANT_NAMES[1 : len(names) + 1]):
+        c.error(doc, [*here, "variants"], f"{said}.variants: expected b, then c and d (message is a)")
+        return None
+    wait = duration(section.wait)
+    if wait is None:
+        c.error(doc, [*here, "wait"], f"{said}.wait {section.wait!r}: expected 4h (or 30m, 2d)")
+        return None
+    variants = [first]
+    for name, given in section.variants.items():
+        variant = _variant(c, doc, [*here, "variants", name], name, given, body.max_segments)
+        if variant is None:
+            return None
+        variants.append(variant)
+    automatic = section.winner == "automatic"
+    return ABTest(tuple(variants), section.share / 100, section.metric, wait, automatic)
+
+
+def _variant(
+    c: Compiling, doc: YamlDoc, where: Loc, name: str, given: VariantSection, most: int
+) -> Variant | None:
+    for i, url in enumerate(given.media):
+        if not url.startswith("https://"):
+            c.error(doc, [*where, "media", i], f"variant {name}: media must be https:// URLs, got {url!r}")
+            return None
+    message = compile_message(c, doc, [*where, "message"], given.message)
+    if message is None or not _fits(c, doc, [*where, "message"], message, most):
+        return None
+    return Variant(name, message, tuple(given.media))
+
+
 def _fits(c: Compiling, doc: YamlDoc, loc: Loc, message: LocalizedMessage, most: int) -> bool:
     fits = True
     for language, template in message.variants.items():
@@ -110,7 +152,7 @@ def _fits(c: Compiling, doc: YamlDoc, loc: Loc, message: LocalizedMessage, most:
         except Exception:
             continue  # already reported when the message was compiled
         if found.segments > most:
-            here = [*loc, "message", language] if len(message.variants) > 1 else [*loc, "message"]
+            here = [*loc, language] if len(message.variants) > 1 else loc
             c.error(
                 doc,
                 here,

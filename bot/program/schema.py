@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.domain.ab_tests import Metric
 from bot.domain.model import KeywordKind, MatchMode
 from bot.domain.properties import PropertyType
 
@@ -81,6 +82,19 @@ class ContactCardSection(_Strict):
     logo: str | None = None  # an image file beside the YAML, or an http(s) URL
 
 
+class VariantSection(_Strict):
+    message: Text
+    media: list[str] = Field(default_factory=list)
+
+
+class ABTestSection(_Strict):
+    variants: dict[str, VariantSection]  # b, c, d: the campaign's own message is variant a
+    share: float = Field(20, gt=0, lt=100)  # percent of the audience tested, split evenly
+    metric: Metric = Metric.CLICK_RATE
+    wait: str = "4h"  # from the start of sending to the winner
+    winner: Literal["automatic", "manual"] = "automatic"
+
+
 class CampaignSection(_Strict):
     segment: str = Field(min_length=1)
     message: Text
@@ -91,6 +105,7 @@ class CampaignSection(_Strict):
     smart_sending: float | bool = 24  # hours: skip whoever got marketing this recently; false: off
     spread_over_minutes: float = Field(0, ge=0, le=7 * 24 * 60)
     max_segments: int = Field(3, ge=1, le=10)  # a longer message is an error
+    test: ABTestSection | None = None  # an A/B test of 2-4 variants
 
 
 class OfficeHoursSection(_Strict):

@@ -294,6 +294,9 @@ campaigns = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
+    # An A/B test's outcome: the variant sent to the rest ("none": nobody else), and when picked.
+    Column("winner", String(8)),
+    Column("winner_at", UTCDateTime),
     Index("uq_campaigns_name_round", "name", "round", unique=True),
     Index(None, "fingerprint"),
 )
@@ -304,8 +307,10 @@ campaign_recipients = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("campaign_id", Id, ForeignKey("campaigns.id"), nullable=False),
     Column("subscriber_id", Id, ForeignKey("subscribers.id"), nullable=False),
-    Column("status", String(16), nullable=False),  # pending | queued | skipped
+    # pending | queued | skipped; waiting: not in an A/B test's group, until its winner is known
+    Column("status", String(16), nullable=False),
     Column("reason", String(40)),  # why skipped: unsubscribed, smart_sending, no_message, cancelled
+    Column("variant", String(1)),  # an A/B test's variant (a-d) they get
     Column("send_after", UTCDateTime, nullable=False),
     Column("attempt", Integer, nullable=False, server_default="0"),
     Column("message_id", Id),

@@ -26,7 +26,7 @@ from bot.coord.due import DueQueue
 from bot.coord.rate import RateLimiter
 from bot.domain.model import Program
 from bot.domain.phones import mask_phone
-from bot.pipeline import campaigns, retention, sending
+from bot.pipeline import ab_tests, campaigns, retention, sending
 from bot.pipeline.date_triggers import start_dated
 from bot.pipeline.steps import run_due_steps
 from bot.settings import Settings
@@ -355,6 +355,11 @@ class Worker:
         async with self.engine.connect() as conn:  # reads only, unless a campaign is sending
             if (await conn.execute(campaigns.ANY_SENDING)).first() is None:
                 return 0
+            tests_due = ab_tests.any_due((await conn.execute(ab_tests.UNDECIDED)).all(), now)
+        if tests_due:
+            for _, chosen in await self._transactions.run(ab_tests.decide_due, now):
+                log.info("an A/B test's winner picked (%s): the rest of its audience gets it", chosen)
+        async with self.engine.connect() as conn:
             until = now + timedelta(seconds=LOOKAHEAD)
             backlog = (await conn.execute(CAMPAIGN_BACKLOG, {"until": until})).scalar_one()
         room = min(self.batch, self.campaign_backlog - backlog)

@@ -46,6 +46,22 @@ def problems(folder: Path, yaml: str, severity: str = "error") -> list[str]:
         ),
         (f"  a: {{segment: vip, message: 'Hi {{{{ shoe_size }}}} {STOP}'}}\n", "uses shoe_size"),
         ("  a: {segment: vip}\n", "message"),
+        (
+            f"  a: {{segment: vip, message: 'A {STOP}', test: {{variants: {{c: {{message: 'C {STOP}'}}}}}}}}\n",
+            "test.variants: expected b, then c and d",
+        ),
+        (
+            f"  a: {{segment: vip, message: 'A {STOP}', test: {{variants: {{b: {{message: 'B'}}}}, wait: soon}}}}\n",
+            "test.wait 'soon': expected 4h",
+        ),
+        (
+            f"  a: {{segment: vip, message: 'A {STOP}', test: {{variants: {{b: {{message: '{'Long words. ' * 50}'}}}}}}}}\n",
+            "test.variants.b.message: 4 segments",
+        ),
+        (
+            f"  a: {{segment: vip, message: 'A {STOP}', test: {{variants: {{b: {{message: 'B'}}}}, share: 100}}}}\n",
+            "share",
+        ),
     ],
 )
 def test_mistakes_are_refused_with_file_and_line(keywords_copy: Path, yaml: str, expected: str) -> None:
