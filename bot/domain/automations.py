@@ -83,6 +83,7 @@ class Automation:
     per: str | None = None  # run once per event key (`per: event.order_id`): the event's field
     fresh_for: timedelta | None = None  # an event older than this starts nothing (None: the default)
     on_date: DateTrigger | None = None  # `{date: birthday, at: "10:00"}`: once a year, not on an event
+    enters: str | None = None  # `{enters: vip}`: when someone newly matches this segment
 
     def freshness(self, waits: timedelta) -> timedelta:
         """How old an event may be and still start the flow, whose first message comes after `waits`
@@ -97,6 +98,8 @@ class Automation:
         """What starts it, said: "checkout_started", "60 days after order_placed", "birthday at 10:00"."""
         if self.on_date is not None:
             return f"{self.on_date.property} at {self.on_date.at:%H:%M}"
+        if self.enters is not None:
+            return f"entering segment {self.enters}"
         if self.trigger is None:
             return None
         days = self.trigger.delay / timedelta(days=1)

@@ -37,6 +37,7 @@ from bot.store.schema import (
     keyword_events,
     links,
     messages,
+    segment_entries,
     store_events,
     subscribers,
 )
@@ -216,4 +217,5 @@ TREATMENTS: dict[str, Callable[[Connection, _Whose], int]] = {
     "conversions": lambda conn, whose: 0,  # amounts and names of campaigns: nothing of theirs
     "conversations": _removed(conversations),  # their thread is their messages, blanked above
     "coupon_codes": lambda conn, whose: 0,  # a store's code, given to the anonymous row: never again
+    "segment_entries": _removed(segment_entries),  # a segment trigger's last look: who was in it
 }

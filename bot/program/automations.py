@@ -43,7 +43,7 @@ def compile_automation(c: Compiling, doc: YamlDoc, loc: Loc, body: Mapping[str, 
         )
         return None
     errors = len(c.errors)
-    trigger, on_date, unless = _triggers(c, doc, [*loc, "trigger"], body.get("trigger"))
+    trigger, on_date, enters, unless = _triggers(c, doc, [*loc, "trigger"], body.get("trigger"))
     exits = _events(c, doc, [*loc, "exit_when"], body.get("exit_when")) + unless
     at_most = None
     if "at_most" in body:
@@ -68,18 +68,16 @@ def compile_automation(c: Compiling, doc: YamlDoc, loc: Loc, body: Mapping[str, 
                 [*loc, "fresh_for"],
                 f"{_name(loc)}: fresh_for {body['fresh_for']!r}: expected 2h (or 30m, 2d)",
             )
-    if (
-        trigger is None
-        and on_date is None
-        and (exits or at_most or per or fresh_for)
-        and len(c.errors) == errors
-    ):
+    started = trigger is not None or on_date is not None or enters is not None
+    if not started and (exits or at_most or per or fresh_for) and len(c.errors) == errors:
         c.note(
             doc, loc, f"{_name(loc)}: exit_when, at_most, per and fresh_for only act on a flow with a trigger"
         )
     if len(c.errors) > errors:
         return None
-    return Automation(trigger, frozenset(exits), at_most, bool(transactional), per, fresh_for, on_date)
+    return Automation(
+        trigger, frozenset(exits), at_most, bool(transactional), per, fresh_for, on_date, enters
+    )
 
 
 def _per(c: Compiling, doc: YamlDoc, loc: Loc, body: Mapping[str, Any]) -> str | None:
@@ -98,14 +96,29 @@ def _per(c: Compiling, doc: YamlDoc, loc: Loc, body: Mapping[str, Any]) -> str |
 
 def _triggers(
     c: Compiling, doc: YamlDoc, loc: Loc, raw: Any
-) -> tuple[Trigger | None, DateTrigger | None, list[str]]:
-    """The event trigger, or the date trigger, and the events that end a run (`unless:`)."""
+) -> tuple[Trigger | None, DateTrigger | None, str | None, list[str]]:
+    """The event trigger, the date trigger or the segment entered, and the events that end a run
+    (`unless:`)."""
     if raw is None:
-        return None, None, []
+        return None, None, None, []
     if isinstance(raw, Mapping) and DATE_TRIGGER_KEY in raw:
-        return None, _date_trigger(c, doc, loc, raw), []
+        return None, _date_trigger(c, doc, loc, raw), None, []
+    if isinstance(raw, Mapping) and "enters" in raw:
+        return None, None, _enters(c, doc, loc, raw), []
     given = raw.get("unless") if isinstance(raw, Mapping) else None
-    return _trigger(c, doc, loc, raw), None, _events(c, doc, [*loc, "unless"], given)
+    return _trigger(c, doc, loc, raw), None, None, _events(c, doc, [*loc, "unless"], given)
+
+
+def _enters(c: Compiling, doc: YamlDoc, loc: Loc, raw: Mapping[str, Any]) -> str | None:
+    """`{enters: vip}`: a segment of the program (its name checked against every file's segments)."""
+    name = raw.get("enters")
+    if set(raw) != {"enters"} or not isinstance(name, str):
+        c.error(doc, loc, f"{_name(loc)}: trigger: expected {{enters: a_segment}}")
+        return None
+    if name not in c.segment_names:
+        c.error(doc, [*loc, "enters"], f"{_name(loc)}: enters: no segment {name}")
+        return None
+    return name
 
 
 def _date_trigger(c: Compiling, doc: YamlDoc, loc: Loc, raw: Mapping[str, Any]) -> DateTrigger | None:

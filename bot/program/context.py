@@ -30,6 +30,7 @@ class Compiling:
     scope: frozenset[str] = frozenset()  # names a message may use here besides properties ("event")
     event_fields: frozenset[str] = frozenset()  # the event's fields every event that starts it has
     coupons: dict[str, CouponPool] = field(default_factory=dict)  # the pools `coupon("...")` may name
+    segment_names: frozenset[str] = frozenset()  # every file's segments, for `trigger: {enters: ...}`
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # warnings and notes: the program still loads
 

@@ -167,6 +167,7 @@ def _compile(
     typos = book.typo_index(blocked=[w for w in c.table if " " not in w])
     note_close_words(c, book, typos)
     cards = _cards(c, parsed)
+    c.segment_names = frozenset(name for _, data in parsed for name in data.segments)
     flows = _flows(c, parsed, cards)
     _check_keyword_flows(c, parsed, flows)
     named = frozenset(name for _, data in parsed for name in data.campaigns)

@@ -415,6 +415,22 @@ coupon_codes = Table(
     Index(None, "origin", "origin_name"),
 )
 
+# `trigger: {enters: SEGMENT}`: who was in a watched segment at the worker's last look, and since
+# when each segment is watched (its first look starts nothing: nobody already in it is a newcomer).
+segment_entries = Table(
+    "segment_entries",
+    metadata,
+    Column("segment", String(100), primary_key=True),
+    Column("subscriber_id", Id, ForeignKey("subscribers.id"), primary_key=True),
+    Column("at", UTCDateTime, nullable=False),  # when they were first seen in it
+)
+segment_watches = Table(
+    "segment_watches",
+    metadata,
+    Column("segment", String(100), primary_key=True),
+    Column("since", UTCDateTime, nullable=False),
+)
+
 # What was done from the dashboard (a login, a campaign sent, paused or cancelled): when, from where.
 audit_log = Table(
     "audit_log",

@@ -28,6 +28,7 @@ from bot.domain.model import Program
 from bot.domain.phones import mask_phone
 from bot.pipeline import ab_tests, campaigns, retention, sending
 from bot.pipeline.date_triggers import start_dated
+from bot.pipeline.segment_entries import start_entered
 from bot.pipeline.steps import run_due_steps
 from bot.settings import Settings
 from bot.store import activity, segment_counts
@@ -210,7 +211,7 @@ class Worker:
         """Start the date-triggered flows whose day has come (one worker per interval of the clock);
         the runs started, which the feeder then queues at their time of day."""
         program = self.program()
-        if not any(flow.automation.on_date for flow in program.flows.values()):
+        if not any(flow.automation.on_date or flow.automation.enters for flow in program.flows.values()):
             return 0
         now = self.clock()
         slot = f"{self._dates_lock}:{int(now.timestamp() // DATES_EVERY)}"
@@ -218,9 +219,9 @@ class Worker:
             return 0
         started = int(
             await self._transactions.run(start_dated, program.flows, self.settings.quiet_hours, now)
-        )
+        ) + int(await self._transactions.run(start_entered, program, now))
         if started:
-            log.info("date-triggered flows started: %d runs", started)
+            log.info("date- and segment-triggered flows started: %d runs", started)
             await self.feed(force=True)
         return started
 

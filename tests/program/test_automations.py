@@ -92,6 +92,8 @@ def test_a_flow_with_a_trigger_compiles_its_conditions_limit_and_event_aware_ste
         ("  f:\n    trigger: order_placed\n    per: order_id\n    steps: [end]\n", "such as event.order_ref"),
         ("  f:\n    trigger: order_placed\n    fresh_for: soon\n    steps: [end]\n", "expected 2h"),
         ("  f:\n    trigger: {date: first_name}\n    steps: [end]\n", "'first_name' is not a date property"),
+        ("  f:\n    trigger: {enters: nobody}\n    steps: [end]\n", "enters: no segment nobody"),
+        ("  f:\n    trigger: {enters: vip, days: 2}\n    steps: [end]\n", "expected {enters: a_segment}"),
         ("  f:\n    trigger: {date: birthday, at: '25:00'}\n    steps: [end]\n", "expected a time of day"),
         ("  f:\n    trigger: {date: birthday, every: year}\n    steps: [end]\n", "expected {date: birthday"),
         ("  f:\n    trigger: {after: order_placed}\n    steps: [end]\n", "expected a number of days"),
