@@ -70,13 +70,16 @@ def campaign_notes(settings: Settings, program: Program) -> list[Problem]:
     if is_sqlite(settings.database_url) and not (where and Path(where).exists()):
         return []
     try:  # `check` changes nothing, the schema neither
-        rounds, empty = _read(settings, _sent_and_empty, program, upgrade=False)
+        rounds, audiences, short = _read(settings, _sent_and_audiences, program, upgrade=False)
     except Exception:  # no database to ask (not migrated, not reachable): nothing to say
         return []
-    return [*_edited(program, rounds), *_unreachable(program, empty)]
+    empty = [name for name, count in audiences.items() if count == 0]
+    return [*_edited(program, rounds), *_unreachable(program, empty), *short]
 
 
-def _sent_and_empty(conn: Any, program: Program) -> tuple[list[Any], list[str]]:
+def _sent_and_audiences(conn: Any, program: Program) -> tuple[list[Any], dict[str, int], list[Problem]]:
+    """The campaigns' rounds sent; each campaign not yet sent, its audience now; and a warning for
+    each of those whose coupon pool has fewer codes left than it has recipients."""
     from sqlalchemy import func, select
 
     from bot.store.schema import campaigns as table
@@ -86,17 +89,24 @@ def _sent_and_empty(conn: Any, program: Program) -> tuple[list[Any], list[str]]:
     rounds = list(conn.execute(query.where(table.c.name.in_(list(program.campaigns)))).all())
     sent = {row.name for row in rounds}
     now = datetime.now(UTC)
-    empty = [
-        name
+    audiences = {
+        name: int(
+            conn.execute(
+                select(func.count())
+                .select_from(subscribers)
+                .where(campaigns.audience_where(chosen, program, conn.dialect.name, now))
+            ).scalar_one()
+        )
         for name, chosen in program.campaigns.items()
         if name not in sent
-        and not conn.execute(
-            select(func.count())
-            .select_from(subscribers)
-            .where(campaigns.audience_where(chosen, program, conn.dialect.name, now))
-        ).scalar_one()
+    }
+    short = [
+        Problem(*program.campaigns[name].defined_at, f"campaign {name}: {said}", "warning")
+        for name, count in audiences.items()
+        for said in campaign_reports.short_pools(conn, program.campaigns[name], program, count)
+        if count
     ]
-    return rounds, empty
+    return rounds, audiences, short
 
 
 def _edited(program: Program, rounds: list[Any]) -> list[Problem]:

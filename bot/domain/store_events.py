@@ -22,7 +22,15 @@ from babel.numbers import get_currency_precision
 CHECKOUT_STARTED = "checkout_started"
 ORDER_PLACED = "order_placed"
 ORDER_CANCELLED = "order_cancelled"
-KNOWN_TYPES = (CHECKOUT_STARTED, ORDER_PLACED, "order_paid", "order_fulfilled", ORDER_CANCELLED)
+ORDER_REFUNDED = "order_refunded"  # total_price: what was refunded; without it, the whole order
+KNOWN_TYPES = (
+    CHECKOUT_STARTED,
+    ORDER_PLACED,
+    "order_paid",
+    "order_fulfilled",
+    ORDER_CANCELLED,
+    ORDER_REFUNDED,
+)
 REQUIRED = {ORDER_PLACED: ("total_price", "currency")}  # properties an event of the type always has
 MAX_BATCH = 1_000  # events per call of POST /api/events
 MAX_ID = 200

@@ -123,7 +123,8 @@ def _test_preview(
 def short_pools(conn: Connection, campaign: Campaign, program: Program, recipients: int) -> list[str]:
     """A warning for each coupon pool the campaign draws from with fewer codes left than recipients."""
     tags = built_in_tags(program.info, program.join_word, program.info.default_language, SAMPLE_PHONE)
-    used = {pool for t in campaign.message.variants.values() for pool in pools_in(t.render(tags))}
+    written = [campaign.message, *(v.message for v in (campaign.test.variants if campaign.test else ()))]
+    used = {pool for m in written for t in m.variants.values() for pool in pools_in(t.render(tags))}
     return [
         f"coupon pool {pool} has {found.left} codes left for {recipients} recipients: "
         f"{recipients - found.left} would be held back without a code (smsbot coupons load {pool} FILE)"

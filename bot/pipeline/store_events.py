@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, false, literal_column, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, false, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from bot.domain.attribution import Touch, Windows, credit
 from bot.domain.flows import Flow
-from bot.domain.store_events import ORDER_CANCELLED, ORDER_PLACED, StoreEvent
+from bot.domain.store_events import ORDER_CANCELLED, ORDER_PLACED, ORDER_REFUNDED, StoreEvent
 from bot.pipeline.automations import Automated, automate
 from bot.pipeline.coupons import redeem
 from bot.store.schema import (
@@ -113,7 +113,7 @@ def record_batches(
     credited = attribute(conn, orders, windows)
     placed = [e for e in fresh if id(e) in kept and e.type == ORDER_PLACED]
     redeem(conn, [(e.order_ref, e.properties) for e in placed], now)
-    take_back(conn, [e for e in fresh if id(e) in kept and e.type == ORDER_CANCELLED], now)
+    take_back(conn, [e for e in fresh if id(e) in kept and e.type in (ORDER_CANCELLED, ORDER_REFUNDED)], now)
     owned = [(e, owners[e.phone]) for e in fresh if id(e) in kept and e.phone in owners]
     done = automate(conn, owned, flows, now, start=start)
     if automated is not None:
@@ -242,23 +242,28 @@ _RECEIVED = (
 
 
 def take_back(conn: Connection, cancellations: Sequence[StoreEvent], now: datetime) -> None:
-    """The orders these events cancel are no longer credited: their conversions keep when (the
-    reports leave them out, the counting triggers take their count and revenue back)."""
-    by_source: dict[str, list[str]] = {}
+    """The orders these events cancel (or refund in full) are no longer credited: their conversions
+    keep when (the reports leave them out, the counting triggers take their count and revenue
+    back). A refund of part of an order (less than its credited total, in its currency) changes
+    nothing: the order is still credited in full."""
     for event in cancellations:
-        if event.order_ref:
-            by_source.setdefault(event.source, []).append(event.order_ref)
-    for source, refs in by_source.items():
+        if not event.order_ref:
+            continue
         placed = select(store_events.c.id).where(
             store_events.c.type == ORDER_PLACED,
-            store_events.c.source == source,
-            store_events.c.order_ref.in_(refs),
+            store_events.c.source == event.source,
+            store_events.c.order_ref == event.order_ref,
         )
-        conn.execute(
-            update(conversions)
-            .where(conversions.c.event_id.in_(placed), conversions.c.cancelled_at.is_(None))
-            .values(cancelled_at=now)
-        )
+        whole: list[ColumnElement[bool]] = [
+            conversions.c.event_id.in_(placed),
+            conversions.c.cancelled_at.is_(None),
+        ]
+        if event.type == ORDER_REFUNDED and event.value_minor is not None:
+            whole += [
+                conversions.c.currency == event.currency,
+                conversions.c.value_minor <= event.value_minor,
+            ]
+        conn.execute(update(conversions).where(*whole).values(cancelled_at=now))
 
 
 def _cancelled(conn: Connection, orders: Sequence[Any]) -> set[tuple[str, str]]:

@@ -317,6 +317,21 @@ async def cancelled(app: Any, order_id: str) -> None:
     await writer.events(EventBatch((from_api(cancel, "US"),)))
 
 
+async def refunded(app: Any, order_id: str, amount: str | None) -> None:
+    """The store says the order was refunded just now: `amount` of it, or all of it (None)."""
+    writer = services_of(app).services.writer
+    assert writer is not None
+    properties = {"order_id": order_id, **({"total_price": amount, "currency": "USD"} if amount else {})}
+    refund = {
+        "id": f"{order_id}-refund-{amount}",
+        "phone": ANA,
+        "type": "order_refunded",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "properties": properties,
+    }
+    await writer.events(EventBatch((from_api(refund, "US"),)))
+
+
 async def hello_report(app: Any) -> dict[str, Any]:
     return dict(json.loads(await smsbot(services_of(app).settings, "campaign", "report", "hello", "--json")))
 
@@ -344,6 +359,18 @@ async def test_an_order_whose_cancellation_came_first_is_never_credited(
     await sent_to_ana(app, make_worker)
     await cancelled(app, "o1")
     await ordered(app, ANA, "89.50")  # the store's webhooks came out of order
+    report = await hello_report(app)
+    assert (report["conversions"], report["revenue"]) == (0, {})
+
+
+async def test_a_refund_of_part_of_an_order_keeps_its_credit_and_a_full_one_takes_it_back(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    await sent_to_ana(app, make_worker)
+    await ordered(app, ANA, "89.50")
+    await refunded(app, "o1", "20.00")  # one item of three sent back
+    assert (await hello_report(app))["revenue"] == {"USD": "89.50"}
+    await refunded(app, "o1", "89.50")
     report = await hello_report(app)
     assert (report["conversions"], report["revenue"]) == (0, {})
 

@@ -59,6 +59,8 @@ async def test_each_recipient_gets_a_code_of_their_own_and_none_is_texted_withou
         settings = services_of(s.app).settings
         loaded = json.loads(await smsbot(settings, "coupons", "load", "sale20", str(export), "--json"))
         assert (loaded["added"], loaded["left"]) == (4, 4)
+        checked = await smsbot(settings, "check")
+        assert "campaign winter: coupon pool sale20 has 4 codes left for 5 recipients" in checked
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         preview = await (await s.app.get("/api/campaigns/winter/preview", headers=headers)).json()
         assert any("sale20 has 4 codes left for 5 recipients" in w for w in preview["warnings"])
