@@ -139,3 +139,23 @@ async def test_a_cancel_during_the_wait_sends_the_rest_nothing(
     assert len(variants(api)) == 10
     status = json.loads(await smsbot(settings, "campaign", "status", "winter", "--json"))
     assert status["status"] == "cancelled" and status["recipients"]["skipped: cancelled"] == 10
+
+
+async def test_a_pause_over_the_wait_holds_the_winner_until_resumed(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    settings = services_of(app).settings
+    await smsbot(settings, "campaign", "send", "winter", "--yes")
+    clock = Clock(datetime.now(UTC))
+    worker = make_worker(clock)
+    await rounds(worker, clock)
+    await smsbot(settings, "campaign", "pause", "winter")
+    clock.advance(hours=5)
+    await rounds(worker, clock)
+    assert len(variants(api)) == 10  # paused: no winner, nothing to the rest
+    report = json.loads(await smsbot(settings, "campaign", "report", "winter", "--json"))
+    assert report["test"]["winner"] is None
+    await smsbot(settings, "campaign", "resume", "winter")
+    await rounds(worker, clock)
+    assert len(variants(api)) == 20  # the winner (a tie: a) goes as soon as it is sending again
+    assert set(variants(api).values()) == {"a", "b"}
