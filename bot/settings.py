@@ -32,6 +32,7 @@ SECRET_KEYS = {
     "twilio_auth_token",
     "admin_token",
     "events_token",
+    "metrics_token",
     "password",
     "secret",
     "webhook_secret",
@@ -191,6 +192,7 @@ class Settings:
     store_country: str = "US"  # the country of a store's phone numbers written without one
     attribution: Windows = field(default_factory=Windows)
     events_token: str | None = field(default=None, repr=False)  # POST /api/events (or the admin token)
+    metrics_token: str | None = field(default=None, repr=False)  # GET /metrics; none: not served
     shopify_secret: str | None = field(default=None, repr=False)  # signs Shopify's webhooks
     dashboard_password: str | None = field(default=None, repr=False)  # else the admin token logs in
     poster_number: str | None = None  # the number posters print (config posters.number)
@@ -404,6 +406,7 @@ def _store(parsed: StoreFile, env: Mapping[str, str]) -> dict[str, Any]:
             receipt=timedelta(hours=parsed.receipt_window_hours),
         ),
         "events_token": env.get("SMSBOT_EVENTS_TOKEN") or None,
+        "metrics_token": env.get("SMSBOT_METRICS_TOKEN") or None,
         "shopify_secret": env.get("SHOPIFY_WEBHOOK_SECRET") or None,
         "dashboard_password": env.get("SMSBOT_DASHBOARD_PASSWORD") or None,
     }

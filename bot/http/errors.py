@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
+from bot import metrics
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,9 @@ async def no_500(request: web.Request, handler: Handler) -> web.StreamResponse:
         gone = web.Response(status=400, text="connection reset\n")
         gone.force_close()
         return gone
-    except Exception:
+    except Exception as exc:
         log.exception("unexpected error on %s %s", request.method, request.path)
+        metrics.count_backend_error(exc)
         # 503 tells Twilio to try the fallback URL; nothing acknowledged was lost, since a 200 is
         # only sent after the commit.
         return web.Response(

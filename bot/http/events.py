@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import metrics
 from bot.domain import shopify
 from bot.domain.store_events import MAX_BATCH, EventProblem, StoreEvent, from_api, parse_time
 from bot.http.admin import require_bearer
@@ -81,7 +82,11 @@ async def _store(services: Services, events: list[StoreEvent], limit: float | No
     assert services.writer is not None
     if not events:
         return Recorded(stored=0, repeated=0, customers=0, attributed=0)
-    return await within(services, services.writer.events(EventBatch(tuple(events))), limit)
+    recorded: Recorded = await within(services, services.writer.events(EventBatch(tuple(events))), limit)
+    if recorded.stored:
+        for event in events:
+            metrics.STORE_EVENTS.labels(event.type).inc()
+    return recorded
 
 
 def _authorise(request: web.Request, services: Services) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from bot import metrics
 from bot.domain.links import is_preview
 from bot.http.errors import busy, within
 from bot.pipeline.clicks import Click
@@ -31,7 +32,9 @@ async def follow(request: web.Request) -> web.Response:
     if found is None or not found.live(now, services.settings.policy.link_lifetime):
         raise web.HTTPNotFound(text=NOT_FOUND)
     agent = request.headers.get("User-Agent")
-    behind = services.writer.click(Click(found, agent, is_preview(agent, request.method), now))
+    preview = is_preview(agent, request.method)
+    metrics.CLICKS.labels("yes" if preview else "no").inc()
+    behind = services.writer.click(Click(found, agent, preview, now))
     if behind is not None:
         await within(services, behind)
     # Returned, not raised as HTTPFound (which builds a body and an exception for every tap). Not

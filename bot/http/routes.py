@@ -5,12 +5,25 @@ from aiohttp import web
 from bot.dashboard import pages as dashboard_pages
 from bot.domain.links import LINK_PATH
 from bot.domain.model import CARD_PATH
-from bot.http import admin, campaigns, events, flows, health, links, list_data, segments, twilio, vcards
+from bot.http import (
+    admin,
+    campaigns,
+    events,
+    flows,
+    health,
+    links,
+    list_data,
+    metrics,
+    segments,
+    twilio,
+    vcards,
+)
 
 
 def setup_routes(app: web.Application) -> None:
     twilio.setup(app)
     app.router.add_get("/healthz", health.healthz)
+    app.router.add_get("/metrics", metrics.get_metrics)
     app.router.add_get(CARD_PATH, vcards.contact_card)
     app.router.add_get(LINK_PATH, links.follow)  # and HEAD, which previews use
     app.router.add_get("/api/subscribers/{phone}", admin.get_subscriber)

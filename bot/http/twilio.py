@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from bot import metrics
 from bot.channels.base import Reply
 from bot.channels.twilio import twiml
 from bot.channels.twilio.inbound import parse_form, parse_status
@@ -63,6 +65,7 @@ def check_signature(request: web.Request, services: Services, form: Mapping[str,
 
 
 async def inbound_sms(request: web.Request) -> web.Response:
+    started = time.perf_counter()
     services = request.app[SERVICES]
     form = await read_form(request)
     check_signature(request, services, form)
@@ -76,6 +79,7 @@ async def inbound_sms(request: web.Request) -> web.Response:
         return twiml.render(replies, public_url)
 
     handled = await within(services, services.pipeline().handle(message, render))
+    metrics.inbound_answered(handled.applied, time.perf_counter() - started)
     return web.Response(text=handled.answer, content_type=twiml.CONTENT_TYPE)
 
 

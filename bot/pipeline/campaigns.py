@@ -205,6 +205,13 @@ _SENDING = select(campaigns.c.id, campaigns.c.definition, campaigns.c.winner).wh
     campaigns.c.status == Status.SENDING.value
 )
 ANY_SENDING = select(campaigns.c.id).where(campaigns.c.status == Status.SENDING.value).limit(1)
+_SENDING_IDS = select(campaigns.c.id).where(campaigns.c.status == Status.SENDING.value)
+IN_PROGRESS = select(  # for the metrics: campaigns sending, and their recipients not yet queued
+    select(func.count()).select_from(_SENDING_IDS.subquery()).scalar_subquery(),
+    select(func.count())
+    .where(RECIPIENT_IS_PENDING, campaign_recipients.c.campaign_id.in_(_SENDING_IDS))
+    .scalar_subquery(),
+)
 _DUE = (
     select(
         campaign_recipients.c.id,

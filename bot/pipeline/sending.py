@@ -39,6 +39,8 @@ class Claimed:
     attempts: int
     recovering: bool  # a worker died while handing it over: ask the carrier before sending again
     since: datetime  # when it was last marked dispatching
+    purpose: str = "marketing"  # why it exists, as the gate reads it (for the metrics)
+    due: datetime | None = None  # not before: its lateness is measured from here
 
 
 @dataclass
@@ -157,6 +159,8 @@ def _claimed(row: Any) -> Claimed:
         attempts=row.attempts,
         recovering=row.status == DISPATCHING,
         since=row.updated_at,
+        purpose=row.purpose or "marketing",
+        due=row.send_after,
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import metrics
 from bot.channels.base import StatusReport
 from bot.domain.inbound import InboundMessage
 from bot.domain.model import Program
@@ -153,6 +154,8 @@ class Writer:
                 await self._apply([item])
             return
         took = time.perf_counter() - started
+        metrics.WRITER_BATCH.observe(len(batch))
+        metrics.WRITER_SECONDS.observe(took)
         if took > SLOW_BATCH:
             log.warning("slow commit: %d writes took %.0f ms", len(batch), took * 1000)
         for (_, future), result in zip(batch, results, strict=True):

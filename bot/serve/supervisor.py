@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.coord.client import redis_server
 from bot.lifetime import die_with_parent
+from bot.metrics import MULTIPROC_DIR
 from bot.settings import Settings
 from bot.store import db
 
@@ -45,8 +48,20 @@ async def supervise(settings: Settings, commands: Sequence[Command]) -> int:
             await engine.dispose()
         if stopping.is_set():
             return 0
-        children = Children(commands, {**os.environ, "REDIS_URL": redis_url})
+        children = Children(commands, {**os.environ, "REDIS_URL": redis_url, **_metrics_dir(settings)})
         return await children.run(settings.shutdown_timeout, stopping)
+
+
+def _metrics_dir(settings: Settings) -> dict[str, str]:
+    """Where the children keep their metrics for /metrics to add up: emptied at each start (the
+    counters of processes that are gone would otherwise be counted again). An operator's own
+    PROMETHEUS_MULTIPROC_DIR is kept."""
+    if os.environ.get(MULTIPROC_DIR):
+        return {}
+    folder = Path(settings.data_dir) / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return {MULTIPROC_DIR: str(folder)}
 
 
 class Children:

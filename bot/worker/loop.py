@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import metrics
 from bot.channels.base import OutboundMessage, Sender, SendResult
 from bot.coord.due import DueQueue
 from bot.coord.rate import RateLimiter
@@ -305,6 +306,10 @@ class Worker:
         async with self.engine.connect() as conn:
             runs = (await conn.execute(DUE_RUNS, {"until": until, "limit": limit})).all()
             sends = (await conn.execute(DUE_MESSAGES, {"until": until, "limit": limit})).all()
+            sending, left = (await conn.execute(campaigns.IN_PROGRESS)).one()
+        metrics.DUE_BACKLOG.set(sum(1 for m in sends if m.send_after.timestamp() <= now))
+        metrics.CAMPAIGNS_SENDING.set(sending)
+        metrics.RECIPIENTS_LEFT.set(left or 0)
         await self.runs.add({r.id: r.due_at for r in runs}, keep_existing=True)
         await self.outbox.add({m.id: m.send_after for m in sends}, keep_existing=True)
         return len(runs) + len(sends)
@@ -425,13 +430,17 @@ class Worker:
             results = await asyncio.gather(*(self._hand_over(c) for c in claims))
         finally:
             renewing.cancel()
+        now = self.clock()
         recorded = await self._transactions.run(
             sending.record_results,
             list(zip(claims, results, strict=True)),
-            self.clock(),
+            now,
             self.settings.max_attempts,
             self.takeover,
         )
+        for claimed, result in zip(claims, results, strict=True):
+            late = (now - claimed.due).total_seconds() if claimed.due and result.sid else None
+            metrics.handed_over(claimed.purpose, result.status, result.error_code, late)
         await self.outbox.add(recorded.retry_at)
         await self.outbox.remove(c.id for c in claims if c.id not in recorded.retry_at)
 
