@@ -15,6 +15,7 @@ from bot.coord.client import redis_client
 from bot.coord.rate import RateLimiter
 from bot.domain.model import Program
 from bot.http.errors import no_500, quiet_callers_faults
+from bot.http.request_ids import request_id
 from bot.http.routes import setup_routes
 from bot.pipeline.clicks import Destinations
 from bot.pipeline.handle import Inbound
@@ -46,7 +47,7 @@ def create_app(
     services = Services(settings=settings, program=ProgramHolder(program))
 
     quiet_callers_faults()
-    app = web.Application(middlewares=[no_500], client_max_size=MAX_REQUEST)
+    app = web.Application(middlewares=[request_id, no_500], client_max_size=MAX_REQUEST)
     app[SERVICES] = services
     app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_database)

@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import click
 
+from bot import logs
 from bot.campaign_commands import campaign, campaign_notes
 from bot.cli_options import _report, _settings, config_option, load_program_or_exit, read_database
 from bot.coupon_commands import coupons_group
@@ -26,7 +28,10 @@ log = logging.getLogger("bot")
 
 
 def _logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    form = os.environ.get("SMSBOT_LOG_FORMAT", "text").strip().lower()
+    if form not in ("text", "json"):
+        raise click.UsageError(f"SMSBOT_LOG_FORMAT={form!r}: expected text or json")
+    logs.configure(level, form)
     # transitions narrates every callback at INFO and warns of triggers we ignore on purpose.
     logging.getLogger("transitions").setLevel(logging.ERROR)
     from bot.channels import quiet_sdk_logs

@@ -17,6 +17,7 @@ from bot.channels.twilio.inbound import parse_form, parse_status
 from bot.channels.twilio.signature import HEADER, Signatures
 from bot.domain.inbound import BadInbound
 from bot.http.errors import within
+from bot.logs import REQUEST_ID
 from bot.services import SERVICES, Services
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ async def inbound_sms(request: web.Request) -> web.Response:
         message = parse_form(form, datetime.now(UTC))
     except BadInbound as exc:
         raise Rejected(400, str(exc)) from exc
+    REQUEST_ID.set(message.message_sid)  # the log follows the message by the carrier's own id
     public_url = services.settings.public_url
 
     def render(replies: Sequence[Reply]) -> str:

@@ -24,6 +24,7 @@ from bot.domain.inbound import InboundMessage
 from bot.domain.model import Program
 from bot.domain.outcome import Policy
 from bot.domain.phones import region_of
+from bot.logs import REQUEST_ID
 from bot.pipeline.apply import Applied, apply_batch
 from bot.pipeline.clicks import Click, record_clicks
 from bot.pipeline.statuses import record_statuses
@@ -134,6 +135,8 @@ class Writer:
 
     async def _apply(self, batch: list[_Item]) -> None:
         started = time.perf_counter()
+        sids = [w.message_sid for w, _ in batch if isinstance(w, InboundMessage)]
+        REQUEST_ID.set(",".join(sids[:20]) or None)  # the writer's log names the messages of its batch
         for work, _ in batch:
             if isinstance(work, InboundMessage):
                 # A new subscriber's row needs their country; region_of keeps what it worked out, so

@@ -27,6 +27,7 @@ from bot.coord.due import DueQueue
 from bot.coord.rate import RateLimiter
 from bot.domain.model import Program
 from bot.domain.phones import mask_phone
+from bot.logs import REQUEST_ID
 from bot.pipeline import ab_tests, campaigns, retention, sending
 from bot.pipeline.date_triggers import start_dated
 from bot.pipeline.segment_entries import start_entered
@@ -456,6 +457,7 @@ class Worker:
         return first is not None and first <= now.timestamp()
 
     async def _hand_over(self, claimed: sending.Claimed) -> SendResult:
+        REQUEST_ID.set(claimed.ref)  # this task's log lines: a reply's ref begins with its MessageSid
         if claimed.recovering:
             found = await self._already_sent(claimed)
             if found is not None:
