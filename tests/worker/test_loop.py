@@ -362,7 +362,9 @@ async def test_a_worker_that_dies_mid_call_to_a_slow_api_is_looked_up_not_sent_a
     call = asyncio.create_task(dying.sender.send(outbox_message(claimed)))
     clock.advance(seconds=3.5)  # past the lease, within the call's own timeout: still unknown
     successor = make_worker(clock, send_lease=3.0, api_timeout=2.0)
-    assert (await successor.tick()).sent == 0 and api.accepted() == []
+    # Within the call's own timeout the successor neither sends nor asks yet (whether or not the
+    # API has taken the dead worker's call meanwhile: that depends on how long this round took).
+    assert (await successor.tick()).sent == 0 and len(api.received) == 1
     await call  # the API takes it
     clock.advance(seconds=2)  # the dead worker's call is long over: the carrier's listing is final
     await successor.tick()
