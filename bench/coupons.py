@@ -13,7 +13,6 @@ cost of a code per recipient.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import tempfile
@@ -22,19 +21,19 @@ from datetime import UTC, datetime
 from datetime import time as clock
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.fresh import migrated  # noqa: E402
 from bench.webhook import machine  # noqa: E402
 from bot.domain.outcome import Policy  # noqa: E402
 from bot.domain.quiet_hours import QuietHours, Window  # noqa: E402
 from bot.pipeline import coupons  # noqa: E402
 from bot.pipeline.campaigns import queue_due, start  # noqa: E402
 from bot.program.loader import load_program  # noqa: E402
-from bot.store import db  # noqa: E402
 from bot.store.schema import coupon_codes, messages, subscribers  # noqa: E402
 
 PROGRAM = """
@@ -98,8 +97,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder}/bench.db"
-        asyncio.run(_migrated(url))
-        engine = db.create_sqlite_writer(url) if db.is_sqlite(url) else create_engine(url)
+        engine = migrated(url)
         program_dir = Path(folder) / "keywords"
         program_dir.mkdir()
         for source in (ROOT / "keywords").iterdir():
@@ -123,14 +121,6 @@ def main() -> None:
         print(f"campaign queued without a code: {n / plain:,.0f} recipients/s ({plain:.2f} s)")
         print(f"campaign queued with a code each: {n / coded:,.0f} recipients/s ({coded:.2f} s)")
         print(f"a code costs {(coded - plain) / n * 1e6:,.0f} µs a recipient; {given:,} people hold one")
-
-
-async def _migrated(url: str) -> None:
-    engine = db.create_engine(url)
-    try:
-        await db.upgrade(engine)
-    finally:
-        await engine.dispose()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ with the store events bench.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import random
 import sys
@@ -24,11 +23,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.fresh import migrated  # noqa: E402
 from bench.webhook import machine  # noqa: E402
 from bot.pipeline.date_triggers import start_dated  # noqa: E402
 from bot.program.loader import load_program  # noqa: E402
@@ -37,8 +38,7 @@ from bot.store import db  # noqa: E402
 from bot.store.schema import flow_runs, subscribers  # noqa: E402
 
 
-def seed(url: str, count: int, now: datetime) -> None:
-    engine = db.create_sqlite_writer(url) if db.is_sqlite(url) else create_engine(url)
+def seed(engine: Engine, count: int, now: datetime) -> None:
     pick = random.Random(7)
     with engine.begin() as conn:
         for first in range(0, count, 20_000):
@@ -59,7 +59,6 @@ def seed(url: str, count: int, now: datetime) -> None:
                     }
                 )
             conn.execute(insert(subscribers), batch)
-    engine.dispose()
 
 
 def main() -> None:
@@ -68,12 +67,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder}/bench.db"
-        asyncio.run(_migrated(url))
+        engine = migrated(url)
         now = datetime.now(UTC)
         began = time.perf_counter()
-        seed(url, args.subscribers, now)
+        seed(engine, args.subscribers, now)
         seeded = time.perf_counter() - began
-        engine = db.create_sqlite_writer(url) if db.is_sqlite(url) else create_engine(url)
         flows = load_program(ROOT / "keywords").program.flows
         quiet = load_settings(env={"DATABASE_URL": url}).quiet_hours
         value = subscribers.c.properties["birthday"].as_string()
@@ -96,14 +94,6 @@ def main() -> None:
         for n, (seconds, started) in enumerate(looks, start=1):
             print(f"look {n}: {seconds:.2f} s, {started:,} runs started")
         print(f"runs in the database: {runs:,}")
-
-
-async def _migrated(url: str) -> None:
-    engine = db.create_engine(url)
-    try:
-        await db.upgrade(engine)
-    finally:
-        await engine.dispose()
 
 
 if __name__ == "__main__":

@@ -65,6 +65,16 @@ async def rounds(worker: Any, clock: Clock, count: int = 5) -> None:
         await worker.tick()
 
 
+async def group_sent(app: Any, make_worker: WorkerFactory) -> tuple[Any, Clock, Any]:
+    """The campaign sent and its test group's texts handed over: (settings, clock, worker)."""
+    settings = services_of(app).settings
+    await smsbot(settings, "campaign", "send", "winter", "--yes")
+    clock = Clock(datetime.now(UTC))
+    worker = make_worker(clock)
+    await rounds(worker, clock)
+    return settings, clock, worker
+
+
 async def tap(app: Any, api: FakeTwilio, phone: str) -> None:
     [body] = [m["body"] for m in api.accepted() if m["to"] == phone and "variant" in m["body"]]
     [link] = [w for w in body.split() if w.startswith(f"{PUBLIC_URL}/l/")]
@@ -112,11 +122,7 @@ async def test_the_variant_tapped_most_goes_to_the_rest_after_the_wait_across_a_
 async def test_a_winner_picked_by_hand_goes_at_once_and_only_once(
     app: Any, api: FakeTwilio, make_worker: WorkerFactory
 ) -> None:
-    settings = services_of(app).settings
-    await smsbot(settings, "campaign", "send", "winter", "--yes")
-    clock = Clock(datetime.now(UTC))
-    worker = make_worker(clock)
-    await rounds(worker, clock)
+    settings, clock, worker = await group_sent(app, make_worker)
     tested = variants(api)
     assert "variant a goes to the rest" in await smsbot(settings, "campaign", "winner", "winter", "a")
     assert "picked already" in await failing(settings, "campaign", "winner", "winter", "b")
@@ -128,11 +134,7 @@ async def test_a_winner_picked_by_hand_goes_at_once_and_only_once(
 async def test_a_cancel_during_the_wait_sends_the_rest_nothing(
     app: Any, api: FakeTwilio, make_worker: WorkerFactory
 ) -> None:
-    settings = services_of(app).settings
-    await smsbot(settings, "campaign", "send", "winter", "--yes")
-    clock = Clock(datetime.now(UTC))
-    worker = make_worker(clock)
-    await rounds(worker, clock)
+    settings, clock, worker = await group_sent(app, make_worker)
     await smsbot(settings, "campaign", "cancel", "winter")
     clock.advance(hours=5)
     await rounds(worker, clock)
@@ -144,11 +146,7 @@ async def test_a_cancel_during_the_wait_sends_the_rest_nothing(
 async def test_a_pause_over_the_wait_holds_the_winner_until_resumed(
     app: Any, api: FakeTwilio, make_worker: WorkerFactory
 ) -> None:
-    settings = services_of(app).settings
-    await smsbot(settings, "campaign", "send", "winter", "--yes")
-    clock = Clock(datetime.now(UTC))
-    worker = make_worker(clock)
-    await rounds(worker, clock)
+    settings, clock, worker = await group_sent(app, make_worker)
     await smsbot(settings, "campaign", "pause", "winter")
     clock.advance(hours=5)
     await rounds(worker, clock)
