@@ -34,7 +34,7 @@ def test_our_sets_hold_thousands_of_ordinary_replies_and_hundreds_of_requests_in
         assert len(chosen) >= least and {e.language for e in chosen} == {"en", "es", "fr"}, label
 
 
-# Each set's figures when they were last measured (README, "Opt-outs said in sentences"): a change
+# Each set's figures when they were last measured (docs/figures.md, "Opt-outs said in sentences"): a change
 # that reads any of them worse fails. (set, requests honoured, trigger-word replies unsubscribed,
 # ordinary replies unsubscribed), each at least / at most.
 MEASURED = [
