@@ -282,6 +282,14 @@ def db_upgrade(config: Path | None, revision: str) -> None:
 
 
 @main.command()
+def schema() -> None:
+    """The keyword program's JSON Schema, for editors: smsbot schema > keywords/program.schema.json."""
+    from bot.program.json_schema import schema_text
+
+    click.echo(schema_text(), nl=False)
+
+
+@main.command()
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def check(config: Path | None, as_json: bool) -> None:
