@@ -13,6 +13,7 @@ from bot.coord.autopipeline import AutoPipeline
 from bot.coord.claims import Coordinator
 from bot.coord.client import redis_client
 from bot.coord.rate import RateLimiter
+from bot.dashboard import pages as dashboard_pages
 from bot.domain.model import Program
 from bot.http.errors import no_500, quiet_callers_faults
 from bot.http.request_ids import request_id
@@ -54,7 +55,8 @@ def create_app(
     app.cleanup_ctx.append(_watch_program)
     if run_worker:
         app.cleanup_ctx.append(_flow_worker)
-    setup_routes(app)
+    setup_routes(app)  # the carrier's, the store's and the admin API's
+    dashboard_pages.setup(app)  # the dashboard, which reads through the API's helpers
     return app
 
 
@@ -116,7 +118,6 @@ async def _flow_worker(app: web.Application) -> AsyncIterator[None]:
     worker = Worker(
         services.settings, services.engine, services.redis, lambda: services.program.current, sender
     )
-    services.worker = worker
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop), name="flow-worker")
     try:

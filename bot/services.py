@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -14,9 +13,6 @@ from bot.pipeline.handle import Inbound
 from bot.pipeline.writer import Writer
 from bot.program.reload import ProgramHolder, ProgramWatcher
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    from bot.worker.loop import Worker
 
 
 @dataclass
@@ -29,7 +25,6 @@ class Services:
     destinations: Destinations | None = None  # tracked links by code
     inbound: Inbound | None = None
     watcher: ProgramWatcher | None = None
-    worker: Worker | None = None  # the flow worker, when it runs in this process
 
     def pipeline(self) -> Inbound:
         assert self.inbound is not None, "the app has not started"

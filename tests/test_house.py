@@ -4,6 +4,8 @@
   parsing, i18n and state-machine libraries).
 - No import cycle anywhere in `bot`, counting imports made only for type checking or inside a
   function: a cycle there is still two modules that cannot be understood one without the other.
+  Nor between its packages (`bot.http`, `bot.dashboard`, `bot.app`...): each can be read on top of
+  those it uses, and the app factory composes them.
 - Twilio's names (its SDK, our Twilio package, identifiers with "twilio" in them) appear only
   under `channels/twilio/`, in the `http/` routes, in settings and in the one line of
   `channels/__init__.py` that picks the channel.
@@ -71,6 +73,20 @@ def test_the_domain_imports_nothing_else_of_bot() -> None:
 
 def test_no_module_of_bot_imports_itself_through_others() -> None:
     assert on_cycles({name: imported(name) for name in modules()}) == set()
+
+
+def package(name: str) -> str:
+    """The part of `bot` a module belongs to: bot.http.admin -> bot.http; bot.app -> bot.app."""
+    return ".".join(name.split(".")[:2])
+
+
+def test_no_package_of_bot_imports_itself_through_others() -> None:
+    graph: dict[str, set[str]] = {}
+    for name in modules():
+        graph.setdefault(package(name), set()).update(
+            package(other) for other in imported(name) if package(other) != package(name)
+        )
+    assert on_cycles(graph) == set()
 
 
 def test_the_cycle_check_finds_a_cycle_when_there_is_one() -> None:

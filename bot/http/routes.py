@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.dashboard import pages as dashboard_pages
 from bot.domain.links import LINK_PATH
 from bot.domain.model import CARD_PATH
 from bot.http import (
@@ -38,4 +37,3 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/flows/{name}/report", flows.get_report)
     campaigns.setup(app)
     events.setup(app)
-    dashboard_pages.setup(app)

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cli_options import (
+from bot.cli.options import (
     _settings,
     config_option,
     json_option,

@@ -15,14 +15,14 @@ from typing import Any
 import click
 
 from bot import logs
-from bot.campaign_commands import campaign, campaign_notes
-from bot.cli_options import _report, _settings, config_option, load_program_or_exit, read_database
-from bot.coupon_commands import coupons_group
+from bot.cli.campaigns import campaign, campaign_notes
+from bot.cli.coupons import coupons_group
+from bot.cli.options import _report, _settings, config_option, load_program_or_exit, read_database
+from bot.cli.store import events, flow, poster
+from bot.cli.subscribers import subscriber, subscribers
+from bot.cli.users import users_group
 from bot.program.yamlfile import FileProblems
 from bot.settings import SIGNING_SECRET, Settings, load_settings
-from bot.store_commands import events, flow, poster
-from bot.subscriber_commands import subscriber, subscribers
-from bot.user_commands import users_group
 
 log = logging.getLogger("bot")
 
@@ -128,7 +128,7 @@ def _supervise(settings: Settings, config: Path | None, count: int) -> int:
 @config_option
 def worker(config: Path | None) -> None:
     """Run flow steps and send messages (any number of these, on any machines)."""
-    from bot.worker.process import run_worker
+    from bot.serve.worker_process import run_worker
 
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the program watcher takes it over
     settings = _settings(config)
@@ -162,7 +162,7 @@ def _warn_about_signatures(settings: Settings) -> None:
 @click.argument("phone")
 def chat(config: Path | None, phone: str) -> None:
     """Text the program from this terminal as PHONE (lines from a pipe work too)."""
-    from bot import chat as chat_module
+    from bot.cli import chat_session as chat_module
     from bot.domain.inbound import BadInbound
     from bot.domain.phones import to_e164
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from bot.cli_options import (
+from bot.cli.options import (
     _settings,
     config_option,
     echo_found,

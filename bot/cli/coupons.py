@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli_options import (
+from bot.cli.options import (
     _settings,
     config_option,
     echo_found,

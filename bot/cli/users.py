@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import Connection
 
-from bot.cli_options import _settings, config_option, json_option, read_database, write_database
+from bot.cli.options import _settings, config_option, json_option, read_database, write_database
 from bot.coord.client import redis_client
 from bot.dashboard.session_store import close_user
 from bot.domain.roles import ROLES, role_named, user_name
