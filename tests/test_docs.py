@@ -1,6 +1,7 @@
 """The documentation: the README a front door under 15 KB with the two commands; the configuration
-reference naming every setting the settings model reads and nothing it does not, so the two cannot
-drift apart; the site itself is built with --strict by `make docs` (a broken link fails it)."""
+reference generated from the settings (defaults from the model), naming every setting the settings
+read and nothing they do not, so the two cannot drift apart; the site itself is built with --strict
+by `make docs` (a broken link fails it)."""
 
 import re
 from typing import Any
@@ -8,11 +9,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.settings import ConfigFile
+from bot.settings_reference import with_reference
 from tests.conftest import ROOT
 
 REFERENCE = ROOT / "docs" / "configuration.md"
 # Read by the command line itself, not by the settings model.
-ELSEWHERE = {"SMSBOT_LOG_FORMAT": ROOT / "bot" / "cli.py"}
+ELSEWHERE = {"SMSBOT_LOG_FORMAT": ROOT / "bot" / "cli" / "__init__.py"}
 
 
 def config_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
@@ -34,6 +36,13 @@ def documented_keys(text: str) -> set[str]:
         if row.startswith("|") and len(cells) > 3:
             keys |= set(re.findall(r"`([a-z_]+(?:\.[a-z_]+)?)`", cells[2]))
     return keys
+
+
+def test_the_reference_on_the_page_is_the_one_generated_from_the_settings_today() -> None:
+    page = REFERENCE.read_text()
+    assert page == with_reference(page), (
+        "run: .venv/bin/python -m bot.settings_reference docs/configuration.md"
+    )
 
 
 def test_the_reference_names_every_config_key_and_only_those() -> None:
