@@ -40,7 +40,9 @@ OUTBOUND = Counter(
     ["purpose", "status"],
 )
 CARRIER_ERRORS = Counter(
-    "smsbot_carrier_errors", "Messages the carrier refused or could not deliver, by its error code", ["code"]
+    "smsbot_carrier_errors",
+    "Messages the carrier refused or could not deliver (at hand-over or in a status callback), by code",
+    ["code"],
 )
 WEBHOOK_SECONDS = Histogram(
     "smsbot_webhook_seconds", "Time to answer the carrier's webhook (an inbound text)", buckets=_FAST
@@ -53,7 +55,11 @@ WRITER_BATCH = Histogram(
 WRITER_SECONDS = Histogram(
     "smsbot_writer_transaction_seconds", "Time of the writer's transactions", buckets=_FAST
 )
-BACKEND_ERRORS = Counter("smsbot_backend_errors", "Errors talking to the database or Redis", ["backend"])
+BACKEND_ERRORS = Counter(
+    "smsbot_backend_errors",
+    "Errors talking to the database or Redis (a 503, or a worker's retry)",
+    ["backend"],
+)
 DUE_BACKLOG = Gauge(
     "smsbot_worker_due_backlog",
     "Messages due now and not yet handed to the carrier, at the worker's last look",

@@ -94,6 +94,8 @@ async def status_callback(request: web.Request) -> web.Response:
     except BadInbound as exc:
         raise Rejected(400, str(exc)) from exc
     assert services.writer is not None
+    if report.error_code is not None:  # most of the carrier's refusals come this way (30003-30008)
+        metrics.CARRIER_ERRORS.labels(str(report.error_code)).inc()
     if not await within(services, services.writer.report(report)):
         log.info("status %s for unknown message %s", report.status, report.sid)
     return web.Response(text=twiml.EMPTY, content_type=twiml.CONTENT_TYPE)

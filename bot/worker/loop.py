@@ -161,6 +161,7 @@ class Worker:
                 pause = await turn()
                 failures = 0
             except (aioredis.ConnectionError, aioredis.TimeoutError, OperationalError, DBAPIError) as exc:
+                metrics.count_backend_error(exc)
                 failures += 1
                 log.error("worker: %s; trying again", exc.__class__.__name__, exc_info=failures == 1)
                 pause = min(30.0, 0.5 * 2**failures)

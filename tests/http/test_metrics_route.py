@@ -3,7 +3,7 @@ counting the webhook's texts when asked with it."""
 
 from typing import Any
 
-from tests.conftest import PUBLIC_URL, TOKEN, ClientFactory, Phone
+from tests.conftest import ACCOUNT_SID, PUBLIC_URL, TOKEN, ClientFactory, Phone
 
 SECRET = "metrics-secret-0123"
 
@@ -33,3 +33,25 @@ async def test_only_the_metrics_token_reads_them_and_they_count_the_texts(make_c
     before = await texts()
     await Phone(app, "+14155550199", token=TOKEN, public_url=PUBLIC_URL).text("HELP")
     assert await texts() == before + 1
+
+
+async def test_a_carrier_error_reported_by_callback_is_counted_by_its_code(
+    make_client: ClientFactory,
+) -> None:
+    app: Any = await make_client(metrics_token=SECRET, twilio_auth_token=TOKEN, public_url=PUBLIC_URL)
+    headers = {"Authorization": f"Bearer {SECRET}"}
+
+    async def filtered() -> float:
+        body = await (await app.get("/metrics", headers=headers)).text()
+        found = [
+            line for line in body.splitlines() if line.startswith('smsbot_carrier_errors_total{code="30007"}')
+        ]
+        return sum(float(line.rsplit(" ", 1)[1]) for line in found)
+
+    before = await filtered()
+    report = {"MessageSid": "SM" + "f" * 32, "MessageStatus": "undelivered", "ErrorCode": "30007"}
+    answer = await Phone(app, "+14155550199", token=TOKEN, public_url=PUBLIC_URL).post(
+        {**report, "AccountSid": ACCOUNT_SID}, "/twilio/status?ref=nothing.0"
+    )
+    assert answer.status == 200
+    assert await filtered() == before + 1
