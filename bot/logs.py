@@ -2,8 +2,9 @@
 (`SMSBOT_LOG_FORMAT=json`): time, level, logger, message and the request id.
 
 The request id follows a message: a webhook's is its MessageSid (the carrier's own id, also in its
-replies' refs), another request's its X-Request-Id or a fresh one; the worker's hand-over of a
-message carries its ref (a reply's begins with the MessageSid it answers). Numbers are masked
+replies' refs), the writer's the MessageSids of its batch, another request's its X-Request-Id or a
+fresh one; the worker's hand-over of a message carries the MessageSid that started its flow run
+(when a text did) and its own ref: "SM.../r12.3.0.ab12". Numbers are masked
 where they are logged, as ever: this only shapes the line.
 """
 

@@ -41,6 +41,7 @@ class Claimed:
     since: datetime  # when it was last marked dispatching
     purpose: str = "marketing"  # why it exists, as the gate reads it (for the metrics)
     due: datetime | None = None  # not before: its lateness is measured from here
+    started_by: str | None = None  # its flow run's cause: the MessageSid that started it, "event:..."
 
 
 @dataclass
@@ -71,6 +72,7 @@ _OUTBOX_ROWS = (
         subscribers.c.unsubscribed_at,
         flow_runs.c.flow,
         flow_runs.c.event,
+        flow_runs.c.started_by,
     )
     .join(subscribers, subscribers.c.id == messages.c.subscriber_id)
     .outerjoin(flow_runs, flow_runs.c.id == messages.c.run_id)  # its run's exit may have come
@@ -161,6 +163,7 @@ def _claimed(row: Any) -> Claimed:
         since=row.updated_at,
         purpose=row.purpose or "marketing",
         due=row.send_after,
+        started_by=row.started_by,
     )
 
 

@@ -458,7 +458,9 @@ class Worker:
         return first is not None and first <= now.timestamp()
 
     async def _hand_over(self, claimed: sending.Claimed) -> SendResult:
-        REQUEST_ID.set(claimed.ref)  # this task's log lines: a reply's ref begins with its MessageSid
+        # This task's log lines follow the message: the MessageSid (or event) that started its flow
+        # run, if one did, and its own ref.
+        REQUEST_ID.set(f"{claimed.started_by}/{claimed.ref}" if claimed.started_by else claimed.ref)
         if claimed.recovering:
             found = await self._already_sent(claimed)
             if found is not None:

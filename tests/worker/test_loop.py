@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import logging
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,6 +14,7 @@ from sqlalchemy import select, update
 
 from bot.channels.dryrun import DryRunSender
 from bot.domain.quiet_hours import QuietHours
+from bot.logs import JsonLines
 from bot.pipeline import sending
 from bot.store.schema import flow_runs, messages, subscribers
 from bot.worker.loop import Worker
@@ -388,3 +392,24 @@ async def test_a_call_that_times_out_is_looked_up_after_the_lease_not_sent_again
     assert len(api.received) == 1
     [stored] = await sent_by_worker(app)
     assert stored["sid"] == api.accepted()[0]["sid"]
+
+
+async def test_the_log_of_a_hand_over_names_the_text_that_started_its_flow(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    """SMSBOT_LOG_FORMAT=json's request id follows the message: the MessageSid of the JOIN that
+    started the welcome flow, then the step's own ref."""
+    await joined(app)
+    api.fail_next = [503]
+    written = io.StringIO()
+    handler = logging.StreamHandler(written)
+    handler.setFormatter(JsonLines())
+    logging.getLogger("bot").addHandler(handler)
+    try:
+        assert (await make_worker(Clock(await due_at(app))).tick()).sent == 1  # the API said 503
+    finally:
+        logging.getLogger("bot").removeHandler(handler)
+    [failed] = [json.loads(line) for line in written.getvalue().splitlines() if "failed" in line]
+    async with services_of(app).engine.connect() as conn:
+        [started_by] = (await conn.execute(select(flow_runs.c.started_by))).scalars().all()
+    assert started_by.startswith("SM") and failed["request_id"].startswith(f"{started_by}/r")
