@@ -84,6 +84,10 @@ async def act(request: web.Request) -> web.StreamResponse:
             await write(services, start_now, found, program, services, who, False)
         elif action in ACTIONS:
             await write(services, ACTIONS[action], found.name, datetime.now(UTC))
+        elif action == "winner":  # an A/B test's, by hand: a variant, or none
+            chosen = str((await request.post()).get("variant", ""))
+            variant = None if chosen == "none" else chosen
+            await write(services, campaigns.pick_winner, found.name, variant, datetime.now(UTC))
         else:
             raise web.HTTPNotFound(text=f"no action {action}\n")
     except campaigns.CampaignProblem as exc:

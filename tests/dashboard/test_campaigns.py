@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from bot.store.rows import new_subscriber
-from bot.store.schema import audit_log, campaigns, subscribers
+from bot.store.schema import audit_log, campaign_recipients, campaigns, subscribers
 from tests.conftest import ClientFactory, services_of
 from tests.dashboard.test_auth import PASSWORD, log_in
 
@@ -68,3 +68,49 @@ async def test_an_unknown_campaign_or_action_is_a_404(app: Any) -> None:
     token = await csrf(app)
     response = await app.post("/dashboard/campaigns/ofertas_de_invierno/explode", data={"csrf": token})
     assert response.status == 404
+
+
+AB = """
+campaigns:
+  winter_test:
+    segment: all_subscribers
+    message: 'Acme: winter sale, variant A. Reply STOP to opt out'
+    smart_sending: false
+    test:
+      variants:
+        b: {message: 'Acme: winter boots, variant B. Reply STOP to opt out'}
+      share: 50
+      wait: 4h
+"""
+
+
+async def test_an_ab_tests_variants_show_side_by_side_and_its_winner_is_picked_from_the_page(
+    make_client: ClientFactory, keywords_copy: Any
+) -> None:
+    (keywords_copy / "ab.yaml").write_text(AB)
+    app = await make_client(dashboard_password=PASSWORD, keywords_dir=keywords_copy)
+    now = datetime.now(UTC)
+    people = [{**new_subscriber(f"+1415555{n:04d}", now), "status": "subscribed"} for n in range(10)]
+    async with services_of(app).engine.begin() as conn:
+        await conn.execute(insert(subscribers), people)
+    await log_in(app)
+    page = "/dashboard/campaigns/winter_test"
+    before = await (await app.get(page)).text()
+    assert "variant A" in before and "variant B" in before and "5 tested" in before
+    await app.post(f"{page}/send", data={"csrf": await csrf(app, page)}, allow_redirects=False)
+    sending = await (await app.get(page)).text()
+    assert 'data-variant="a"' in sending and 'data-variant="b"' in sending and 'id="winner-b"' in sending
+    picked = await app.post(
+        f"{page}/winner", data={"csrf": await csrf(app, page), "variant": "b"}, allow_redirects=False
+    )
+    assert picked.status == 302
+    after = await (await app.get(page)).text()
+    assert '<strong id="winner">b</strong>' in after and 'id="winner-b"' not in after
+    async with services_of(app).engine.connect() as conn:
+        actions = [r.action for r in await conn.execute(select(audit_log).order_by(audit_log.c.id))]
+        rest = await conn.scalar(
+            select(func.count())
+            .select_from(campaign_recipients)
+            .where(campaign_recipients.c.status == "waiting")
+        )
+    assert actions[-1] == "campaign_winner" and rest == 0
