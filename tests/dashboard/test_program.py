@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import ClientFactory, services_of
+from tests.conftest import KEYWORDS, ClientFactory, services_of
 from tests.dashboard.test_auth import PASSWORD, log_in
 from tests.dashboard.test_overview import cells
 
@@ -35,5 +35,8 @@ async def test_each_finding_names_its_file_and_line_as_smsbot_check_does(make_cl
     app: Any = await make_client(dashboard_password=PASSWORD)
     await log_in(app)
     page = await (await app.get("/dashboard/program")).text()
-    # The shipped Spanish-only winter sale: a warning smsbot check prints as keywords/campaigns.yaml:22
-    assert "/keywords/campaigns.yaml:22</code> warning: campaigns.ofertas_de_invierno.message" in page
+    # The shipped Spanish-only winter sale: a warning smsbot check prints with its file and line
+    lines = (KEYWORDS / "campaigns.yaml").read_text().splitlines()
+    campaign = lines.index("  ofertas_de_invierno:")
+    line = next(i for i in range(campaign, len(lines)) if lines[i].startswith("    message:")) + 1
+    assert f"/keywords/campaigns.yaml:{line}</code> warning: campaigns.ofertas_de_invierno.message" in page
