@@ -114,7 +114,7 @@ def _test(c: Compiling, doc: YamlDoc, loc: Loc, body: CampaignSection, first: Va
     assert section is not None
     here, said = [*loc, "test"], f"campaign {loc[1]}: test"
     names = list(section.variants)
-    if names != list(VARIANT_NAMES[1 : len(names) + 1]):
+    if not names or names != list(VARIANT_NAMES[1 : len(names) + 1]):
         c.error(doc, [*here, "variants"], f"{said}.variants: expected b, then c and d (message is a)")
         return None
     wait = duration(section.wait)

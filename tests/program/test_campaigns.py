@@ -51,6 +51,10 @@ def problems(folder: Path, yaml: str, severity: str = "error") -> list[str]:
             "test.variants: expected b, then c and d",
         ),
         (
+            f"  a: {{segment: vip, message: 'A {STOP}', test: {{variants: {{}}}}}}\n",
+            "test.variants: expected b, then c and d",
+        ),
+        (
             f"  a: {{segment: vip, message: 'A {STOP}', test: {{variants: {{b: {{message: 'B'}}}}, wait: soon}}}}\n",
             "test.wait 'soon': expected 4h",
         ),
