@@ -54,6 +54,7 @@ CAMPAIGN_LOOK = 0.2  # seconds between two looks for a campaign to send (one ind
 FOLD_EVERY = 15.0  # seconds between two folds of the dashboard's counts (store/activity.py)
 FOLD_BATCH = 50_000  # counts folded at most in one transaction
 SEGMENT_COUNT_EVERY = 300.0  # seconds between two counts of every segment for the dashboard
+GAUGES_EVERY = 15.0  # seconds between two counts of the campaigns' recipients left, for /metrics
 DATES_EVERY = 600.0  # seconds between two looks for whose birthday (a date trigger's day) it is
 FORGET_EVERY = 3600.0  # seconds between two walks over the messages for bodies kept too long
 # Seconds of sending at the rate: how many campaign messages wait in the outbox, so that a pause or a
@@ -112,6 +113,7 @@ class Worker:
         self._feed_lock = f"{prefix}feeder"
         self._segment_lock = f"{prefix}segment-counter"
         self._dates_lock = f"{prefix}date-triggers"
+        self._gauged_at = float("-inf")  # the clock's time of the last count for the gauges
         self._forgotten_after = 0  # the last message id the retention walk has passed
         self._token = secrets.token_hex(8)
         self._fed_at = float("-inf")
@@ -308,10 +310,12 @@ class Worker:
         async with self.engine.connect() as conn:
             runs = (await conn.execute(DUE_RUNS, {"until": until, "limit": limit})).all()
             sends = (await conn.execute(DUE_MESSAGES, {"until": until, "limit": limit})).all()
-            sending, left = (await conn.execute(campaigns.IN_PROGRESS)).one()
+            if now - self._gauged_at >= GAUGES_EVERY:  # a count over every pending recipient: not each second
+                self._gauged_at = now
+                sending, left = (await conn.execute(campaigns.IN_PROGRESS)).one()
+                metrics.CAMPAIGNS_SENDING.set(sending)
+                metrics.RECIPIENTS_LEFT.set(left or 0)
         metrics.DUE_BACKLOG.set(sum(1 for m in sends if m.send_after.timestamp() <= now))
-        metrics.CAMPAIGNS_SENDING.set(sending)
-        metrics.RECIPIENTS_LEFT.set(left or 0)
         await self.runs.add({r.id: r.due_at for r in runs}, keep_existing=True)
         await self.outbox.add({m.id: m.send_after for m in sends}, keep_existing=True)
         return len(runs) + len(sends)
