@@ -64,7 +64,7 @@ def campaign_notes(settings: Settings, program: Program) -> list[Problem]:
 
     from bot.store.db import is_sqlite
 
-    if not program.campaigns:
+    if not program.campaigns and not program.coupons:
         return []
     where = make_url(settings.database_url).database
     if is_sqlite(settings.database_url) and not (where and Path(where).exists()):
@@ -106,7 +106,25 @@ def _sent_and_audiences(conn: Any, program: Program) -> tuple[list[Any], dict[st
         for said in campaign_reports.short_pools(conn, program.campaigns[name], program, count)
         if count
     ]
-    return rounds, audiences, short
+    return rounds, audiences, short + _low_pools(conn, program)
+
+
+def _low_pools(conn: Any, program: Program) -> list[Problem]:
+    """A warning for each coupon pool with fewer codes left than its `low_at`."""
+    from bot.pipeline import coupons
+
+    watched = [pool for pool in program.coupons.values() if pool.low_at]
+    left = coupons.counts(conn, [pool.name for pool in watched]) if watched else {}
+    return [
+        Problem(
+            *pool.defined_at,
+            f"coupons.{pool.name}: {left[pool.name].left} codes left, fewer than low_at "
+            f"({pool.low_at}): smsbot coupons load {pool.name} FILE",
+            "warning",
+        )
+        for pool in watched
+        if left[pool.name].left < pool.low_at
+    ]
 
 
 def _edited(program: Program, rounds: list[Any]) -> list[Problem]:

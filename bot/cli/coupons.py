@@ -61,13 +61,19 @@ def load(config: Path | None, pool: str, file: Path, as_json: bool) -> None:
 @config_option
 @json_option
 def list_pools(config: Path | None, as_json: bool) -> None:
-    """Each pool: codes loaded, given, redeemed and left."""
+    """Each pool: codes loaded, given, redeemed and left, and whether that is under its low_at."""
     settings = _settings(config)
     program = load_program_or_exit(settings)
     found = read_database(settings, pools.counts, list(program.coupons))
     echo_found(
         {
-            name: {"loaded": c.loaded, "given": c.given, "redeemed": c.redeemed, "left": c.left}
+            name: {
+                "loaded": c.loaded,
+                "given": c.given,
+                "redeemed": c.redeemed,
+                "left": c.left,
+                "low": c.left < program.coupons[name].low_at,
+            }
             for name, c in sorted(found.items())
         },
         as_json,

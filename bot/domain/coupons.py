@@ -118,4 +118,5 @@ class CouponPool:
 
     name: str
     description: str = ""
-    low_at: int = 0  # warn on the dashboard when fewer codes than this are left
+    low_at: int = 0  # `smsbot check` and `smsbot coupons list` warn when fewer codes are left
+    defined_at: tuple[str, int] = ("", 0)  # file and line, for what `smsbot check` says of it

@@ -27,7 +27,8 @@ def compile_coupons(
                 c.error(doc, where, f"coupons.{name}: declared twice")
             else:
                 given = section or CouponPoolSection()
-                c.coupons[name] = CouponPool(name, given.description, given.low_at)
+                found = (str(doc.path), doc.line_of(where))
+                c.coupons[name] = CouponPool(name, given.description, given.low_at, found)
     return dict(c.coupons)
 
 

@@ -128,7 +128,7 @@ class InboxSection(_Strict):
 
 class CouponPoolSection(_Strict):
     description: str = ""  # what the codes give ("15% off, one use"), for the dashboard
-    low_at: int = Field(0, ge=0)  # warn when fewer codes than this are left
+    low_at: int = Field(0, ge=0)  # check and `coupons list` warn when fewer codes than this are left
 
 
 class KeywordFile(_Strict):

@@ -25,6 +25,7 @@ WINTER = """
 coupons:
   sale20:
     description: 20% off, one use
+    low_at: 10
 campaigns:
   winter:
     segment: all_subscribers
@@ -61,6 +62,7 @@ async def test_each_recipient_gets_a_code_of_their_own_and_none_is_texted_withou
         assert (loaded["added"], loaded["left"]) == (4, 4)
         checked = await smsbot(settings, "check")
         assert "campaign winter: coupon pool sale20 has 4 codes left for 5 recipients" in checked
+        assert "coupons.sale20: 4 codes left, fewer than low_at (10)" in checked
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         preview = await (await s.app.get("/api/campaigns/winter/preview", headers=headers)).json()
         assert any("sale20 has 4 codes left for 5 recipients" in w for w in preview["warnings"])
@@ -94,7 +96,7 @@ async def test_each_recipient_gets_a_code_of_their_own_and_none_is_texted_withou
         await s.events(order)
         assert (await report(s, "winter"))["coupons"] == {"given": 4, "redeemed": 1, "redemption_rate": 0.25}
         listed = json.loads(await smsbot(settings, "coupons", "list", "--json"))
-        assert listed["sale20"] == {"loaded": 4, "given": 4, "redeemed": 1, "left": 0}
+        assert listed["sale20"] == {"loaded": 4, "given": 4, "redeemed": 1, "left": 0, "low": True}
 
 
 async def test_a_keyword_answer_gives_a_code_once_and_holds_back_when_the_pool_is_empty(
