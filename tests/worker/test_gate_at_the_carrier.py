@@ -90,6 +90,11 @@ async def test_the_sign_up_page_texts_the_confirmation_to_a_pending_subscriber(
         await s.until(lambda: bool(s.reached(ANA)))
         [prompt] = s.reached(ANA)
         assert "Reply Y to confirm" in prompt
+
+        async def recorded() -> bool:  # the worker records the carrier's answer just after it came
+            return all(row.sid is not None for row in await s.rows(ANA))
+
+        await s.until(recorded)
         [row] = await s.rows(ANA)
         assert row.purpose == "consent" and row.sid == s.api.accepted()[0]["sid"]
 
