@@ -30,7 +30,7 @@ from bot.domain.subscription import Status
 from bot.pipeline.erasure import Erased
 from bot.pipeline.forget import erase_and_record, forget_in_redis
 from bot.pipeline.subscriber_export import export as export_document
-from bot.pipeline.subscriber_import import Plan, Report, import_into, read_csv
+from bot.pipeline.subscriber_import import AGAIN, Plan, Report, import_into, read_csv
 from bot.pipeline.suppression import KeyMismatch, SuppressionKey, load_key
 from bot.settings import Settings
 from bot.store.db import WriteTransactions
@@ -96,8 +96,9 @@ def import_(
     as_json: bool,
 ) -> None:
     """Bring in a list exported from another platform. Texts nobody: no welcome, no confirmation,
-    no automation. Checked whole first (one bad row and nothing is written, unless --skip-bad);
-    running it again changes nothing already imported, and finishes an import that was stopped."""
+    no automation. Checked a batch ahead of the writing: a bad row stops it at its batch of 5,000
+    (unless --skip-bad), every bad row is named, and running it again changes nothing already
+    imported and finishes an import that was stopped."""
     settings = _settings(config)
     plan = Plan(
         name=file.name,
@@ -152,6 +153,14 @@ def _show(file: Path, report: Report, as_json: bool) -> None:
         click.echo(f"{file}: {problem}", err=True)
     if report.bad > len(found["problems"]):
         click.echo(f"{file}: ... and {report.bad - len(found['problems'])} more bad rows", err=True)
+    if not report.written and report.through_line:
+        click.echo(
+            f"{file}: stopped at line {report.stopped_at}: {report.bad} of {report.rows} rows are bad. "
+            f"Lines 2-{report.through_line} were imported ({found['created']} new, {found['changed']} "
+            f"consent updated, {found['filled']} filled in, {found['unchanged']} unchanged), nothing after: "
+            f"{AGAIN}, or --skip-bad imports the rest"
+        )
+        return
     if not report.written:
         click.echo(
             f"{file}: nothing imported: {report.bad} of {report.rows} rows are bad "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -111,6 +111,24 @@ PRESETS = {
         ),
     )
 }
+
+
+@dataclass
+class Plan:
+    """How to read the file: its columns, and what the rows are checked against."""
+
+    name: str  # the file's name, kept in each consent record as import:<name>
+    program: Program
+    country: str  # of numbers written without one
+    now: datetime
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    preset: str | None = None
+    status: Status | None = None  # every row's status, for a file without a status column
+    skip_bad: bool = False  # import the good rows when some are bad
+
+    @property
+    def source(self) -> str:
+        return f"import:{self.name}"[:100]
 
 
 class ImportProblem(Exception):
@@ -256,7 +274,7 @@ def read_row(
     status = columns.status or _status(get(STATUS, ""), line)
     at_text = get(CONSENTED_AT)
     keyword = get(KEYWORD)
-    evidence = "; ".join(f"{name}: {cell[name]}" for name in _EVIDENCE_FIELDS if get(name))
+    evidence = "; ".join([f"{name}: {text}" for name in _EVIDENCE_FIELDS if (text := get(name))])
     return ImportRow(
         line,
         phone,
@@ -321,6 +339,8 @@ def _time(text: str, now: datetime, line: int) -> datetime:
 def _language(text: str, program: Program, line: int) -> str | None:
     if not text:
         return None
+    if text in program.languages:
+        return text
     code = text.replace("_", "-").split("-")[0].lower()
     if code not in program.languages:
         raise RowProblem(

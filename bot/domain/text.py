@@ -42,4 +42,6 @@ def sendable(text: str) -> str:
 
 def clean_answer(text: str) -> str:
     """What a subscriber typed, fit to keep in a profile: control characters dropped, spaces folded."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+    if not text.isprintable() or "\ufffd" in text:  # most answers have nothing to drop
+        text = _CONTROL.sub(" ", text)
+    return " ".join(text.split())

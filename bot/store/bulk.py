@@ -25,7 +25,7 @@ Processor = Callable[[Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
-class _Prepared:
+class Prepared:
     sql: str
     keys: tuple[str | None, ...]  # each parameter's key in a row; None: a constant of the statement
     processors: tuple[Processor | None, ...]
@@ -35,8 +35,14 @@ class _Prepared:
     def values(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
         """Each row's parameters, converted a column at a time: a value repeated down a column
         (the batch's time, a status) is converted once."""
+        return self.of_columns(
+            {key: [row[key] for row in rows] for key in self.keys if key is not None}, len(rows)
+        )
+
+    def of_columns(self, given: Mapping[str, list[Any]], n: int) -> list[tuple[Any, ...]]:
+        """`values` of rows given a column at a time (each of the `n` rows' values by key)."""
         columns = [
-            [fixed] * len(rows) if key is None else [row[key] for row in rows]
+            [fixed] * n if key is None else given[key]
             for key, fixed in zip(self.keys, self.constants, strict=True)
         ]
         for i, convert in enumerate(self.processors):
@@ -57,7 +63,7 @@ def _converted(column: list[Any], convert: Processor, repeatable: bool) -> list[
     return [convert(value) for value in column]
 
 
-_PREPARED: dict[tuple[int, str, tuple[str, ...]], tuple[UpdateBase, _Prepared]] = {}
+_PREPARED: dict[tuple[int, str, tuple[str, ...]], tuple[UpdateBase, Prepared]] = {}
 
 
 def executemany(conn: Connection, statement: UpdateBase, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -66,7 +72,7 @@ def executemany(conn: Connection, statement: UpdateBase, rows: Sequence[Mapping[
     An INSERT takes its columns from the rows' keys; rows with other keys are run as a statement
     of their own, consecutive rows together, so the order of inserted ids is the rows' order."""
     for keys, group in groupby(rows, key=_keys):
-        prepared = _prepare(conn.dialect, statement, keys)
+        prepared = prepare(conn.dialect, statement, keys)
         conn.exec_driver_sql(prepared.sql, prepared.values(list(group)))
 
 
@@ -74,7 +80,7 @@ def _keys(row: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(row)
 
 
-def _prepare(dialect: Dialect, statement: UpdateBase, keys: tuple[str, ...]) -> _Prepared:
+def prepare(dialect: Dialect, statement: UpdateBase, keys: tuple[str, ...]) -> Prepared:
     cache_key = (id(statement), dialect.name, keys)
     found = _PREPARED.get(cache_key)
     if found is not None and found[0] is statement:
@@ -97,7 +103,7 @@ def _prepare(dialect: Dialect, statement: UpdateBase, keys: tuple[str, ...]) -> 
             raise ValueError(f"{statement}: no value for {name!r} in rows with {sorted(keys)}")
     if not wanted <= set(order):
         raise ValueError(f"{statement} takes none of {sorted(wanted - set(order))}")
-    prepared = _Prepared(
+    prepared = Prepared(
         compiled.string,
         tuple(name if name in wanted else None for name in order),
         tuple(processors.get(name) if name in wanted else None for name in order),
