@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,7 +28,7 @@ from bot.domain.list_import import ImportProblem, ImportRow, Plan, RowProblem
 from bot.domain.subscription import Status
 from bot.pipeline.import_ahead import BATCH, SHOWN, Ahead, Checked, Ending, Statements, can_fork, rows_of
 from bot.pipeline.suppression import SuppressionKey, check_key
-from bot.store import rows
+from bot.store import activity, rows
 from bot.store.bulk import executemany
 from bot.store.db import WriteTransactions
 from bot.store.schema import consent_events, subscribers, suppressions
@@ -50,6 +50,7 @@ _OURS = select(subscribers.c.phone, subscribers.c.id).where(  # the batch's new 
 )
 _KNOWN = select(subscribers.c.phone).where(subscribers.c.phone.in_(bindparam("phones", expanding=True)))
 _ERASED = select(suppressions.c.digest).where(suppressions.c.digest.in_(bindparam("digests", expanding=True)))
+_IMPORTS_LOCK = 0x736D73626F74_01  # "smsbot", imports: an advisory lock's key on PostgreSQL
 AGAIN = "mend the file and import it again (what is imported already stays as it is)"
 _STATUS = {text: status for status, text in STORED.items()}
 
@@ -110,6 +111,9 @@ def import_batch(conn: Connection, checked: Checked, plan: Plan, statements: Sta
     """One batch decided and written in the caller's transaction; what it did, counted. A number
     new to the list (once in the batch, never erased) is written as the reader made it; the rest
     are decided against what is kept here."""
+    if conn.dialect.name == "postgresql":  # one import's batch at a time: its records are its own
+        conn.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _IMPORTS_LOCK})
+    records_before = conn.scalar(select(func.max(consent_events.c.id))) or 0
     phones = checked.phones
     known = set(conn.scalars(_KNOWN, {"phones": phones}))
     unknown = [digest for phone, digest in zip(phones, checked.digests, strict=True) if phone not in known]
@@ -128,6 +132,7 @@ def import_batch(conn: Connection, checked: Checked, plan: Plan, statements: Sta
             row = handed[i]
             book.take(row, decide(row, book.state(row.phone), checked.digests[i] in erased))
         effects.update(book.write(conn))
+    activity.count_bulk(conn, "consent_events", records_before)
     return effects
 
 

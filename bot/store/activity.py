@@ -74,9 +74,15 @@ class Rule:
     fill: str | None = None  # the condition on a stored row when filling, if not `when`
     revision: int = 11  # the migration that brought the columns it reads
     replaced: int | None = None  # the migration from which another rule counts this instead
+    bulk: str | None = None  # rows written many at once, counted by their writer (count_bulk)
 
     def counts_at(self, revision: int) -> bool:
         return self.revision <= revision and (self.replaced is None or revision < self.replaced)
+
+    @property
+    def by_trigger(self) -> str:
+        """The trigger's condition: the rule's own, but for the rows counted in bulk."""
+        return self.when if self.bulk is None else f"({self.when}) AND NOT ({self.bulk})"
 
 
 JOINED = "new.to_status = 'subscribed' AND new.from_status <> 'subscribed'"
@@ -85,18 +91,27 @@ FIRST_TAP = (
     "NOT EXISTS (SELECT 1 FROM clicks AS earlier WHERE earlier.link_id = new.link_id "
     "AND earlier.preview = false AND earlier.id < new.id)"
 )
-RULES = (
-    Rule("consent_events", "insert", "joined", "coalesce(new.source, '')", "new.at", JOINED),
-    Rule("consent_events", "insert", "joined_keyword", "coalesce(new.keyword, '')", "new.at", JOINED),
-    Rule(
-        "consent_events", "insert", "confirmed", "coalesce(new.keyword, '')", "new.at",
-        "new.action = 'opt_in_confirmed'",
-    ),
-    Rule(
-        "consent_events", "insert", "left", "coalesce(new.keyword, '')", "new.at",
+# From 0024 an import's consent records are counted a batch at a time by the importer (a delta per
+# hour and label, not one per row; the trigger does not fire for them): the same rules, summed.
+IMPORTED = "new.action = 'imported'"
+CONSENT = (
+    ("joined", "coalesce(new.source, '')", JOINED),
+    ("joined_keyword", "coalesce(new.keyword, '')", JOINED),
+    ("confirmed", "coalesce(new.keyword, '')", "new.action = 'opt_in_confirmed'"),
+    (
+        "left",
+        "coalesce(new.keyword, '')",
         "new.to_status = 'unsubscribed' AND new.from_status = 'subscribed'",
     ),
-    Rule("consent_events", "insert", "opt_out_asked", "''", "new.at", "new.action = 'opt_out_asked'"),
+    ("opt_out_asked", "''", "new.action = 'opt_out_asked'"),
+)
+RULES = (
+    *(
+        Rule("consent_events", "insert", metric, label, "new.at", when, revision=since, replaced=until,
+             bulk=bulk)
+        for metric, label, when in CONSENT
+        for since, until, bulk in ((11, 24, None), (24, None, IMPORTED))
+    ),
     Rule("keyword_events", "insert", "texts", "new.keyword", "new.at", "true"),
     Rule("keyword_events", "insert", "misspelt", "new.keyword", "new.at", "new.misspelt = true"),
     Rule("messages", "insert", "received", "''", "new.created_at", "new.direction = 'inbound'"),
@@ -237,7 +252,7 @@ def _select(dialect: str, rule: Rule) -> str:
     label = f"CAST({rule.label} AS VARCHAR(140))"
     return (
         f"SELECT {hour_of(dialect, rule.at)}, '{rule.metric}', {label}, {rule.n}, {rule.amount} "
-        f"WHERE {rule.when}"
+        f"WHERE {rule.by_trigger}"
     )
 
 
@@ -276,6 +291,8 @@ def install(conn: Connection, revision: int = LATEST) -> None:
     for (table, on), rules in _groups(revision).items():
         name = f"count_{table}_{on}"
         body = _insert(dialect, rules)
+        bulk = {rule.bulk for rule in rules}
+        when = f" WHEN (NOT ({bulk.pop()}))" if len(bulk) == 1 and None not in bulk else ""  # not fired
         if dialect == "postgresql":
             conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
             conn.execute(
@@ -287,13 +304,13 @@ def install(conn: Connection, revision: int = LATEST) -> None:
             conn.execute(
                 text(
                     f"CREATE TRIGGER {name} AFTER {_watched(table, on)} ON {table} "
-                    f"FOR EACH ROW EXECUTE FUNCTION {name}()"
+                    f"FOR EACH ROW{when} EXECUTE FUNCTION {name}()"
                 )
             )
         else:
             conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
             conn.execute(
-                text(f"CREATE TRIGGER {name} AFTER {_watched(table, on)} ON {table} BEGIN {body} END")
+                text(f"CREATE TRIGGER {name} AFTER {_watched(table, on)} ON {table}{when} BEGIN {body} END")
             )
 
 
@@ -315,17 +332,29 @@ def fill(conn: Connection, revision: int = LATEST, since: int = 0) -> None:
     for rule in RULES:
         if rule.on != "insert" or not since < rule.revision <= revision or not rule.counts_at(revision):
             continue
-        when = rule.fill or rule.when
-        hour = hour_of(dialect, rule.at)
-        label = f"CAST({rule.label} AS VARCHAR(140))"
-        conn.execute(
-            text(
-                f"INSERT INTO activity_deltas (hour, metric, label, n, amount) "
-                f"SELECT {hour}, '{rule.metric}', {label}, count(*), sum({rule.amount}) "
-                f"FROM {rule.table} AS new WHERE {when} GROUP BY {hour}, {label}"
-            )
-        )
+        conn.execute(text(_summed(dialect, rule, rule.fill or rule.when)))
     fold(conn)
+
+
+def count_bulk(conn: Connection, table: str, after: int) -> None:
+    """Count the rows of `table` past id `after` that the triggers leave to their writer (an
+    import's consent records): a delta per rule, hour and label, however many rows."""
+    dialect = conn.dialect.name
+    for rule in RULES:
+        if rule.table == table and rule.bulk is not None and rule.counts_at(LATEST):
+            where = f"new.id > :after AND ({rule.when}) AND ({rule.bulk})"
+            conn.execute(text(_summed(dialect, rule, where)), {"after": after})
+
+
+def _summed(dialect: str, rule: Rule, where: str) -> str:
+    """SQL adding `rule`'s deltas for the rows of its table that `where` picks, summed."""
+    hour = hour_of(dialect, rule.at)
+    label = f"CAST({rule.label} AS VARCHAR(140))"
+    return (
+        f"INSERT INTO activity_deltas (hour, metric, label, n, amount) "
+        f"SELECT {hour}, '{rule.metric}', {label}, sum({rule.n}), sum({rule.amount}) "
+        f"FROM {rule.table} AS new WHERE {where} GROUP BY {hour}, {label}"
+    )
 
 
 def _adding(table: str, key: str) -> str:

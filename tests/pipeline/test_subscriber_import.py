@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.list_import import ImportProblem, Plan
@@ -16,8 +16,8 @@ from bot.pipeline.import_ahead import BATCH, can_fork
 from bot.pipeline.subscriber_import import Report, import_into, read_csv
 from bot.pipeline.suppression import SuppressionKey
 from bot.program.loader import load_program
-from bot.store import db
-from bot.store.schema import consent_events, subscribers
+from bot.store import activity, db
+from bot.store.schema import activity_deltas, consent_events, hourly_counts, subscribers, total_counts
 from tests.conftest import KEYWORDS
 
 NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
@@ -162,3 +162,29 @@ async def test_a_number_decided_here_is_stored_to_the_byte_as_one_written_as_rea
         ]
     assert [str(v).replace("Name1", "Name2") for v in stored[0]] == [str(v) for v in stored[1]]
     assert kept[0] == kept[1]
+
+
+async def test_the_dashboards_counts_take_an_import_a_batch_at_a_time_and_agree_with_its_rows(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    lines = [line(i) for i in range(BATCH + 1_000)]  # one in ten not subscribed
+    lines.append(line(1, "unsubscribed", "2025-05-01T10:00:00Z"))  # a subscriber leaves, later
+    assert (await import_lines(engine, database_url, lines, apart=True)).written
+    async with engine.connect() as conn:
+        counted = await conn.run_sync(activity.totals, ("joined", "joined_keyword", "left"))
+        deltas = await conn.scalar(select(func.count()).select_from(activity_deltas))
+        joined = await conn.scalar(
+            select(func.count()).select_from(consent_events).where(consent_events.c.to_status == "subscribed")
+        )
+    assert counted["joined"] == {"import:big.csv": (joined, 0)} and joined == BATCH + 1_000 - 600
+    assert counted["joined_keyword"] == {"": (joined, 0)}
+    assert counted["left"] == {"": (1, 0)}
+    assert deltas is not None and deltas < 300  # a delta per hour and label in each batch, not a row each
+
+    async with engine.begin() as conn:  # the history counted again from the rows gives the same
+        await conn.execute(delete(activity_deltas))
+        await conn.execute(delete(hourly_counts))
+        await conn.execute(delete(total_counts))
+        await conn.run_sync(activity.fill)
+        again = await conn.run_sync(activity.totals, ("joined", "joined_keyword", "left"))
+    assert again == counted
