@@ -48,6 +48,19 @@ _MADE_NOW = select(subscribers.c.phone, subscribers.c.id).where(
 _OURS = select(subscribers.c.phone, subscribers.c.id).where(  # the batch's new numbers, by id
     subscribers.c.id > bindparam("before"), subscribers.c.created_at == bindparam("now")
 )
+_LAST_CONSENT = (
+    select(func.max(consent_events.c.at))
+    .where(consent_events.c.subscriber_id == subscribers.c.id)
+    .scalar_subquery()
+)
+_DECIDING = select(
+    subscribers.c.id,
+    subscribers.c.phone,
+    subscribers.c.status,
+    subscribers.c.language,
+    subscribers.c.properties,
+    _LAST_CONSENT.label("last_consent_at"),
+).where(subscribers.c.phone.in_(bindparam("phones", expanding=True)))
 _KNOWN = select(subscribers.c.phone).where(subscribers.c.phone.in_(bindparam("phones", expanding=True)))
 _ERASED = select(suppressions.c.digest).where(suppressions.c.digest.in_(bindparam("digests", expanding=True)))
 _IMPORTS_LOCK = 0x736D73626F74_01  # "smsbot", imports: an advisory lock's key on PostgreSQL
@@ -157,22 +170,13 @@ def _write_new(
 
 
 def _existing(conn: Connection, phones: set[str]) -> dict[str, rows.Row]:
+    """What a decision reads of the numbers already here (the rest is read for those it changes)."""
     if not phones:
         return {}
-    query = SUBSCRIBERS_BY_PHONE
+    query = _DECIDING
     if conn.dialect.name == "postgresql":
-        query = query.with_for_update()  # the webhook's writer locks these rows too
-    found = {row["phone"]: dict(row) for row in conn.execute(query, {"phones": sorted(phones)}).mappings()}
-    if found:
-        last = conn.execute(
-            select(consent_events.c.subscriber_id, func.max(consent_events.c.at))
-            .where(consent_events.c.subscriber_id.in_([row["id"] for row in found.values()]))
-            .group_by(consent_events.c.subscriber_id)
-        ).all()
-        newest = dict(last)
-        for row in found.values():
-            row["last_consent_at"] = newest.get(row["id"])
-    return found
+        query = query.with_for_update(of=subscribers)  # the webhook's writer locks these rows too
+    return {row["phone"]: dict(row) for row in conn.execute(query, {"phones": sorted(phones)}).mappings()}
 
 
 class _Book:
@@ -232,9 +236,12 @@ class _Book:
             self.effects["busy"] += len(self.created) - len(ours)
             ids.update(ours)
         if self.changed:
-            executemany(
-                conn, UPDATE_SUBSCRIBER, [_update(self.known[p], self.plan.now) for p in self.changed]
-            )
+            stored = {
+                row["phone"]: row
+                for row in conn.execute(SUBSCRIBERS_BY_PHONE, {"phones": list(self.changed)}).mappings()
+            }
+            changes = [_update({**stored[p], **self.known[p]}, self.plan.now) for p in self.changed]
+            executemany(conn, UPDATE_SUBSCRIBER, changes)
         records = [{**record, "subscriber_id": ids[phone]} for phone, record in self.consent if phone in ids]
         if records:
             executemany(conn, consent_events.insert(), records)
