@@ -31,6 +31,7 @@ from bot.pipeline.suppression import SuppressionKey, check_key
 from bot.store import activity, rows
 from bot.store.bulk import executemany
 from bot.store.db import WriteTransactions
+from bot.store.lists import one_of
 from bot.store.schema import consent_events, subscribers, suppressions
 from bot.store.statements import (
     INSERT_SUBSCRIBER,
@@ -53,16 +54,25 @@ _LAST_CONSENT = (
     .where(consent_events.c.subscriber_id == subscribers.c.id)
     .scalar_subquery()
 )
-_DECIDING = select(
-    subscribers.c.id,
-    subscribers.c.phone,
-    subscribers.c.status,
-    subscribers.c.language,
-    subscribers.c.properties,
-    _LAST_CONSENT.label("last_consent_at"),
-).where(subscribers.c.phone.in_(bindparam("phones", expanding=True)))
-_KNOWN = select(subscribers.c.phone).where(subscribers.c.phone.in_(bindparam("phones", expanding=True)))
-_ERASED = select(suppressions.c.digest).where(suppressions.c.digest.in_(bindparam("digests", expanding=True)))
+_DECIDING = {  # what a decision reads of the numbers already here
+    dialect: select(
+        subscribers.c.id,
+        subscribers.c.phone,
+        subscribers.c.status,
+        subscribers.c.language,
+        subscribers.c.properties,
+        _LAST_CONSENT.label("last_consent_at"),
+    ).where(among)
+    for dialect, among in one_of(subscribers.c.phone, "phones").items()
+}
+_KNOWN = {  # the batch's numbers already here
+    dialect: select(subscribers.c.phone).where(among)
+    for dialect, among in one_of(subscribers.c.phone, "phones").items()
+}
+_ERASED = {  # the batch's numbers erased on request, by their digests
+    dialect: select(suppressions.c.digest).where(among)
+    for dialect, among in one_of(suppressions.c.digest, "digests").items()
+}
 _IMPORTS_LOCK = 0x736D73626F74_01  # "smsbot", imports: an advisory lock's key on PostgreSQL
 AGAIN = "mend the file and import it again (what is imported already stays as it is)"
 _STATUS = {text: status for status, text in STORED.items()}
@@ -128,9 +138,10 @@ def import_batch(conn: Connection, checked: Checked, plan: Plan, statements: Sta
         conn.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _IMPORTS_LOCK})
     records_before = conn.scalar(select(func.max(consent_events.c.id))) or 0
     phones = checked.phones
-    known = set(conn.scalars(_KNOWN, {"phones": phones}))
+    dialect = conn.dialect.name
+    known = set(conn.scalars(_KNOWN[dialect], {"phones": phones}))
     unknown = [digest for phone, digest in zip(phones, checked.digests, strict=True) if phone not in known]
-    erased = set(conn.scalars(_ERASED, {"digests": unknown})) if unknown else set()
+    erased = set(conn.scalars(_ERASED[dialect], {"digests": unknown})) if unknown else set()
     seen = Counter(phones)
     new: list[int] = []
     others: list[int] = []
@@ -173,7 +184,7 @@ def _existing(conn: Connection, phones: set[str]) -> dict[str, rows.Row]:
     """What a decision reads of the numbers already here (the rest is read for those it changes)."""
     if not phones:
         return {}
-    query = _DECIDING
+    query = _DECIDING[conn.dialect.name]
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(of=subscribers)  # the webhook's writer locks these rows too
     return {row["phone"]: dict(row) for row in conn.execute(query, {"phones": sorted(phones)}).mappings()}

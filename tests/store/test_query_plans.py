@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ClauseElement, Executable
 
-from bot.pipeline import automations, campaigns, clicks, gating, store_events
+from bot.pipeline import automations, campaigns, clicks, gating, store_events, subscriber_import
 from bot.store import db, statements
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -191,3 +191,39 @@ async def test_whether_a_campaign_still_has_messages_to_hand_over_reads_only_wha
         pytest.skip("SQLite's choice between the two indexes; PostgreSQL plans by its statistics")
     plan = await sqlite_plan(database_url, campaigns._ANY_UNSENT, {"campaign": 1})
     assert "ix_messages_outbox" in plan and "ix_messages_campaign" not in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("statement", "parameters", "table", "index"),
+    [
+        (
+            subscriber_import._KNOWN,
+            {"phones": ["+14155550123"]},
+            "subscribers",
+            "sqlite_autoindex_subscribers_1",
+        ),
+        (
+            subscriber_import._DECIDING,
+            {"phones": ["+14155550123"]},
+            "subscribers",
+            "sqlite_autoindex_subscribers_1",
+        ),
+        (subscriber_import._ERASED, {"digests": ["ab"]}, "suppressions", "sqlite_autoindex_suppressions_1"),
+    ],
+    ids=["numbers already here", "what a decision reads", "numbers erased"],
+)
+async def test_an_imports_batch_of_numbers_given_as_one_list_is_searched_in_the_index(
+    database_url: str, statement: dict[str, Executable], parameters: dict[str, Any], table: str, index: str
+) -> None:
+    """A batch's 5,000 numbers are one parameter (bot/store/lists.py): each is searched for in the
+    index, the table is never scanned."""
+    if database_url.startswith("sqlite"):
+        plan = await sqlite_plan(database_url, statement["sqlite"], parameters)
+        assert (
+            f"SEARCH {table} USING COVERING INDEX {index}" in plan
+            or f"SEARCH {table} USING INDEX {index}" in plan
+        ), plan
+        assert f"SCAN {table}" not in plan, plan
+    else:
+        plan = await postgresql_generic_plan(database_url, statement["postgresql"], parameters)
+        assert "Seq Scan" not in plan and "Index" in plan, plan
