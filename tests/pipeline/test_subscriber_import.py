@@ -188,3 +188,12 @@ async def test_the_dashboards_counts_take_an_import_a_batch_at_a_time_and_agree_
         await conn.run_sync(activity.fill)
         again = await conn.run_sync(activity.totals, ("joined", "joined_keyword", "left"))
     assert again == counted
+
+
+def test_a_suppressed_number_is_kept_as_its_hmac_sha256_under_the_server_key() -> None:
+    """The digest an erasure stored years ago must still match the number in a list today."""
+    import hmac
+
+    for number in ("+14155550123", "+447700900123", "+5215512345678"):
+        assert KEY.digest(number) == hmac.new(KEY.secret, number.encode(), "sha256").hexdigest()
+    assert KEY.digest("+14155550123") != KEY.digest("+14155550124")
