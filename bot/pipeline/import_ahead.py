@@ -15,7 +15,9 @@ import asyncio
 import csv
 import multiprocessing
 import pickle
+import queue
 import signal
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection as Pipe
@@ -30,6 +32,7 @@ from bot.store.bulk import Prepared, prepare
 from bot.store.statements import INSERT_CONSENT, INSERT_SUBSCRIBER
 
 BATCH = 5_000
+AHEAD = 4  # batches read ahead of the writer at most (a few megabytes)
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 SHOWN = 50  # bad rows named in a report (all are counted)
 _SUBSCRIBER_KEYS = (
@@ -177,8 +180,9 @@ class Ahead:
     """`read_ahead` running beside the caller: in a forked process (`apart`), or on a thread.
 
     A fork inherits the file being read and the prepared statements as they are (nothing to
-    pickle or re-import: it starts at once); it only reads, checks and hands batches over a pipe,
-    one batch ahead of the writer at most (the pipe's buffer is far smaller than a batch)."""
+    pickle or re-import: it starts at once); it only reads, checks and hands batches over a pipe.
+    A thread here takes them off the pipe as they come, up to AHEAD batches ahead of the writer,
+    so that neither side waits for the other while both keep pace."""
 
     def __init__(
         self,
@@ -188,41 +192,72 @@ class Ahead:
         statements: Statements,
         apart: bool,
     ) -> None:
-        self._thread_side: Iterator[Checked | Ending] | None = None
+        self._queue: queue.Queue[Checked | Ending | BaseException] = queue.Queue(AHEAD)
+        self._stopping = threading.Event()
         self._process: Any = None
-        self._receiving: Pipe | None = None
-        if not apart:
-            self._thread_side = read_ahead(lines, plan, key, statements)
-            return
-        context = multiprocessing.get_context("fork")
-        self._receiving, sending = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_serve,
-            args=(sending, lines, plan, key, statements),
-            name="smsbot-import-reader",
-            daemon=True,
-        )
-        self._process.start()
-        sending.close()  # the reader's end: held by the reader alone, so its exit is seen here
+        messages: Iterator[Checked | Ending]
+        if apart:
+            context = multiprocessing.get_context("fork")
+            receiving, sending = context.Pipe(duplex=False)
+            self._process = context.Process(
+                target=_serve,
+                args=(sending, lines, plan, key, statements),
+                name="smsbot-import-reader",
+                daemon=True,
+            )
+            self._process.start()
+            sending.close()  # the reader's end: held by the reader alone, so its exit is seen here
+            messages = _received(receiving, self._process)
+        else:
+            messages = read_ahead(lines, plan, key, statements)
+        self._thread = threading.Thread(target=self._fill, args=(messages,), name="smsbot-import-ahead")
+        self._thread.start()
 
     async def next(self) -> Checked | Ending:
-        if self._thread_side is not None:
-            return await asyncio.to_thread(next, self._thread_side)
-        assert self._receiving is not None
-        try:
-            message: Checked | Ending = await asyncio.to_thread(self._receiving.recv)
-        except EOFError:
-            self._process.join(5)
-            raise RuntimeError(f"the import's reader stopped (exit code {self._process.exitcode})") from None
+        message = await asyncio.to_thread(self._queue.get)
+        if isinstance(message, BaseException):
+            raise message
         return message
 
     def close(self) -> None:
-        if self._receiving is not None:
-            self._receiving.close()
+        self._stopping.set()
         if self._process is not None:
             if self._process.is_alive():
                 self._process.kill()
             self._process.join()
+        self._thread.join()
+
+    def _fill(self, messages: Iterator[Checked | Ending]) -> None:
+        """The reader's messages into the queue as they come, up to its last word (or its failure,
+        handed to the writer rather than lost on this thread)."""
+        try:
+            for message in messages:
+                if not self._put(message) or isinstance(message, Ending):
+                    return
+        except Exception as exc:
+            self._put(exc)
+
+    def _put(self, message: Checked | Ending | BaseException) -> bool:
+        while not self._stopping.is_set():
+            try:
+                self._queue.put(message, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False  # the writer stopped
+
+
+def _received(receiving: Pipe, process: Any) -> Iterator[Checked | Ending]:
+    with receiving:
+        while True:
+            try:
+                message: Checked | Ending = receiving.recv()
+            except EOFError:
+                process.join(5)
+                raise RuntimeError(f"the import's reader stopped (exit code {process.exitcode})") from None
+            yield message
+            if isinstance(message, Ending):
+                return
 
 
 def _serve(

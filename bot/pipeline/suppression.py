@@ -15,8 +15,8 @@ import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import select

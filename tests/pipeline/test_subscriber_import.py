@@ -3,17 +3,22 @@
 bad row is named, the mended file finishes the import; a number twice in a file is decided against
 its earlier row, in one batch or across two, and is stored to the byte as a number seen once."""
 
+import hmac
 import io
+import multiprocessing
+import threading
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.dialects.sqlite import pysqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.list_import import ImportProblem, Plan
-from bot.pipeline.import_ahead import BATCH, can_fork
-from bot.pipeline.subscriber_import import Report, import_into, read_csv
+from bot.pipeline.import_ahead import BATCH, Ahead, Checked, Statements, can_fork
+from bot.pipeline.subscriber_import import Report, import_into, read_csv, run
 from bot.pipeline.suppression import SuppressionKey
 from bot.program.loader import load_program
 from bot.store import activity, db
@@ -192,8 +197,26 @@ async def test_the_dashboards_counts_take_an_import_a_batch_at_a_time_and_agree_
 
 def test_a_suppressed_number_is_kept_as_its_hmac_sha256_under_the_server_key() -> None:
     """The digest an erasure stored years ago must still match the number in a list today."""
-    import hmac
-
     for number in ("+14155550123", "+447700900123", "+5215512345678"):
         assert KEY.digest(number) == hmac.new(KEY.secret, number.encode(), "sha256").hexdigest()
     assert KEY.digest("+14155550123") != KEY.digest("+14155550124")
+
+
+@READERS
+async def test_a_writer_that_fails_half_way_stops_the_reader_and_leaves_nothing_running(apart: bool) -> None:
+    plan = Plan(name="big.csv", program=load_program(KEYWORDS).program, country="US", now=NOW)
+    lines = read_csv(io.StringIO(HEADER + "".join(line(i) for i in range(8 * BATCH)), newline=""))
+    ahead = Ahead(lines, plan, KEY, Statements.of(pysqlite.dialect()), apart=apart)
+    written: list[int] = []
+
+    async def write_batch(batch: Checked) -> Counter[str]:
+        if written:
+            raise OSError("the disk is full")
+        written.append(batch.last_line)
+        return Counter()
+
+    with pytest.raises(OSError, match="disk is full"):
+        await run(ahead, False, write_batch)
+    assert written == [BATCH + 1]
+    assert not [p for p in multiprocessing.active_children() if p.name == "smsbot-import-reader"]
+    assert not [t for t in threading.enumerate() if t.name == "smsbot-import-ahead"]
