@@ -103,6 +103,35 @@ async def test_one_bad_row_and_nothing_is_imported_unless_the_good_ones_are_aske
     assert (taken["written"], taken["created"], taken["bad"]) == (True, 3, 1)
 
 
+async def test_a_long_list_with_a_bad_row_keeps_the_batches_before_it_and_says_so_on_the_dashboard(
+    app: Any,
+) -> None:
+    rows = [f"+1415{2_000_000 + i:07d},subscribed,2025-03-01T10:00:00Z,form,Name{i}\n" for i in range(6_000)]
+    rows[5_500] = "not a number,subscribed,,,\n"  # line 5,502: in the second batch
+    body = LIST.splitlines(keepends=True)[0] + "".join(rows)
+    stopped = await upload(app, body)
+    assert stopped.status == 422
+    report = await stopped.json()
+    assert (report["written"], report["through_line"], report["stopped_at"], report["created"]) == (
+        False,
+        5_001,
+        5_502,
+        5_000,
+    )
+    assert len(await rows_of(app, subscribers)) == 5_000
+
+    await log_in(app)
+    listing = await (await app.get("/dashboard/subscribers")).text()
+    action = re.search(r'action="(/dashboard/subscribers/import\?csrf=[^"]+)"', listing)
+    assert action is not None
+    data = FormData()
+    data.add_field("file", body.encode(), filename="long.csv", content_type="text/csv")
+    data.add_field("status", "")
+    page = await (await app.post(action.group(1).replace("&amp;", "&"), data=data)).text()
+    assert "Stopped at line 5502: 1 of 6000 rows are bad. Lines 2–5001 were imported (0 new" in page
+    assert "line 5502: phone:" in page
+
+
 async def test_a_file_that_cannot_be_read_is_refused_whole_and_the_token_is_required(app: Any) -> None:
     answer = await upload(app, "Tel,Name\n+14155550123,Ana\n")
     assert answer.status == 422
