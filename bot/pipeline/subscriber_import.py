@@ -276,7 +276,7 @@ async def run(
         while isinstance(message := await ahead.next(), Checked):
             report.effects.update(await write_batch(message))
             report.through_line = message.last_line
-            progress(len(message.rows))
+            progress(len(message.phones))
     finally:
         ahead.close()
     report.end(message, skip_bad)

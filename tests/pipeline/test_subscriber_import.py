@@ -90,6 +90,16 @@ async def test_a_bad_row_stops_the_writing_at_its_batch_and_the_mended_file_fini
     assert await counts(engine) == (ROWS, ROWS)
 
 
+async def test_the_progress_counts_the_rows_written_batch_by_batch(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    plan = Plan(name="big.csv", program=load_program(KEYWORDS).program, country="US", now=NOW)
+    rows = read_csv(io.StringIO(HEADER + "".join(line(i) for i in range(ROWS)), newline=""))
+    advanced: list[int] = []
+    await import_into(engine, database_url, KEY, rows, plan, advanced.append)
+    assert advanced == [BATCH, BATCH, ROWS - 2 * BATCH]
+
+
 @READERS
 async def test_skipping_bad_rows_writes_every_good_one_of_every_batch(
     engine: AsyncEngine, database_url: str, apart: bool
