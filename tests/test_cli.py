@@ -125,3 +125,24 @@ def test_subscribers_import_names_bad_rows_then_imports_and_erase_suppresses(
     listing.write_text("phone\n+14155550123\n")
     again = smsbot("subscribers", "import", str(listing), "--status", "subscribed", "--json", env=env)
     assert json.loads(again.stdout)["erased"] == 1
+
+
+def test_subscribers_import_of_a_long_list_says_where_a_bad_row_stopped_it_and_running_it_again_finishes(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = chatted("JOIN\n", tmp_path, database_url)
+    rows = [f"+1415{2_000_000 + i:07d},subscribed\n" for i in range(7_000)]
+    rows[6_000] = "+1415,subscribed\n"  # line 6,002
+    listing = tmp_path / "long.csv"
+    listing.write_text("phone,status\n" + "".join(rows))
+    stopped = smsbot("subscribers", "import", str(listing), env=env)
+    assert stopped.returncode == 1 and "line 6002: phone: '+1415' is not a possible" in stopped.stderr
+    assert (
+        "stopped at line 6002: 1 of 7000 rows are bad. Lines 2-5001 were imported (5000 new" in stopped.stdout
+    )
+    rows[6_000] = "+14152006000,subscribed\n"
+    listing.write_text("phone,status\n" + "".join(rows))
+    finished = smsbot("subscribers", "import", str(listing), "--json", env=env)
+    assert finished.returncode == 0, finished.stderr
+    report = json.loads(finished.stdout)
+    assert (report["created"], report["unchanged"], report["through_line"]) == (2_000, 5_000, 7_001)
