@@ -12,6 +12,7 @@ the reading goes on to the end so that every bad row is named at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import gc
 import multiprocessing
@@ -227,6 +228,8 @@ class Ahead:
                 self._process.kill()
             self._process.join()
         self._thread.join()
+        with contextlib.suppress(queue.Full):  # a `next` cancelled half-way leaves its thread waiting
+            self._queue.put_nowait(RuntimeError("the import was stopped"))
 
     def _fill(self, messages: Iterator[Checked | Ending]) -> None:
         """The reader's messages into the queue as they come, up to its last word (or its failure,

@@ -43,6 +43,17 @@ async def upload(app: Any, body: str, **query: str) -> Any:
     )
 
 
+async def upload_on_the_dashboard(app: Any, body: str, name: str) -> Any:
+    """The Subscribers page's upload form, sent as a browser sends it (logged in already)."""
+    listing = await (await app.get("/dashboard/subscribers")).text()
+    action = re.search(r'action="(/dashboard/subscribers/import\?csrf=[^"]+)"', listing)
+    assert action is not None
+    data = FormData()
+    data.add_field("file", body.encode(), filename=name, content_type="text/csv")
+    data.add_field("status", "")
+    return await app.post(action.group(1).replace("&amp;", "&"), data=data)
+
+
 async def rows_of(app: Any, *tables: Any) -> list[tuple[Any, ...]]:
     async with services_of(app).engine.connect() as conn:
         found = []
@@ -121,13 +132,7 @@ async def test_a_long_list_with_a_bad_row_keeps_the_batches_before_it_and_says_s
     assert len(await rows_of(app, subscribers)) == 5_000
 
     await log_in(app)
-    listing = await (await app.get("/dashboard/subscribers")).text()
-    action = re.search(r'action="(/dashboard/subscribers/import\?csrf=[^"]+)"', listing)
-    assert action is not None
-    data = FormData()
-    data.add_field("file", body.encode(), filename="long.csv", content_type="text/csv")
-    data.add_field("status", "")
-    page = await (await app.post(action.group(1).replace("&amp;", "&"), data=data)).text()
+    page = await (await upload_on_the_dashboard(app, body, "long.csv")).text()
     assert "Stopped at line 5502: 1 of 6000 rows are bad. Lines 2–5001 were imported (0 new" in page
     assert "line 5502: phone:" in page
 
@@ -251,13 +256,7 @@ async def test_the_dashboard_erases_with_a_reason_and_a_tick_and_imports_an_uplo
     ).status == 403
     done = await app.post("/dashboard/subscribers/erase", data={**form, "confirm": "yes"})
     assert done.status == 200 and "suppressed" in await done.text()
-    listing = await (await app.get("/dashboard/subscribers")).text()
-    action = re.search(r'action="(/dashboard/subscribers/import\?csrf=[^"]+)"', listing)
-    assert action is not None
-    data = FormData()
-    data.add_field("file", LIST.encode(), filename="klaviyo.csv", content_type="text/csv")
-    data.add_field("status", "")
-    imported = await app.post(action.group(1).replace("&amp;", "&"), data=data)
+    imported = await upload_on_the_dashboard(app, LIST, "klaviyo.csv")
     page = await imported.text()
     assert (
         imported.status == 200
