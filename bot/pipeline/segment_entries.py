@@ -4,12 +4,13 @@ The worker looks at each such segment every few minutes (with the date triggers)
 subscribed members with those it saw the last time (kept in `segment_entries`); each newcomer's run
 of the flow starts. The first look at a segment only notes who is in it: nobody already in it when
 the automation is added is texted for it. Someone who leaves and comes back enters again (one run
-at a time, as for any flow).
+at a time, as for any flow). An import texts nobody: whoever a list brings into a watched segment
+is noted as in it by the import itself (`note_imported`), so no look takes them for a newcomer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select
@@ -73,3 +74,28 @@ def _look(conn: Connection, program: Program, name: str, now: datetime) -> list[
         conn.execute(insert(segment_watches).values(segment=name, since=now))
         return []  # the first look: those already in it are not newcomers
     return entered
+
+
+def note_imported(conn: Connection, program: Program, ids: Sequence[int], now: datetime) -> None:
+    """Subscribers an import wrote who are now in a watched segment, noted as in it already."""
+    if not ids:
+        return
+    watched = set(conn.scalars(select(segment_watches.c.segment)))
+    for name in _entering(program.flows):
+        segment = program.segments.get(name)
+        if segment is None or name not in watched:
+            continue  # before the first look, everyone in it is noted by the look itself
+        member = where(segment.condition, conn.dialect.name, program.segments, now, program.info.zone)
+        noted = select(segment_entries.c.subscriber_id).where(segment_entries.c.segment == name)
+        newly = conn.scalars(
+            select(subscribers.c.id).where(
+                subscribers.c.id.in_(list(ids)),
+                subscribers.c.status == Status.SUBSCRIBED.value,
+                member,
+                subscribers.c.id.not_in(noted),
+            )
+        ).all()
+        if newly:
+            conn.execute(
+                insert(segment_entries), [{"segment": name, "subscriber_id": i, "at": now} for i in newly]
+            )

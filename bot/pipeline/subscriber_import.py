@@ -27,6 +27,7 @@ from bot.domain.import_records import STORED, consent_record, move, new_subscrib
 from bot.domain.list_import import ImportProblem, ImportRow, Plan, RowProblem
 from bot.domain.subscription import Status
 from bot.pipeline.import_ahead import BATCH, SHOWN, Ahead, Checked, Ending, Statements, can_fork, rows_of
+from bot.pipeline.segment_entries import note_imported
 from bot.pipeline.suppression import SuppressionKey, check_key
 from bot.store import activity, rows
 from bot.store.bulk import executemany
@@ -148,35 +149,38 @@ def import_batch(conn: Connection, checked: Checked, plan: Plan, statements: Sta
     for i, phone in enumerate(phones):
         alone = phone not in known and seen[phone] == 1 and checked.digests[i] not in erased
         (new if alone else others).append(i)
-    effects = _write_new(conn, checked, new, plan, statements) if new else Counter[str]()
+    written: list[int] = []  # the subscribers written (made or changed)
+    effects = _write_new(conn, checked, new, plan, statements, written) if new else Counter[str]()
     if others:
         book = _Book(plan, _existing(conn, {phones[i] for i in others} & known))
         handed = rows_of(checked)
         for i in others:
             row = handed[i]
             book.take(row, decide(row, book.state(row.phone), checked.digests[i] in erased))
-        effects.update(book.write(conn))
+        effects.update(book.write(conn, written))
     activity.count_bulk(conn, "consent_events", records_before)
+    note_imported(conn, plan.program, written, plan.now)
     return effects
 
 
 def _write_new(
-    conn: Connection, checked: Checked, new: list[int], plan: Plan, statements: Statements
+    conn: Connection, checked: Checked, new: list[int], plan: Plan, statements: Statements, written: list[int]
 ) -> Counter[str]:
     """Numbers new to the list: their subscribers, then (by the ids given) their consent records."""
     before = conn.scalar(select(func.max(subscribers.c.id))) or 0
     conn.exec_driver_sql(statements.subscriber.sql, [checked.subscribers[i] for i in new])
     # A number that texted in while this batch was read is left to a run again.
     ids = dict(conn.execute(_OURS, {"before": before, "now": plan.now}).all())
+    written.extend(ids.values())
     phones = checked.phones
-    written = [i for i in new if phones[i] in ids]
-    if written:
-        records = [statements.consent_of(checked.consents[i], ids[phones[i]]) for i in written]
+    made = [i for i in new if phones[i] in ids]
+    if made:
+        records = [statements.consent_of(checked.consents[i], ids[phones[i]]) for i in made]
         conn.exec_driver_sql(statements.consent.sql, records)
     status = statements.subscriber.keys.index("status")  # as stored: 'subscribed' or 'unsubscribed'
-    effects = Counter(checked.subscribers[i][status] for i in written)
-    effects[Effect.CREATED] = len(written)
-    effects["busy"] = len(new) - len(written)
+    effects = Counter(checked.subscribers[i][status] for i in made)
+    effects[Effect.CREATED] = len(made)
+    effects["busy"] = len(new) - len(made)
     return effects
 
 
@@ -238,7 +242,7 @@ class _Book:
                 move(stored, row, decision.to_status, source, now)
                 self.consented[row.phone] = row.consented_at or now
 
-    def write(self, conn: Connection) -> Counter[str]:
+    def write(self, conn: Connection, written: list[int]) -> Counter[str]:
         ids = {phone: row["id"] for phone, row in self.known.items()}
         if self.created:
             executemany(conn, INSERT_SUBSCRIBER[conn.dialect.name], list(self.created.values()))
@@ -246,6 +250,7 @@ class _Book:
             ours = dict(conn.execute(_MADE_NOW, {"phones": list(self.created), "now": self.plan.now}).all())
             self.effects["busy"] += len(self.created) - len(ours)
             ids.update(ours)
+            written.extend(ours.values())
         if self.changed:
             stored = {
                 row["phone"]: row
@@ -253,6 +258,7 @@ class _Book:
             }
             changes = [_update({**stored[p], **self.known[p]}, self.plan.now) for p in self.changed]
             executemany(conn, UPDATE_SUBSCRIBER, changes)
+            written.extend(self.known[p]["id"] for p in self.changed)
         records = [{**record, "subscriber_id": ids[phone]} for phone, record in self.consent if phone in ids]
         if records:
             executemany(conn, consent_events.insert(), records)

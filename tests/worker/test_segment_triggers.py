@@ -14,7 +14,7 @@ from sqlalchemy import update
 from bot.store.rows import new_subscriber
 from bot.store.schema import subscribers
 from bot.worker.loop import DATES_EVERY
-from tests.conftest import ClientFactory, services_of
+from tests.conftest import ADMIN, ClientFactory, services_of
 from tests.fake_twilio import FakeTwilio
 from tests.worker.conftest import Clock, WorkerFactory, sending_app
 
@@ -25,7 +25,7 @@ flows:
     steps:
       - send: 'Acme Outfitters: welcome to VIP! Early access starts Friday. Reply STOP to opt out'
 """
-ANA, BEN = "+14155550101", "+14155550102"
+ANA, BEN, CY, DAN = "+14155550101", "+14155550102", "+14155550103", "+14155550104"
 
 
 @pytest.fixture
@@ -77,3 +77,28 @@ async def test_someone_who_becomes_vip_is_welcomed_and_those_already_vip_are_not
     assert welcomed(api) == [BEN]
     await looks(worker, clock, 60)
     assert welcomed(api) == [BEN]  # once, however often the worker looks
+
+
+async def test_a_list_that_brings_people_into_the_segment_texts_none_of_them(
+    app: Any, api: FakeTwilio, make_worker: WorkerFactory
+) -> None:
+    """An import texts nobody: neither a new number imported as VIP nor Ben made VIP by the list
+    filling in his empty property is welcomed; someone who becomes VIP afterwards still is."""
+    slot = DATES_EVERY
+    clock = Clock(datetime.fromtimestamp((datetime.now(UTC).timestamp() // slot + 1) * slot, UTC))
+    worker = make_worker(clock)
+    await looks(worker, clock, 0)  # the first look: Ana is in it already
+    listing = (
+        f"phone,status,consented_at,vip\n{CY},subscribed,2025-03-01T10:00:00Z,yes\n{BEN},subscribed,,yes\n"
+    )
+    listing += f"{DAN},subscribed,2025-03-01T10:00:00Z,\n"
+    answer = await app.post(
+        "/api/subscribers/import", params={"name": "vip.csv"}, data=listing, headers=ADMIN
+    )
+    assert answer.status == 200, await answer.text()
+    assert ((await answer.json())["created"], (await answer.json())["filled"]) == (2, 1)
+    await looks(worker, clock, 11)
+    assert welcomed(api) == []
+    await vip(app, DAN)
+    await looks(worker, clock, 11)
+    assert welcomed(api) == [DAN]
