@@ -86,16 +86,16 @@ class Statements:
 
     subscriber: Prepared
     consent: Prepared
+    subscriber_id_at: int  # where a consent record's values hold its subscriber's id
 
     @classmethod
     def of(cls, dialect: Dialect) -> Statements:
-        return cls(
-            prepare(dialect, INSERT_SUBSCRIBER[dialect.name], _SUBSCRIBER_KEYS),
-            prepare(dialect, INSERT_CONSENT, _CONSENT_KEYS),
-        )
+        consent = prepare(dialect, INSERT_CONSENT, _CONSENT_KEYS)
+        subscriber = prepare(dialect, INSERT_SUBSCRIBER[dialect.name], _SUBSCRIBER_KEYS)
+        return cls(subscriber, consent, consent.keys.index("subscriber_id"))
 
     def consent_of(self, values: tuple[Any, ...], subscriber_id: int) -> tuple[Any, ...]:
-        at = self.consent.keys.index("subscriber_id")
+        at = self.subscriber_id_at
         return (*values[:at], subscriber_id, *values[at + 1 :])
 
 

@@ -43,11 +43,7 @@ from bot.store.statements import (
 
 __all__ = ["BATCH", "SHOWN", "Plan", "Report", "import_batch", "import_into", "read_csv"]
 
-_MADE_NOW = select(subscribers.c.phone, subscribers.c.id).where(
-    subscribers.c.phone.in_(bindparam("phones", expanding=True)),
-    subscribers.c.created_at == bindparam("now"),
-)
-_OURS = select(subscribers.c.phone, subscribers.c.id).where(  # the batch's new numbers, by id
+_OURS = select(subscribers.c.phone, subscribers.c.id).where(  # the numbers just made, by id
     subscribers.c.id > bindparam("before"), subscribers.c.created_at == bindparam("now")
 )
 _LAST_CONSENT = (
@@ -167,11 +163,9 @@ def _write_new(
     conn: Connection, checked: Checked, new: list[int], plan: Plan, statements: Statements, written: list[int]
 ) -> Counter[str]:
     """Numbers new to the list: their subscribers, then (by the ids given) their consent records."""
-    before = conn.scalar(select(func.max(subscribers.c.id))) or 0
+    before = _last_id(conn)
     conn.exec_driver_sql(statements.subscriber.sql, [checked.subscribers[i] for i in new])
-    # A number that texted in while this batch was read is left to a run again.
-    ids = dict(conn.execute(_OURS, {"before": before, "now": plan.now}).all())
-    written.extend(ids.values())
+    ids = _made_since(conn, before, plan.now, written)
     phones = checked.phones
     made = [i for i in new if phones[i] in ids]
     if made:
@@ -182,6 +176,18 @@ def _write_new(
     effects[Effect.CREATED] = len(made)
     effects["busy"] = len(new) - len(made)
     return effects
+
+
+def _last_id(conn: Connection) -> int:
+    return conn.scalar(select(func.max(subscribers.c.id))) or 0
+
+
+def _made_since(conn: Connection, before: int, now: datetime, written: list[int]) -> dict[str, int]:
+    """The subscribers this import made since id `before`, by phone (added to `written`). A number
+    that texted in while its batch was read is not among them: it is left to a run again."""
+    ids: dict[str, int] = dict(conn.execute(_OURS, {"before": before, "now": now}).all())
+    written.extend(ids.values())
+    return ids
 
 
 def _existing(conn: Connection, phones: set[str]) -> dict[str, rows.Row]:
@@ -245,12 +251,11 @@ class _Book:
     def write(self, conn: Connection, written: list[int]) -> Counter[str]:
         ids = {phone: row["id"] for phone, row in self.known.items()}
         if self.created:
+            before = _last_id(conn)
             executemany(conn, INSERT_SUBSCRIBER[conn.dialect.name], list(self.created.values()))
-            # A number that texted in while this batch was read is left to a run again.
-            ours = dict(conn.execute(_MADE_NOW, {"phones": list(self.created), "now": self.plan.now}).all())
+            ours = _made_since(conn, before, self.plan.now, written)
             self.effects["busy"] += len(self.created) - len(ours)
             ids.update(ours)
-            written.extend(ours.values())
         if self.changed:
             stored = {
                 row["phone"]: row

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -75,15 +74,6 @@ def check_key(conn: Connection, key: SuppressionKey) -> None:
             f"the suppression list was made with another key (id {other}), not this server's "
             f"({key.key_id}): set {ENV} to the key used before, or erased numbers could come back"
         )
-
-
-def suppressed(conn: Connection, key: SuppressionKey, phones: Iterable[str]) -> set[str]:
-    """Of `phones`, those erased on request."""
-    by_digest = {key.digest(phone): phone for phone in phones}
-    if not by_digest:
-        return set()
-    found = conn.scalars(select(suppressions.c.digest).where(suppressions.c.digest.in_(list(by_digest))))
-    return {by_digest[digest] for digest in found}
 
 
 _INSERT = {
