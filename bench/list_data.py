@@ -13,11 +13,15 @@ least. Three rounds, alternating with the reference: the median and the spread a
 
 Erase: ERASES (default 10,000) of the imported subscribers erased one by one, each in its own
 transaction as `smsbot subscriber erase` does (without the Redis part).
+
+With BENCH_POSTGRES_URL (a server's URL, e.g. postgresql://postgres@127.0.0.1:5432/postgres), one
+round of the import on PostgreSQL too, into a scratch database made there and dropped after.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import statistics
 import sys
@@ -85,6 +89,23 @@ async def imports(url: str, csv_path: Path, key: SuppressionKey) -> tuple[float,
     return timings[0], timings[1]
 
 
+async def postgres_imports(server: str, csv_path: Path, key: SuppressionKey) -> tuple[float, float]:
+    """`imports` on PostgreSQL, into a scratch database made on `server` and dropped after."""
+    import asyncpg
+    from sqlalchemy import make_url
+
+    admin = make_url(server).set(drivername="postgresql").render_as_string(False)
+    scratch = make_url(server).set(database="smsbot_bench_import").render_as_string(False)
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute("DROP DATABASE IF EXISTS smsbot_bench_import")
+        await conn.execute("CREATE DATABASE smsbot_bench_import")
+        return await imports(scratch, csv_path, key)
+    finally:
+        await conn.execute("DROP DATABASE IF EXISTS smsbot_bench_import")
+        await conn.close()
+
+
 async def erases(url: str, phones: list[str], key: SuppressionKey) -> float:
     engine = db.create_engine(url)
     transactions = db.WriteTransactions(engine, url, name="bench-erase")
@@ -113,11 +134,18 @@ def main() -> None:
             agains.append(rows / again)
             bares.append(rows / reference(folder / f"bare{round_}.db", phones))
         took = asyncio.run(erases(url, phones[:erased], key))
+        server = os.environ.get("BENCH_POSTGRES_URL")
+        on_postgres = asyncio.run(postgres_imports(server, folder / "list.csv", key)) if server else None
     print(f"{ROUNDS} rounds of {rows:,} rows: the median, and the slowest and fastest round")
     print(f"import (new):                      {_spread(firsts)} rows/s")
     print(f"import again (nothing changes):    {_spread(agains)} rows/s")
     print(f"reference, bare rows, executemany: {_spread(bares)} rows/s")
     print(f"erase, {erased:,} subscribers one by one: {erased / took:>6,.0f} /s  ({took:.2f} s)")
+    if on_postgres:
+        first, again = on_postgres
+        print(
+            f"PostgreSQL, one round: import (new) {rows / first:,.0f} rows/s, again {rows / again:,.0f}"
+        )
 
 
 def _spread(rates: list[float]) -> str:
