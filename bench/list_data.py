@@ -143,9 +143,7 @@ def main() -> None:
     print(f"erase, {erased:,} subscribers one by one: {erased / took:>6,.0f} /s  ({took:.2f} s)")
     if on_postgres:
         first, again = on_postgres
-        print(
-            f"PostgreSQL, one round: import (new) {rows / first:,.0f} rows/s, again {rows / again:,.0f}"
-        )
+        print(f"PostgreSQL, one round: import (new) {rows / first:,.0f} rows/s, again {rows / again:,.0f}")
 
 
 def _spread(rates: list[float]) -> str:
