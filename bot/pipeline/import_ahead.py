@@ -19,6 +19,7 @@ import multiprocessing
 import pickle
 import queue
 import signal
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -175,7 +176,9 @@ def _readable(lines: Iterable[Sequence[str]]) -> Iterator[Sequence[str]]:
 
 
 def can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Whether the reader may be a fork of this process: on Linux (macOS offers fork, but a fork
+    of a process with threads may crash there; Python itself starts processes otherwise)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
 class Ahead:
