@@ -83,6 +83,8 @@ def test_the_wheel_serves_the_shipped_program_in_english_spanish_and_french(
     assert "Cancelaste tu suscripción" in spanish, spanish
     french = chat(installed, elsewhere, env, "+15145550125", "ARRET\n")
     assert "désabonné" in french, french
+    read = chat(installed, elsewhere, env, "+14155550126", "JOIN\nLet me out of this list\n")
+    assert "read as request: a request to the model" in read, read  # the model ships in the wheel
 
 
 def test_the_sdist_carries_the_catalogs_from_their_top_level_folder(tmp_path: Path) -> None:

@@ -26,8 +26,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.domain.opt_out_model import shipped
 from bot.domain.opt_out_clause import Kind, Verdict, at, negated, read_clause
+from bot.domain.opt_out_model import NEGATIONS, shipped
 from bot.domain.opt_out_words import BUILT_IN, FILLER, MISSPELT, SPELT_AS_THEY_ARE, PhraseBook, phrases_of
 from bot.domain.text import fold
 from bot.domain.typos import TypoIndex
@@ -40,7 +40,8 @@ _WANTS = frozenset().union(*(rules.wants for rules in BUILT_IN.values()))
 # Each "we want your texts" phrase, and the first language that says it.
 _KEEPING = {p: lang for lang, rules in reversed(list(BUILT_IN.items())) for p in rules.keep}
 _KEEPS = PhraseBook(_KEEPING)
-_MISTAKES = frozenset(p for p in _KEEPING if {"mistake", "accident", "accidente", "accidentally", "error", "erreur"} & set(p))
+_MISTAKEN = frozenset({"mistake", "accident", "accidente", "accidentally", "error", "erreur"})
+_MISTAKES = frozenset(p for p in _KEEPING if _MISTAKEN.intersection(p))
 # What was done by mistake, when they want to be back: left us ("unsubscribed", "texted stop", "baja").
 _LEFT = _STOPS | {"unsubscribed", "unsubbed", "opted", "baja", "desuscrito", "desuscrita"}
 _LEFT |= {"desabonne", "desabonnee", "desinscrit", "desinscrite"}
@@ -80,10 +81,12 @@ _WORDS_ALREADY = frozenset({"parra"})  # a surname and a vine, not "parar"
 
 
 # What people mean to type when they stop us; none of these with two letters swapped is a word.
-_SWAPPED = _swapped(
+_SPELLINGS = _swapped(
     "stop quit cancel unsubscribe unsub remove delete text texts texting message messages messaging "
     "parar paren cancelar baja mensajes arret arretez annuler annulez supprimez retirez desabonner"
 )
+# French stop verbs after an elision that folding joined to them: "d'arrêter" reads "darreter".
+_SPELLINGS |= {f"{e}{verb}": verb for verb in BUILT_IN["fr"].stops for e in ("d", "m", "j", "l", "qu")}
 
 
 NO_TRIGGER = "no trigger word"
@@ -107,6 +110,7 @@ class Read:
     reading: Reading
     language: str | None = None  # whose rule read it: the confirmation is said in that language
     why: str = NO_TRIGGER  # which rule decided, in words a marketer reads
+    chosen: bool = False  # UNCLEAR: a rule asks by choice (a question, "too many texts"), not for want of one
 
 
 @dataclass(frozen=True)
@@ -129,21 +133,25 @@ def read(
         for phrase in phrases:
             if at(words, phrase) is not None:
                 return Read(Reading.REQUEST, language, f"the program's phrase '{' '.join(phrase)}'")
-    smiling = not _SMILES.isdisjoint(body)
+    smiling = _smiling(body)
     likeness = MODEL.probability(words, "?" in body, smiling)
     if not _may_be(words):
-        return _weigh(Read(Reading.NONE), likeness)  # most messages: no rule could read an opt-out
+        return _weigh(Read(Reading.NONE), likeness, words)  # most messages: no rule could read an opt-out
     clauses = _clauses(body)
     keeps = _keeps(clauses)
     if keeps is not None:
         return keeps  # never a request, whatever the model says
-    return _weigh(_decide(clauses, smiling, own), likeness, clauses)
+    return _weigh(_decide(clauses, smiling, own), likeness, words, clauses)
 
 
 def example(body: str) -> tuple[list[str], bool, bool]:
     """A message as the model sees it: its words as the rules read them, a question, a smile."""
     body, words = _words(body, None)
-    return words, "?" in body, not _SMILES.isdisjoint(body)
+    return words, "?" in body, _smiling(body)
+
+
+def _smiling(body: str) -> bool:
+    return not body.isascii() and not _SMILES.isdisjoint(body)
 
 
 def _words(body: str, folded: str | None) -> tuple[str, list[str]]:
@@ -153,26 +161,40 @@ def _words(body: str, folded: str | None) -> tuple[str, list[str]]:
     return body, _normal(folded)
 
 
-def _weigh(said: Read, likeness: float, clauses: Sequence[_Clause] = ()) -> Read:
+def _weigh(said: Read, likeness: float, words: Sequence[str], clauses: Sequence[_Clause] = ()) -> Read:
     """The rules and the model together. The model asks where it doubts a rule's request (the whole
     message and each clause of it unlike a request); where no rule read anything, it honours a
     request when it is sure and asks when it is unsure; where a rule read a trigger as ordinary
-    (negated, about an order...), it asks only when it is sure; a rule's question stays a question."""
+    (negated, about an order...), it asks only when it is sure; where a rule asks for want of a
+    better one, the model's sureness honours; a question a rule chose to ask stays asked."""
     if said.reading is Reading.REQUEST:
-        if likeness >= UNLIKE or any(MODEL.probability(c.tokens, c.question, False) >= DOUBT for c in clauses):
+        asks = any(MODEL.probability(c.tokens, c.question, False) >= DOUBT for c in clauses)
+        if likeness >= UNLIKE or asks:
             return said
         return Read(Reading.UNCLEAR, said.language, f"{said.why}, unlike a request to the model: asked")
     if said.reading is Reading.UNCLEAR:
-        return said  # a rule chose to ask ("too many texts"): the model does not answer for them
+        if said.chosen or likeness < SURE:
+            return said  # a rule chose to ask ("too many texts?"): the model does not answer for them
+        return Read(Reading.REQUEST, said.language, f"{said.why}, and a request to the model: honoured")
     if said.why not in (NO_TRIGGER, NO_REQUEST):  # a rule read the trigger as ordinary: ask, not act
         if likeness < SURE:
             return said
         return Read(Reading.UNCLEAR, said.language, f"{said.why}, but a request to the model: asked")
-    if likeness >= SURE:
+    if likeness >= SURE and not _wanting(words):
         return Read(Reading.REQUEST, said.language, f"a request to the model ({likeness:.0%})")
     if likeness >= DOUBT:
         return Read(Reading.UNCLEAR, said.language, f"perhaps a request to the model ({likeness:.0%}): asked")
     return said
+
+
+def _wanting(words: Sequence[str]) -> bool:
+    """A want of what we send, not negated ("I want to be subscribed"): the model, which learnt
+    "I don't want texts" far more often, may read it backwards; it is asked, never honoured alone."""
+    for i, word in enumerate(words):
+        wanted = word in _WANTS and NEGATIONS.isdisjoint(words[max(0, i - 3) : i])
+        if wanted and not _OURS.isdisjoint(words[i + 1 : i + 6]):
+            return True
+    return False
 
 
 def _may_be(words: Sequence[str]) -> bool:
@@ -192,8 +214,8 @@ def _normal(folded: str) -> list[str]:
     if " not" in folded:
         folded = _SHORTENED.sub(_shorten, folded)
     words = folded.split()
-    if not _SWAPPED.keys().isdisjoint(words):
-        words = [_SWAPPED.get(w, w) for w in words]
+    if not _SPELLINGS.keys().isdisjoint(words):
+        words = [_SPELLINGS.get(w, w) for w in words]
     if not _MAY_BE_MISSPELT.search(folded):
         return words
     return [_spelt(w) for w in words]
@@ -261,7 +283,8 @@ def _decide(clauses: Sequence[_Clause], smiling: bool, own: frozenset[str]) -> R
         if Kind.ALONE in found and (alone is None or (alone[2].rest and not found[Kind.ALONE][1].rest)):
             alone = (found[Kind.ALONE][0], index, found[Kind.ALONE][1])  # said alone outranks with words
         if Kind.UNCLEAR in found and unclear is None:
-            unclear = Read(Reading.UNCLEAR, found[Kind.UNCLEAR][0], found[Kind.UNCLEAR][1].why)
+            language, verdict = found[Kind.UNCLEAR]
+            unclear = Read(Reading.UNCLEAR, language, verdict.why, verdict.chosen)
         if Kind.PASSING in found and reason is None:
             reason = Read(Reading.NONE, found[Kind.PASSING][0], found[Kind.PASSING][1].why)
     if alone is not None:

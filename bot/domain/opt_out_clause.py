@@ -31,6 +31,7 @@ class Verdict:
     everyday: bool = False  # ALONE: the verb is also an everyday word (quit, end, cancel)
     rest: tuple[str, ...] = ()  # ALONE: the clause's other words
     wrong: bool = False  # REQUEST: "wrong number" (their own mistake if they say sorry)
+    chosen: bool = False  # UNCLEAR: asked by choice (a question, a doubt), not for want of a rule
 
 
 SILENT = Verdict(Kind.SILENT)
@@ -49,6 +50,8 @@ _ENDING = 4  # words before a stop that ends its clause ("I never signed up for 
 _MUST = frozenset({"need", "have", "got", "gotta"})
 _ASKER = frozenset({"i", "je", "j", "yo", "puedo", "peux", "puis"})
 _OPENED = ("did", "was", "were", "has", "had")  # a question even without its question mark
+_SENDING = ("send", "text", "messag")  # "stop sending", "stop texting", "stop messaging" ...
+_SENT = frozenset({"coupons", "coupon", "promo", "promos", "discounts", "sales", "sale", "codes", "deals"})
 
 
 def read_clause(tokens: Sequence[str], question: bool, rules: Rules) -> Verdict:
@@ -113,7 +116,7 @@ def _question(tokens: Sequence[str], question: bool, rules: Rules) -> Verdict | 
     want out ("how do I stop these?"): we ask. "Can you stop?" is a request, however it is put."""
     opening = next((t for t in tokens if t not in FILLER or t in rules.settled), None)
     if opening in rules.asking and not (opening == "how" and "about" in tokens[:3]):
-        return Verdict(Kind.UNCLEAR, f"a question: {opening} ...?")
+        return Verdict(Kind.UNCLEAR, f"a question: {opening} ...?", chosen=True)
     if opening in rules.settled and (question or opening in _OPENED):
         return Verdict(Kind.NOT, f"a question about what happened: {opening} ...?")
     return None
@@ -137,7 +140,7 @@ def _phrase(
     if tuple(phrase) in rules.addressed or tuple(phrase) in rules.dismiss:
         found = _addressed(tokens, i + len(phrase), phrase, rules)
         if question and found.kind is Kind.REQUEST:
-            return Verdict(Kind.UNCLEAR, f"{found.why}, asked as a question")  # "no more texts?"
+            return Verdict(Kind.UNCLEAR, f"{found.why}, asked as a question", chosen=True)  # "no more texts?"
         return found
     asked = _question(tokens, question, rules)
     if asked is not None:
@@ -263,6 +266,11 @@ def _stopping_ours(tokens: Sequence[str], i: int, question: bool, rules: Rules) 
     verb = tokens[i]
     j, word = _object(tokens, i, rules)
     then = tokens[j + 1] if j + 1 < len(tokens) else None
+    if then in rules.ours and word not in rules.ours and word not in rules.pointers:
+        j, word = j + 1, then  # "stop the sale texts": what kind of texts
+        then = tokens[j + 1] if j + 1 < len(tokens) else None
+    if then in _SENT and word in rules.ours and word.startswith(_SENDING):
+        return Verdict(Kind.REQUEST, f"'{verb} {word} {then}': what we send")  # "stop sending coupons"
     if word not in rules.ours and not _pointing(tokens[j:], rules):
         opens = all(t in FILLER for t in tokens[:i])
         left = _leaves(tokens[j:], rules) if opens else None
@@ -299,7 +307,7 @@ def _stopping_unsaid(tokens: Sequence[str], i: int, question: bool, rules: Rules
     everyday = verb in rules.everyday
     if question and not rest and _ASKER.intersection(tokens[:i]):
         kind = Kind.NOT if everyday else Kind.UNCLEAR  # "can I cancel?" is about an order
-        return Verdict(kind, f"'{verb}' asked about: can I {verb}?")
+        return Verdict(kind, f"'{verb}' asked about: can I {verb}?", chosen=True)
     asked = _question(tokens, question, rules) if before else None
     if asked is not None and asked.kind is Kind.UNCLEAR and tokens[0] not in _HOW:
         return Verdict(Kind.NOT, f"a question about something else: {tokens[0]} ...?")  # when does it end?
@@ -340,7 +348,7 @@ def _unclear(tokens: Sequence[str], other: str | None, rules: Rules) -> Verdict:
     if any(t in rules.ours for t in after) or _pointing(after, rules):
         if phrase[-1] in ("interested", "interesse", "interessee", "interesa", "enough"):
             return Verdict(Kind.REQUEST, f"{_said(phrase)} in what we send")
-        return Verdict(Kind.UNCLEAR, f"{_said(phrase)} of what we send: asked")
+        return Verdict(Kind.UNCLEAR, f"{_said(phrase)} of what we send: asked", chosen=True)
     if not after and not before:
-        return Verdict(Kind.UNCLEAR, f"{_said(phrase)} said alone: asked")
+        return Verdict(Kind.UNCLEAR, f"{_said(phrase)} said alone: asked", chosen=True)
     return Verdict(Kind.PASSING, f"{_said(phrase)} said of something else")

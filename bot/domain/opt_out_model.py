@@ -19,6 +19,11 @@ from importlib.resources import files
 
 SHIPPED = "opt_out_model.json"
 _PREFIX = 5  # letters: "desuscribirme" and "desuscribanme" share "desus~"
+_SCOPE = 3  # words a negation reaches
+NEGATIONS = frozenset(
+    {"dont", "not", "never", "no", "cant", "cannot", "wont", "didnt", "doesnt", "isnt", "wouldnt", "nor"}
+    | {"without", "nunca", "ni", "ne", "pas", "jamais"}
+)
 
 
 def _length(n: int) -> str:
@@ -28,14 +33,20 @@ def _length(n: int) -> str:
 
 
 def features(words: Sequence[str], question: bool, smiling: bool) -> list[str]:
-    """What the model weighs in a message: its folded words as the rules read them."""
+    """What the model weighs in a message: its folded words as the rules read them, a word within
+    three after a negation marked ("dont want texts": "!want", "!texts"; "I want texts": "want")."""
     found = [_length(len(words))]
     before = "^"
+    negated = 0
     for word in words:
-        found.append(word)
+        found.append(f"!{word}" if negated else word)
         found.append(f"{before} {word}")
         if len(word) > _PREFIX:
             found.append(word[:_PREFIX] + "~")
+        if word in NEGATIONS:
+            negated = _SCOPE
+        elif negated:
+            negated -= 1
         before = word
     found.append(f"{before} $")
     if question:
@@ -49,27 +60,44 @@ def features(words: Sequence[str], question: bool, smiling: bool) -> list[str]:
 class Model:
     weights: dict[str, float]
     bias: float
-    # A known word's weight and its first letters' together: one look-up a word.
+    # A known word's weight and its first letters' together: one look-up a word; and each pair of
+    # words by its first, so that weighing a pair makes no string.
     _words: dict[str, float] = field(init=False, repr=False, compare=False)
+    _pairs: dict[str, dict[str, float]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         get = self.weights.get
-        alone = {f: w + (get(f[:_PREFIX] + "~", 0.0) if len(f) > _PREFIX else 0.0) for f, w in self.weights.items()}
+        alone = {
+            f: w + (get(f[:_PREFIX] + "~", 0.0) if len(f) > _PREFIX else 0.0) for f, w in self.weights.items()
+        }
+        pairs: dict[str, dict[str, float]] = {}
+        for f, w in self.weights.items():
+            first, _, second = f.partition(" ")
+            if second:
+                pairs.setdefault(first, {})[second] = w
         object.__setattr__(self, "_words", alone)
+        object.__setattr__(self, "_pairs", pairs)
 
     def probability(self, words: Sequence[str], question: bool, smiling: bool) -> float:
         """How likely a request, from 0 to 1: `features` weighed, without making their list."""
         get = self.weights.get
         alone = self._words.get
+        pairs = self._pairs.get
         z = self.bias + get(_length(len(words)), 0.0)
-        before = "^"
+        after = pairs("^")
+        negated = 0
         for word in words:
-            weight = alone(word)
-            if weight is None:
-                weight = get(word[:_PREFIX] + "~", 0.0) if len(word) > _PREFIX else 0.0
-            z += weight + get(f"{before} {word}", 0.0)
-            before = word
-        z += get(f"{before} $", 0.0) + (get("?", 0.0) if question else 0.0) + (get(":)", 0.0) if smiling else 0.0)
+            weight = get(f"!{word}") if negated else alone(word)
+            if weight is None or negated:
+                weight = (weight or 0.0) + (get(word[:_PREFIX] + "~", 0.0) if len(word) > _PREFIX else 0.0)
+            z += weight + (after.get(word, 0.0) if after else 0.0)
+            if word in NEGATIONS:
+                negated = _SCOPE
+            elif negated:
+                negated -= 1
+            after = pairs(word)
+        z += (after.get("$", 0.0) if after else 0.0) + (get("?", 0.0) if question else 0.0)
+        z += get(":)", 0.0) if smiling else 0.0
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 

@@ -265,6 +265,7 @@ ENGLISH = Rules(
         "tired of",
         "no more",
         "no texts",
+        "no texting",
         "no messages",
         "no sms",
         "no future",
@@ -284,7 +285,7 @@ ENGLISH = Rules(
         "contacting alerts alert spam spamming notifications promotions promotional ads advertising "
         "marketing bothering harassing list subscription number info information data details contact "
         "contacted promos communication communications service notifications numbr updates offers "
-        "program campaign notifs deals lists"
+        "program campaign notifs deals lists subscribed enrolled texted"
     ),
     objects=_words(
         "me us this number again anymore any anything ever please these them texts messages my future "
@@ -364,6 +365,9 @@ ENGLISH = Rules(
         "dont mind the texts",
         "still subscribed",
         "still signed up",
+        "stay subscribed",
+        "stay on the list",
+        "remain subscribed",
         "by mistake",
         "by accident",
         "accidentally",

@@ -12,7 +12,7 @@ from bot.domain.compliance import Intent
 from bot.domain.conversation import decide
 from bot.domain.inbound import InboundMessage
 from bot.domain.matcher import match
-from bot.domain.opt_out import Reading, read
+from bot.domain.opt_out import MODEL, SURE, Reading, example, read
 from bot.domain.outcome import Outcome, Policy
 from bot.domain.subscription import Action, Status
 from bot.domain.voice import SubscriberState
@@ -24,45 +24,48 @@ PROGRAM = load_program(KEYWORDS).program
 DATA = Path(__file__).parent / "data"
 
 
-OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 12)))
+OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 14)))
 
 
 def test_our_sets_hold_thousands_of_ordinary_replies_and_hundreds_of_requests_in_three_languages() -> None:
     items = [e for name in OWN_SETS for e in examples(DATA / name)]
-    for label, least in (("ordinary", 4000), ("trigger", 1200), ("request", 1300)):
+    for label, least in (("ordinary", 4300), ("trigger", 1300), ("request", 1600)):
         chosen = [e for e in items if e.label == label]
         assert len(chosen) >= least and {e.language for e in chosen} == {"en", "es", "fr"}, label
 
 
 # Each set's figures when they were last measured (docs/figures.md, "Opt-outs said in sentences"): a change
-# that reads any of them worse fails. (set, requests honoured, trigger-word replies unsubscribed,
-# ordinary replies unsubscribed), each at least / at most.
+# that reads any of them worse fails. (set, request score: honoured, asked counting half; trigger-word
+# replies unsubscribed; ordinary replies unsubscribed), each at least / at most. Every set but the
+# held-out round teaches the model, so these are the figures of sets it learnt from.
 MEASURED = [
     ("opt_out_sentences.tsv", 1.0, 0.0, 0.0),
     ("opt_out_held_out.tsv", 1.0, 0.0, 0.0),
-    ("opt_out_fresh.tsv", 0.96, 0.0, 0.0),
-    ("opt_out_fourth.tsv", 0.96, 0.0, 0.0),
+    ("opt_out_fresh.tsv", 1.0, 0.0, 0.0),
+    ("opt_out_fourth.tsv", 0.983, 0.0, 0.0),
     ("opt_out_tuning.tsv", 1.0, 0.0, 0.0),
-    ("opt_out_round1.tsv", 1.0, 0.006, 0.0),
-    ("opt_out_round2.tsv", 0.97, 0.0, 0.0),
+    ("opt_out_round1.tsv", 1.0, 0.0, 0.0),
+    ("opt_out_round2.tsv", 0.993, 0.0, 0.0),
     ("opt_out_round3.tsv", 1.0, 0.0, 0.0),
-    ("opt_out_round4.tsv", 0.98, 0.007, 0.0),
-    ("opt_out_round5.tsv", 0.99, 0.0, 0.0),
-    ("opt_out_round6.tsv", 0.95, 0.0, 0.0),
-    ("opt_out_round7.tsv", 0.92, 0.0, 0.0),
-    ("opt_out_round8.tsv", 0.94, 0.0, 0.0),
-    ("opt_out_round9.tsv", 0.96, 0.0, 0.0),
-    ("opt_out_round10.tsv", 0.97, 0.0, 0.0),
-    ("opt_out_round11.tsv", 0.83, 0.0, 0.0),  # the last held-out round
+    ("opt_out_round4.tsv", 0.992, 0.007, 0.0),
+    ("opt_out_round5.tsv", 0.994, 0.0, 0.0),
+    ("opt_out_round6.tsv", 0.996, 0.0, 0.0),
+    ("opt_out_round7.tsv", 0.994, 0.0, 0.0),
+    ("opt_out_round8.tsv", 0.993, 0.0, 0.0),
+    ("opt_out_round9.tsv", 1.0, 0.0, 0.0),
+    ("opt_out_round10.tsv", 0.993, 0.0, 0.0),
+    ("opt_out_round11.tsv", 0.993, 0.0, 0.0),
+    ("opt_out_round12.tsv", 0.975, 0.017, 0.0),
+    ("opt_out_round13.tsv", 0.990, 0.0, 0.0),
 ]
 
 
-@pytest.mark.parametrize(("name", "honoured", "trigger", "ordinary"), MEASURED)
+@pytest.mark.parametrize(("name", "score", "trigger", "ordinary"), MEASURED)
 def test_each_set_keeps_its_measured_figures(
-    name: str, honoured: float, trigger: float, ordinary: float
+    name: str, score: float, trigger: float, ordinary: float
 ) -> None:
     found = figures(examples(DATA / name), PROGRAM)
-    assert found["honoured"] >= honoured, found
+    assert found["request score"] >= score, found
     assert found["trigger opted out"] <= trigger and found["ordinary opted out"] <= ordinary, found
 
 
@@ -204,3 +207,44 @@ def test_the_question_is_asked_in_the_language_of_the_sentence() -> None:
     assert outcome.replies == (
         "Acme Outfitters: Responde ALTO para dejar de recibir mensajes de Alertas de Acme Outfitters.",
     )
+
+
+@pytest.mark.parametrize("text", ["Let me out of this list", "Please keep me off your texts"])
+def test_a_request_no_rule_knows_is_honoured_when_the_model_is_sure(text: str) -> None:
+    said = read(text)
+    assert (said.reading, said.why.split(" (")[0]) == (Reading.REQUEST, "a request to the model")
+
+
+def test_a_rules_request_the_model_finds_unlike_any_is_asked_not_honoured() -> None:
+    said = read("Don't text my husband about the surprise gift lol")
+    assert said.reading is Reading.UNCLEAR
+    assert said.why == "'dont text' about us, unlike a request to the model: asked"
+    # The whole message may look unlike one while the clause that asks does not: still honoured.
+    assert read("I closed my account, why do I still get texts? Remove me").reading is Reading.REQUEST
+
+
+def test_a_question_a_rule_chose_to_ask_stays_asked_however_sure_the_model() -> None:
+    assert MODEL.probability(*example("Way too many messages")) >= SURE
+    assert read("Way too many messages").reading is Reading.UNCLEAR
+
+
+@pytest.mark.parametrize("text", ["I want to be subscribed", "I want to stay subscribed", "I want texts"])
+def test_wanting_our_texts_is_never_honoured_by_the_model_alone(text: str) -> None:
+    assert read(text).reading is not Reading.REQUEST
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("sotp", Reading.REQUEST),  # two letters swapped
+        ("remvoe me", Reading.REQUEST),
+        ("Je vous demande d'arrêter les messages", Reading.REQUEST),  # folding joined "d'" to the verb
+        ("Stop the sale texts", Reading.REQUEST),  # what kind of texts
+        ("Stop sending coupons, I never use them", Reading.REQUEST),  # what we send, by the verb
+        ("I don't want to be subscribed", Reading.REQUEST),
+        ("I signed up by accident, please remove me", Reading.REQUEST),  # a mistake that wants out
+        ("I accidentally texted stop, please don't unsubscribe me", Reading.NONE),  # one that wants in
+    ],
+)
+def test_spellings_and_mistakes_are_read_as_meant(text: str, reading: Reading) -> None:
+    assert read(text).reading is reading, read(text)
