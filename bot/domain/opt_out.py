@@ -175,7 +175,8 @@ def _weigh(said: Read, likeness: float, words: Sequence[str], clauses: Sequence[
     if said.reading is Reading.UNCLEAR:
         if said.chosen or likeness < SURE:
             return said  # a rule chose to ask ("too many texts?"): the model does not answer for them
-        return Read(Reading.REQUEST, said.language, f"{said.why}, and a request to the model: honoured")
+        why = said.why.removesuffix(": asked")
+        return Read(Reading.REQUEST, said.language, f"{why}; a request to the model")
     if said.why not in (NO_TRIGGER, NO_REQUEST):  # a rule read the trigger as ordinary: ask, not act
         if likeness < SURE:
             return said
@@ -187,12 +188,16 @@ def _weigh(said: Read, likeness: float, words: Sequence[str], clauses: Sequence[
     return said
 
 
+_GONE = frozenset({"removed", "deleted", "erased", "off", "out", "gone", "unsubscribed", "cancelled"})
+
+
 def _wanting(words: Sequence[str]) -> bool:
-    """A want of what we send, not negated ("I want to be subscribed"): the model, which learnt
+    """A want of what we send, not negated nor gone ("I want to be subscribed", not "I want my
+    number removed"): the model, which learnt
     "I don't want texts" far more often, may read it backwards; it is asked, never honoured alone."""
     for i, word in enumerate(words):
         wanted = word in _WANTS and NEGATIONS.isdisjoint(words[max(0, i - 3) : i])
-        if wanted and not _OURS.isdisjoint(words[i + 1 : i + 6]):
+        if wanted and not _OURS.isdisjoint(words[i + 1 : i + 6]) and _GONE.isdisjoint(words[i + 1 :]):
             return True
     return False
 

@@ -50,6 +50,10 @@ _ENDING = 4  # words before a stop that ends its clause ("I never signed up for 
 _MUST = frozenset({"need", "have", "got", "gotta"})
 _ASKER = frozenset({"i", "je", "j", "yo", "puedo", "peux", "puis"})
 _OPENED = ("did", "was", "were", "has", "had")  # a question even without its question mark
+_REMOVING = frozenset(
+    {"remove", "delete", "erase", "retirez", "supprimez", "enlevez", "effacez", "retirer", "supprimer"}
+    | {"enlever", "quiten", "borren", "eliminen", "saquen", "eliminar", "borrar", "quitar"}
+)  # never a visit: "retirez-le"
 _SENDING = ("send", "text", "messag")  # "stop sending", "stop texting", "stop messaging" ...
 _SENT = frozenset({"coupons", "coupon", "promo", "promos", "discounts", "sales", "sale", "codes", "deals"})
 
@@ -172,7 +176,8 @@ def _addressed(tokens: Sequence[str], end: int, phrase: Sequence[str], rules: Ru
     if after[:1] == ["to"] and after[1:2] and after[1] in rules.stops:
         return Verdict(Kind.NOT, f"{_said(phrase)} to {after[1]}: they want our texts")
     contacting = not rules.contact.isdisjoint(phrase)  # don't text [me], no more [texts]
-    if after and contacting and after[0] in rules.objects:
+    sending = after[1:2] and after[0] in rules.contact  # can you not [send me]
+    if (after and contacting and after[0] in rules.objects) or (sending and after[1] in rules.objects):
         return Verdict(Kind.REQUEST, f"{_said(phrase)} about us")
     if all(t in FILLER for t in after):
         if tuple(phrase) in rules.dismiss and any(t not in FILLER for t in tokens[: end - len(phrase)]):
@@ -259,6 +264,8 @@ def _doing(tokens: Sequence[str], i: int, rules: Rules) -> str | None:
         return None
     if word.endswith("thing") or _MY_PHONE.intersection(tokens[j + 1 : j + 5]):
         return None  # "cancel everything", "stop blowing up my phone": about us
+    if not rules.ours.isdisjoint(tokens[j + 1 : j + 5]):
+        return None  # "stop bugging me with texts", "stop adding me to your lists"
     return word
 
 
@@ -298,7 +305,7 @@ def _stopping_unsaid(tokens: Sequence[str], i: int, question: bool, rules: Rules
     verb = tokens[i]
     rest = tuple(t for t in tokens[i + 1 :] if t not in FILLER)
     before = tuple(t for t in tokens[:i] if t not in FILLER)
-    if rest and tokens[i + 1] in rules.going and tokens[i + 1] not in FILLER:
+    if rest and tokens[i + 1] in rules.going and tokens[i + 1] not in FILLER and verb not in _REMOVING:
         return Verdict(Kind.NOT, f"'{verb} {tokens[i + 1]}': a visit")
     if not rest and _told(tokens, i, rules):
         return Verdict(Kind.REQUEST, f"'{verb}' said to us before")
