@@ -32,6 +32,7 @@ class Verdict:
     rest: tuple[str, ...] = ()  # ALONE: the clause's other words
     wrong: bool = False  # REQUEST: "wrong number" (their own mistake if they say sorry)
     chosen: bool = False  # UNCLEAR: asked by choice (a question, a doubt), not for want of a rule
+    guessed: bool = False  # NOT: guessed from a word's ending ("stop knowing"), not known
 
 
 SILENT = Verdict(Kind.SILENT)
@@ -245,7 +246,7 @@ def _stopping_else(tokens: Sequence[str], i: int, other: str | None, rules: Rule
         return Verdict(Kind.NOT, f"'{verb} {after[0]} {after[1]}': a visit")
     doing = _doing(tokens, i, rules)
     if doing is not None:
-        return Verdict(Kind.NOT, f"'{verb} {doing}': stops something else")
+        return Verdict(Kind.NOT, f"'{verb} {doing}': stops something else", guessed=True)
     return None
 
 
@@ -273,7 +274,7 @@ def _stopping_ours(tokens: Sequence[str], i: int, question: bool, rules: Rules) 
     verb = tokens[i]
     j, word = _object(tokens, i, rules)
     then = tokens[j + 1] if j + 1 < len(tokens) else None
-    if then in rules.ours and word not in rules.ours and word not in rules.pointers:
+    if then in rules.ours and (word in rules.not_ours or word in _SENT):
         j, word = j + 1, then  # "stop the sale texts": what kind of texts
         then = tokens[j + 1] if j + 1 < len(tokens) else None
     if then in _SENT and word in rules.ours and word.startswith(_SENDING):

@@ -12,7 +12,7 @@ from bot.domain.compliance import Intent
 from bot.domain.conversation import decide
 from bot.domain.inbound import InboundMessage
 from bot.domain.matcher import match
-from bot.domain.opt_out import MODEL, SURE, Reading, example, read
+from bot.domain.opt_out import ALONE, BRIEF, MODEL, SURE, Reading, example, read
 from bot.domain.outcome import Outcome, Policy
 from bot.domain.subscription import Action, Status
 from bot.domain.voice import SubscriberState
@@ -24,12 +24,12 @@ PROGRAM = load_program(KEYWORDS).program
 DATA = Path(__file__).parent / "data"
 
 
-OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 14)))
+OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 16)))
 
 
 def test_our_sets_hold_thousands_of_ordinary_replies_and_hundreds_of_requests_in_three_languages() -> None:
     items = [e for name in OWN_SETS for e in examples(DATA / name)]
-    for label, least in (("ordinary", 4300), ("trigger", 1300), ("request", 1600)):
+    for label, least in (("ordinary", 4400), ("trigger", 1500), ("request", 1900)):
         chosen = [e for e in items if e.label == label]
         assert len(chosen) >= least and {e.language for e in chosen} == {"en", "es", "fr"}, label
 
@@ -48,15 +48,17 @@ MEASURED = [
     ("opt_out_round2.tsv", 0.993, 0.0, 0.0),
     ("opt_out_round3.tsv", 1.0, 0.0, 0.0),
     ("opt_out_round4.tsv", 0.992, 0.007, 0.0),
-    ("opt_out_round5.tsv", 0.994, 0.0, 0.0),
-    ("opt_out_round6.tsv", 0.996, 0.0, 0.0),
-    ("opt_out_round7.tsv", 0.994, 0.0, 0.0),
-    ("opt_out_round8.tsv", 0.993, 0.0, 0.0),
+    ("opt_out_round5.tsv", 0.995, 0.0, 0.0),
+    ("opt_out_round6.tsv", 0.992, 0.0, 0.0),
+    ("opt_out_round7.tsv", 0.987, 0.0, 0.0),
+    ("opt_out_round8.tsv", 0.994, 0.0, 0.0),
     ("opt_out_round9.tsv", 1.0, 0.0, 0.0),
-    ("opt_out_round10.tsv", 0.993, 0.0, 0.0),
-    ("opt_out_round11.tsv", 0.993, 0.0, 0.0),
+    ("opt_out_round10.tsv", 0.994, 0.0, 0.0),
+    ("opt_out_round11.tsv", 0.987, 0.0, 0.0),
     ("opt_out_round12.tsv", 0.975, 0.017, 0.0),
-    ("opt_out_round13.tsv", 0.990, 0.0, 0.0),
+    ("opt_out_round13.tsv", 0.984, 0.0, 0.0),
+    ("opt_out_round14.tsv", 0.983, 0.0, 0.0),
+    ("opt_out_round15.tsv", 0.957, 0.0, 0.0),
 ]
 
 
@@ -248,3 +250,14 @@ def test_wanting_our_texts_is_never_honoured_by_the_model_alone(text: str) -> No
 )
 def test_spellings_and_mistakes_are_read_as_meant(text: str, reading: Reading) -> None:
     assert read(text).reading is reading, read(text)
+
+
+@pytest.mark.parametrize("text", ["Whatever, do whatever you want.", "You dont know me at all"])
+def test_a_personal_message_the_model_likes_is_asked_at_most_unless_it_names_what_we_send(text: str) -> None:
+    assert MODEL.probability(*example(text)) >= ALONE  # the model alone would take it for a request
+    assert read(text).reading is Reading.UNCLEAR
+
+
+def test_the_model_alone_honours_only_brief_messages() -> None:
+    text = "Let me out of this list " + "please " * BRIEF
+    assert MODEL.probability(*example(text)) >= ALONE and read(text).reading is Reading.UNCLEAR
