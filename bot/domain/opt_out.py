@@ -53,12 +53,19 @@ _IDENTITY = frozenset({"number", "numero", "phone", "line", "cell", "owner"})  #
 # Where they are, not what we did: beside "stop" a complaint ("Stop, I'm at work"), beside an
 # everyday word nothing ("Boooo you always work. Just quit.").
 _SITUATION = frozenset({"again", "still", "class", "meeting", "work", "driving", "sleeping", "otra", "vez"})
-_SITUATION |= frozenset({"trabajo", "encore", "travail"})
+_SITUATION |= frozenset({"trabajo", "encore", "travail", "late", "night", "sleep", "bed", "early"})
+_NUMBER = frozenset({"number", "numero", "#"})
+_THIRD = frozenset({"she", "shes", "he", "hes", "her", "him", "his", "ella", "elle", "il"})  # of another
+_OTHER_NUMBERS = frozenset(
+    {"order", "tracking", "apartment", "apt", "account", "card", "confirmation", "reference", "model"}
+    | {"item", "serial", "room", "unit", "house", "suite", "invoice", "receipt", "member", "pedido"}
+    | {"commande"}
+)
 _YOU = frozenset({"you", "u", "yall", "they"})
 _NOT_SO = frozenset({"dont", "not", "never", "nunca", "pas", "jamais"})  # "I don't buy here"
 _SORRY = frozenset().union(*(rules.sorry for rules in BUILT_IN.values()))
 _SMILES = frozenset("😂🤣😍🥰😅😆😁😊🙈💸🤑💕💖😘😜😉🤩")  # beside a stop, pleasure as much as "lol"
-_STOP_SIGN = "🛑"
+_STOP_SIGNS = re.compile("[🛑⛔🚫]")  # a stop sign, "no entry", "prohibited": said alone, "stop"
 _REPEATS = re.compile(r"(\w)\1\1+")  # "STOPPPP", "pleaseeee": a letter said three times or more
 _SHORTENED = re.compile(r"\b(do|did|does|is|are|was|were|would|could|should|have|has|had|will|can) not\b")
 _WRONG_HASH = re.compile(r"wrong\s*#", re.IGNORECASE)  # "wrong #": wrong number
@@ -162,8 +169,9 @@ def _smiling(body: str) -> bool:
 
 
 def _words(body: str, folded: str | None) -> tuple[str, list[str]]:
-    if folded is None or _STOP_SIGN in body or "#" in body:
-        body = _WRONG_HASH.sub("wrong number", body.replace(_STOP_SIGN, " stop "))
+    signed = not body.isascii() and _STOP_SIGNS.search(body) is not None
+    if folded is None or signed or "#" in body:
+        body = _WRONG_HASH.sub("wrong number", _STOP_SIGNS.sub(" stop ", body) if signed else body)
         folded = fold(body)
     return body, _normal(folded)
 
@@ -180,8 +188,8 @@ def _weigh(
     - where a rule read the trigger as ordinary (negated, about an order...), the model's sureness
       only asks;
     - where no rule read a request, a short message naming what we send is honoured when the model
-      is surer still, unless it asks something or wants our texts; it is asked when the model
-      doubts."""
+      is surer still, unless it asks something, speaks of someone else or wants our texts; it is
+      asked when the model doubts."""
     if said.reading is Reading.REQUEST:
         asks = any(MODEL.probability(c.tokens, c.question, False) >= DOUBT for c in clauses)
         if likeness >= UNLIKE or asks:
@@ -201,7 +209,7 @@ def _weigh(
             return Read(Reading.REQUEST, said.language, f"{said.why}, but a request to the model")
         return Read(Reading.UNCLEAR, said.language, f"{said.why}, but a request to the model: asked")
     alone = likeness >= ALONE and brief and not question and not _OURS.isdisjoint(words)
-    if alone and not _wanting(words):
+    if alone and _THIRD.isdisjoint(words) and not _wanting(words):
         return Read(Reading.REQUEST, said.language, f"a request to the model ({likeness:.0%})")
     if likeness >= DOUBT:
         return Read(Reading.UNCLEAR, said.language, f"perhaps a request to the model ({likeness:.0%}): asked")
@@ -318,6 +326,11 @@ def _decide(clauses: Sequence[_Clause], smiling: bool, own: frozenset[str]) -> R
     return unclear or reason or Read(Reading.NONE, None, NO_REQUEST)
 
 
+def _other_number(words: Sequence[str], j: int) -> bool:
+    """ "my apartment number", "order number": a number, but not theirs we text."""
+    return words[j] in _NUMBER and j > 0 and words[j - 1] in _OTHER_NUMBERS
+
+
 def _stop_alone(
     language: str,
     index: int,
@@ -329,7 +342,8 @@ def _stop_alone(
     """A stop verb said alone, or beside other words: the rest of the message decides."""
     rest = [t for j, c in enumerate(clauses) if j != index for t in c.tokens if t not in FILLER]
     rest = [t for t in (*rest, *verdict.rest) if t not in own]
-    complaints = [t for t in rest if t in _COMPLAINT] if len(rest) <= _SHORT else []
+    complaints = [t for j, t in enumerate(rest) if t in _COMPLAINT and not _other_number(rest, j)]
+    complaints = complaints if len(rest) <= _SHORT else []
     complaint = complaints[0] if complaints else None
     strong = next((t for t in complaints if t in _IDENTITY or (t not in _OURS and t not in _SITUATION)), None)
     delight = next(

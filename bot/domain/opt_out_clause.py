@@ -138,7 +138,8 @@ def _phrase(
     owns_negation = any(w in rules.negations or w in rules.partners for w in phrase)
     if not owns_negation and negated(tokens, i, rules):
         return Verdict(Kind.NOT, f"negated: {tokens[max(0, i - 3)]} ... {_said(phrase)}")
-    following = tokens[i + len(phrase) : i + len(phrase) + 1]
+    ahead = 4 if tuple(phrase) in rules.wrong else 1  # "wrong number in my account": not ours
+    following = tokens[i + len(phrase) : i + len(phrase) + ahead]
     other = other or next((t for t in following if t in rules.not_ours), None)
     if other is not None:
         return Verdict(Kind.NOT, f"{_said(phrase)} about something else: {other}")

@@ -378,7 +378,7 @@ ENGLISH = Rules(
         "signed sign spam spamming annoying harassing harassment unsolicited permission consent "
         "illegal report reporting fcc sue lawyer interested tired sick hate bothering texts "
         "messages texting number phone begging enough asked nonsense block blocking know owner line "
-        "cell heard again still class meeting work driving sleeping idk live unsubscribed"
+        "cell heard again still class meeting work driving sleeping idk live unsubscribed late night sleep"
     ),
     delight=_words(
         "amazing love loving great awesome wow omg lol lmao haha hahaha beautiful cute gorgeous "

@@ -24,12 +24,12 @@ PROGRAM = load_program(KEYWORDS).program
 DATA = Path(__file__).parent / "data"
 
 
-OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 16)))
+OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 17)))
 
 
 def test_our_sets_hold_thousands_of_ordinary_replies_and_hundreds_of_requests_in_three_languages() -> None:
     items = [e for name in OWN_SETS for e in examples(DATA / name)]
-    for label, least in (("ordinary", 4400), ("trigger", 1500), ("request", 1900)):
+    for label, least in (("ordinary", 4500), ("trigger", 1600), ("request", 2100)):
         chosen = [e for e in items if e.label == label]
         assert len(chosen) >= least and {e.language for e in chosen} == {"en", "es", "fr"}, label
 
@@ -56,9 +56,10 @@ MEASURED = [
     ("opt_out_round10.tsv", 0.994, 0.0, 0.0),
     ("opt_out_round11.tsv", 0.987, 0.0, 0.0),
     ("opt_out_round12.tsv", 0.975, 0.017, 0.0),
-    ("opt_out_round13.tsv", 0.984, 0.0, 0.0),
-    ("opt_out_round14.tsv", 0.983, 0.0, 0.0),
+    ("opt_out_round13.tsv", 0.984, 0.012, 0.0),
+    ("opt_out_round14.tsv", 0.983, 0.012, 0.0),
     ("opt_out_round15.tsv", 0.957, 0.0, 0.0),
+    ("opt_out_round16.tsv", 0.972, 0.0, 0.0),
 ]
 
 
@@ -261,3 +262,19 @@ def test_a_personal_message_the_model_likes_is_asked_at_most_unless_it_names_wha
 def test_the_model_alone_honours_only_brief_messages() -> None:
     text = "Let me out of this list " + "please " * BRIEF
     assert MODEL.probability(*example(text)) >= ALONE and read(text).reading is Reading.UNCLEAR
+
+
+@pytest.mark.parametrize("text", ["⛔", "🚫🚫🚫", "🛑"])
+def test_a_stop_sign_said_alone_is_a_request(text: str) -> None:
+    assert read(text).reading is Reading.REQUEST
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Remove my apartment number, it's a house now",
+        "Wrong number in my account, please update it to this one",
+    ],
+)
+def test_a_number_that_is_not_theirs_we_text_is_no_complaint(text: str) -> None:
+    assert read(text).reading is Reading.NONE, read(text)
