@@ -139,8 +139,10 @@ def _phrase(
     if not owns_negation and negated(tokens, i, rules):
         return Verdict(Kind.NOT, f"negated: {tokens[max(0, i - 3)]} ... {_said(phrase)}")
     ahead = 4 if tuple(phrase) in rules.wrong else 1  # "wrong number in my account": not ours
-    following = tokens[i + len(phrase) : i + len(phrase) + ahead]
-    other = other or next((t for t in following if t in rules.not_ours), None)
+    end = i + len(phrase)
+    following = tokens[end : end + ahead]
+    kind_of_ours = tokens[end + 1 : end + 2] and tokens[end + 1] in rules.ours  # "no more sale alerts"
+    other = other or (None if kind_of_ours else next((t for t in following if t in rules.not_ours), None))
     if other is not None:
         return Verdict(Kind.NOT, f"{_said(phrase)} about something else: {other}")
     if tuple(phrase) in rules.addressed or tuple(phrase) in rules.dismiss:
@@ -189,8 +191,8 @@ def _addressed(tokens: Sequence[str], end: int, phrase: Sequence[str], rules: Ru
         return Verdict(Kind.NOT, f"{_said(phrase)} about someone else: {after[1]}")  # rather not text him
     if after[0] in rules.ours or _pointing(after, rules):
         return Verdict(Kind.REQUEST, f"{_said(phrase)} about us")
-    if after[1:2] and after[1] in rules.ours and after[0] not in rules.not_ours:
-        return Verdict(Kind.REQUEST, f"{_said(phrase)} about us")  # "no future texts"
+    if after[1:2] and after[1] in rules.ours:
+        return Verdict(Kind.REQUEST, f"{_said(phrase)} about us")  # "no future texts", "no sale alerts"
     later = range(1, min(len(after), 5))
     if after[0] in _ON_TO and any(after[j] in rules.ours or _pointing(after[j:], rules) for j in later):
         return Verdict(Kind.REQUEST, f"{_said(phrase)} about us")  # don't want to get these
@@ -288,7 +290,8 @@ def _stopping_ours(tokens: Sequence[str], i: int, question: bool, rules: Rules) 
         return Verdict(Kind.REQUEST, f"'{verb}' from {left}: what we send")
     if then in rules.third and _MY_PHONE.isdisjoint(tokens[j + 2 : j + 5]):
         return Verdict(Kind.UNCLEAR, f"'{verb} {word} {then}': someone else, asked")
-    if then in rules.not_ours:
+    kind = tokens[j + 2] if j + 2 < len(tokens) else None  # "stop sending discount texts": ours
+    if then in rules.not_ours and kind not in rules.ours:
         return Verdict(Kind.NOT, f"'{verb} {word} {then}': something else")
     asked = _question(tokens, question, rules)
     return asked if asked is not None else Verdict(Kind.REQUEST, f"'{verb} {word}': what we send")

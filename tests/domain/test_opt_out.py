@@ -24,12 +24,12 @@ PROGRAM = load_program(KEYWORDS).program
 DATA = Path(__file__).parent / "data"
 
 
-OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 17)))
+OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 18)))
 
 
 def test_our_sets_hold_thousands_of_ordinary_replies_and_hundreds_of_requests_in_three_languages() -> None:
     items = [e for name in OWN_SETS for e in examples(DATA / name)]
-    for label, least in (("ordinary", 4500), ("trigger", 1600), ("request", 2100)):
+    for label, least in (("ordinary", 4600), ("trigger", 1700), ("request", 2300)):
         chosen = [e for e in items if e.label == label]
         assert len(chosen) >= least and {e.language for e in chosen} == {"en", "es", "fr"}, label
 
@@ -54,12 +54,13 @@ MEASURED = [
     ("opt_out_round8.tsv", 0.994, 0.0, 0.0),
     ("opt_out_round9.tsv", 1.0, 0.0, 0.0),
     ("opt_out_round10.tsv", 0.994, 0.0, 0.0),
-    ("opt_out_round11.tsv", 0.987, 0.0, 0.0),
-    ("opt_out_round12.tsv", 0.975, 0.017, 0.0),
-    ("opt_out_round13.tsv", 0.984, 0.012, 0.0),
-    ("opt_out_round14.tsv", 0.983, 0.012, 0.0),
+    ("opt_out_round11.tsv", 0.993, 0.0, 0.0),
+    ("opt_out_round12.tsv", 0.978, 0.017, 0.0),
+    ("opt_out_round13.tsv", 0.984, 0.0, 0.0),
+    ("opt_out_round14.tsv", 0.983, 0.0, 0.0),
     ("opt_out_round15.tsv", 0.957, 0.0, 0.0),
     ("opt_out_round16.tsv", 0.972, 0.0, 0.0),
+    ("opt_out_round17.tsv", 0.98, 0.011, 0.0),
 ]
 
 
