@@ -208,7 +208,8 @@ def _weigh(
         if said.guessed:
             return Read(Reading.REQUEST, said.language, f"{said.why}, but a request to the model")
         return Read(Reading.UNCLEAR, said.language, f"{said.why}, but a request to the model: asked")
-    alone = likeness >= ALONE and brief and not question and not _OURS.isdisjoint(words)
+    asking = question or (len(words) > 1 and words[0] in _ASKING and words[1] in _YOU)  # "do you ..."
+    alone = likeness >= ALONE and brief and not asking and _names_us(words)
     if alone and _THIRD.isdisjoint(words) and not _wanting(words):
         return Read(Reading.REQUEST, said.language, f"a request to the model ({likeness:.0%})")
     if likeness >= DOUBT:
@@ -216,6 +217,16 @@ def _weigh(
     return said
 
 
+def _names_us(words: Sequence[str]) -> bool:
+    """What we send, these texts, or reaching them ("contacted", "escriban", "écrire")."""
+    return not (_OURS.isdisjoint(words) and _POINTING.isdisjoint(words)) or any(
+        w.startswith(_REACHING) for w in words
+    )
+
+
+_ASKING = frozenset({"do", "does", "did", "dont", "didnt", "is", "are", "have", "will", "would", "can"})
+_POINTING = frozenset({"these", "them", "esto", "estos", "ca"})
+_REACHING = ("contact", "escrib", "manden", "envien", "ecri", "envoy")
 _GONE = frozenset({"removed", "deleted", "erased", "off", "out", "gone", "unsubscribed", "cancelled"})
 
 

@@ -310,7 +310,8 @@ def _stopping_unsaid(tokens: Sequence[str], i: int, question: bool, rules: Rules
     verb = tokens[i]
     rest = tuple(t for t in tokens[i + 1 :] if t not in FILLER)
     before = tuple(t for t in tokens[:i] if t not in FILLER)
-    if rest and tokens[i + 1] in rules.going and tokens[i + 1] not in FILLER and verb not in _REMOVING:
+    visiting = verb not in _REMOVING and rules.ours.isdisjoint(rest)  # "stop the weekly texts": ours
+    if rest and tokens[i + 1] in rules.going and tokens[i + 1] not in FILLER and visiting:
         return Verdict(Kind.NOT, f"'{verb} {tokens[i + 1]}': a visit")
     if not rest and _told(tokens, i, rules):
         return Verdict(Kind.REQUEST, f"'{verb}' said to us before")

@@ -24,12 +24,12 @@ PROGRAM = load_program(KEYWORDS).program
 DATA = Path(__file__).parent / "data"
 
 
-OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 18)))
+OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 19)))
 
 
 def test_our_sets_hold_thousands_of_ordinary_replies_and_hundreds_of_requests_in_three_languages() -> None:
     items = [e for name in OWN_SETS for e in examples(DATA / name)]
-    for label, least in (("ordinary", 4600), ("trigger", 1700), ("request", 2300)):
+    for label, least in (("ordinary", 4700), ("trigger", 1800), ("request", 2400)):
         chosen = [e for e in items if e.label == label]
         assert len(chosen) >= least and {e.language for e in chosen} == {"en", "es", "fr"}, label
 
@@ -56,11 +56,12 @@ MEASURED = [
     ("opt_out_round10.tsv", 0.994, 0.0, 0.0),
     ("opt_out_round11.tsv", 0.993, 0.0, 0.0),
     ("opt_out_round12.tsv", 0.978, 0.017, 0.0),
-    ("opt_out_round13.tsv", 0.984, 0.0, 0.0),
-    ("opt_out_round14.tsv", 0.983, 0.0, 0.0),
-    ("opt_out_round15.tsv", 0.957, 0.0, 0.0),
+    ("opt_out_round13.tsv", 0.987, 0.012, 0.0),
+    ("opt_out_round14.tsv", 0.991, 0.012, 0.0),
+    ("opt_out_round15.tsv", 0.96, 0.0, 0.0),
     ("opt_out_round16.tsv", 0.972, 0.0, 0.0),
-    ("opt_out_round17.tsv", 0.98, 0.011, 0.0),
+    ("opt_out_round17.tsv", 0.982, 0.0, 0.0),
+    ("opt_out_round18.tsv", 0.969, 0.0, 0.0),
 ]
 
 
@@ -213,7 +214,7 @@ def test_the_question_is_asked_in_the_language_of_the_sentence() -> None:
     )
 
 
-@pytest.mark.parametrize("text", ["Let me out of this list", "Please keep me off your texts"])
+@pytest.mark.parametrize("text", ["Let me out of this list", "Exclude me from your texts"])
 def test_a_request_no_rule_knows_is_honoured_when_the_model_is_sure(text: str) -> None:
     said = read(text)
     assert (said.reading, said.why.split(" (")[0]) == (Reading.REQUEST, "a request to the model")
@@ -279,3 +280,14 @@ def test_a_stop_sign_said_alone_is_a_request(text: str) -> None:
 )
 def test_a_number_that_is_not_theirs_we_text_is_no_complaint(text: str) -> None:
     assert read(text).reading is Reading.NONE, read(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Stop the weekly texts", "No more sale alerts please", "Nunca más me escriban"]
+)
+def test_what_kind_of_texts_and_reaching_us_are_read_as_ours(text: str) -> None:
+    assert read(text).reading is Reading.REQUEST, read(text)
+
+
+def test_the_model_alone_never_acts_on_a_message_that_asks_us_something() -> None:
+    assert read("Do you have these texts in spanish").reading is not Reading.REQUEST
