@@ -100,12 +100,14 @@ NO_TRIGGER = "no trigger word"
 NO_REQUEST = "no request"
 # The model's say (`opt_out_model`). Chosen on our sets with each set left out of the model's training
 # in turn (bench/train_opt_out_model.py --cross), and on personal messages nobody sent a brand (the
-# SMS Spam Collection's, docs/figures.md):
-UNLIKE = 0.05  # a rule's request the model puts this low is asked: 11 trigger-word replies the rules
-# unsubscribed came this low, and 7 requests of 1,886
+# SMS Spam Collection's, docs/figures.md). Of 2,666 requests, 2,169 trigger-word replies and 4,948
+# ordinary replies so measured:
+UNLIKE = 0.05  # a rule's request the model puts this low is asked: 19 trigger-word replies the rules
+# unsubscribed came this low, and 9 requests
 SURE = 0.9  # where a rule asked for want of a better one, or guessed a stop verb's object: honoured
-DOUBT = 0.6  # where no rule read a request: asked (0.4% of ordinary replies)
-ALONE = 0.98  # where no rule read one, and the message names what we send: honoured
+DOUBT = 0.6  # where no rule read a request: asked (0.5% of ordinary replies came this high)
+ALONE = 0.98  # where no rule read one at all: honoured (48 requests and no reply came this high; at
+# 0.9, 2 ordinary and 2 trigger-word replies, and 20 personal messages of 4,827 did)
 BRIEF = 12  # words: 99 in 100 of our requests are this short; past it the model only asks
 MODEL, _ = shipped()
 
@@ -145,9 +147,11 @@ def read(
         for phrase in phrases:
             if at(words, phrase) is not None:
                 return Read(Reading.REQUEST, language, f"the program's phrase '{' '.join(phrase)}'")
+    rules_may = _may_be(words)
+    if not rules_may and len(words) > BRIEF:
+        return Read(Reading.NONE)  # no rule could read one, and the model learnt from short requests
     smiling, question = _smiling(body), "?" in body
     likeness = MODEL.probability(words, question, smiling)
-    rules_may = _may_be(words)
     if not rules_may and likeness < DOUBT:
         return Read(Reading.NONE)  # most messages: nothing here could be an opt-out
     clauses = _clauses(body)
