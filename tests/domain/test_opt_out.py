@@ -261,9 +261,9 @@ def test_a_personal_message_the_model_likes_is_asked_at_most_unless_it_names_wha
     assert read(text).reading is Reading.UNCLEAR
 
 
-def test_the_model_alone_honours_only_brief_messages() -> None:
+def test_the_model_alone_reads_only_brief_messages() -> None:
     text = "Let me out of this list " + "please " * BRIEF
-    assert MODEL.probability(*example(text)) >= ALONE and read(text).reading is Reading.UNCLEAR
+    assert MODEL.probability(*example(text)) >= ALONE and read(text).reading is Reading.NONE
 
 
 @pytest.mark.parametrize("text", ["⛔", "🚫🚫🚫", "🛑"])
