@@ -195,8 +195,7 @@ def _weigh(
       is surer still, unless it asks something, speaks of someone else or wants our texts; it is
       asked when the model doubts."""
     if said.reading is Reading.REQUEST:
-        asks = any(MODEL.probability(c.tokens, c.question, False) >= DOUBT for c in clauses)
-        if likeness >= UNLIKE or asks:
+        if likeness >= UNLIKE or any(_like(c) for c in clauses):
             return said
         return Read(Reading.UNCLEAR, said.language, f"{said.why}, unlike a request to the model: asked")
     brief = len(words) <= BRIEF  # the model learnt from short requests
@@ -232,6 +231,11 @@ _ASKING = frozenset({"do", "does", "did", "dont", "didnt", "is", "are", "have", 
 _POINTING = frozenset({"these", "them", "esto", "estos", "ca"})
 _REACHING = ("contact", "escrib", "manden", "envien", "ecri", "envoy")
 _GONE = frozenset({"removed", "deleted", "erased", "off", "out", "gone", "unsubscribed", "cancelled"})
+
+
+def _like(clause: _Clause) -> bool:
+    """A clause the model finds like a request, though the whole message is not."""
+    return MODEL.probability(clause.tokens, clause.question, False) >= DOUBT
 
 
 def _wanting(words: Sequence[str]) -> bool:
