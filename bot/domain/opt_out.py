@@ -240,8 +240,8 @@ def _like(clause: _Clause) -> bool:
 
 def _wanting(words: Sequence[str]) -> bool:
     """A want of what we send, not negated nor gone ("I want to be subscribed", not "I want my
-    number removed"): the model, which learnt
-    "I don't want texts" far more often, may read it backwards; it is asked, never honoured alone."""
+    number removed"): the model, which learnt "I don't want texts" far more often, may read it
+    backwards; it is asked, never honoured alone."""
     for i, word in enumerate(words):
         wanted = word in _WANTS and NEGATIONS.isdisjoint(words[max(0, i - 3) : i])
         if wanted and not _OURS.isdisjoint(words[i + 1 : i + 6]) and _GONE.isdisjoint(words[i + 1 :]):
@@ -361,8 +361,11 @@ def _stop_alone(
     """A stop verb said alone, or beside other words: the rest of the message decides."""
     rest = [t for j, c in enumerate(clauses) if j != index for t in c.tokens if t not in FILLER]
     rest = [t for t in (*rest, *verdict.rest) if t not in own]
-    complaints = [t for j, t in enumerate(rest) if t in _COMPLAINT and not _other_number(rest, j)]
-    complaints = complaints if len(rest) <= _SHORT else []
+    complaints = (
+        [t for j, t in enumerate(rest) if t in _COMPLAINT and not _other_number(rest, j)]
+        if len(rest) <= _SHORT
+        else []
+    )
     complaint = complaints[0] if complaints else None
     strong = next((t for t in complaints if t in _IDENTITY or (t not in _OURS and t not in _SITUATION)), None)
     delight = next(
