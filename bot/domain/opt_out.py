@@ -188,7 +188,7 @@ def _weigh(
       any request: then it is asked ("Don't text my husband about the gift");
     - a question a rule chose to ask ("how do I stop?", "too many texts") stays asked;
     - where a rule asked for want of a better one, or guessed what a stop verb stops ("stop pinging
-      me"), a short message the model is sure of is honoured;
+      me"), a short message the model is sure of, speaking of no one else, is honoured;
     - where a rule read the trigger as ordinary (negated, about an order...), the model's sureness
       only asks;
     - where no rule read a request, a short message naming what we send is honoured when the model
@@ -199,7 +199,7 @@ def _weigh(
             return said
         return Read(Reading.UNCLEAR, said.language, f"{said.why}, unlike a request to the model: asked")
     brief = len(words) <= BRIEF  # the model learnt from short requests
-    sure = likeness >= SURE and brief
+    sure = likeness >= SURE and brief and _THIRD.isdisjoint(words)  # of them, not of someone else
     if said.reading is Reading.UNCLEAR:
         if said.chosen or not sure:
             return said  # a rule chose to ask ("too many texts?"): the model does not answer for them
@@ -213,7 +213,7 @@ def _weigh(
         return Read(Reading.UNCLEAR, said.language, f"{said.why}, but a request to the model: asked")
     asking = question or (len(words) > 1 and words[0] in _ASKING and words[1] in _YOU)  # "do you ..."
     alone = likeness >= ALONE and brief and not asking and _names_us(words)
-    if alone and _THIRD.isdisjoint(words) and not _wanting(words):
+    if alone and sure and not _wanting(words):
         return Read(Reading.REQUEST, said.language, f"a request to the model ({likeness:.0%})")
     if likeness >= DOUBT:
         return Read(Reading.UNCLEAR, said.language, f"perhaps a request to the model ({likeness:.0%}): asked")

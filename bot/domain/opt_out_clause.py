@@ -141,7 +141,7 @@ def _phrase(
     ahead = 4 if tuple(phrase) in rules.wrong else 1  # "wrong number in my account": not ours
     end = i + len(phrase)
     following = tokens[end : end + ahead]
-    kind_of_ours = tokens[end + 1 : end + 2] and tokens[end + 1] in rules.ours  # "no more sale alerts"
+    kind_of_ours = end + 1 < len(tokens) and tokens[end + 1] in rules.ours  # "no more sale alerts"
     other = other or (None if kind_of_ours else next((t for t in following if t in rules.not_ours), None))
     if other is not None:
         return Verdict(Kind.NOT, f"{_said(phrase)} about something else: {other}")
@@ -150,6 +150,8 @@ def _phrase(
         if question and found.kind is Kind.REQUEST:
             return Verdict(Kind.UNCLEAR, f"{found.why}, asked as a question", chosen=True)  # "no more texts?"
         return found
+    if owns_negation and not rules.times.isdisjoint(tokens[end:]):  # "no me manden después de las 10"
+        return Verdict(Kind.NOT, f"{_said(phrase)} with a time: when, not whether")
     asked = _question(tokens, question, rules)
     if asked is not None:
         return asked

@@ -24,12 +24,12 @@ PROGRAM = load_program(KEYWORDS).program
 DATA = Path(__file__).parent / "data"
 
 
-OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 19)))
+OWN_SETS = ("opt_out_tuning.tsv", *(f"opt_out_round{n}.tsv" for n in range(1, 20)))
 
 
 def test_our_sets_hold_thousands_of_ordinary_replies_and_hundreds_of_requests_in_three_languages() -> None:
     items = [e for name in OWN_SETS for e in examples(DATA / name)]
-    for label, least in (("ordinary", 4700), ("trigger", 1800), ("request", 2400)):
+    for label, least in (("ordinary", 4800), ("trigger", 1900), ("request", 2600)):
         chosen = [e for e in items if e.label == label]
         assert len(chosen) >= least and {e.language for e in chosen} == {"en", "es", "fr"}, label
 
@@ -57,11 +57,12 @@ MEASURED = [
     ("opt_out_round11.tsv", 0.993, 0.0, 0.0),
     ("opt_out_round12.tsv", 0.978, 0.017, 0.0),
     ("opt_out_round13.tsv", 0.987, 0.012, 0.0),
-    ("opt_out_round14.tsv", 0.991, 0.012, 0.0),
+    ("opt_out_round14.tsv", 0.991, 0.0, 0.0),
     ("opt_out_round15.tsv", 0.96, 0.0, 0.0),
     ("opt_out_round16.tsv", 0.972, 0.0, 0.0),
-    ("opt_out_round17.tsv", 0.982, 0.0, 0.0),
-    ("opt_out_round18.tsv", 0.969, 0.0, 0.0),
+    ("opt_out_round17.tsv", 0.982, 0.011, 0.0),
+    ("opt_out_round18.tsv", 0.972, 0.0, 0.0),
+    ("opt_out_round19.tsv", 0.978, 0.0, 0.0),
 ]
 
 
@@ -137,7 +138,8 @@ def test_the_doubtful_middle_is_asked(text: str) -> None:
 def test_the_programs_own_words_beside_a_stop_are_a_request() -> None:
     assert match("stop join", PROGRAM, Status.SUBSCRIBED).intent is Intent.OPT_OUT
     assert match("Stop Acme", PROGRAM, Status.SUBSCRIBED).intent is Intent.OPT_OUT
-    assert read("Stop Acme").reading is Reading.UNCLEAR  # without the program, words we cannot place
+    # Without the program the rules cannot place "acme" (the model, which has read our sets, may).
+    assert read("Stop Acme").why.startswith("'stop' beside other words")
 
 
 def test_the_reading_says_which_rule_decided() -> None:
@@ -291,3 +293,10 @@ def test_what_kind_of_texts_and_reaching_us_are_read_as_ours(text: str) -> None:
 
 def test_the_model_alone_never_acts_on_a_message_that_asks_us_something() -> None:
     assert read("Do you have these texts in spanish").reading is not Reading.REQUEST
+
+
+@pytest.mark.parametrize(
+    "text", ["No me manden mensajes después de las 10, por favor", "Ne m'envoyez pas de SMS après 22h svp"]
+)
+def test_a_time_beside_dont_text_me_says_when_not_whether_in_every_language(text: str) -> None:
+    assert read(text).reading is Reading.NONE, read(text)
