@@ -13,6 +13,7 @@ Hours are UTC hours since the epoch: a page groups them into days of the program
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
@@ -160,9 +161,9 @@ RULES = (
         f"old.status IN {FAILED} AND new.status NOT IN {FAILED}", n="-1",
     ),
     # A flow's recipients (from 0019): each run counted once, at its first message handed over.
-    Rule(
+    Rule(  # the first of a run written: with others of its run in one statement, the lowest id
         "messages", "insert", "recipients", "'flow'", "new.handed_at",
-        HANDED_FLOW + _first_of_run("<>"), fill=HANDED_FLOW + _first_of_run("<"), revision=19,
+        HANDED_FLOW + _first_of_run("<"), revision=19,
     ),
     Rule(
         "messages", "update", "recipients", "'flow'", "new.handed_at",
@@ -256,12 +257,36 @@ def _select(dialect: str, rule: Rule) -> str:
     )
 
 
+_NEW = re.compile(r"\bnew\.")
+
+
+def _summed_statement(rules: list[Rule]) -> str:
+    """A statement trigger's body: every rule over the statement's rows (`inserted`), summed. (In
+    PL/pgSQL `new` is the trigger's own record, so the rows go by another name.)"""
+
+    def rows(sql: str) -> str:
+        return _NEW.sub("added.", sql)
+
+    selects = " UNION ALL ".join(
+        f"SELECT {rows(hour_of('postgresql', rule.at))} AS hour, '{rule.metric}' AS metric, "
+        f"CAST({rows(rule.label)} AS VARCHAR(140)) AS label, {rule.n} AS n, {rows(rule.amount)} AS amount "
+        f"FROM inserted AS added WHERE {rows(rule.by_trigger)}"
+        for rule in rules
+    )
+    return (
+        "INSERT INTO activity_deltas (hour, metric, label, n, amount) "
+        f"SELECT hour, metric, label, sum(n), sum(amount) FROM ({selects}) AS counted "
+        "GROUP BY hour, metric, label;"
+    )
+
+
 def _insert(dialect: str, rules: list[Rule]) -> str:
     selects = " UNION ALL ".join(_select(dialect, rule) for rule in rules)
     return f"INSERT INTO activity_deltas (hour, metric, label, n, amount) {selects};"
 
 
-LATEST = max(rule.revision for rule in RULES)
+STATEMENTS_FROM = 25  # from this migration PostgreSQL counts an INSERT's rows once per statement
+LATEST = max(STATEMENTS_FROM, *(rule.revision for rule in RULES))
 
 
 def _groups(revision: int = LATEST) -> dict[tuple[str, str], list[Rule]]:
@@ -287,31 +312,42 @@ def _watched(table: str, on: str) -> str:
 def install(conn: Connection, revision: int = LATEST) -> None:
     """(Re)create the counting triggers: one per table and kind of write (the rules the schema of
     migration `revision` can run)."""
-    dialect = conn.dialect.name
     for (table, on), rules in _groups(revision).items():
         name = f"count_{table}_{on}"
-        body = _insert(dialect, rules)
         bulk = {rule.bulk for rule in rules}
         when = f" WHEN (NOT ({bulk.pop()}))" if len(bulk) == 1 and None not in bulk else ""  # not fired
-        if dialect == "postgresql":
-            conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
-            conn.execute(
-                text(
-                    f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                    f"BEGIN {body} RETURN NULL; END $$"
-                )
-            )
-            conn.execute(
-                text(
-                    f"CREATE TRIGGER {name} AFTER {_watched(table, on)} ON {table} "
-                    f"FOR EACH ROW{when} EXECUTE FUNCTION {name}()"
-                )
-            )
-        else:
-            conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
-            conn.execute(
-                text(f"CREATE TRIGGER {name} AFTER {_watched(table, on)} ON {table}{when} BEGIN {body} END")
-            )
+        if conn.dialect.name == "postgresql":
+            per_statement = on == "insert" and revision >= STATEMENTS_FROM
+            _install_postgresql(conn, name, table, on, rules, when, per_statement)
+            continue
+        conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+        body = _insert("sqlite", rules)
+        conn.execute(
+            text(f"CREATE TRIGGER {name} AFTER {_watched(table, on)} ON {table}{when} BEGIN {body} END")
+        )
+
+
+def _install_postgresql(
+    conn: Connection, name: str, table: str, on: str, rules: list[Rule], when: str, per_statement: bool
+) -> None:
+    """`per_statement` (inserts, from 0025): the rows of an INSERT counted once per statement, from
+    its transition table, a delta per metric, label and hour, so that a batch written in one
+    statement (bulk.executemany) is counted in one go, not a row at a time (the rules' own
+    conditions leave out the rows counted in bulk, as WHEN does for a row's trigger)."""
+    body = _summed_statement(rules) if per_statement else _insert("postgresql", rules)
+    each = (
+        " REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT" if per_statement else f" FOR EACH ROW{when}"
+    )
+    conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
+    conn.execute(
+        text(
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN {body} RETURN NULL; END $$"
+        )
+    )
+    conn.execute(
+        text(f"CREATE TRIGGER {name} AFTER {_watched(table, on)} ON {table}{each} EXECUTE FUNCTION {name}()")
+    )
 
 
 def uninstall(conn: Connection) -> None:

@@ -3,6 +3,7 @@ same figures come out of counting the history afresh, folded or not."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Any
@@ -184,3 +185,23 @@ async def test_the_database_places_each_hour_in_its_local_day(app: Any) -> None:
     assert joined == [(date(2026, 11, 26), 1), (date(2026, 11, 27), 1)]
     in_utc = await read(services, activity.read, first, end)
     assert [(c.day, c.n) for c in in_utc if c.metric == "joined"] == [(date(2026, 11, 27), 2)]
+
+
+async def test_a_batch_of_texts_written_at_once_is_counted_as_its_history(app: Any) -> None:
+    """Texts arriving together are written in one transaction, their rows a statement a table
+    (PostgreSQL counts a statement's rows at once): the counts equal a count of the history."""
+    phones = [Phone(app, f"+1415555{n:04d}") for n in range(200, 240)]
+    await asyncio.gather(*(phone.text("JOIN") for phone in phones))
+    await asyncio.gather(
+        *(phone.text(word) for phone, word in zip(phones, ["STOP", "HELP", "JION", "hi"] * 10, strict=True))
+    )
+    services = services_of(app).services
+    live = await read(services, _figures)
+    assert live[("joined", "JOIN")] == 40 and live[("left", "STOP")] == 10 and live[("received", "")] == 80
+    assert live[("misspelt", "JOIN")] == 10
+    await write(services, _recount)
+    counted = {"joined", "joined_keyword", "left", "texts", "misspelt", "received", "sent"}
+    recounted = await read(services, _figures)
+    assert {k: n for k, n in recounted.items() if k[0] in counted} == {
+        k: n for k, n in live.items() if k[0] in counted
+    }  # what the batch's inserts count (a flow's moves are counted as they happen, not refilled)
