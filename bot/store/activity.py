@@ -249,11 +249,12 @@ def hour_of(dialect: str, at: str) -> str:
     return f"(CAST(strftime('%s', {at}) AS INTEGER) / 3600)"
 
 
-def _select(dialect: str, rule: Rule) -> str:
+def _select(dialect: str, rule: Rule, rows: str = "") -> str:
+    """A rule's delta for the row `new` (a row's trigger) or for each of `rows` (FROM ...)."""
     label = f"CAST({rule.label} AS VARCHAR(140))"
     return (
         f"SELECT {hour_of(dialect, rule.at)}, '{rule.metric}', {label}, {rule.n}, {rule.amount} "
-        f"WHERE {rule.by_trigger}"
+        f"{rows}WHERE {rule.by_trigger}"
     )
 
 
@@ -263,19 +264,12 @@ _NEW = re.compile(r"\bnew\.")
 def _summed_statement(rules: list[Rule]) -> str:
     """A statement trigger's body: every rule over the statement's rows (`inserted`), summed. (In
     PL/pgSQL `new` is the trigger's own record, so the rows go by another name.)"""
-
-    def rows(sql: str) -> str:
-        return _NEW.sub("added.", sql)
-
     selects = " UNION ALL ".join(
-        f"SELECT {rows(hour_of('postgresql', rule.at))} AS hour, '{rule.metric}' AS metric, "
-        f"CAST({rows(rule.label)} AS VARCHAR(140)) AS label, {rule.n} AS n, {rows(rule.amount)} AS amount "
-        f"FROM inserted AS added WHERE {rows(rule.by_trigger)}"
-        for rule in rules
+        _NEW.sub("added.", _select("postgresql", rule, "FROM inserted AS added ")) for rule in rules
     )
     return (
-        "INSERT INTO activity_deltas (hour, metric, label, n, amount) "
-        f"SELECT hour, metric, label, sum(n), sum(amount) FROM ({selects}) AS counted "
+        "INSERT INTO activity_deltas (hour, metric, label, n, amount) SELECT hour, metric, label, "
+        f"sum(n), sum(amount) FROM ({selects}) AS counted (hour, metric, label, n, amount) "
         "GROUP BY hour, metric, label;"
     )
 

@@ -38,12 +38,19 @@ class Prepared:
     def values(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
         """Each row's parameters, converted a column at a time: a value repeated down a column
         (the batch's time, a status) is converted once."""
-        return self.of_columns(
+        return list(zip(*self.columns(rows), strict=True))
+
+    def columns(self, rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
+        """The rows' parameters a column at a time, converted (`arrays` takes them so)."""
+        return self.converted(
             {key: [row[key] for row in rows] for key in self.keys if key is not None}, len(rows)
         )
 
     def of_columns(self, given: Mapping[str, list[Any]], n: int) -> list[tuple[Any, ...]]:
         """`values` of rows given a column at a time (each of the `n` rows' values by key)."""
+        return list(zip(*self.converted(given, n), strict=True))
+
+    def converted(self, given: Mapping[str, list[Any]], n: int) -> list[list[Any]]:
         columns = [
             [fixed] * n if key is None else given[key]
             for key, fixed in zip(self.keys, self.constants, strict=True)
@@ -51,7 +58,7 @@ class Prepared:
         for i, convert in enumerate(self.processors):
             if convert is not None:
                 columns[i] = _converted(columns[i], convert, self.repeatable[i])
-        return list(zip(*columns, strict=True))
+        return columns
 
 
 _HASHABLE = {str, datetime, type(None)}
@@ -136,15 +143,15 @@ def executemany(conn: Connection, statement: UpdateBase, rows: Sequence[Mapping[
     of their own, consecutive rows together, so the order of inserted ids is the rows' order."""
     for keys, group in groupby(rows, key=_keys):
         prepared = prepare(conn.dialect, statement, keys)
-        values = prepared.values(list(group))
-        columns = [list(column) for column in zip(*values, strict=True)] if prepared.arrays else []
-        unique = prepared.key is None or len(set(columns[prepared.key])) == len(values)
-        if prepared.arrays is not None and len(values) > 1 and unique:
-            # One statement for the rows, not one a row: one round trip, and a statement's trigger
-            # (the dashboard's counts) fires once for all of them.
-            conn.exec_driver_sql(prepared.arrays, tuple(columns))
-        else:
-            conn.exec_driver_sql(prepared.sql, values)
+        batch = list(group)
+        if prepared.arrays is not None and len(batch) > 1:
+            columns = prepared.columns(batch)
+            if prepared.key is None or len(set(columns[prepared.key])) == len(batch):
+                # One statement for the rows, not one a row: one round trip, and a statement's
+                # trigger (the dashboard's counts) fires once for all of them.
+                conn.exec_driver_sql(prepared.arrays, tuple(columns))
+                continue
+        conn.exec_driver_sql(prepared.sql, prepared.values(batch))
 
 
 def _keys(row: Mapping[str, Any]) -> tuple[str, ...]:
