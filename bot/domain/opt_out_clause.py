@@ -182,7 +182,7 @@ def _addressed(tokens: Sequence[str], end: int, phrase: Sequence[str], rules: Ru
     if after[:1] == ["to"] and after[1:2] and after[1] in rules.stops:
         return Verdict(Kind.NOT, f"{_said(phrase)} to {after[1]}: they want our texts")
     contacting = not rules.contact.isdisjoint(phrase)  # don't text [me], no more [texts]
-    sending = after[1:2] and after[0] in rules.contact  # can you not [send me]
+    sending = len(after) > 1 and after[0] in rules.contact  # can you not [send me]
     if (after and contacting and after[0] in rules.objects) or (sending and after[1] in rules.objects):
         return Verdict(Kind.REQUEST, f"{_said(phrase)} about us")
     if all(t in FILLER for t in after):

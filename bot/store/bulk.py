@@ -181,13 +181,15 @@ def prepare(dialect: Dialect, statement: UpdateBase, keys: tuple[str, ...]) -> P
             raise ValueError(f"{statement}: no value for {name!r} in rows with {sorted(keys)}")
     if not wanted <= set(order):
         raise ValueError(f"{statement} takes none of {sorted(wanted - set(order))}")
+    arrays, key = (_arrays(compiled.string) if dialect.name == "postgresql" else None) or (None, None)
     prepared = Prepared(
         compiled.string,
         tuple(name if name in wanted else None for name in order),
         tuple(processors.get(name) if name in wanted else None for name in order),
         tuple(constants),
         tuple(isinstance(compiled.binds[name].type, (String, UTCDateTime)) for name in order),
-        *(_arrays(compiled.string) or (None, None) if dialect.name == "postgresql" else (None, None)),
+        arrays,
+        key,
     )
     _PREPARED[cache_key] = (statement, prepared)
     return prepared

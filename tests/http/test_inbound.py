@@ -103,6 +103,8 @@ async def test_help_is_answered_in_every_status(app: Any, status_word: str) -> N
         "stop please",
         "please stop texting me",
         "unsubscribe me",
+        "Let me out of this list",  # no rule reads it: the model does
+        "⛔",
     ],
 )
 async def test_each_opt_out_word_and_sentence_unsubscribes_through_the_webhook(app: Any, words: str) -> None:
@@ -116,6 +118,14 @@ async def test_dont_stop_the_deals_does_not_unsubscribe(app: Any) -> None:
     phone = Phone(app)
     await phone.text("JOIN")
     await phone.text("don't stop the deals")
+    assert (await record(app))["status"] == "subscribed"
+
+
+async def test_a_request_the_model_doubts_is_asked_about_not_honoured(app: Any) -> None:
+    phone = Phone(app)
+    await phone.text("JOIN")
+    answer = await phone.text("Don't text my husband about the surprise gift lol")
+    assert "Reply STOP to stop getting texts" in answer
     assert (await record(app))["status"] == "subscribed"
 
 
