@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import String
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import UpdateBase
 
 from bot.store.schema import UTCDateTime
@@ -151,7 +152,25 @@ def executemany(conn: Connection, statement: UpdateBase, rows: Sequence[Mapping[
                 # trigger (the dashboard's counts) fires once for all of them.
                 conn.exec_driver_sql(prepared.arrays, tuple(columns))
                 continue
-        conn.exec_driver_sql(prepared.sql, prepared.values(batch))
+        _run(conn, prepared.sql, prepared.values(batch))
+
+
+def _run(conn: Connection, sql: str, values: list[tuple[Any, ...]]) -> None:
+    """Rows through the driver's executemany. On SQLite, straight to the driver's cursor when no
+    one listens for statements (tests and benches do): Core's execution context cost more than
+    SQLite's own work for these statements (a batch of inbound messages: 7% of its writer's time).
+    The driver's errors come out as Core's, as they would through it."""
+    listened = conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute
+    if conn.dialect.name != "sqlite" or listened:
+        conn.exec_driver_sql(sql, values)
+        return
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, values)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, values, exc, conn.dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()
 
 
 def _keys(row: Mapping[str, Any]) -> tuple[str, ...]:

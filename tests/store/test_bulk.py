@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from bot.http.admin import write
 from bot.store.bulk import executemany
@@ -136,3 +137,37 @@ async def test_rows_updated_many_at_once_each_take_their_own_values_and_a_repeat
         assert "unnest" in updates[0] and "unnest" not in updates[-1]  # a key twice: a row at a time
     else:
         assert not any("unnest" in s for s in updates)
+
+
+async def test_rows_nobody_listens_for_are_stored_as_those_a_listener_sees(app: Any) -> None:
+    # With no one listening for statements, SQLite's rows go straight to the driver's cursor.
+    await Phone(app, "+14155550101").text("JOIN")
+    at = datetime(2026, 12, 7, 8, 0, 1, 654321, tzinfo=UTC)
+    watched, unwatched = (
+        _events(7, at),
+        [{**row, "message_sid": row["message_sid"] + "x"} for row in _events(7, at)],
+    )
+
+    def change(conn: Connection) -> list[dict[str, Any]]:
+        _statements(conn, lambda: executemany(conn, INSERT_KEYWORD_EVENTS, watched))
+        executemany(conn, INSERT_KEYWORD_EVENTS, unwatched)
+        stored = conn.execute(
+            select(keyword_events)
+            .where(keyword_events.c.message_sid.like("SM000%"))
+            .order_by(keyword_events.c.id)
+        ).mappings()
+        return [{k: v for k, v in row.items() if k != "id"} for row in stored]
+
+    stored = await write(services_of(app).services, change)
+    assert stored == [*watched, *unwatched]
+
+
+async def test_a_row_the_database_refuses_is_refused_as_core_refuses_it(app: Any) -> None:
+    event_row = _events(1, datetime.now(UTC))[0]
+    unknown = {**event_row, "subscriber_id": 999_999}  # no such subscriber: the foreign key refuses it
+
+    def change(conn: Connection) -> None:
+        executemany(conn, INSERT_KEYWORD_EVENTS, [unknown])
+
+    with pytest.raises(IntegrityError):
+        await write(services_of(app).services, change)

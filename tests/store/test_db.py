@@ -94,3 +94,40 @@ async def test_the_writer_on_the_loop_leaves_copying_the_wal_to_its_thread(
     assert await main_file_after_writes(tmp_path, 0.0) > 2_000_000
     monkeypatch.setattr(db, "CHECKPOINT_EVERY", 3600.0)  # one checkpoint, for the first write
     assert await main_file_after_writes(tmp_path, 3600.0) < 100_000
+
+
+def some_rows(conn: Connection) -> None:
+    conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS filler (n INTEGER PRIMARY KEY, body TEXT)")
+    conn.exec_driver_sql(  # 40 new rows and 40 rewritten: about 100 pages in the WAL a write
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40) "
+        "INSERT OR REPLACE INTO filler SELECT abs(random()) % 2000, hex(randomblob(2000)) FROM n"
+    )
+
+
+async def wal_after_steady_writes(tmp_path: Path) -> tuple[int, int]:
+    """The WAL's size after writes that never pause for two seconds, and the size it would have
+    had without a checkpoint (the first write's share of it, times the writes)."""
+    path, wal = tmp_path / "steady.db", tmp_path / "steady.db-wal"
+    url = f"sqlite:///{path}"
+    engine = db.create_engine(url)
+    writes = db.WriteTransactions(engine, url, on_loop=True)
+    try:
+        await writes.run(some_rows)
+        each, count = wal.stat().st_size, 1
+        deadline = asyncio.get_running_loop().time() + 2.0
+        while asyncio.get_running_loop().time() < deadline:
+            await writes.run(some_rows)
+            count += 1
+            await asyncio.sleep(0)  # the checkpoint's thread runs meanwhile, as beside a busy writer
+        return wal.stat().st_size, each * count
+    finally:
+        writes.close()
+        await engine.dispose()
+
+
+async def test_under_writes_that_never_pause_the_wal_starts_over_instead_of_growing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "CHECKPOINT_EVERY", 0.1)
+    wal, unchecked = await wal_after_steady_writes(tmp_path)
+    assert wal < unchecked / 4  # started over again and again (a checkpoint alone never catches up)
