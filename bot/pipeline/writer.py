@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import metrics
@@ -143,9 +144,7 @@ class Writer:
                 # the pattern matching it costs is done here, not while the write lock is held.
                 region_of(work.sender)
         try:
-            results = await self._transactions.run(
-                apply_work, [w for w, _ in batch], self._program(), self._policy, datetime.now(UTC)
-            )
+            results = await self._commit(batch)
         except Exception:
             if len(batch) == 1:
                 log.exception("a write could not be stored")
@@ -164,6 +163,22 @@ class Writer:
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
+
+    async def _commit(self, batch: list[_Item]) -> list[Any]:
+        work = [w for w, _ in batch]
+        try:
+            return await self._transactions.run(
+                apply_work, work, self._program(), self._policy, datetime.now(UTC)
+            )
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # The server dropped the connection (a restart): once more on a new one, as the one-by-one
+            # retry would (inbound messages are known by their MessageSid: none is applied twice).
+            log.warning("the database connection was lost (%s); trying the batch again", exc.orig)
+            return await self._transactions.run(
+                apply_work, work, self._program(), self._policy, datetime.now(UTC)
+            )
 
 
 def apply_work(

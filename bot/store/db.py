@@ -6,6 +6,7 @@ import asyncio
 import fcntl
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
@@ -17,13 +18,15 @@ from alembic.config import Config
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 CHECKPOINT_EVERY = 1.0  # seconds between two WAL checkpoints asked by a writer on the loop
+PING_AFTER = 2.0  # seconds a pooled PostgreSQL connection may idle before it is pinged at checkout
+_LAST_USED = "smsbot_last_used"  # a pooled connection's info: when it was last checked in
 WAL_START_OVER = 1_000  # frames (pages, 4 KiB): past this, a checkpoint is finished under the writer lock
 SQLITE_BUSY = 5  # sqlite3_errcode: another connection holds the lock
 WRITE = "smsbot_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
@@ -49,8 +52,10 @@ def create_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
     if url.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(url, **kwargs)
+        engine = create_async_engine(url, **kwargs)
+        if not kwargs.get("pool_pre_ping"):
+            _ping_when_idle(engine.sync_engine)
+        return engine
 
     engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
     _sqlite_setup(engine.sync_engine)
@@ -293,6 +298,28 @@ def _passive(raw: Any) -> tuple[int, int]:
 def _checkpoint_done(future: asyncio.Future[None]) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.warning("WAL checkpoint failed (the next one will try again): %s", future.exception())
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ask the server whether a pooled connection is still alive before using it, when it has been
+    idle for PING_AFTER seconds: a restart or an idle timeout on the way drops connections nobody
+    uses. Pinging at every checkout (SQLAlchemy's pre-ping) cost the webhook's writer three round
+    trips a batch (BEGIN, an empty query, ROLLBACK) for connections used a few milliseconds before;
+    one that dies in use fails its transaction, is replaced with every connection older than it,
+    and the writer tries that batch's writes again."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_LAST_USED, 0.0) < PING_AFTER:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the pool replaces it and checks out another
+            raise DisconnectionError(f"a pooled connection is gone: {exc}") from exc
 
 
 def _sqlite_setup(engine: Engine, busy_timeout: int = 30) -> None:

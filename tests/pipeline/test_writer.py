@@ -3,7 +3,9 @@
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy import text as text_sql
 
 from bot.channels.base import StatusReport
 from bot.domain.inbound import InboundMessage
@@ -69,3 +71,28 @@ async def test_an_opt_out_reported_by_the_carrier_is_an_opt_out_like_stop(databa
         await engine.dispose()
     assert status == "unsubscribed"
     assert [tuple(row) for row in consent] == [("opt_in", "JOIN"), ("opt_out", "carrier:21610")]
+
+
+async def test_a_message_whose_connection_the_server_dropped_is_applied_once_on_a_new_one(
+    database_url: str,
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's connections (SQLite has none to lose)")
+    engine = db.create_engine(database_url)
+    writer = Writer(engine, database_url, lambda: PROGRAM, Policy())
+    writer.start()
+    try:
+        await writer.submit(text("SM1", "JOIN"))
+        async with engine.connect() as conn:  # the writer's connection, back in the pool
+            pid = await conn.scalar(text_sql("SELECT pg_backend_pid()"))
+        admin = db.create_engine(database_url)
+        async with admin.connect() as conn:  # a restart, as far as that connection can tell
+            await conn.execute(text_sql("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await admin.dispose()
+        applied = await writer.submit(text("SM2", "HELP"))
+    finally:
+        await writer.close()
+    async with engine.connect() as conn:
+        sids = list(await conn.scalars(select(messages.c.sid).where(messages.c.direction == "inbound")))
+    await engine.dispose()
+    assert applied.replies and sids == ["SM1", "SM2"]

@@ -4,8 +4,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store import db
 
@@ -131,3 +133,50 @@ async def test_under_writes_that_never_pause_the_wal_starts_over_instead_of_grow
     monkeypatch.setattr(db, "CHECKPOINT_EVERY", 0.1)
     wal, unchecked = await wal_after_steady_writes(tmp_path)
     assert wal < unchecked / 4  # started over again and again (a checkpoint alone never catches up)
+
+
+async def _backend(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def _terminate(url: str, pid: int) -> None:
+    admin = db.create_engine(url)
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await admin.dispose()
+
+
+async def test_a_pooled_connection_the_server_dropped_while_it_idled_is_replaced_before_use(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's pooled connections")
+    monkeypatch.setattr(db, "PING_AFTER", 0.0)  # idle long enough: pinged at checkout
+    engine = db.create_engine(database_url)
+    try:
+        gone = await _backend(engine)
+        await _terminate(database_url, gone)
+        assert await _backend(engine) != gone  # a new connection, and no error
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_dropped_just_after_use_fails_once_then_the_pool_renews(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's pooled connections")
+    monkeypatch.setattr(db, "PING_AFTER", 3600.0)  # used a moment ago: not pinged
+    engine = db.create_engine(database_url)
+    try:
+        gone = await _backend(engine)
+        await _terminate(database_url, gone)
+        with pytest.raises(DBAPIError) as failed:
+            await _backend(engine)
+        assert failed.value.connection_invalidated
+        assert await _backend(engine) != gone
+    finally:
+        await engine.dispose()
