@@ -28,7 +28,15 @@ from enum import StrEnum
 
 from bot.domain.opt_out_clause import Kind, Verdict, at, negated, read_clause
 from bot.domain.opt_out_model import NEGATIONS, shipped
-from bot.domain.opt_out_words import BUILT_IN, FILLER, MISSPELT, SPELT_AS_THEY_ARE, PhraseBook, phrases_of
+from bot.domain.opt_out_words import (
+    BUILT_IN,
+    FILLER,
+    MISSPELT,
+    SPELT_AS_THEY_ARE,
+    PhraseBook,
+    Rules,
+    phrases_of,
+)
 from bot.domain.text import fold
 from bot.domain.typos import TypoIndex
 
@@ -94,6 +102,7 @@ _SPELLINGS = _swapped(
 )
 # French stop verbs after an elision that folding joined to them: "d'arrêter" reads "darreter".
 _SPELLINGS |= {f"{e}{verb}": verb for verb in BUILT_IN["fr"].stops for e in ("d", "m", "j", "l", "qu")}
+_SPELLINGS |= {"rmv": "remove", "rmve": "remove"}  # said short
 
 
 NO_TRIGGER = "no trigger word"
@@ -298,13 +307,15 @@ def _clauses(body: str) -> list[_Clause]:
 
 def _keeps(clauses: Sequence[_Clause]) -> Read | None:
     """A message that wants our texts is never a request: "Did I unsubscribe? I want texts"."""
-    for clause in clauses:
+    for index, clause in enumerate(clauses):
         found = _KEEPS.find(clause.tokens)
         if found is None:
             continue
         start, phrase = found
         language = _KEEPING[phrase]
         rules = BUILT_IN[language]
+        if phrase[0] in rules.negations and _wanted_before(clauses, index, start, rules):
+            continue  # "I only want emails, not texts": not these; "remove the emails, not texts" keeps
         if phrase in _MISTAKES:
             if _LEFT.isdisjoint(clause.tokens):
                 continue  # "I signed up by accident" wants out; "I unsubscribed by accident" wants in
@@ -315,6 +326,12 @@ def _keeps(clauses: Sequence[_Clause]) -> Read | None:
         if phrase[0] in rules.negations or not negated(clause.tokens, start, rules):
             return Read(Reading.NONE, language, f"wants our texts: '{' '.join(phrase)}'")
     return None
+
+
+def _wanted_before(clauses: Sequence[_Clause], index: int, start: int, rules: Rules) -> bool:
+    """A want, not negated, in the clause before a "not texts" or in its own words before it."""
+    before = [*(clauses[index - 1].tokens if index else []), *clauses[index].tokens[:start]]
+    return any(w in rules.wants and not negated(before, i, rules) for i, w in enumerate(before))
 
 
 def _decide(clauses: Sequence[_Clause], smiling: bool, own: frozenset[str]) -> Read:

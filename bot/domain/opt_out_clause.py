@@ -127,6 +127,9 @@ def _question(tokens: Sequence[str], question: bool, rules: Rules) -> Verdict | 
     return None
 
 
+_POLITE = frozenset({("mind", "not")})  # "would you mind not texting me?": a request put as a question
+
+
 def _phrase(
     tokens: Sequence[str],
     i: int,
@@ -147,7 +150,7 @@ def _phrase(
         return Verdict(Kind.NOT, f"{_said(phrase)} about something else: {other}")
     if tuple(phrase) in rules.addressed or tuple(phrase) in rules.dismiss:
         found = _addressed(tokens, i + len(phrase), phrase, rules)
-        if question and found.kind is Kind.REQUEST:
+        if question and found.kind is Kind.REQUEST and tuple(phrase) not in _POLITE:
             return Verdict(Kind.UNCLEAR, f"{found.why}, asked as a question", chosen=True)  # "no more texts?"
         return found
     if owns_negation and not rules.times.isdisjoint(tokens[end:]):  # "no me manden después de las 10"
@@ -165,11 +168,18 @@ def _phrase(
 
 
 def _left(after: Sequence[str], rules: Rules) -> str | None:
-    """What a request phrase leaves when that is something else: "unsubscribe me from the emails"."""
+    """What a request phrase leaves when that is something else: "unsubscribe me from the emails",
+    "opt out of sharing my data" (a doing not ours); not "opt out of the survey texts"."""
     if not after or after[0] not in rules.leaving:
         return None
-    target = next((t for t in after[1:] if t not in rules.skip and t not in FILLER), None)
-    return target if target in rules.not_ours else None
+    k = next((k for k, t in enumerate(after) if k and t not in rules.skip and t not in FILLER), None)
+    if k is None or (k + 1 < len(after) and after[k + 1] in rules.ours):
+        return None  # nothing named, or a kind of what we send
+    target = after[k]
+    if target in rules.not_ours:
+        return target
+    doing = target.endswith(rules.doing) and len(target) > 4 and not target.endswith("thing")
+    return target if doing and target not in rules.ours and target not in rules.pointers else None
 
 
 def _addressed(tokens: Sequence[str], end: int, phrase: Sequence[str], rules: Rules) -> Verdict:
@@ -275,11 +285,15 @@ def _doing(tokens: Sequence[str], i: int, rules: Rules) -> str | None:
     return word
 
 
+_DETERMINERS = frozenset({"the", "your", "ur", "these", "those", "this", "all", "any"})
+
+
 def _stopping_ours(tokens: Sequence[str], i: int, question: bool, rules: Rules) -> Verdict | None:
     verb = tokens[i]
     j, word = _object(tokens, i, rules)
     then = tokens[j + 1] if j + 1 < len(tokens) else None
-    if then in rules.ours and (word in rules.not_ours or word in _SENT):
+    described = word not in rules.ours and j > 0 and tokens[j - 1] in _DETERMINERS  # "the VIP text list"
+    if then in rules.ours and (word in rules.not_ours or word in _SENT or described):
         j, word = j + 1, then  # "stop the sale texts": what kind of texts
         then = tokens[j + 1] if j + 1 < len(tokens) else None
     if then in _SENT and word in rules.ours and word.startswith(_SENDING):
@@ -302,7 +316,7 @@ def _stopping_ours(tokens: Sequence[str], i: int, question: bool, rules: Rules) 
 def _leaves(after: Sequence[str], rules: Rules) -> str | None:
     """ "remove my cell from your list": what a stop verb takes its object from, when that is ours."""
     for k, token in enumerate(after[:4]):
-        if token in rules.leaving or token == "off":
+        if (token in rules.leaving and token != "of") or token == "off":  # "end of message" leaves nothing
             target = next((t for t in after[k + 1 :] if t not in rules.skip), None)
             return target if target in rules.ours else None
     return None

@@ -144,6 +144,20 @@ ENGLISH = Rules(
         "not my phone anymore",
         "number is no longer",
         "sign me out",
+        "sign me off",
+        "leave * list",  # "leave" alone is a person's ("I don't want you to leave"): a list, a club
+        "leave * * list",
+        "leaving * list",
+        "leave * text",
+        "leave * * text",
+        "leaving * text",
+        "leaving * * text",
+        "leave * texts",
+        "leave * club",
+        "leaving * club",
+        "exclude me",
+        "exclude my number",
+        "exclude this number",
         "knock it off",
         "cut it out",
         "give it a rest",
@@ -270,6 +284,9 @@ ENGLISH = Rules(
         "no texting",
         "no messages",
         "no sms",
+        "no msgs",
+        "no txts",
+        "mind not",
         "no future",
         "no further",
         "dont want",
@@ -277,17 +294,19 @@ ENGLISH = Rules(
     ),
     stops=_words(
         "stop stopp halt quit cancel cease end unsubscribe remove remov delete erase discontinue "
-        "terminate disable deactivate mute silence withdraw unenroll unregister block"
+        "terminate disable deactivate mute silence withdraw unenroll unregister deregister block refrain "
+        "cut"
     ),
     everyday=_words(
-        "end quit remove remov delete cancel erase terminate disable deactivate mute silence withdraw block"
+        "end quit remove remov delete cancel erase terminate disable deactivate mute silence withdraw block "
+        "cut"
     ),
     ours=_words(
         "texting text texts txt txts txting messaging message messages msg msgs msging sms sending "
         "contacting alerts alert spam spamming notifications promotions promotional ads advertising "
         "marketing bothering harassing list subscription number info information data details contact "
         "contacted promos communication communications service notifications numbr updates offers "
-        "program campaign notifs deals lists subscribed enrolled texted"
+        "program campaign notifs deals lists subscribed enrolled texted bugging pestering hounding club"
     ),
     objects=_words(
         "me us this number again anymore any anything ever please these them texts messages my future "
@@ -309,7 +328,7 @@ ENGLISH = Rules(
         "account membership plan item items cart bus sale sales month week day season year line "
         "game show movie job stock size sizes color colour shoes shoe boots shirt dress jacket "
         "product gift wrap pickup address promo clearance discount coupon coupons app "
-        "than per auto renew renewing fitting smoking"
+        "than per auto renew renewing fitting smoking survey surveys questionnaire poll"
     ),
     negations=_words(
         "dont not never cant cannot wont shouldnt didnt doesnt isnt wouldnt couldnt arent aint nor "
@@ -404,7 +423,7 @@ ENGLISH = Rules(
     contact=_words("text message contact send"),
     dismiss=_phrases("go away", "fuck off", "f off", "piss off", "buzz off", "get lost"),
     wrong=_phrases("wrong number", "wrong person"),
-    leaving=_words("from"),
+    leaving=_words("from of"),
 )
 
 SPANISH = Rules(
@@ -492,7 +511,7 @@ SPANISH = Rules(
     ours=_words(
         "mensajes mensaje textos sms envios notificaciones alertas lista numero enviar enviarme "
         "textear suscripcion spam promociones ofertas publicidad anuncios servicio datos listas "
-        "escribir escribirme mandar mandarme molestar"
+        "escribir escribirme mandar mandarme molestar texts text txts msgs"
     ),
     objects=_words("mensajes textos sms por favor esto"),
     pointers=_words(""),

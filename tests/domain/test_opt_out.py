@@ -58,11 +58,12 @@ MEASURED = [
     ("opt_out_round12.tsv", 0.978, 0.017, 0.0),
     ("opt_out_round13.tsv", 0.987, 0.012, 0.0),
     ("opt_out_round14.tsv", 0.991, 0.0, 0.0),
-    ("opt_out_round15.tsv", 0.96, 0.0, 0.0),
+    ("opt_out_round15.tsv", 0.962, 0.0, 0.0),
     ("opt_out_round16.tsv", 0.972, 0.0, 0.0),
-    ("opt_out_round17.tsv", 0.982, 0.011, 0.0),
+    ("opt_out_round17.tsv", 0.982, 0.0, 0.0),
     ("opt_out_round18.tsv", 0.972, 0.0, 0.0),
     ("opt_out_round19.tsv", 0.978, 0.0, 0.0),
+    ("opt_out_round20.tsv", 1.0, 0.0, 0.0),
 ]
 
 
@@ -95,6 +96,11 @@ def test_each_set_keeps_its_measured_figures(
         "Can I cancel?",  # an order, most likely: asking them to reply STOP would be odd
         "When does the sale end?",
         "you keep texting me the best deals, keep texting me",
+        "I want to opt out of the survey",  # what they leave is not ours
+        "Can I opt out of sharing my data with partners?",  # a doing, not our texts
+        "End of message",
+        "I don't want you to leave, stay a bit",  # a person leaving, not a list
+        "Unsubscribe me from the emails, not texts",
     ],
 )
 def test_a_trigger_word_about_something_else_is_an_ordinary_reply(text: str) -> None:
@@ -121,6 +127,16 @@ def test_a_trigger_word_about_something_else_is_an_ordinary_reply(text: str) -> 
         "dejen de enviarme mensajes",
         "ne m'écrivez plus",
         "Je ne souhaite plus être contacté",
+        "Deregister me please",
+        "Sign me off",
+        "rmv me",
+        "Please refrain from texting me",
+        "Would you mind not texting me anymore?",  # a request, politely put as a question
+        "Leave the VIP text list please",
+        "I'm leaving your text club, bye",
+        "I only want emails, not texts. Stop the texts",  # "not texts" after a want: not these
+        "no msgs pls",
+        "no mas texts pls",
     ],
 )
 def test_a_clear_request_is_honoured(text: str) -> None:
@@ -216,7 +232,7 @@ def test_the_question_is_asked_in_the_language_of_the_sentence() -> None:
     )
 
 
-@pytest.mark.parametrize("text", ["Let me out of this list", "Exclude me from your texts"])
+@pytest.mark.parametrize("text", ["Let me out of this list", "Kick me off your texts"])
 def test_a_request_no_rule_knows_is_honoured_when_the_model_is_sure(text: str) -> None:
     said = read(text)
     assert (said.reading, said.why.split(" (")[0]) == (Reading.REQUEST, "a request to the model")
