@@ -1,13 +1,14 @@
 """Drive the webhook like a carrier and print throughput and latency, beside two references.
 
-    .venv/bin/python bench/webhook.py [--seconds 10] [--connections 64] [--skip-scale]
+    .venv/bin/python bench/webhook.py [--rounds 2] [--seconds 8] [--connections 32] [--skip-scale]
 
 - smsbot with the embedded defaults (SQLite file, embedded Redis), signatures checked;
 - the ceiling: bare aiohttp parsing the form and answering constant TwiML;
 - Twilio's tutorial bot: Flask + RequestValidator + MessagingResponse + SQLite under gunicorn.
-Throughput comes from wrk (closed loop, pre-signed requests, each with its own MessageSid);
-latency at a fixed 1,000 messages/s from an open-loop generator; per-message cost is the server's
-own CPU time per message, at 10,000 and at 1,000,000 stored subscribers.
+Throughput comes from wrk (closed loop, pre-signed requests, each with its own MessageSid), every
+server in turn, round after round, each round's ratios taken within it; latency from an open-loop
+generator at half each smsbot's saturated rate; per-message cost is the CPU time per message of the
+server and of the Redis and PostgreSQL it uses, and at 10,000 and 1,000,000 stored subscribers.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
@@ -264,21 +266,26 @@ def throughput(name: str, proc: Process, requests: Path, args: argparse.Namespac
 
 
 Results = dict[str, object]
+Round = dict[str, dict[str, float]]  # a round's saturated figures, by server
 
 
-def references(work: Path, count: int, args: argparse.Namespace, results: Results) -> None:
-    print("references:")
+def bare_run(work: Path, args: argparse.Namespace) -> dict[str, float]:
     port = free_port()
     reqs = work / "bare.txt"
     make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", int(args.seconds * 30000) + 60000, 50_000)
     bare = Process([PY, str(ROOT / "bench" / "reference_bare.py"), str(port)], {}, port, work / "bare.log")
-    results["bare_aiohttp"] = throughput("bare aiohttp (ceiling)", bare, reqs, args)
-    bare.stop()
+    try:
+        return throughput("bare aiohttp (ceiling)", bare, reqs, args)
+    finally:
+        bare.stop()
 
+
+def tutorial_run(work: Path, count: int, args: argparse.Namespace) -> dict[str, float]:
     port = free_port()
     reqs = work / "flask.txt"
     make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", count, 50_000)
     workers = 2 * (os.cpu_count() or 1) + 1
+    (work / "tutorial.db").unlink(missing_ok=True)  # each round on a fresh file, as smsbot's
     flask = Process(
         [
             PY,
@@ -300,26 +307,30 @@ def references(work: Path, count: int, args: argparse.Namespace, results: Result
         port,
         work / "flask.log",
     )
-    results["tutorial_flask"] = throughput(f"tutorial bot (Flask, gunicorn -w {workers})", flask, reqs, args)
-    flask.stop()
+    try:
+        return throughput(f"tutorial bot (Flask, gunicorn -w {workers})", flask, reqs, args)
+    finally:
+        flask.stop()
 
 
-def smsbot_runs(
-    work: Path, count: int, args: argparse.Namespace, results: Results, on: str = "sqlite"
-) -> None:
-    """smsbot saturated, then in an open loop at half that rate (or --rate), each on a fresh
-    database: the embedded defaults, or PostgreSQL and Redis on their local ports."""
-    label = "SQLite, embedded Redis" if on == "sqlite" else "PostgreSQL, Redis"
-    print(f"smsbot ({label}; signatures checked):")
+def smsbot_saturated(
+    work: Path, count: int, args: argparse.Namespace, on: str, round_no: int
+) -> dict[str, float]:
+    """smsbot saturated on a fresh database: the embedded defaults, or PostgreSQL and the local
+    Redis."""
+    label = "SQLite + embedded Redis" if on == "sqlite" else "PostgreSQL + Redis"
     port = free_port()
     reqs = work / f"smsbot-{on}.txt"
     make_requests(reqs, f"http://127.0.0.1:{port}/twilio/sms", count, 50_000)
-    proc = smsbot(work / f"smsbot-{on}", port, _services_for(on, args))
-    saturated = throughput("smsbot, saturated", proc, reqs, args)
-    results[f"smsbot_{on}"] = saturated
-    proc.stop()
+    proc = smsbot(work / f"smsbot-{on}-{round_no}", port, _services_for(on, args))
+    try:
+        return throughput(f"smsbot, {label}", proc, reqs, args)
+    finally:
+        proc.stop()
 
-    rate = args.rate or max(1.0, round(saturated["rate"] / 2))
+
+def smsbot_open_loop(work: Path, args: argparse.Namespace, on: str, rate: float) -> dict[str, float]:
+    """smsbot on a fresh database, driven at a fixed rate (half its saturated one, or --rate)."""
     port = free_port()
     reqs = work / f"smsbot-{on}-rate.txt"
     make_requests(
@@ -330,16 +341,35 @@ def smsbot_runs(
         first_sender=1_000_000,
     )
     proc = smsbot(work / f"smsbot-{on}-rate", port, _services_for(on, args))
-    fixed = _open_loop(port, reqs, rate, args.seconds)
-    results[f"smsbot_{on}_open_loop"] = fixed
+    try:
+        fixed = _open_loop(port, reqs, rate, args.seconds)
+    finally:
+        proc.stop()
+    name = f"smsbot {on}, open loop at {int(rate)} msg/s"
     print(
-        f"  {'smsbot, open loop at ' + str(int(rate)) + ' msg/s':<34} "
-        f"{fixed['achieved_rate']:>8.0f} msg/s   p50 {fixed['p50_ms']:6.1f} ms   "
+        f"  {name:<34} {fixed['achieved_rate']:>8.0f} msg/s   p50 {fixed['p50_ms']:6.1f} ms   "
         f"p99 {fixed['p99_ms']:6.1f} ms   max {fixed['max_ms']:.1f} ms   "
         f"failures {fixed['failures']}",
         flush=True,
     )
-    proc.stop()
+    return fixed
+
+
+def rounds(work: Path, count: int, args: argparse.Namespace, databases: list[str]) -> list[Round]:
+    """Every server saturated in turn, round after round: the machine's drift over minutes falls
+    on all of them alike, and each round's ratios compare servers measured minutes apart."""
+    done: list[Round] = []
+    for n in range(1, args.rounds + 1):
+        print(f"round {n} of {args.rounds}:", flush=True)
+        found: Round = {}
+        if args.only in (None, "refs"):
+            found["bare_aiohttp"] = bare_run(work, args)
+            found["tutorial_flask"] = tutorial_run(work, count, args)
+        if args.only in (None, "smsbot"):
+            for on in databases:
+                found[f"smsbot_{on}"] = smsbot_saturated(work, count, args, on, n)
+        done.append(found)
+    return done
 
 
 def _open_loop(port: int, reqs: Path, rate: float, seconds: float) -> dict[str, float]:
@@ -381,35 +411,41 @@ def _answers(url: str) -> bool:
     return ok
 
 
-def summary(results: Results) -> None:
-    """The table the README quotes: each server's rate beside the tutorial bot's and bare aiohttp's."""
-    bare, tutorial = results.get("bare_aiohttp"), results.get("tutorial_flask")
-    if not isinstance(bare, dict) or not isinstance(tutorial, dict):
-        return
-    print("\nsummary (same run):")
-    print(
-        f"  {'server':<34} {'msg/s':>8} {'p50':>8} {'p99':>8} {'CPU/msg':>9} "
-        f"{'× tutorial':>11} {'of bare':>8}"
-    )
-    for key, name in (
-        ("bare_aiohttp", "bare aiohttp, constant TwiML"),
-        ("tutorial_flask", "tutorial bot (Flask, SQLite)"),
-        ("smsbot_sqlite", "smsbot, SQLite + embedded Redis"),
-        ("smsbot_postgresql", "smsbot, PostgreSQL + Redis"),
-    ):
-        found = results.get(key)
-        if not isinstance(found, dict):
+SERVERS = (
+    ("bare_aiohttp", "bare aiohttp, constant TwiML"),
+    ("tutorial_flask", "tutorial bot (Flask, SQLite)"),
+    ("smsbot_sqlite", "smsbot, SQLite + embedded Redis"),
+    ("smsbot_postgresql", "smsbot, PostgreSQL + Redis"),
+)
+
+
+def summary(done: list[Round], open_loops: dict[str, dict[str, float]]) -> None:
+    """The table the README quotes: each round's rates, and each server's beside the tutorial bot's
+    and bare aiohttp's of the same round."""
+    print("\nsummary (ratios within each round):")
+    print(f"  {'server':<34} {'msg/s':>15} {'p99':>15} {'CPU/msg':>13} {'× tutorial':>15} {'of bare':>15}")
+    for key, name in SERVERS:
+        measured = [r for r in done if key in r]
+        if not measured:
             continue
+        rows = [r[key] for r in measured]
+        tutorial = [r["tutorial_flask"]["rate"] for r in measured if "tutorial_flask" in r]
+        bare = [r["bare_aiohttp"]["rate"] for r in measured if "bare_aiohttp" in r]
+        rates = _each(f"{x['rate']:.0f}" for x in rows)
+        p99 = _each(f"{x['p99_us'] / 1000:.1f}" for x in rows)
+        cpu = _each(f"{x['cpu_us_per_msg']:.0f}" for x in rows)
+        times = _each(f"{x['rate'] / t:.2f}×" for x, t in zip(rows, tutorial, strict=False))
+        share = _each(f"{x['rate'] / b:.1%}" for x, b in zip(rows, bare, strict=False))
+        print(f"  {name:<34} {rates:>15} {p99:>12} ms {cpu:>10} us {times:>15} {share:>15}")
+    for on, fixed in open_loops.items():
         print(
-            f"  {name:<34} {found['rate']:>8.0f} "
-            f"{found['p50_us'] / 1000:>6.1f}ms {found['p99_us'] / 1000:>6.1f}ms "
-            f"{found['cpu_us_per_msg']:>6.0f} us {found['rate'] / tutorial['rate']:>10.2f}× "
-            f"{found['rate'] / bare['rate']:>7.1%}"
+            f"  open loop, {on}: p99 {fixed['p99_ms']:.1f} ms at {fixed['achieved_rate']:.0f} msg/s "
+            "(half its saturated rate)"
         )
-    for on in ("sqlite", "postgresql"):
-        fixed = results.get(f"smsbot_{on}_open_loop")
-        if isinstance(fixed, dict):
-            print(f"  open loop, {on}: p99 {fixed['p99_ms']:.1f} ms at {fixed['achieved_rate']:.0f} msg/s")
+
+
+def _each(values: Iterable[str]) -> str:
+    return " / ".join(values)
 
 
 def scale(work: Path, count: int, args: argparse.Namespace, results: Results) -> None:
@@ -431,8 +467,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of every server, alternating")
     parser.add_argument(
         "--rate", type=float, default=0, help="the open loop's rate (default: half the saturated rate)"
     )
@@ -455,14 +492,22 @@ def main() -> None:
         f"load: wrk, 1 thread, {args.connections} connections, {args.seconds:.0f}s; mix "
         + ", ".join(f"{w} {n}%" for w, n in MIX)
     )
+    databases = ["sqlite"]
+    if args.only in (None, "smsbot") and args.postgresql and _answers(args.postgresql):
+        databases.append("postgresql")
     results: Results = {"machine": machine()}
+    done: list[Round] = []
+    open_loops: dict[str, dict[str, float]] = {}
     try:
-        if args.only in (None, "refs"):
-            references(work, count, args, results)
+        if args.only in (None, "refs", "smsbot"):
+            done = rounds(work, count, args, databases)
+            results["rounds"] = done
         if args.only in (None, "smsbot"):
-            smsbot_runs(work, count, args, results)
-            if args.postgresql and _answers(args.postgresql):
-                smsbot_runs(work, count, args, results, on="postgresql")
+            for on in databases:
+                saturated = [r[f"smsbot_{on}"]["rate"] for r in done]
+                rate = args.rate or max(1.0, round(sum(saturated) / len(saturated) / 2))
+                open_loops[on] = smsbot_open_loop(work, args, on, rate)
+            results["open_loop"] = open_loops
         if args.only in (None, "scale") and not args.skip_scale:
             scale(work, count, args, results)
     finally:
@@ -472,7 +517,7 @@ def main() -> None:
         out_dir.mkdir(exist_ok=True)
         (out_dir / "webhook.json").write_text(json.dumps(results, indent=2))
         shutil.rmtree(work, ignore_errors=True)
-    summary(results)
+    summary(done, open_loops)
     print(f"figures saved to {out_dir / 'webhook.json'}")
 
 
