@@ -102,7 +102,10 @@ _SPELLINGS = _swapped(
 )
 # French stop verbs after an elision that folding joined to them: "d'arrêter" reads "darreter".
 _SPELLINGS |= {f"{e}{verb}": verb for verb in BUILT_IN["fr"].stops for e in ("d", "m", "j", "l", "qu")}
-_SPELLINGS |= {"rmv": "remove", "rmve": "remove"}  # said short
+_SPELLINGS |= {"rmv": "remove", "rmve": "remove", "outta": "out"}  # said short
+# Words run together or split apart: "nomore texts", "un subscribe", "un-subscribe".
+_JOINED = re.compile(r"\b(?:nomore|un subscrib)")
+_UNJOINED = {"nomore": "no more", "un subscrib": "unsubscrib"}
 
 
 NO_TRIGGER = "no trigger word"
@@ -274,6 +277,8 @@ def _normal(folded: str) -> list[str]:
         folded = _REPEATS.sub(r"\1", folded)
     if " not" in folded:
         folded = _SHORTENED.sub(_shorten, folded)
+    if "nomore" in folded or "un subscrib" in folded:
+        folded = _JOINED.sub(lambda found: _UNJOINED[found.group(0)], folded)
     words = folded.split()
     if not _SPELLINGS.keys().isdisjoint(words):
         words = [_SPELLINGS.get(w, w) for w in words]

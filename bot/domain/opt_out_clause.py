@@ -118,8 +118,11 @@ def _said(phrase: Sequence[str]) -> str:
 
 def _question(tokens: Sequence[str], question: bool, rules: Rules) -> Verdict | None:
     """A question about what happened ("did I unsubscribe?") is no request; one asking how may
-    want out ("how do I stop these?"): we ask. "Can you stop?" is a request, however it is put."""
+    want out ("how do I stop these?"): we ask. "Can you stop?" is a request, however it is put, and
+    so are "is it possible to...?" and "¿me pueden quitar...?"."""
     opening = next((t for t in tokens if t not in FILLER or t in rules.settled), None)
+    if opening is not None and _asked_politely(tokens, tokens.index(opening)):
+        return None
     if opening in rules.asking and not (opening == "how" and "about" in tokens[:3]):
         return Verdict(Kind.UNCLEAR, f"a question: {opening} ...?", chosen=True)
     if opening in rules.settled and (question or opening in _OPENED):
@@ -128,6 +131,13 @@ def _question(tokens: Sequence[str], question: bool, rules: Rules) -> Verdict | 
 
 
 _POLITE = frozenset({("mind", "not")})  # "would you mind not texting me?": a request put as a question
+
+
+_POLITELY = (("is", "it", "possible"), ("me", "pueden"), ("me", "puede"), ("me", "podrian"), ("me", "podria"))
+
+
+def _asked_politely(tokens: Sequence[str], i: int) -> bool:
+    return any(tuple(tokens[i : i + len(ask)]) == ask for ask in _POLITELY)
 
 
 def _phrase(
@@ -170,9 +180,13 @@ def _phrase(
 def _left(after: Sequence[str], rules: Rules) -> str | None:
     """What a request phrase leaves when that is something else: "unsubscribe me from the emails",
     "opt out of sharing my data" (a doing not ours); not "opt out of the survey texts"."""
+    while after and after[0] in _WHO:  # "unsubscribe [me] from", "remove [my number] from"
+        after = after[1:]
     if not after or after[0] not in rules.leaving:
         return None
     k = next((k for k, t in enumerate(after) if k and t not in rules.skip and t not in FILLER), None)
+    if k is not None and after[k] in _CHANNELS:
+        return after[k]  # "the app notifications", "email updates": another way of reaching them
     if k is None or (k + 1 < len(after) and after[k + 1] in rules.ours):
         return None  # nothing named, or a kind of what we send
     target = after[k]
@@ -285,15 +299,23 @@ def _doing(tokens: Sequence[str], i: int, rules: Rules) -> str | None:
     return word
 
 
+_WHO = frozenset({"me", "us", "my", "this", "number", "moi", "nous"})
+_CHANNELS = frozenset({"app", "email", "emails", "mail", "newsletter", "push", "correo", "courriel"})
 _DETERMINERS = frozenset({"the", "your", "ur", "these", "those", "this", "all", "any"})
 
 
 def _stopping_ours(tokens: Sequence[str], i: int, question: bool, rules: Rules) -> Verdict | None:
     verb = tokens[i]
     j, word = _object(tokens, i, rules)
+    if word in _CHANNELS:
+        return Verdict(Kind.NOT, f"'{verb} {word}': another way of reaching them")  # the app's, emails
     then = tokens[j + 1] if j + 1 < len(tokens) else None
     described = word not in rules.ours and j > 0 and tokens[j - 1] in _DETERMINERS  # "the VIP text list"
-    if then in rules.ours and (word in rules.not_ours or word in _SENT or described):
+    if (
+        then in rules.ours
+        and word not in _CHANNELS
+        and (word in rules.not_ours or word in _SENT or described)
+    ):
         j, word = j + 1, then  # "stop the sale texts": what kind of texts
         then = tokens[j + 1] if j + 1 < len(tokens) else None
     if then in _SENT and word in rules.ours and word.startswith(_SENDING):

@@ -145,6 +145,14 @@ ENGLISH = Rules(
         "number is no longer",
         "sign me out",
         "sign me off",
+        "same for texts",  # "I unsubscribed from the email, please do the same for texts"
+        "same for the texts",
+        "same for sms",
+        "off the list",
+        "off the text list",
+        "off the texting list",
+        "off the sms list",
+        "off your text list",
         "leave * list",  # "leave" alone is a person's ("I don't want you to leave"): a list, a club
         "leave * * list",
         "leaving * list",
@@ -295,11 +303,11 @@ ENGLISH = Rules(
     stops=_words(
         "stop stopp halt quit cancel cease end unsubscribe remove remov delete erase discontinue "
         "terminate disable deactivate mute silence withdraw unenroll unregister deregister block refrain "
-        "cut"
+        "cut kill"
     ),
     everyday=_words(
         "end quit remove remov delete cancel erase terminate disable deactivate mute silence withdraw block "
-        "cut"
+        "cut kill"
     ),
     ours=_words(
         "texting text texts txt txts txting messaging message messages msg msgs msging sms sending "
@@ -420,7 +428,7 @@ ENGLISH = Rules(
     doing_after=frozenset(),
     third=_words("her him his my them"),
     sorry=_words("sorry sry oops"),
-    contact=_words("text message contact send"),
+    contact=_words("text txt message msg contact send"),
     dismiss=_phrases("go away", "fuck off", "f off", "piss off", "buzz off", "get lost"),
     wrong=_phrases("wrong number", "wrong person"),
     leaving=_words("from of"),

@@ -56,7 +56,7 @@ MEASURED = [
     ("opt_out_round10.tsv", 0.994, 0.0, 0.0),
     ("opt_out_round11.tsv", 0.993, 0.0, 0.0),
     ("opt_out_round12.tsv", 0.978, 0.017, 0.0),
-    ("opt_out_round13.tsv", 0.987, 0.012, 0.0),
+    ("opt_out_round13.tsv", 0.987, 0.0, 0.0),
     ("opt_out_round14.tsv", 0.991, 0.0, 0.0),
     ("opt_out_round15.tsv", 0.962, 0.0, 0.0),
     ("opt_out_round16.tsv", 0.972, 0.0, 0.0),
@@ -64,6 +64,7 @@ MEASURED = [
     ("opt_out_round18.tsv", 0.972, 0.0, 0.0),
     ("opt_out_round19.tsv", 0.978, 0.0, 0.0),
     ("opt_out_round20.tsv", 1.0, 0.0, 0.0),
+    ("opt_out_round21.tsv", 1.0, 0.0, 0.0),
 ]
 
 
@@ -99,8 +100,11 @@ def test_each_set_keeps_its_measured_figures(
         "I want to opt out of the survey",  # what they leave is not ours
         "Can I opt out of sharing my data with partners?",  # a doing, not our texts
         "End of message",
-        "I don't want you to leave, stay a bit",  # a person leaving, not a list
+        "I don't want you to leave so soon",  # a person leaving, not a list
         "Unsubscribe me from the emails, not texts",
+        "Unsubscribe from the app notifications, how?",  # the app's, not our texts
+        "unsubscribe me from email updates",
+        "I'd kill for these boots",
     ],
 )
 def test_a_trigger_word_about_something_else_is_an_ordinary_reply(text: str) -> None:
@@ -137,6 +141,14 @@ def test_a_trigger_word_about_something_else_is_an_ordinary_reply(text: str) -> 
         "I only want emails, not texts. Stop the texts",  # "not texts" after a want: not these
         "no msgs pls",
         "no mas texts pls",
+        "don't txt me no more",
+        "I'd like to get off the text list but stay on email",
+        "Is it possible to be removed from this list? Please do",  # politely asked, still a request
+        "Kill the texts please",
+        "Un subscribe",
+        "un-subscribe me",
+        "opt me outta here",
+        "nomore texts",
     ],
 )
 def test_a_clear_request_is_honoured(text: str) -> None:
@@ -273,7 +285,9 @@ def test_spellings_and_mistakes_are_read_as_meant(text: str, reading: Reading) -
     assert read(text).reading is reading, read(text)
 
 
-@pytest.mark.parametrize("text", ["Whatever, do whatever you want.", "You dont know me at all"])
+@pytest.mark.parametrize(  # from the SMS Spam Collection's personal messages; the model moves as it learns
+    "text", ["I dont want to hear anything", "I dont know why she.s not getting your messages"]
+)
 def test_a_personal_message_the_model_likes_is_asked_at_most_unless_it_names_what_we_send(text: str) -> None:
     assert MODEL.probability(*example(text)) >= ALONE  # the model alone would take it for a request
     assert read(text).reading is Reading.UNCLEAR
