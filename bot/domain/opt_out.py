@@ -79,7 +79,7 @@ _SHORTENED = re.compile(r"\b(do|did|does|is|are|was|were|would|could|should|have
 _WRONG_HASH = re.compile(r"wrong\s*#", re.IGNORECASE)  # "wrong #": wrong number
 _TYPOS = TypoIndex({word: word for word in MISSPELT})
 _MISSPELT_START = frozenset(word[:2] for word in MISSPELT)
-_MAY_BE_MISSPELT = re.compile(r"\b(?:" + "|".join(sorted(_MISSPELT_START)) + r")\w{7,}")
+_MAY_BE_MISSPELT = re.compile(r"\b(?:" + "|".join(sorted(_MISSPELT_START)) + r")\w{7,}|\b\w\wsubscribe\b")
 _SPELT = frozenset((*MISSPELT, *SPELT_AS_THEY_ARE))
 
 
@@ -102,7 +102,7 @@ _SPELLINGS = _swapped(
 )
 # French stop verbs after an elision that folding joined to them: "d'arrêter" reads "darreter".
 _SPELLINGS |= {f"{e}{verb}": verb for verb in BUILT_IN["fr"].stops for e in ("d", "m", "j", "l", "qu")}
-_SPELLINGS |= {"rmv": "remove", "rmve": "remove", "outta": "out"}  # said short
+_SPELLINGS |= {"rmv": "remove", "rmve": "remove", "outta": "out", "frm": "from"}  # said short
 # Words run together or split apart: "nomore texts", "un subscribe", "un-subscribe".
 _JOINED = re.compile(r"\b(?:nomore|un subscrib)")
 _UNJOINED = {"nomore": "no more", "un subscrib": "unsubscrib"}
@@ -294,6 +294,8 @@ def _shorten(found: re.Match[str]) -> str:
 
 
 def _spelt(word: str) -> str:
+    if len(word) == 11 and word.endswith("subscribe") and word != "resubscribe":
+        return "unsubscribe"  # its first letters mistyped ("ubsubscribe", "insubscribe")
     if word[:2] not in _MISSPELT_START or word in _SPELT:
         return word
     return _TYPOS.match(word) or word

@@ -130,14 +130,22 @@ def _question(tokens: Sequence[str], question: bool, rules: Rules) -> Verdict | 
     return None
 
 
-_POLITE = frozenset({("mind", "not")})  # "would you mind not texting me?": a request put as a question
+_REQUESTS_ASKED = frozenset(
+    {("mind", "not")}
+)  # "would you mind not texting me?": a request put as a question
 
 
-_POLITELY = (("is", "it", "possible"), ("me", "pueden"), ("me", "puede"), ("me", "podrian"), ("me", "podria"))
+_POLITE_OPENINGS = (
+    ("is", "it", "possible"),
+    ("me", "pueden"),
+    ("me", "puede"),
+    ("me", "podrian"),
+    ("me", "podria"),
+)
 
 
 def _asked_politely(tokens: Sequence[str], i: int) -> bool:
-    return any(tuple(tokens[i : i + len(ask)]) == ask for ask in _POLITELY)
+    return any(tuple(tokens[i : i + len(ask)]) == ask for ask in _POLITE_OPENINGS)
 
 
 def _phrase(
@@ -155,12 +163,14 @@ def _phrase(
     end = i + len(phrase)
     following = tokens[end : end + ahead]
     kind_of_ours = end + 1 < len(tokens) and tokens[end + 1] in rules.ours  # "no more sale alerts"
+    if other is not None and phrase[-1] in _WHO and other not in tokens[end:]:
+        other = None  # "after this sale, remove me": the phrase says whom, the sale was before it
     other = other or (None if kind_of_ours else next((t for t in following if t in rules.not_ours), None))
     if other is not None:
         return Verdict(Kind.NOT, f"{_said(phrase)} about something else: {other}")
     if tuple(phrase) in rules.addressed or tuple(phrase) in rules.dismiss:
         found = _addressed(tokens, i + len(phrase), phrase, rules)
-        if question and found.kind is Kind.REQUEST and tuple(phrase) not in _POLITE:
+        if question and found.kind is Kind.REQUEST and tuple(phrase) not in _REQUESTS_ASKED:
             return Verdict(Kind.UNCLEAR, f"{found.why}, asked as a question", chosen=True)  # "no more texts?"
         return found
     if owns_negation and not rules.times.isdisjoint(tokens[end:]):  # "no me manden después de las 10"
@@ -171,17 +181,19 @@ def _phrase(
     mistaken = tuple(phrase) in rules.wrong and _HELD.isdisjoint(tokens[:i])
     if mistaken and any(t in rules.sorry for t in tokens[:i]):
         return Verdict(Kind.NOT, f"{_said(phrase)}: their own mistake, sorry")
-    left = _left(tokens[i + len(phrase) :], rules)
+    left = _left(tokens[i + len(phrase) :], rules, taking=phrase[-1] in _TAKING)
     if left is not None:
         return Verdict(Kind.NOT, f"{_said(phrase)} from something else: {left}")
     return Verdict(Kind.REQUEST, f"request phrase {_said(phrase)}", wrong=mistaken)
 
 
-def _left(after: Sequence[str], rules: Rules) -> str | None:
+def _left(after: Sequence[str], rules: Rules, taking: bool = False) -> str | None:
     """What a request phrase leaves when that is something else: "unsubscribe me from the emails",
     "opt out of sharing my data" (a doing not ours); not "opt out of the survey texts"."""
     while after and after[0] in _WHO:  # "unsubscribe [me] from", "remove [my number] from"
         after = after[1:]
+    if taking and after and after[0] in _DETERMINERS:
+        after = ["from", *after]  # "take me off [the email list]": what follows is what they leave
     if not after or after[0] not in rules.leaving:
         return None
     k = next((k for k, t in enumerate(after) if k and t not in rules.skip and t not in FILLER), None)
@@ -201,10 +213,9 @@ def _addressed(tokens: Sequence[str], end: int, phrase: Sequence[str], rules: Ru
     after = [t for t in tokens[end:] if t != "of"]
     while len(after) > 1 and after[0] in rules.skip and after[0] not in rules.objects:
         after = after[1:]  # "plus jamais de messages"
-    if any(t in rules.times for t in after):
-        return Verdict(Kind.NOT, f"{_said(phrase)} with a time: when, not whether")
-    if after[:1] == ["to"] and after[1:2] and after[1] in rules.stops:
-        return Verdict(Kind.NOT, f"{_said(phrase)} to {after[1]}: they want our texts")
+    limited = _limited(after, phrase, rules)
+    if limited is not None:
+        return limited
     contacting = not rules.contact.isdisjoint(phrase)  # don't text [me], no more [texts]
     sending = len(after) > 1 and after[0] in rules.contact  # can you not [send me]
     if (after and contacting and after[0] in rules.objects) or (sending and after[1] in rules.objects):
@@ -223,6 +234,18 @@ def _addressed(tokens: Sequence[str], end: int, phrase: Sequence[str], rules: Ru
     if after[0] in _ON_TO and any(after[j] in rules.ours or _pointing(after[j:], rules) for j in later):
         return Verdict(Kind.REQUEST, f"{_said(phrase)} about us")  # don't want to get these
     return Verdict(Kind.NOT, f"{_said(phrase)} about something else: {after[0]}")
+
+
+def _limited(after: Sequence[str], phrase: Sequence[str], rules: Rules) -> Verdict | None:
+    """What follows an addressed phrase that makes it no request: a time ("don't text me after
+    9"), a stop ("don't want to stop"), another number or person of theirs ("my other number")."""
+    if any(t in rules.times for t in after):
+        return Verdict(Kind.NOT, f"{_said(phrase)} with a time: when, not whether")
+    if after[:1] == ["to"] and after[1:2] and after[1] in rules.stops:
+        return Verdict(Kind.NOT, f"{_said(phrase)} to {after[1]}: they want our texts")
+    if after[:1] == ["my"] and after[1:2] and after[1] in _SOMEONE_ELSES:
+        return Verdict(Kind.NOT, f"{_said(phrase)} about another: my {after[1]}")
+    return None
 
 
 def _pointing(after: Sequence[str], rules: Rules) -> bool:
@@ -299,6 +322,11 @@ def _doing(tokens: Sequence[str], i: int, rules: Rules) -> str | None:
     return word
 
 
+_TAKING = frozenset({"off", "out", "from", "of"})  # "take me off", "opt out": what follows is left
+# "Don't text my other number", "don't text my husband": another number or person, not them.
+_SOMEONE_ELSES = frozenset(
+    {"other", "second", "old", "husband", "wife", "mom", "dad", "son", "daughter", "kid", "kids"}
+)
 _WHO = frozenset({"me", "us", "my", "this", "number", "moi", "nous"})
 _CHANNELS = frozenset({"app", "email", "emails", "mail", "newsletter", "push", "correo", "courriel"})
 _DETERMINERS = frozenset({"the", "your", "ur", "these", "those", "this", "all", "any"})
@@ -311,11 +339,7 @@ def _stopping_ours(tokens: Sequence[str], i: int, question: bool, rules: Rules) 
         return Verdict(Kind.NOT, f"'{verb} {word}': another way of reaching them")  # the app's, emails
     then = tokens[j + 1] if j + 1 < len(tokens) else None
     described = word not in rules.ours and j > 0 and tokens[j - 1] in _DETERMINERS  # "the VIP text list"
-    if (
-        then in rules.ours
-        and word not in _CHANNELS
-        and (word in rules.not_ours or word in _SENT or described)
-    ):
+    if then in rules.ours and (word in rules.not_ours or word in _SENT or described):
         j, word = j + 1, then  # "stop the sale texts": what kind of texts
         then = tokens[j + 1] if j + 1 < len(tokens) else None
     if then in _SENT and word in rules.ours and word.startswith(_SENDING):

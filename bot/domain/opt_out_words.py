@@ -249,6 +249,15 @@ ENGLISH = Rules(
         "no longer interested",
         "no longer want",
         "be removed",
+        "get removed",
+        "get unsubscribed",
+        "get taken off",
+        "rm me",
+        "pls stp",  # "stp" alone is French's "please" ("oui stp")
+        "plz stp",
+        "stp texting",
+        "stp txting",
+        "stp sending",
         "be taken off",
         "be unsubscribed",
     ),
@@ -293,6 +302,8 @@ ENGLISH = Rules(
         "no messages",
         "no sms",
         "no msgs",
+        "no communication",
+        "no communications",
         "no txts",
         "mind not",
         "no future",
@@ -336,7 +347,8 @@ ENGLISH = Rules(
         "account membership plan item items cart bus sale sales month week day season year line "
         "game show movie job stock size sizes color colour shoes shoe boots shirt dress jacket "
         "product gift wrap pickup address promo clearance discount coupon coupons app "
-        "than per auto renew renewing fitting smoking survey surveys questionnaire poll"
+        "than per auto renew renewing fitting smoking survey surveys questionnaire poll waitlist wishlist "
+        "registry"
     ),
     negations=_words(
         "dont not never cant cannot wont shouldnt didnt doesnt isnt wouldnt couldnt arent aint nor "
@@ -403,7 +415,7 @@ ENGLISH = Rules(
     ),
     complaint=_words(
         "signed sign spam spamming annoying harassing harassment unsolicited permission consent "
-        "illegal report reporting fcc sue lawyer interested tired sick hate bothering texts "
+        "illegal report reporting fcc sue lawyer interested tired sick hate bothering texts junk "
         "messages texting number phone begging enough asked nonsense block blocking know owner line "
         "cell heard again still class meeting work driving sleeping idk live unsubscribed late night sleep"
     ),
@@ -513,7 +525,7 @@ SPANISH = Rules(
     stops=_words(
         "alto parar para basta cancelar cancela baja detener paren deja deje dejen detenganse detente "
         "detengan quiten borren eliminen saquen cancelen suspendan desactiven suspender terminar bloquear "
-        "eliminar borrar quitar"
+        "eliminar borrar quitar quitan borran eliminan parenle pareles parele parale"
     ),
     everyday=_words("alto para baja deja deje dejen basta cancelar cancela terminar bloquear quitar"),
     ours=_words(

@@ -56,7 +56,7 @@ MEASURED = [
     ("opt_out_round10.tsv", 0.994, 0.0, 0.0),
     ("opt_out_round11.tsv", 0.993, 0.0, 0.0),
     ("opt_out_round12.tsv", 0.978, 0.017, 0.0),
-    ("opt_out_round13.tsv", 0.987, 0.0, 0.0),
+    ("opt_out_round13.tsv", 0.99, 0.0, 0.0),
     ("opt_out_round14.tsv", 0.991, 0.0, 0.0),
     ("opt_out_round15.tsv", 0.962, 0.0, 0.0),
     ("opt_out_round16.tsv", 0.972, 0.0, 0.0),
@@ -65,6 +65,7 @@ MEASURED = [
     ("opt_out_round19.tsv", 0.978, 0.0, 0.0),
     ("opt_out_round20.tsv", 1.0, 0.0, 0.0),
     ("opt_out_round21.tsv", 1.0, 0.0, 0.0),
+    ("opt_out_round22.tsv", 0.995, 0.0, 0.0),
 ]
 
 
@@ -103,8 +104,12 @@ def test_each_set_keeps_its_measured_figures(
         "I don't want you to leave so soon",  # a person leaving, not a list
         "Unsubscribe me from the emails, not texts",
         "Unsubscribe from the app notifications, how?",  # the app's, not our texts
-        "unsubscribe me from email updates",
         "I'd kill for these boots",
+        "oui stp",  # French's "please", not a stop
+        "Please don't text my other number, this one is better",
+        "Don't text my husband about the surprise gift lol",
+        "Remove me from the waitlist please, I found the size",
+        "Take me off the email list, texts are enough",
     ],
 )
 def test_a_trigger_word_about_something_else_is_an_ordinary_reply(text: str) -> None:
@@ -149,6 +154,14 @@ def test_a_trigger_word_about_something_else_is_an_ordinary_reply(text: str) -> 
         "un-subscribe me",
         "opt me outta here",
         "nomore texts",
+        "After this sale please remove me",  # the sale came before whom the phrase names
+        "pls stp",
+        "rm me frm ur list",
+        "ubsubscribe",
+        "Junk. Remove",
+        "Can I get removed",
+        "No communication please",
+        "Bloquearé este número si no me quitan",  # a condition, not a negation
     ],
 )
 def test_a_clear_request_is_honoured(text: str) -> None:
@@ -251,7 +264,7 @@ def test_a_request_no_rule_knows_is_honoured_when_the_model_is_sure(text: str) -
 
 
 def test_a_rules_request_the_model_finds_unlike_any_is_asked_not_honoured() -> None:
-    said = read("Don't text my husband about the surprise gift lol")
+    said = read("Don't text me the tracking, email it please")
     assert said.reading is Reading.UNCLEAR
     assert said.why == "'dont text' about us, unlike a request to the model: asked"
     # The whole message may look unlike one while the clause that asks does not: still honoured.
@@ -286,7 +299,7 @@ def test_spellings_and_mistakes_are_read_as_meant(text: str, reading: Reading) -
 
 
 @pytest.mark.parametrize(  # from the SMS Spam Collection's personal messages; the model moves as it learns
-    "text", ["I dont want to hear anything", "I dont know why she.s not getting your messages"]
+    "text", ["I dont want to hear anything", "Whatever, juliana. Do whatever you want."]
 )
 def test_a_personal_message_the_model_likes_is_asked_at_most_unless_it_names_what_we_send(text: str) -> None:
     assert MODEL.probability(*example(text)) >= ALONE  # the model alone would take it for a request
