@@ -124,7 +124,7 @@ async def test_dont_stop_the_deals_does_not_unsubscribe(app: Any) -> None:
 async def test_a_request_the_model_doubts_is_asked_about_not_honoured(app: Any) -> None:
     phone = Phone(app)
     await phone.text("JOIN")
-    answer = await phone.text("Don't text my husband about the surprise gift lol")
+    answer = await phone.text("Don't text me the tracking, email it please")
     assert "Reply STOP to stop getting texts" in answer
     assert (await record(app))["status"] == "subscribed"
 
