@@ -23,6 +23,7 @@ import pytest
 import redis as sync_redis
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from twilio.request_validator import RequestValidator
@@ -320,6 +321,22 @@ class Phone:
         response = await self.post(self.form(body, sid, **extra))
         assert response.status == 200, await response.text()
         return replies_of(await response.text())
+
+
+async def backend_pid(engine: AsyncEngine) -> int:
+    """The PostgreSQL backend of the connection the engine's pool hands out next."""
+    async with engine.connect() as conn:
+        return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def terminate_backend(url: str, pid: int) -> None:
+    """End a PostgreSQL backend, as a server restart would for the connection it serves."""
+    admin = db.create_engine(url)
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await admin.dispose()
 
 
 def new_sid() -> str:

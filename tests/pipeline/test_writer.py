@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy import text as text_sql
 
 from bot.channels.base import StatusReport
 from bot.domain.inbound import InboundMessage
@@ -15,7 +14,7 @@ from bot.pipeline.writer import Writer, apply_work
 from bot.program.loader import load_program
 from bot.store import db
 from bot.store.schema import consent_events, messages, subscribers
-from tests.conftest import KEYWORDS
+from tests.conftest import KEYWORDS, backend_pid, terminate_backend
 
 PROGRAM = load_program(KEYWORDS).program
 ANA = "+14155550123"
@@ -83,12 +82,8 @@ async def test_a_message_whose_connection_the_server_dropped_is_applied_once_on_
     writer.start()
     try:
         await writer.submit(text("SM1", "JOIN"))
-        async with engine.connect() as conn:  # the writer's connection, back in the pool
-            pid = await conn.scalar(text_sql("SELECT pg_backend_pid()"))
-        admin = db.create_engine(database_url)
-        async with admin.connect() as conn:  # a restart, as far as that connection can tell
-            await conn.execute(text_sql("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        await admin.dispose()
+        pid = await backend_pid(engine)  # the writer's connection, back in the pool
+        await terminate_backend(database_url, pid)  # a restart, as far as that connection can tell
         applied = await writer.submit(text("SM2", "HELP"))
     finally:
         await writer.close()

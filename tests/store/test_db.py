@@ -4,12 +4,11 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store import db
+from tests.conftest import backend_pid, terminate_backend
 
 
 def one(conn: Connection) -> int:
@@ -135,20 +134,6 @@ async def test_under_writes_that_never_pause_the_wal_starts_over_instead_of_grow
     assert wal < unchecked / 4  # started over again and again (a checkpoint alone never catches up)
 
 
-async def _backend(engine: AsyncEngine) -> int:
-    async with engine.connect() as conn:
-        return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
-
-
-async def _terminate(url: str, pid: int) -> None:
-    admin = db.create_engine(url)
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    finally:
-        await admin.dispose()
-
-
 async def test_a_pooled_connection_the_server_dropped_while_it_idled_is_replaced_before_use(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -157,9 +142,9 @@ async def test_a_pooled_connection_the_server_dropped_while_it_idled_is_replaced
     monkeypatch.setattr(db, "PING_AFTER", 0.0)  # idle long enough: pinged at checkout
     engine = db.create_engine(database_url)
     try:
-        gone = await _backend(engine)
-        await _terminate(database_url, gone)
-        assert await _backend(engine) != gone  # a new connection, and no error
+        gone = await backend_pid(engine)
+        await terminate_backend(database_url, gone)
+        assert await backend_pid(engine) != gone  # a new connection, and no error
     finally:
         await engine.dispose()
 
@@ -172,11 +157,11 @@ async def test_a_connection_dropped_just_after_use_fails_once_then_the_pool_rene
     monkeypatch.setattr(db, "PING_AFTER", 3600.0)  # used a moment ago: not pinged
     engine = db.create_engine(database_url)
     try:
-        gone = await _backend(engine)
-        await _terminate(database_url, gone)
+        gone = await backend_pid(engine)
+        await terminate_backend(database_url, gone)
         with pytest.raises(DBAPIError) as failed:
-            await _backend(engine)
+            await backend_pid(engine)
         assert failed.value.connection_invalidated
-        assert await _backend(engine) != gone
+        assert await backend_pid(engine) != gone
     finally:
         await engine.dispose()
