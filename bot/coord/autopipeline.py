@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import hiredis
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 _Call = tuple[AsyncScript, list[str], list[Any], asyncio.Future[Any]]
 
@@ -17,7 +19,10 @@ class AutoPipeline:
 
     A committed batch wakes all its handlers in the same tick; without this, each would pay its
     own round trip to release its lock. Each caller still gets its own result or error. Scripts go
-    as bare EVALSHA: redis-py would otherwise ask SCRIPT EXISTS before every pipeline.
+    as bare EVALSHA: redis-py would otherwise ask SCRIPT EXISTS before every pipeline. The calls are
+    packed by hiredis and written on a pooled connection straight away: redis-py's own pipeline
+    costs twice the CPU for the same bytes (~34 against ~15 µs a call, measured), and every inbound
+    message makes three calls.
     """
 
     def __init__(self, client: aioredis.Redis) -> None:
@@ -41,10 +46,18 @@ class AutoPipeline:
         task.add_done_callback(self._tasks.discard)
 
     async def _execute(self, batch: list[_Call]) -> list[Any]:
-        async with self._client.pipeline(transaction=False) as pipe:
-            for script, keys, args, _ in batch:
-                pipe.evalsha(script.sha, len(keys), *keys, *args)
-            return list(await pipe.execute(raise_on_error=False))
+        """Each call's reply or its error (a ResponseError), in order, in one round trip."""
+        pool = self._client.connection_pool
+        conn = await pool.get_connection()  # type: ignore[no-untyped-call]  # redis-py's
+        try:
+            # As redis-py's pipeline: a broken connection is dropped (the next use reconnects) and
+            # the batch tried again as often as the connection's retry policy says.
+            replies: list[Any] = await conn.retry.call_with_retry(
+                lambda: _round_trip(conn, batch), lambda _error: conn.disconnect()
+            )
+            return replies
+        finally:
+            await pool.release(conn)
 
     async def _send(self, batch: list[_Call]) -> None:
         try:
@@ -56,6 +69,10 @@ class AutoPipeline:
                 again = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
                 for i, result in zip(again, await self._execute([batch[i] for i in again]), strict=True):
                     results[i] = result
+        except asyncio.CancelledError:  # shut down mid-call: nobody may wait for a reply forever
+            for *_, future in batch:
+                future.cancel()
+            raise
         except Exception as exc:
             for *_, future in batch:
                 if not future.done():
@@ -68,3 +85,20 @@ class AutoPipeline:
                 future.set_exception(result)
             else:
                 future.set_result(result)
+
+
+async def _round_trip(conn: AbstractConnection, batch: list[_Call]) -> list[Any]:
+    packed = b"".join(
+        hiredis.pack_command(("EVALSHA", script.sha, len(keys), *keys, *args))
+        for script, keys, args, _ in batch
+    )
+    await conn.send_packed_command(packed)
+    replies: list[Any] = []
+    # A read cut off (cancelled, timed out, broken) drops the connection in redis-py: the replies
+    # still on the socket are never read by the next borrower.
+    for _ in batch:
+        try:
+            replies.append(await conn.read_response())
+        except ResponseError as error:  # this call's own error (NOSCRIPT, a script's)
+            replies.append(error)
+    return replies

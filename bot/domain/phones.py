@@ -30,10 +30,9 @@ def to_e164(raw: str) -> str:
     text = text.translate(_SEPARATORS)
     if not _E164.fullmatch(text):
         raise BadInbound("From is not a phone number in E.164 form: a + and 7 to 15 digits")
-    try:
-        number = phonenumbers.parse(text, None)
-    except phonenumbers.NumberParseException as exc:
-        raise BadInbound("From is not a phone number") from exc
+    number = _parsed(text)
+    if number is None:
+        raise BadInbound("From is not a phone number")
     if not phonenumbers.is_possible_number(number):
         raise BadInbound("From is not a possible phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -42,9 +41,8 @@ def to_e164(raw: str) -> str:
 @lru_cache(maxsize=65536)
 def region_of(phone: str) -> str | None:
     """The ISO country of a number ("US", "CA", "GB"), or None when it cannot be placed."""
-    try:
-        number = phonenumbers.parse(phone, None)
-    except phonenumbers.NumberParseException:
+    number = _parsed(phone)
+    if number is None:
         return None
     # A number outside the ranges in use (a test range, a new block) still has its country code:
     # the code's main country ("+44 7700 900…", Ofcom's drama range, is GB).
@@ -53,6 +51,14 @@ def region_of(phone: str) -> str | None:
     )
     # "001" for the world's non-geographic numbers, "ZZ" for unknown: no country
     return region if region and region.isalpha() and region != "ZZ" else None
+
+
+@lru_cache(maxsize=4096)  # a number read from a webhook is placed in its country moments later
+def _parsed(text: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return None
 
 
 def mask_phone(phone: str) -> str:

@@ -37,7 +37,8 @@ def test_our_sets_hold_thousands_of_ordinary_replies_and_hundreds_of_requests_in
 # Each set's figures when they were last measured (docs/figures.md, "Opt-outs said in sentences"): a change
 # that reads any of them worse fails. (set, request score: honoured, asked counting half; trigger-word
 # replies unsubscribed; ordinary replies unsubscribed), each at least / at most. Every set but the
-# held-out round teaches the model, so these are the figures of sets it learnt from.
+# held-out round teaches the model, so these are the figures of sets it learnt from; the held-out
+# round's (23) is its first and only measure.
 MEASURED = [
     ("opt_out_sentences.tsv", 1.0, 0.0, 0.0),
     ("opt_out_held_out.tsv", 1.0, 0.0, 0.0),
@@ -66,6 +67,7 @@ MEASURED = [
     ("opt_out_round20.tsv", 1.0, 0.0, 0.0),
     ("opt_out_round21.tsv", 1.0, 0.0, 0.0),
     ("opt_out_round22.tsv", 0.995, 0.0, 0.0),
+    ("opt_out_round23.tsv", 0.987, 0.0, 0.0),
 ]
 
 
