@@ -44,6 +44,7 @@ _CLAUSES = re.compile(r"([.!?;,:\n¡¿]+|\s(?:but|pero|mais)\s)", re.IGNORECASE)
 MAX_CLAUSES = 40  # a carrier's message has few; a paragraph is read no further
 _SHORT = 12  # words beside a stop said alone: a complaint among more is chatter, not a request
 _STOPS = frozenset().union(*(rules.stops for rules in BUILT_IN.values()))
+_TRIGGERS = frozenset().union(*(rules.triggers for rules in BUILT_IN.values()))
 _WANTS = frozenset().union(*(rules.wants for rules in BUILT_IN.values()))
 # Each "we want your texts" phrase, and the first language that says it.
 _KEEPING = {p: lang for lang, rules in reversed(list(BUILT_IN.items())) for p in rules.keep}
@@ -74,12 +75,13 @@ _NOT_SO = frozenset({"dont", "not", "never", "nunca", "pas", "jamais"})  # "I do
 _SORRY = frozenset().union(*(rules.sorry for rules in BUILT_IN.values()))
 _SMILES = frozenset("😂🤣😍🥰😅😆😁😊🙈💸🤑💕💖😘😜😉🤩")  # beside a stop, pleasure as much as "lol"
 _STOP_SIGNS = re.compile("[🛑⛔🚫]")  # a stop sign, "no entry", "prohibited": said alone, "stop"
-_REPEATS = re.compile(r"(\w)\1\1+")  # "STOPPPP", "pleaseeee": a letter said three times or more
+# "STOPPPP", "pleaseeee": a letter said three times or more. Folded text holds words and single
+# spaces, so any character thrice is a letter or digit: "." is quicker to try than "\w".
+_REPEATS = re.compile(r"(.)\1\1+")
 _SHORTENED = re.compile(r"\b(do|did|does|is|are|was|were|would|could|should|have|has|had|will|can) not\b")
 _WRONG_HASH = re.compile(r"wrong\s*#", re.IGNORECASE)  # "wrong #": wrong number
 _TYPOS = TypoIndex({word: word for word in MISSPELT})
 _MISSPELT_START = frozenset(word[:2] for word in MISSPELT)
-_MAY_BE_MISSPELT = re.compile(r"\b(?:" + "|".join(sorted(_MISSPELT_START)) + r")\w{7,}|\b\w\wsubscribe\b")
 _SPELT = frozenset((*MISSPELT, *SPELT_AS_THEY_ARE))
 
 
@@ -139,6 +141,9 @@ class Read:
     guessed: bool = False  # NONE: a rule guessed it ordinary from a word's ending ("stop pinging me")
 
 
+_NOTHING = Read(Reading.NONE)  # no trigger word: what most messages are read as
+
+
 @dataclass(frozen=True)
 class _Clause:
     tokens: list[str]
@@ -161,16 +166,16 @@ def read(
                 return Read(Reading.REQUEST, language, f"the program's phrase '{' '.join(phrase)}'")
     rules_may = _may_be(words)
     if not rules_may and len(words) > BRIEF:
-        return Read(Reading.NONE)  # no rule could read one, and the model learnt from short requests
+        return _NOTHING  # no rule could read one, and the model learnt from short requests
     smiling, question = _smiling(body), "?" in body
     likeness = MODEL.probability(words, question, smiling)
     if not rules_may and likeness < DOUBT:
-        return Read(Reading.NONE)  # most messages: nothing here could be an opt-out
+        return _NOTHING  # most messages: nothing here could be an opt-out
     clauses = _clauses(body)
     keeps = _keeps(clauses)
     if keeps is not None:
         return keeps  # never a request, whatever the model says
-    said = _decide(clauses, smiling, own) if rules_may else Read(Reading.NONE)
+    said = _decide(clauses, smiling, own) if rules_may else _NOTHING
     return _weigh(said, likeness, words, question, clauses)
 
 
@@ -280,11 +285,18 @@ def _normal(folded: str) -> list[str]:
     if "nomore" in folded or "un subscrib" in folded:
         folded = _JOINED.sub(lambda found: _UNJOINED[found.group(0)], folded)
     words = folded.split()
+    misspelt = any(_may_be_misspelt(w) for w in words if len(w) > 8)
     if not _SPELLINGS.keys().isdisjoint(words):
         words = [_SPELLINGS.get(w, w) for w in words]
-    if not _MAY_BE_MISSPELT.search(folded):
+    if not misspelt:
         return words
     return [_spelt(w) for w in words]
+
+
+def _may_be_misspelt(word: str) -> bool:
+    """A word of nine letters or more opening as a request word does ("desuscribirme"), or
+    "?subscribe" mistyped."""
+    return word[:2] in _MISSPELT_START or (len(word) == 11 and word.endswith("subscribe"))
 
 
 def _shorten(found: re.Match[str]) -> str:
@@ -346,6 +358,8 @@ def _decide(clauses: Sequence[_Clause], smiling: bool, own: frozenset[str]) -> R
     unclear: Read | None = None
     reason: Read | None = None
     for index, clause in enumerate(clauses):
+        if _TRIGGERS.isdisjoint(clause.tokens):
+            continue  # silent in every language
         verdicts = {lang: read_clause(clause.tokens, clause.question, r) for lang, r in BUILT_IN.items()}
         for language, verdict in verdicts.items():
             if verdict.kind is Kind.REQUEST:

@@ -9,6 +9,11 @@ _APOSTROPHES = str.maketrans("", "", "'’‘`´")
 
 
 _NOT_WORD = re.compile(r"[\W_]+")  # \w is str.isalnum() and "_"
+# The same folding for a message of ASCII alone (most are), byte by byte: a capital lowercased, a
+# letter or digit kept, any other character a space, an apostrophe or backtick dropped.
+_ASCII = bytes(
+    (c + 32 if 65 <= c <= 90 else c) if chr(c).isascii() and chr(c).isalnum() else 32 for c in range(256)
+)
 
 
 def fold(text: str) -> str:
@@ -16,6 +21,13 @@ def fold(text: str) -> str:
 
     The result is the message's words joined by single spaces ("Don't STOP!!" -> "dont stop").
     """
+    if text.isascii():
+        return " ".join(text.encode("ascii").translate(_ASCII, b"'`").decode("ascii").split())
+    return fold_unicode(text)
+
+
+def fold_unicode(text: str) -> str:
+    """`fold` for any text: what the ASCII path must give for ASCII too."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
     if not text.isascii():
         decomposed = unicodedata.normalize("NFD", text)

@@ -45,21 +45,31 @@ class TypoIndex:
         self._deleted = _deletion_index(self._words)
         self._blocked = frozenset(blocked)
         self._blocked_deleted = _deletion_index(self._blocked)
+        # What a texted word's deletions must meet for any word to be near it.
+        self._near = frozenset({*self._words, *self._deleted})
+        self._blocked_near = frozenset({*self._blocked, *self._blocked_deleted})
         # One edit from a word can be at most one letter longer: a longer word is no typo of any.
         self._longest = max(map(len, [*self._words, *self._blocked]), default=0) + 1
 
     def candidates(self, texted: str) -> set[str]:
         """Keyword words within one edit of `texted`."""
-        return _within_one_edit(texted, self._words, self._deleted)
+        return _within_one_edit(texted, deletions(texted), self._words, self._deleted, self._near)
 
     def near_blocked(self, texted: str) -> bool:
-        return bool(_within_one_edit(texted, self._blocked, self._blocked_deleted))
+        variants = deletions(texted)
+        return bool(
+            _within_one_edit(texted, variants, self._blocked, self._blocked_deleted, self._blocked_near)
+        )
 
     def match(self, texted: str) -> str | None:
         """The one keyword `texted` is a typo of; None when none, or when two keywords are that close."""
-        if not MIN_LENGTH - 1 <= len(texted) <= self._longest or self.near_blocked(texted):
+        if not MIN_LENGTH - 1 <= len(texted) <= self._longest:
             return None
-        names = {self._words[word] for word in self.candidates(texted)}
+        variants = deletions(texted)
+        if _within_one_edit(texted, variants, self._blocked, self._blocked_deleted, self._blocked_near):
+            return None
+        near = _within_one_edit(texted, variants, self._words, self._deleted, self._near)
+        names = {self._words[word] for word in near}
         return names.pop() if len(names) == 1 else None
 
 
@@ -72,10 +82,18 @@ def _deletion_index(words: Iterable[str]) -> dict[str, set[str]]:
 
 
 def _within_one_edit(
-    texted: str, words: Mapping[str, str] | frozenset[str], deleted: dict[str, set[str]]
+    texted: str,
+    variants: set[str],
+    words: Mapping[str, str] | frozenset[str],
+    deleted: dict[str, set[str]],
+    near: frozenset[str],
 ) -> set[str]:
+    """`variants`: `texted` with each one letter deleted; `near`: the words and their deletions.
+    Most texted words are near nothing: two look-ups tell so before any candidate is gathered."""
+    if texted not in deleted and near.isdisjoint(variants):
+        return set()
     found: set[str] = set(deleted.get(texted, ()))  # a letter left out
-    for variant in deletions(texted):
+    for variant in variants:
         if variant in words:  # a letter too many
             found.add(variant)
         found |= deleted.get(variant, set())  # a letter changed or two swapped

@@ -41,3 +41,15 @@ def test_a_typo_close_to_two_keywords_is_not_guessed() -> None:
 def test_one_edit() -> None:
     assert one_edit("join", "jion") and one_edit("join", "joins") and one_edit("join", "jin")
     assert one_edit("join", "joen") and not one_edit("join", "join") and not one_edit("join", "jnio")
+
+
+def test_a_typo_as_near_a_compliance_word_matches_no_keyword() -> None:
+    index = TypoIndex({"stops": "STOPS", "join": "JOIN"}, blocked=["stop"])
+    assert index.match("stpos") == "STOPS"  # two swapped letters of STOPS, two edits from STOP
+    assert index.match("stos") is None  # one edit from STOP as from STOPS: never guessed a keyword
+    assert index.near_blocked("stpo") and not index.near_blocked("jion")
+
+
+def test_the_candidates_of_a_word_near_nothing_are_none() -> None:
+    assert INDEX.candidates("pizza") == set()
+    assert INDEX.candidates("sals") == {"sale", "sales"}
