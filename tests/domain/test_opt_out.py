@@ -37,8 +37,8 @@ def test_our_sets_hold_thousands_of_ordinary_replies_and_hundreds_of_requests_in
 # Each set's figures when they were last measured (docs/figures.md, "Opt-outs said in sentences"): a change
 # that reads any of them worse fails. (set, request score: honoured, asked counting half; trigger-word
 # replies unsubscribed; ordinary replies unsubscribed), each at least / at most. Every set but the
-# held-out round teaches the model, so these are the figures of sets it learnt from; the held-out
-# round's (23) is its first and only measure.
+# held-out rounds teaches the model, so these are the figures of sets it learnt from; the held-out
+# rounds' (23 to 25) are their first and only measures, all three by the same reader.
 MEASURED = [
     ("opt_out_sentences.tsv", 1.0, 0.0, 0.0),
     ("opt_out_held_out.tsv", 1.0, 0.0, 0.0),
@@ -68,6 +68,8 @@ MEASURED = [
     ("opt_out_round21.tsv", 1.0, 0.0, 0.0),
     ("opt_out_round22.tsv", 0.995, 0.0, 0.0),
     ("opt_out_round23.tsv", 0.987, 0.0, 0.0),
+    ("opt_out_round24.tsv", 0.986, 0.0, 0.0),
+    ("opt_out_round25.tsv", 0.99, 0.0, 0.0),
 ]
 
 
