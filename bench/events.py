@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.webhook import PY, Process, free_port, machine  # noqa: E402
+from bench.webhook import PY, Process, free_port, machine, phone  # noqa: E402
 from bench.webhook import seed as seed_subscribers  # noqa: E402
 from bot.domain.attribution import Windows  # noqa: E402
 from bot.pipeline.store_events import attribute  # noqa: E402
@@ -51,7 +51,7 @@ NOW = datetime.now(UTC)
 def checkout(n: int, subscribers_count: int) -> dict[str, Any]:
     return {
         "id": f"chk-{n}",
-        "phone": f"+1415{n % subscribers_count:07d}",
+        "phone": phone(n % subscribers_count),
         "type": "checkout_started",
         "occurred_at": NOW.isoformat(),
         "properties": {
@@ -74,7 +74,7 @@ def api_requests(path: Path, count: int, per_call: int, subscribers_count: int) 
 def shopify_requests(path: Path, count: int, subscribers_count: int) -> None:
     with path.open("w") as out:
         for n in range(count):
-            payload = {**CHECKOUT, "id": n, "token": f"t{n}", "phone": f"+1415{n % subscribers_count:07d}"}
+            payload = {**CHECKOUT, "id": n, "token": f"t{n}", "phone": phone(n % subscribers_count)}
             body = json.dumps(payload)
             headers = [
                 "X-Shopify-Topic: checkouts/create",
