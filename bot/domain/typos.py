@@ -42,59 +42,49 @@ class TypoIndex:
         matches no keyword, whatever keyword it is also near.
         """
         self._words = dict(words)
-        self._deleted = _deletion_index(self._words)
-        self._blocked = frozenset(blocked)
-        self._blocked_deleted = _deletion_index(self._blocked)
-        # What a texted word's deletions must meet for any word to be near it.
-        self._near = frozenset({*self._words, *self._deleted})
-        self._blocked_near = frozenset({*self._blocked, *self._blocked_deleted})
+        self._keywords = _Neighbours(self._words)
+        self._blocked = _Neighbours(blocked)
         # One edit from a word can be at most one letter longer: a longer word is no typo of any.
-        self._longest = max(map(len, [*self._words, *self._blocked]), default=0) + 1
+        self._longest = max(map(len, [*self._words, *self._blocked.words]), default=0) + 1
 
     def candidates(self, texted: str) -> set[str]:
         """Keyword words within one edit of `texted`."""
-        return _within_one_edit(texted, deletions(texted), self._words, self._deleted, self._near)
+        return self._keywords.within_one_edit(texted, deletions(texted))
 
     def near_blocked(self, texted: str) -> bool:
-        variants = deletions(texted)
-        return bool(
-            _within_one_edit(texted, variants, self._blocked, self._blocked_deleted, self._blocked_near)
-        )
+        return bool(self._blocked.within_one_edit(texted, deletions(texted)))
 
     def match(self, texted: str) -> str | None:
         """The one keyword `texted` is a typo of; None when none, or when two keywords are that close."""
         if not MIN_LENGTH - 1 <= len(texted) <= self._longest:
             return None
-        variants = deletions(texted)
-        if _within_one_edit(texted, variants, self._blocked, self._blocked_deleted, self._blocked_near):
+        variants = deletions(texted)  # worked out once, for the blocked words and the keywords
+        if self._blocked.within_one_edit(texted, variants):
             return None
-        near = _within_one_edit(texted, variants, self._words, self._deleted, self._near)
-        names = {self._words[word] for word in near}
+        names = {self._words[word] for word in self._keywords.within_one_edit(texted, variants)}
         return names.pop() if len(names) == 1 else None
 
 
-def _deletion_index(words: Iterable[str]) -> dict[str, set[str]]:
-    index: dict[str, set[str]] = {}
-    for word in words:
-        for variant in deletions(word):
-            index.setdefault(variant, set()).add(word)
-    return index
+class _Neighbours:
+    """Words indexed under each of their one-letter deletions (symmetric deletes)."""
 
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = frozenset(words)
+        self._deleted: dict[str, set[str]] = {}
+        for word in self.words:
+            for variant in deletions(word):
+                self._deleted.setdefault(variant, set()).add(word)
+        # What a texted word's deletions must meet for any word to be near it.
+        self._near = frozenset({*self.words, *self._deleted})
 
-def _within_one_edit(
-    texted: str,
-    variants: set[str],
-    words: Mapping[str, str] | frozenset[str],
-    deleted: dict[str, set[str]],
-    near: frozenset[str],
-) -> set[str]:
-    """`variants`: `texted` with each one letter deleted; `near`: the words and their deletions.
-    Most texted words are near nothing: two look-ups tell so before any candidate is gathered."""
-    if texted not in deleted and near.isdisjoint(variants):
-        return set()
-    found: set[str] = set(deleted.get(texted, ()))  # a letter left out
-    for variant in variants:
-        if variant in words:  # a letter too many
-            found.add(variant)
-        found |= deleted.get(variant, set())  # a letter changed or two swapped
-    return {word for word in found if one_edit(texted, word)}
+    def within_one_edit(self, texted: str, variants: set[str]) -> set[str]:
+        """The words one edit from `texted`; `variants`: `texted` with each one letter deleted.
+        Most texted words are near nothing: two look-ups tell so before any candidate is gathered."""
+        if texted not in self._deleted and self._near.isdisjoint(variants):
+            return set()
+        found: set[str] = set(self._deleted.get(texted, ()))  # a letter left out
+        for variant in variants:
+            if variant in self.words:  # a letter too many
+                found.add(variant)
+            found |= self._deleted.get(variant, set())  # a letter changed or two swapped
+        return {word for word in found if one_edit(texted, word)}
