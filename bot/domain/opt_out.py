@@ -285,7 +285,7 @@ def _normal(folded: str) -> list[str]:
     if "nomore" in folded or "un subscrib" in folded:
         folded = _JOINED.sub(lambda found: _UNJOINED[found.group(0)], folded)
     words = folded.split()
-    misspelt = any(_may_be_misspelt(w) for w in words if len(w) > 8)
+    misspelt = any(_may_be_misspelt(w) for w in words if len(w) > 8)  # as typed, before respelling
     if not _SPELLINGS.keys().isdisjoint(words):
         words = [_SPELLINGS.get(w, w) for w in words]
     if not misspelt:
