@@ -40,7 +40,7 @@ from sqlalchemy import create_engine, func, insert, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.webhook import PY, Process, free_port, machine  # noqa: E402
+from bench.webhook import PY, Process, free_port, machine, phone  # noqa: E402
 from bench.worker import Api, environment, pct, start_api, write_config  # noqa: E402
 from bot.pipeline.campaigns import start  # noqa: E402
 from bot.program.loader import load_program  # noqa: E402
@@ -69,7 +69,7 @@ def seed(database_url: str, count: int, first: int = 0) -> None:
                 insert(subscribers),
                 [
                     {
-                        "phone": f"+1415{2_000_000 + n:07d}",  # 415-200-0000 on: numbers placed in a zone
+                        "phone": phone(n),  # 415-200-0000 on: numbers placed in a zone
                         "status": "subscribed",
                         "language": "en",
                         "country": "US",

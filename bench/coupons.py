@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.fresh import migrated  # noqa: E402
-from bench.webhook import machine  # noqa: E402
+from bench.webhook import machine, phone  # noqa: E402
 from bot.domain.outcome import Policy  # noqa: E402
 from bot.domain.quiet_hours import QuietHours, Window  # noqa: E402
 from bot.pipeline import coupons  # noqa: E402
@@ -61,7 +61,7 @@ def seed(engine: Engine, count: int, now: datetime) -> None:
                 insert(subscribers),
                 [
                     {
-                        "phone": f"+1415{2_000_000 + n:07d}",
+                        "phone": phone(n),
                         "status": "subscribed",
                         "language": "en",
                         "country": "US",

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.fresh import migrated  # noqa: E402
-from bench.webhook import machine  # noqa: E402
+from bench.webhook import machine, phone  # noqa: E402
 from bot.pipeline.date_triggers import start_dated  # noqa: E402
 from bot.program.loader import load_program  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
@@ -49,7 +49,7 @@ def seed(engine: Engine, count: int, now: datetime) -> None:
                 born = f"--{month % 12 + 1:02d}-{rest % 28 + 1:02d}" if n % 3 else None
                 batch.append(
                     {
-                        "phone": f"+1415{2_000_000 + n:07d}",
+                        "phone": phone(n),
                         "status": "subscribed",
                         "language": "en",
                         "country": "US",

@@ -34,6 +34,7 @@ ROUNDS = 3
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.webhook import phone  # noqa: E402
 from bot.pipeline.erasure import erase  # noqa: E402
 from bot.pipeline.subscriber_import import Plan, import_into  # noqa: E402
 from bot.pipeline.suppression import SuppressionKey  # noqa: E402
@@ -42,7 +43,7 @@ from bot.store import db  # noqa: E402
 
 
 def write_list(path: Path, rows: int) -> list[str]:
-    phones = [f"+1415{2000000 + i:07d}" for i in range(rows)]
+    phones = [phone(i) for i in range(rows)]
     with path.open("w") as out:
         out.write("phone,status,consented_at,source,keyword,first_name,language\n")
         for i, phone in enumerate(phones):
