@@ -21,8 +21,7 @@ from bot.domain.outcome import Outcome, Policy
 from bot.pipeline.changes import Cause, Changes
 from bot.pipeline.coupons import CouponDesk
 from bot.store import rows
-from bot.store.bulk import executemany
-from bot.store.statements import INSERT_SUBSCRIBER, REPLIES, STORED_SIDS, SUBSCRIBERS_BY_PHONE
+from bot.store.statements import MAKE_SUBSCRIBERS, REPLIES, STORED_SIDS, SUBSCRIBERS_BY_PHONE
 
 
 @dataclass(frozen=True)
@@ -43,11 +42,12 @@ def apply_batch(
     """Record and act on `batch`, in order; the caller owns the transaction."""
     replays = _replays(conn, [m.message_sid for m in batch])
     fresh = [m for m in batch if m.message_sid not in replays]
-    people = load_subscribers(conn, list(dict.fromkeys(m.sender for m in fresh)), now) if fresh else {}
+    people, made = load_subscribers(conn, list(dict.fromkeys(m.sender for m in fresh)), now)
     results: dict[str, Applied] = {sid: Applied(sid, r, duplicate=True) for sid, r in replays.items()}
-    changes = Changes(now, coupons=CouponDesk(conn, now))
-    changes.load_runs(conn, [row["id"] for row in people.values()])
-    changes.load_conversations(conn, [row["id"] for row in people.values()])
+    changes = Changes(now, coupons=CouponDesk(conn, now), made=made)
+    stored = [row["id"] for row in people.values() if row["id"] not in made]
+    changes.load_runs(conn, stored)  # someone made in this transaction has no runs nor conversation yet
+    changes.load_conversations(conn, stored)
     for message in fresh:
         sid = message.message_sid
         if sid in results:  # the same MessageSid twice in one batch
@@ -86,8 +86,12 @@ def _apply(
     return Applied(sid, tuple(sent), duplicate=False, outcome=outcome)
 
 
-def load_subscribers(conn: Connection, phones: Sequence[str], now: datetime) -> dict[str, rows.Row]:
-    """The subscribers with these numbers, made if new, by phone."""
+def load_subscribers(
+    conn: Connection, phones: Sequence[str], now: datetime
+) -> tuple[dict[str, rows.Row], set[int]]:
+    """The subscribers with these numbers by phone, made if new; and the ids of those made."""
+    if not phones:
+        return {}, set()
     # SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL locks the rows.
     query = (
         SUBSCRIBERS_BY_PHONE.with_for_update() if conn.dialect.name == "postgresql" else SUBSCRIBERS_BY_PHONE
@@ -98,11 +102,19 @@ def load_subscribers(conn: Connection, phones: Sequence[str], now: datetime) -> 
 
     found = fetch(phones)
     missing = [p for p in phones if p not in found]
-    if missing:
-        made = [rows.new_subscriber(p, now) for p in missing]
-        executemany(conn, INSERT_SUBSCRIBER[conn.dialect.name], made)
-        found.update(fetch(missing))
-    return found
+    if not missing:
+        return found, set()
+    made = {
+        row["phone"]: dict(row)
+        for row in conn.execute(
+            MAKE_SUBSCRIBERS[conn.dialect.name], [rows.new_subscriber(p, now) for p in missing]
+        ).mappings()
+    }
+    found.update(made)
+    raced = [p for p in missing if p not in made]  # another writer made them first: read as stored
+    if raced:
+        found.update(fetch(raced))
+    return found, {row["id"] for row in made.values()}
 
 
 def _replays(conn: Connection, sids: Sequence[str]) -> dict[str, tuple[Reply, ...]]:

@@ -66,6 +66,7 @@ class Changes:
     started: int = 0  # runs started, once written
     talks: Talks = field(default_factory=Talks)  # their open conversations with a person
     coupons: CouponDesk | None = None  # gives the messages' coupon codes, in the same transaction
+    made: set[int] = field(default_factory=set)  # subscribers made in this transaction: nothing stored
 
     def load_runs(self, conn: Connection, subscriber_ids: list[int]) -> None:
         self.books.update(load_books(conn, subscriber_ids))
@@ -139,7 +140,7 @@ class Changes:
         executemany(conn, INSERT_KEYWORD_EVENTS, self.keywords)
         executemany(conn, INSERT_LINKS, self.links)
         self.talks.write(conn)
-        self.started = write_books(conn, self.books, self.now)
+        self.started = write_books(conn, self.books, self.now, self.made)
         executemany(conn, UPDATE_SUBSCRIBER, [self._update(row) for row in self.subscribers.values()])
 
     def _update(self, row: rows.Row) -> dict[str, Any]:

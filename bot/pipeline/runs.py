@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -65,9 +65,14 @@ def load_books(conn: Connection, subscriber_ids: Iterable[int]) -> dict[int, Run
     return books
 
 
-def write_books(conn: Connection, books: dict[int, RunBook], now: datetime) -> int:
-    """Store what the transaction did to runs, one statement per kind; the number of runs started."""
-    cancelled = [{"b_subscriber": s, "b_now": now} for s, book in books.items() if book.cancelled]
+def write_books(
+    conn: Connection, books: dict[int, RunBook], now: datetime, made: Collection[int] = ()
+) -> int:
+    """Store what the transaction did to runs, one statement per kind; the number of runs started.
+    Subscribers `made` in this transaction have no stored run or queued message to cancel."""
+    cancelled = [
+        {"b_subscriber": s, "b_now": now} for s, book in books.items() if book.cancelled and s not in made
+    ]
     if cancelled:
         executemany(conn, CANCEL_RUNS, cancelled)
         executemany(conn, CANCEL_OUTBOX, cancelled)

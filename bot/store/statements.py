@@ -51,6 +51,11 @@ INSERT_SUBSCRIBER: dict[str, Insert] = {
     "sqlite": sqlite.insert(subscribers).on_conflict_do_nothing(index_elements=["phone"]),
     "postgresql": postgresql.insert(subscribers).on_conflict_do_nothing(index_elements=["phone"]),
 }
+# New subscribers, each row returned as stored: no second read for their ids. A number another
+# writer stored first returns nothing here (it is read, and locked, as any stored one).
+MAKE_SUBSCRIBERS: dict[str, Insert] = {
+    name: statement.returning(*subscribers.c) for name, statement in INSERT_SUBSCRIBER.items()
+}
 UPDATE_SUBSCRIBER = (
     update(subscribers)
     .where(subscribers.c.id == bindparam("b_id"))

@@ -1,7 +1,9 @@
 """apply_batch on the real database: messages of one batch are applied in order."""
 
+import asyncio
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from bot.domain.inbound import InboundMessage
@@ -9,7 +11,7 @@ from bot.domain.outcome import Policy
 from bot.pipeline.apply import apply_batch
 from bot.program.loader import load_program
 from bot.store import db
-from bot.store.schema import flow_runs, subscribers
+from bot.store.schema import consent_events, flow_runs, subscribers
 from tests.conftest import KEYWORDS
 
 PROGRAM = load_program(KEYWORDS).program
@@ -59,3 +61,39 @@ async def test_each_text_keeps_when_they_last_engaged_and_each_keyword_they_text
         "JOIN": {"times": 2, "last": "2026-11-26T18:00:05Z"},
         "SHOES": {"times": 1, "last": "2026-11-20T09:30:15Z"},
     }
+
+
+async def test_a_new_number_made_first_by_another_writer_is_read_as_theirs_and_waits_for_it(
+    database_url: str,
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's writers run side by side (SQLite's BEGIN IMMEDIATE takes turns)")
+    now = datetime.now(UTC)
+    engine = db.create_engine(database_url)
+    try:
+        async with engine.connect() as first, engine.connect() as second:
+            await first.begin()
+            join = InboundMessage("SM-join", "+14155550123", "55555", "JOIN", now)
+            await first.run_sync(apply_batch, [join], PROGRAM, Policy(), now)
+            await second.begin()
+            stop = InboundMessage("SM-stop", "+14155550123", "55555", "STOP", now)
+            waiting = asyncio.create_task(second.run_sync(apply_batch, [stop], PROGRAM, Policy(), now))
+            await asyncio.sleep(0.3)
+            assert not waiting.done()  # its insert of the same number waits for the first to end
+            await first.commit()
+            [applied] = await waiting
+            await second.commit()
+        async with engine.connect() as conn:
+            stored = (await conn.execute(select(subscribers.c.id, subscribers.c.status))).all()
+            moves = (
+                await conn.execute(
+                    select(consent_events.c.from_status, consent_events.c.to_status).order_by(
+                        consent_events.c.id
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert applied.outcome is not None and not applied.duplicate
+    assert [status for _, status in stored] == ["unsubscribed"]  # one row, the STOP applied to it
+    assert [tuple(m) for m in moves] == [("new", "subscribed"), ("subscribed", "unsubscribed")]
