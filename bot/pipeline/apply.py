@@ -21,7 +21,7 @@ from bot.domain.outcome import Outcome, Policy
 from bot.pipeline.changes import Cause, Changes
 from bot.pipeline.coupons import CouponDesk
 from bot.store import rows
-from bot.store.statements import MAKE_SUBSCRIBERS, REPLIES, STORED_SIDS, SUBSCRIBERS_BY_PHONE
+from bot.store.statements import MAKE_SUBSCRIBERS, REPLIES, SENDERS, STORED_SIDS
 
 
 @dataclass(frozen=True)
@@ -92,10 +92,7 @@ def load_subscribers(
     """The subscribers with these numbers by phone, made if new; and the ids of those made."""
     if not phones:
         return {}, set()
-    # SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL locks the rows.
-    query = (
-        SUBSCRIBERS_BY_PHONE.with_for_update() if conn.dialect.name == "postgresql" else SUBSCRIBERS_BY_PHONE
-    )
+    query = SENDERS[conn.dialect.name]
 
     def fetch(wanted: Sequence[str]) -> dict[str, rows.Row]:
         return {row["phone"]: dict(row) for row in conn.execute(query, {"phones": wanted}).mappings()}
@@ -118,7 +115,7 @@ def load_subscribers(
 
 
 def _replays(conn: Connection, sids: Sequence[str]) -> dict[str, tuple[Reply, ...]]:
-    stored = set(conn.scalars(STORED_SIDS, {"sids": list(sids)}))
+    stored = set(conn.scalars(STORED_SIDS[conn.dialect.name], {"sids": list(sids)}))
     if not stored:
         return {}
     found: dict[str, list[Reply]] = {sid: [] for sid in stored}

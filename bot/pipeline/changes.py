@@ -23,7 +23,7 @@ from bot.pipeline.links import track
 from bot.pipeline.runs import RunBook, load_books, write_books
 from bot.pipeline.talks import Talks
 from bot.store import rows
-from bot.store.bulk import executemany
+from bot.store.bulk import write_apart
 from bot.store.statements import (
     INSERT_CONSENT,
     INSERT_KEYWORD_EVENTS,
@@ -135,13 +135,20 @@ class Changes:
         )
 
     def write(self, conn: Connection) -> None:
-        executemany(conn, INSERT_MESSAGES, self.messages)
-        executemany(conn, INSERT_CONSENT, self.consent)
-        executemany(conn, INSERT_KEYWORD_EVENTS, self.keywords)
-        executemany(conn, INSERT_LINKS, self.links)
-        self.talks.write(conn)
+        self.talks.write_changed(conn)
+        write_apart(  # a table each: on PostgreSQL one round trip for them all
+            conn,
+            [
+                (INSERT_MESSAGES, self.messages),
+                (INSERT_CONSENT, self.consent),
+                (INSERT_KEYWORD_EVENTS, self.keywords),
+                (INSERT_LINKS, self.links),
+                self.talks.opened(),
+                (UPDATE_SUBSCRIBER, [self._update(row) for row in self.subscribers.values()]),
+            ],
+        )
+        # After the messages: an opt-out cancels what this transaction queued too.
         self.started = write_books(conn, self.books, self.now, self.made)
-        executemany(conn, UPDATE_SUBSCRIBER, [self._update(row) for row in self.subscribers.values()])
 
     def _update(self, row: rows.Row) -> dict[str, Any]:
         return {

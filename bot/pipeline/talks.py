@@ -11,14 +11,17 @@ from sqlalchemy.engine import Connection
 
 from bot.domain.inbox import Converse
 from bot.store import rows
-from bot.store.bulk import executemany
+from bot.store.bulk import Write, executemany
 from bot.store.schema import conversations
+from bot.store.statements import one_of, per_dialect
 
 OPEN, CLOSED = "open", "closed"
 OPTED_OUT = "opted out"  # who closed a conversation a STOP ended
 
-_OPEN_OF = select(conversations).where(
-    conversations.c.subscriber_id.in_(bindparam("ids", expanding=True)), conversations.c.status == OPEN
+_OPEN_OF = per_dialect(
+    lambda d: select(conversations).where(
+        one_of(conversations.c.subscriber_id, "ids", d), conversations.c.status == OPEN
+    )
 )
 _INSERT = conversations.insert()
 _UPDATE = (
@@ -42,7 +45,9 @@ class Talks:
 
     def load(self, conn: Connection, subscriber_ids: Sequence[int]) -> None:
         if subscriber_ids:
-            for row in conn.execute(_OPEN_OF, {"ids": sorted(set(subscriber_ids))}).mappings():
+            for row in conn.execute(
+                _OPEN_OF[conn.dialect.name], {"ids": sorted(set(subscriber_ids))}
+            ).mappings():
                 self.open[row["subscriber_id"]] = dict(row)
 
     def talking(self, subscriber_id: int) -> bool:
@@ -75,9 +80,14 @@ class Talks:
         if "id" in found:
             self.changed[found["id"]] = found
 
-    def write(self, conn: Connection) -> None:
-        executemany(conn, _INSERT, self.made)
+    def write_changed(self, conn: Connection) -> None:
+        """Store the stored conversations changed; before those opened are: one closed makes room
+        for one opened (a single open conversation per subscriber)."""
         executemany(conn, _UPDATE, [_update(row) for row in self.changed.values()])
+
+    def opened(self) -> Write:
+        """The conversations opened, to insert."""
+        return _INSERT, self.made
 
 
 def _update(row: rows.Row) -> rows.Row:

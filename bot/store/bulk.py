@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from itertools import groupby
 from typing import Any
 
@@ -153,6 +154,62 @@ def executemany(conn: Connection, statement: UpdateBase, rows: Sequence[Mapping[
                 conn.exec_driver_sql(prepared.arrays, tuple(columns))
                 continue
         _run(conn, prepared.sql, prepared.values(batch))
+
+
+Write = tuple[UpdateBase, Sequence[Mapping[str, Any]]]  # a statement and the rows to run it for
+_PARAMETER = re.compile(r"\$(\d+)::")
+
+
+def write_apart(conn: Connection, writes: Sequence[Write]) -> None:
+    """Each statement run for its rows as `executemany` would, where no statement reads or changes
+    another's rows (each writes a table of its own). On PostgreSQL every one that takes its rows as
+    arrays is a part of one statement, `WITH w0 AS (...), w1 AS (...) ...`: one round trip for all
+    of them. Each part still fires its table's statement triggers once; ids still follow the rows'
+    order within a table."""
+    together: list[tuple[str, list[list[Any]]]] = []
+    for statement, rows in writes:
+        groups = [list(group) for _, group in groupby(rows, key=_keys)]
+        part = _as_arrays(conn, statement, groups) if conn.dialect.name == "postgresql" else None
+        if part is None:
+            executemany(conn, statement, rows)
+        else:
+            together.append(part)
+    if len(together) == 1:
+        conn.exec_driver_sql(together[0][0], tuple(together[0][1]))
+    elif together:
+        sql, columns = _with(together)
+        conn.exec_driver_sql(sql, tuple(columns))
+
+
+def _as_arrays(
+    conn: Connection, statement: UpdateBase, groups: list[list[Mapping[str, Any]]]
+) -> tuple[str, list[list[Any]]] | None:
+    """The statement taking its rows as arrays, and those arrays; None when it has none to run or
+    cannot (rows with other keys, an UPDATE's keys repeated, a statement of another shape)."""
+    if len(groups) != 1:
+        return None
+    prepared = prepare(conn.dialect, statement, _keys(groups[0][0]))
+    if prepared.arrays is None:
+        return None
+    columns = prepared.columns(groups[0])
+    if prepared.key is not None and len(set(columns[prepared.key])) != len(groups[0]):
+        return None
+    return prepared.arrays, columns
+
+
+def _with(parts: list[tuple[str, list[list[Any]]]]) -> tuple[str, list[list[Any]]]:
+    """Statements as one: each but the last a WITH query, their parameters numbered on."""
+    written: list[str] = []
+    columns: list[list[Any]] = []
+    for sql, values in parts:
+        written.append(_PARAMETER.sub(partial(_renumbered, offset=len(columns)), sql))
+        columns.extend(values)
+    queries = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(written[:-1]))
+    return f"WITH {queries} {written[-1]}", columns
+
+
+def _renumbered(parameter: re.Match[str], offset: int) -> str:
+    return f"${int(parameter.group(1)) + offset}::"
 
 
 def _run(conn: Connection, sql: str, values: list[tuple[Any, ...]]) -> None:

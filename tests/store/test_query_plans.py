@@ -170,8 +170,14 @@ async def postgresql_generic_plan(
 
 @pytest.mark.parametrize(("what", "statement", "parameters", "index"), HOT, ids=[h[0] for h in HOT])
 async def test_hot_statements_use_their_index_not_a_scan(
-    database_url: str, what: str, statement: Executable, parameters: dict[str, Any], index: str
+    database_url: str,
+    what: str,
+    statement: Executable | dict[str, Executable],
+    parameters: dict[str, Any],
+    index: str,
 ) -> None:
+    if isinstance(statement, dict):  # one per dialect
+        statement = statement[make_url(database_url).get_backend_name()]
     if database_url.startswith("sqlite"):
         plan = await sqlite_plan(database_url, statement, parameters)
         assert index in plan, f"{what}:\n{plan}"
