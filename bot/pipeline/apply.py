@@ -21,7 +21,13 @@ from bot.domain.outcome import Outcome, Policy
 from bot.pipeline.changes import Cause, Changes
 from bot.pipeline.coupons import CouponDesk
 from bot.store import rows
-from bot.store.statements import MAKE_SUBSCRIBERS, REPLIES, SENDERS, STORED_SIDS
+from bot.store.statements import (
+    LOCK_SENDERS,
+    MAKE_SUBSCRIBERS,
+    REPLIES,
+    STORED_SIDS,
+    SUBSCRIBERS_BY_PHONE,
+)
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,8 @@ def load_subscribers(
     """The subscribers with these numbers by phone, made if new; and the ids of those made."""
     if not phones:
         return {}, set()
-    query = SENDERS[conn.dialect.name]
+    # SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL locks the rows.
+    query = LOCK_SENDERS if conn.dialect.name == "postgresql" else SUBSCRIBERS_BY_PHONE
 
     def fetch(wanted: Sequence[str]) -> dict[str, rows.Row]:
         return {row["phone"]: dict(row) for row in conn.execute(query, {"phones": wanted}).mappings()}
@@ -115,7 +122,7 @@ def load_subscribers(
 
 
 def _replays(conn: Connection, sids: Sequence[str]) -> dict[str, tuple[Reply, ...]]:
-    stored = set(conn.scalars(STORED_SIDS[conn.dialect.name], {"sids": list(sids)}))
+    stored = set(conn.scalars(STORED_SIDS, {"sids": list(sids)}))
     if not stored:
         return {}
     found: dict[str, list[Reply]] = {sid: [] for sid in stored}

@@ -59,7 +59,7 @@ def load_books(conn: Connection, subscriber_ids: Iterable[int]) -> dict[int, Run
     books: dict[int, RunBook] = {}
     ids = list(subscriber_ids)
     if ids:
-        for run in conn.execute(ACTIVE_RUNS[conn.dialect.name], {"ids": ids}).mappings():
+        for run in conn.execute(ACTIVE_RUNS, {"ids": ids}).mappings():
             state = rows.run_state(run)
             books.setdefault(run["subscriber_id"], RunBook()).current[state.name] = state
     return books

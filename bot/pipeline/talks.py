@@ -6,22 +6,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, literal_column, select, update
 from sqlalchemy.engine import Connection
 
 from bot.domain.inbox import Converse
 from bot.store import rows
 from bot.store.bulk import Write, executemany
 from bot.store.schema import conversations
-from bot.store.statements import one_of, per_dialect
 
 OPEN, CLOSED = "open", "closed"
 OPTED_OUT = "opted out"  # who closed a conversation a STOP ended
 
-_OPEN_OF = per_dialect(
-    lambda d: select(conversations).where(
-        one_of(conversations.c.subscriber_id, "ids", d), conversations.c.status == OPEN
-    )
+# 'open' written into the statement, not bound: PostgreSQL's generic plan for a bound status cannot
+# use the index of open conversations, and read every open one through the status index.
+_OPEN_OF = select(conversations).where(
+    conversations.c.subscriber_id.in_(bindparam("ids", expanding=True)),
+    conversations.c.status == literal_column(f"'{OPEN}'"),
 )
 _INSERT = conversations.insert()
 _UPDATE = (
@@ -45,9 +45,7 @@ class Talks:
 
     def load(self, conn: Connection, subscriber_ids: Sequence[int]) -> None:
         if subscriber_ids:
-            for row in conn.execute(
-                _OPEN_OF[conn.dialect.name], {"ids": sorted(set(subscriber_ids))}
-            ).mappings():
+            for row in conn.execute(_OPEN_OF, {"ids": sorted(set(subscriber_ids))}).mappings():
                 self.open[row["subscriber_id"]] = dict(row)
 
     def talking(self, subscriber_id: int) -> bool:

@@ -3,10 +3,7 @@ on a small batch. Parameters of `update` statements are prefixed `b_`, never a c
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from sqlalchemy import ColumnElement, Insert, Select, any_, bindparam, func, or_, select, update
+from sqlalchemy import Insert, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.store.schema import (
@@ -34,30 +31,9 @@ SUBSCRIBER_FIELDS = (  # what a decision may change on a subscriber
     "keywords_texted",
 )
 
-DIALECTS = ("sqlite", "postgresql")
-
-
-def one_of(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[bool]:
-    """`column` among the list given as `name`. On PostgreSQL `= ANY` of one array: one statement,
-    prepared once, however long the list (an IN list is compiled and prepared again per length)."""
-    if dialect == "postgresql":
-        return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
-    return column.in_(bindparam(name, expanding=True))
-
-
-def per_dialect(make: Callable[[str], Select[Any]]) -> dict[str, Select[Any]]:
-    return {dialect: make(dialect) for dialect in DIALECTS}
-
-
 # -- subscribers -----------------------------------------------------------------------------------
-def _senders(dialect: str) -> Select[Any]:
-    """A batch's senders, locked on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises)."""
-    query = select(subscribers).where(one_of(subscribers.c.phone, "phones", dialect))
-    return query.with_for_update() if dialect == "postgresql" else query
-
-
-SENDERS = per_dialect(_senders)
 SUBSCRIBERS_BY_PHONE = select(subscribers).where(subscribers.c.phone.in_(bindparam("phones", expanding=True)))
+LOCK_SENDERS = SUBSCRIBERS_BY_PHONE.with_for_update()  # built once: a cache key is not worked out again
 SUBSCRIBERS_BY_ID = (
     select(subscribers)
     .where(subscribers.c.id.in_(bindparam("ids", expanding=True)))
@@ -88,7 +64,7 @@ UPDATE_SUBSCRIBER = (
 )
 
 # -- messages and events ---------------------------------------------------------------------------
-STORED_SIDS = per_dialect(lambda d: select(messages.c.sid).where(one_of(messages.c.sid, "sids", d)))
+STORED_SIDS = select(messages.c.sid).where(messages.c.sid.in_(bindparam("sids", expanding=True)))
 REPLIES = (
     select(messages.c.reply_to, messages.c.ref, messages.c.body, messages.c.media_urls)
     .where(messages.c.reply_to.in_(bindparam("sids", expanding=True)))
@@ -125,18 +101,16 @@ DUE_MESSAGES = (
 )
 
 # -- flow runs -------------------------------------------------------------------------------------
-ACTIVE_RUNS = per_dialect(
-    lambda d: select(
-        flow_runs.c.subscriber_id,
-        flow_runs.c.flow,
-        flow_runs.c.step,
-        flow_runs.c.waiting,
-        flow_runs.c.asked_again,
-        flow_runs.c.due_at,
-        flow_runs.c.event,
-        flow_runs.c.run_key,
-    ).where(one_of(flow_runs.c.subscriber_id, "ids", d), RUN_IS_ACTIVE)
-)
+ACTIVE_RUNS = select(
+    flow_runs.c.subscriber_id,
+    flow_runs.c.flow,
+    flow_runs.c.step,
+    flow_runs.c.waiting,
+    flow_runs.c.asked_again,
+    flow_runs.c.due_at,
+    flow_runs.c.event,
+    flow_runs.c.run_key,
+).where(flow_runs.c.subscriber_id.in_(bindparam("ids", expanding=True)), RUN_IS_ACTIVE)
 # By primary key alone: a status in the WHERE clause once led SQLite through an index of every
 # active run. The caller keeps the active ones.
 RUNS_BY_ID = select(flow_runs).where(flow_runs.c.id.in_(bindparam("ids", expanding=True)))
