@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.http.admin import write
-from bot.store.bulk import executemany
+from bot.store.bulk import executemany, write_apart
 from bot.store.schema import keyword_events, messages, subscribers
 from bot.store.statements import INSERT_KEYWORD_EVENTS, INSERT_MESSAGES, SUBSCRIBER_FIELDS, UPDATE_SUBSCRIBER
 from tests.conftest import ClientFactory, Phone, services_of
@@ -171,3 +171,46 @@ async def test_a_row_the_database_refuses_is_refused_as_core_refuses_it(app: Any
 
     with pytest.raises(IntegrityError):
         await write(services_of(app).services, change)
+
+
+async def test_writes_to_tables_of_their_own_go_as_one_statement_on_postgresql_and_store_each_row(
+    app: Any,
+) -> None:
+    await Phone(app, "+14155550101").text("JOIN")  # subscriber 1
+    at = datetime(2026, 12, 7, 18, 0, tzinfo=UTC)
+    events = _events(3, at)
+    sent = [
+        {
+            "subscriber_id": 1,
+            "direction": "outbound",
+            "body": f"together {i}",
+            "media_urls": [],
+            "status": "queued",
+            "created_at": at,
+            "updated_at": at,
+        }
+        for i in range(2)
+    ]
+    changed = {name: None for name in SUBSCRIBER_FIELDS} | {"status": "subscribed", "language": "es"}
+    update = [{"b_id": 1, "b_updated_at": at, **{f"b_{k}": v for k, v in changed.items()}}]
+
+    def change(conn: Connection) -> tuple[list[str], list[Any], list[Any], Any]:
+        writes = [(INSERT_KEYWORD_EVENTS, events), (INSERT_MESSAGES, sent), (UPDATE_SUBSCRIBER, update)]
+        seen = _statements(conn, lambda: write_apart(conn, writes))
+        texts = conn.execute(
+            select(keyword_events.c.text).where(keyword_events.c.at == at).order_by(keyword_events.c.id)
+        )
+        bodies = conn.execute(
+            select(messages.c.body).where(messages.c.body.like("together %")).order_by(messages.c.id)
+        )
+        person = conn.execute(select(subscribers.c.status, subscribers.c.language)).one()
+        return seen, list(texts.scalars()), list(bodies.scalars()), person
+
+    seen, texts, bodies, person = await write(services_of(app).services, change)
+    assert texts == [e["text"] for e in events]
+    assert bodies == ["together 0", "together 1"]
+    assert tuple(person) == ("subscribed", "es")
+    if services_of(app).services.settings.database_url.startswith("postgresql"):
+        assert len(seen) == 1 and seen[0].startswith("WITH w0 AS (INSERT INTO keyword_events"), seen
+    else:
+        assert len(seen) == 3, seen
