@@ -108,6 +108,7 @@ def listening(port: int) -> int:
 
 class Process:
     running: ClassVar[list[Process]] = []  # stopped in main()'s finally, even when a run fails
+    redis: tuple[str, str] | None = None  # an external Redis and the prefix of this server's keys
 
     def __init__(
         self, argv: list[str], env: dict[str, str], port: int, log: Path, listeners: int = 1
@@ -156,14 +157,38 @@ class Process:
 
         if self in Process.running:
             Process.running.remove(self)
-        if self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        if self.redis is not None:
+            forget_keys(*self.redis)
+            self.redis = None
+
+
+def forget_keys(url: str, prefix: str) -> int:
+    """Delete a stopped server's keys from a shared Redis: a run leaves some 10,000 (each message's
+    claim is kept a day), and whoever scans that Redis next, the test suite included, would wade
+    through every one. The number deleted."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    gone = 0
+    try:
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            batch.append(key)
+            if len(batch) == 1000:
+                gone += client.unlink(*batch)
+                batch.clear()
+        if batch:
+            gone += client.unlink(*batch)
+    finally:
+        client.close()
+    return gone
 
 
 SERVICES = ("redis-server", "postgres")
@@ -233,9 +258,12 @@ def smsbot(data: Path, port: int, services: dict[str, str] | None = None) -> Pro
     env.update(services or {})
     data.mkdir(parents=True, exist_ok=True)
     web_processes = os.cpu_count() or 1  # the default: one per core
-    return Process(
+    server = Process(
         [PY, "-m", "bot", "serve", "--port", str(port)], env, port, data / "serve.log", web_processes
     )
+    if env["REDIS_URL"]:
+        server.redis = (env["REDIS_URL"], env["SMSBOT_REDIS_PREFIX"])
+    return server
 
 
 def seed(data: Path, count: int) -> None:
