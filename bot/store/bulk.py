@@ -146,14 +146,24 @@ def executemany(conn: Connection, statement: UpdateBase, rows: Sequence[Mapping[
     for keys, group in groupby(rows, key=_keys):
         prepared = prepare(conn.dialect, statement, keys)
         batch = list(group)
-        if prepared.arrays is not None and len(batch) > 1:
-            columns = prepared.columns(batch)
-            if prepared.key is None or len(set(columns[prepared.key])) == len(batch):
-                # One statement for the rows, not one a row: one round trip, and a statement's
-                # trigger (the dashboard's counts) fires once for all of them.
-                conn.exec_driver_sql(prepared.arrays, tuple(columns))
-                continue
+        columns = _array_columns(prepared, batch) if len(batch) > 1 else None
+        if prepared.arrays is not None and columns is not None:
+            # One statement for the rows, not one a row: one round trip, and a statement's
+            # trigger (the dashboard's counts) fires once for all of them.
+            conn.exec_driver_sql(prepared.arrays, tuple(columns))
+            continue
         _run(conn, prepared.sql, prepared.values(batch))
+
+
+def _array_columns(prepared: Prepared, rows: Sequence[Mapping[str, Any]]) -> list[list[Any]] | None:
+    """The rows a column at a time for `prepared.arrays`; None when the statement has no such form
+    or, an UPDATE, some row's key is another's (each row must find its own)."""
+    if prepared.arrays is None:
+        return None
+    columns = prepared.columns(rows)
+    if prepared.key is not None and len(set(columns[prepared.key])) != len(rows):
+        return None
+    return columns
 
 
 Write = tuple[UpdateBase, Sequence[Mapping[str, Any]]]  # a statement and the rows to run it for
@@ -189,10 +199,8 @@ def _as_arrays(
     if len(groups) != 1:
         return None
     prepared = prepare(conn.dialect, statement, _keys(groups[0][0]))
-    if prepared.arrays is None:
-        return None
-    columns = prepared.columns(groups[0])
-    if prepared.key is not None and len(set(columns[prepared.key])) != len(groups[0]):
+    columns = _array_columns(prepared, groups[0])
+    if prepared.arrays is None or columns is None:
         return None
     return prepared.arrays, columns
 
