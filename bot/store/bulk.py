@@ -178,8 +178,7 @@ def write_apart(conn: Connection, writes: Sequence[Write]) -> None:
     order within a table."""
     together: list[tuple[str, list[list[Any]]]] = []
     for statement, rows in writes:
-        groups = [list(group) for _, group in groupby(rows, key=_keys)]
-        part = _as_arrays(conn, statement, groups) if conn.dialect.name == "postgresql" else None
+        part = _as_arrays(conn, statement, rows) if conn.dialect.name == "postgresql" else None
         if part is None:
             executemany(conn, statement, rows)
         else:
@@ -192,14 +191,15 @@ def write_apart(conn: Connection, writes: Sequence[Write]) -> None:
 
 
 def _as_arrays(
-    conn: Connection, statement: UpdateBase, groups: list[list[Mapping[str, Any]]]
+    conn: Connection, statement: UpdateBase, rows: Sequence[Mapping[str, Any]]
 ) -> tuple[str, list[list[Any]]] | None:
     """The statement taking its rows as arrays, and those arrays; None when it has none to run or
     cannot (rows with other keys, an UPDATE's keys repeated, a statement of another shape)."""
-    if len(groups) != 1:
+    keys = _keys(rows[0]) if rows else None
+    if keys is None or any(_keys(row) != keys for row in rows):
         return None
-    prepared = prepare(conn.dialect, statement, _keys(groups[0][0]))
-    columns = _array_columns(prepared, groups[0])
+    prepared = prepare(conn.dialect, statement, keys)
+    columns = _array_columns(prepared, rows)
     if prepared.arrays is None or columns is None:
         return None
     return prepared.arrays, columns
