@@ -47,12 +47,25 @@ def async_url(raw: str) -> URL:
     return url
 
 
+# asyncpg prepares every statement and keeps it for the connection's life, and after five runs
+# PostgreSQL may keep one plan for it, made for the tables as they were then. smsbot's tables start
+# empty, where reading a few rows by a sequential scan is cheapest: a pooled connection then kept
+# scanning every message for each batch's MessageSids, the table growing, until an ANALYZE (a minute
+# or more away) let the plan be made again. A plan for each run sees the table as it is; making it
+# costs less than one such scan (PostgreSQL's CPU a message fell 15-25%, docs/figures.md).
+CUSTOM_PLANS = {"plan_cache_mode": "force_custom_plan"}
+
+
 def create_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
     url = async_url(raw_url)
     if url.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
-        engine = create_async_engine(url, **kwargs)
+        connect_args = kwargs.pop("connect_args", {})
+        settings = {**CUSTOM_PLANS, **connect_args.get("server_settings", {})}
+        engine = create_async_engine(
+            url, connect_args={**connect_args, "server_settings": settings}, **kwargs
+        )
         if not kwargs.get("pool_pre_ping"):
             _ping_when_idle(engine.sync_engine)
         return engine

@@ -235,3 +235,39 @@ def test_their_open_conversations_are_read_with_the_status_written_in_not_bound(
     empty table's plan is a coin toss, the statement itself is checked)."""
     sql = str(talks._OPEN_OF.compile(dialect=postgresql_asyncpg.dialect()))  # type: ignore[no-untyped-call]
     assert "conversations.status = 'open'" in sql, sql
+
+
+async def test_a_statement_prepared_while_the_tables_were_empty_uses_its_index_once_they_have_grown(
+    database_url: str,
+) -> None:
+    """A pooled connection keeps its prepared statements. Planned once for all while `messages` was
+    empty, the lookup of a batch's MessageSids would scan the whole table each batch, more of it
+    with every message, until PostgreSQL next analysed it."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite plans each statement from the schema, never from the table's size")
+    engine = db.create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            pg = raw.driver_connection
+            assert pg is not None
+            types, places = ", ".join(["varchar"] * 8), ", ".join(f"${n}" for n in range(1, 9))
+            sids = ", ".join(f"'SM{n}'" for n in range(1, 9))  # a batch's, as under load
+            await pg.execute(f"PREPARE sids({types}) AS SELECT sid FROM messages WHERE sid IN ({places})")
+            for _ in range(6):  # after five runs PostgreSQL may settle on one plan for all values
+                await pg.execute(f"EXECUTE sids({sids})")
+            subscriber = await pg.fetchval(
+                "INSERT INTO subscribers (phone, status, country, properties, created_at, updated_at)"
+                " VALUES ('+14155550100', 'subscribed', 'US', '{}', now(), now()) RETURNING id"
+            )
+            await pg.execute(
+                "INSERT INTO messages (subscriber_id, direction, body, media_urls, sid, status, created_at,"
+                " updated_at) SELECT $1, 'inbound', 'hi', '[]', 'SM' || g, 'received', now(), now()"
+                " FROM generate_series(1, 20000) AS g",
+                subscriber,
+            )
+            plan = "\n".join(row[0] for row in await pg.fetch(f"EXPLAIN EXECUTE sids({sids})"))
+            await conn.rollback()
+    finally:
+        await engine.dispose()
+    assert "uq_messages_sid" in plan and "Seq Scan" not in plan, plan
