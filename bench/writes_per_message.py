@@ -7,7 +7,8 @@ each batch in a write transaction as the webhook's writer runs it, into a fresh 
 shipped program: a mix as a live list sends them (per ten: two JOIN from new numbers, four
 ordinary replies, one keyword, one HELP, one misspelt keyword, one STOP from a subscriber). Counts
 every statement handed to the driver (an executemany once: one round trip) and the rows each table
-gained, and prints both per message: the figures issue 29 asks to cut ("write less per message").
+gained, and prints both per message: the figures issue 29 asks to cut ("write less per message");
+and the CPU this process spent a message (the writer's Python, and on SQLite the database's work).
 SQLite, and PostgreSQL too with BENCH_POSTGRES_URL (a server's URL; a scratch database is made).
 """
 
@@ -17,6 +18,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,8 +63,8 @@ def counted(statements: Counter[str]) -> Any:
     return before
 
 
-async def measure(url: str, count: int, batch: int) -> tuple[Counter[str], Counter[str]]:
-    """Statements by their first word, and rows gained by table."""
+async def measure(url: str, count: int, batch: int) -> tuple[Counter[str], Counter[str], float]:
+    """Statements by their first word, rows gained by table, and this process's CPU a message."""
     engine = db.create_engine(url)
     await db.upgrade(engine)
     program = load_program(ROOT / "keywords", None).program
@@ -74,16 +76,18 @@ async def measure(url: str, count: int, batch: int) -> tuple[Counter[str], Count
         event.listen(Engine, "before_cursor_execute", listener)
         try:
             all_of = messages(count)
+            started = time.process_time()
             for start in range(0, count, batch):
                 now = datetime.now(UTC)
                 await transactions.run(apply_batch, all_of[start : start + batch], program, Policy(), now)
+            cpu = (time.process_time() - started) / count
         finally:
             event.remove(Engine, "before_cursor_execute", listener)
         after = await _rows(engine)
     finally:
         transactions.close()
         await engine.dispose()
-    return statements, Counter({table: after[table] - before[table] for table in after})
+    return statements, Counter({table: after[table] - before[table] for table in after}), cpu
 
 
 async def _rows(engine: Any) -> Counter[str]:
@@ -96,8 +100,11 @@ async def _rows(engine: Any) -> Counter[str]:
         )
 
 
-def show(name: str, count: int, batch: int, statements: Counter[str], gained: Counter[str]) -> None:
+def show(
+    name: str, count: int, batch: int, statements: Counter[str], gained: Counter[str], cpu: float
+) -> None:
     print(f"{name}: {count:,} messages in batches of {batch}")
+    print(f"  CPU a message in this process: {cpu * 1e6:.0f} µs")
     run = sum(statements.values())
     print(f"  statements per message: {run / count:.2f} (per batch of {batch}: {run * batch / count:.1f})")
     for word, n in statements.most_common():
