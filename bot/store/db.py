@@ -52,7 +52,8 @@ def async_url(raw: str) -> URL:
 # empty, where reading a few rows by a sequential scan is cheapest: a pooled connection then kept
 # scanning every message for each batch's MessageSids, the table growing, until an ANALYZE (a minute
 # or more away) let the plan be made again. A plan for each run sees the table as it is; making it
-# costs less than one such scan (PostgreSQL's CPU a message fell 15-25%, docs/figures.md).
+# costs less than one such scan (PostgreSQL's CPU a message fell by a quarter to a third under the
+# webhook bench, docs/figures.md).
 CUSTOM_PLANS = {"plan_cache_mode": "force_custom_plan"}
 
 
