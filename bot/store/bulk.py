@@ -146,24 +146,26 @@ def executemany(conn: Connection, statement: UpdateBase, rows: Sequence[Mapping[
     for keys, group in groupby(rows, key=_keys):
         prepared = prepare(conn.dialect, statement, keys)
         batch = list(group)
-        columns = _array_columns(prepared, batch) if len(batch) > 1 else None
-        if prepared.arrays is not None and columns is not None:
+        arrays = _array_columns(prepared, batch) if len(batch) > 1 else None
+        if arrays is not None:
             # One statement for the rows, not one a row: one round trip, and a statement's
             # trigger (the dashboard's counts) fires once for all of them.
-            conn.exec_driver_sql(prepared.arrays, tuple(columns))
+            conn.exec_driver_sql(arrays[0], tuple(arrays[1]))
             continue
         _run(conn, prepared.sql, prepared.values(batch))
 
 
-def _array_columns(prepared: Prepared, rows: Sequence[Mapping[str, Any]]) -> list[list[Any]] | None:
-    """The rows a column at a time for `prepared.arrays`; None when the statement has no such form
-    or, an UPDATE, some row's key is another's (each row must find its own)."""
+def _array_columns(
+    prepared: Prepared, rows: Sequence[Mapping[str, Any]]
+) -> tuple[str, list[list[Any]]] | None:
+    """`prepared.arrays` and the rows a column at a time for it; None when the statement has no
+    such form or, an UPDATE, some row's key is another's (each row must find its own)."""
     if prepared.arrays is None:
         return None
     columns = prepared.columns(rows)
     if prepared.key is not None and len(set(columns[prepared.key])) != len(rows):
         return None
-    return columns
+    return prepared.arrays, columns
 
 
 Write = tuple[UpdateBase, Sequence[Mapping[str, Any]]]  # a statement and the rows to run it for
@@ -198,11 +200,7 @@ def _as_arrays(
     keys = _keys(rows[0]) if rows else None
     if keys is None or any(_keys(row) != keys for row in rows):
         return None
-    prepared = prepare(conn.dialect, statement, keys)
-    columns = _array_columns(prepared, rows)
-    if prepared.arrays is None or columns is None:
-        return None
-    return prepared.arrays, columns
+    return _array_columns(prepare(conn.dialect, statement, keys), rows)
 
 
 def _with(parts: list[tuple[str, list[list[Any]]]]) -> tuple[str, list[list[Any]]]:
